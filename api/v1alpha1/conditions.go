@@ -1,0 +1,59 @@
+package v1alpha1
+
+// ConditionReady is the one condition every baosync kind carries. True means the
+// object did its job on its last reconcile; False carries a Reason from below.
+const ConditionReady = "Ready"
+
+// Reasons of the Ready condition, each a cause a user can act on. Events carry
+// the same reasons. docs/troubleshooting.md lists the fix for each.
+const (
+	// ReasonSecretSynced: the target Secret holds the current remote values.
+	ReasonSecretSynced = "SecretSynced"
+	// ReasonStoreValid: the store's configuration is valid and it can log in.
+	ReasonStoreValid = "StoreValid"
+	// ReasonStoreNotFound: the referenced store does not exist; create it or fix
+	// spec.secretStoreRef.
+	ReasonStoreNotFound = "StoreNotFound"
+	// ReasonStoreNotReady: the store exists but cannot log in; see the store's own
+	// Ready condition.
+	ReasonStoreNotReady = "StoreNotReady"
+	// ReasonStoreNotAllowed: the store may not be used from this namespace (a
+	// ClusterSecretStore's conditions exclude it, or a reference crosses namespaces).
+	ReasonStoreNotAllowed = "StoreNotAllowed"
+	// ReasonAuthFailed: login was refused or its credentials are missing; fix the
+	// auth Secret, ServiceAccount or the role on the server.
+	ReasonAuthFailed = "AuthFailed"
+	// ReasonPermissionDenied: the token is valid but its policy does not allow the
+	// read; grant the policy on the server.
+	ReasonPermissionDenied = "PermissionDenied"
+	// ReasonProviderUnavailable: the server could not be reached or answered with an
+	// error; baosync retries with back-off.
+	ReasonProviderUnavailable = "ProviderUnavailable"
+	// ReasonRemoteNotFound: no secret exists at the remote key (or version); write it
+	// on the server or fix remoteRef.key.
+	ReasonRemoteNotFound = "RemoteNotFound"
+	// ReasonPropertyNotFound: the remote secret exists but has no such property; fix
+	// remoteRef.property.
+	ReasonPropertyNotFound = "PropertyNotFound"
+	// ReasonDecodingFailed: a value could not be decoded with its decodingStrategy.
+	ReasonDecodingFailed = "DecodingFailed"
+	// ReasonTemplateError: target.template could not be parsed or rendered.
+	ReasonTemplateError = "TemplateError"
+	// ReasonInvalidSpec: the spec is inconsistent in a way admission cannot check.
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonTargetConflict: the target Secret exists and belongs to something else;
+	// delete it, rename the target, or use creationPolicy Merge.
+	ReasonTargetConflict = "TargetConflict"
+	// ReasonTargetMissing: creationPolicy Merge or None needs an existing Secret.
+	ReasonTargetMissing = "TargetMissing"
+	// ReasonSecretTooLarge: the rendered Secret exceeds Kubernetes' 1 MiB limit.
+	ReasonSecretTooLarge = "SecretTooLarge"
+	// ReasonSecretDeleted: the remote secret is gone and deletionPolicy Delete
+	// removed the target Secret.
+	ReasonSecretDeleted = "SecretDeleted"
+	// ReasonInvalidStoreConfig: the store's configuration cannot be used (missing
+	// auth Secret key, invalid CA bundle, …).
+	ReasonInvalidStoreConfig = "InvalidStoreConfig"
+	// ReasonProgressing: the object is being reconciled for the first time.
+	ReasonProgressing = "Progressing"
+)

@@ -1,0 +1,279 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ExternalSecretSpec says which remote values to read and which Secret to write.
+// +kubebuilder:validation:XValidation:rule="(has(self.data) ? size(self.data) : 0) + (has(self.dataFrom) ? size(self.dataFrom) : 0) > 0",message="set at least one entry in data or dataFrom"
+type ExternalSecretSpec struct {
+	// SecretStoreRef names the store to read from.
+	SecretStoreRef SecretStoreRef `json:"secretStoreRef"`
+
+	// Target describes the Secret to write.
+	// +kubebuilder:default={creationPolicy: Owner, deletionPolicy: Retain}
+	// +optional
+	Target ExternalSecretTarget `json:"target,omitempty"`
+
+	// RefreshInterval is how often the remote values are read again, for example
+	// "1h" or "30s". "0" reads them once and again only when the ExternalSecret changes.
+	// +kubebuilder:default="1h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$`
+	// +optional
+	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
+
+	// RefreshPolicy decides what triggers a read: Periodic (every refreshInterval,
+	// the default), OnChange (only when the ExternalSecret changes) or CreatedOnce
+	// (only while the target Secret does not exist).
+	// +optional
+	RefreshPolicy RefreshPolicy `json:"refreshPolicy,omitempty"`
+
+	// Data maps single remote values to keys of the Secret.
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:XValidation:rule="self.all(x, self.exists_one(y, y.secretKey == x.secretKey))",message="each secretKey may appear only once in data"
+	// +optional
+	Data []ExternalSecretData `json:"data,omitempty"`
+
+	// DataFrom copies whole remote secrets into the Secret, one key per property.
+	// Later entries win over earlier ones; data wins over dataFrom.
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	DataFrom []ExternalSecretDataFromRemoteRef `json:"dataFrom,omitempty"`
+}
+
+// RefreshPolicy decides what triggers a read of the remote values.
+// +kubebuilder:validation:Enum=Periodic;OnChange;CreatedOnce
+type RefreshPolicy string
+
+const (
+	// RefreshPolicyPeriodic reads every refreshInterval.
+	RefreshPolicyPeriodic RefreshPolicy = "Periodic"
+	// RefreshPolicyOnChange reads only when the ExternalSecret changes.
+	RefreshPolicyOnChange RefreshPolicy = "OnChange"
+	// RefreshPolicyCreatedOnce reads only while the target Secret does not exist.
+	RefreshPolicyCreatedOnce RefreshPolicy = "CreatedOnce"
+)
+
+// ExternalSecretTarget describes the Secret baosync writes.
+// +kubebuilder:validation:XValidation:rule="!(has(self.creationPolicy) && self.creationPolicy == 'Merge' && has(self.deletionPolicy) && self.deletionPolicy == 'Delete')",message="deletionPolicy Delete cannot be combined with creationPolicy Merge: baosync does not own a merged Secret; use deletionPolicy Merge"
+// +kubebuilder:validation:XValidation:rule="!(has(self.creationPolicy) && self.creationPolicy == 'None' && has(self.deletionPolicy) && self.deletionPolicy != 'Retain')",message="creationPolicy None writes nothing, so deletionPolicy must be Retain"
+type ExternalSecretTarget struct {
+	// Name of the Secret; defaults to the ExternalSecret's name.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	// +optional
+	Name string `json:"name,omitempty"`
+
+	// CreationPolicy decides how the Secret is owned: Owner (created and owned by
+	// the ExternalSecret), Orphan (created, not owned), Merge (keys merged into an
+	// existing Secret) or None (nothing written).
+	// +kubebuilder:default=Owner
+	// +optional
+	CreationPolicy CreationPolicy `json:"creationPolicy,omitempty"`
+
+	// DeletionPolicy decides what happens to the Secret when the remote secret no
+	// longer exists: Retain (keep it), Delete (delete it), Merge (remove this
+	// ExternalSecret's keys from it).
+	// +kubebuilder:default=Retain
+	// +optional
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// Template sets the Secret's type and metadata.
+	// +optional
+	Template *ExternalSecretTemplate `json:"template,omitempty"`
+
+	// Immutable marks the written Secret immutable. A change of value then needs
+	// the Secret deleted first.
+	// +optional
+	Immutable bool `json:"immutable,omitempty"`
+}
+
+// CreationPolicy decides how the target Secret is owned.
+// +kubebuilder:validation:Enum=Owner;Orphan;Merge;None
+type CreationPolicy string
+
+const (
+	// CreationPolicyOwner creates the Secret with an owner reference to the ExternalSecret.
+	CreationPolicyOwner CreationPolicy = "Owner"
+	// CreationPolicyOrphan creates the Secret without an owner reference.
+	CreationPolicyOrphan CreationPolicy = "Orphan"
+	// CreationPolicyMerge merges keys into a Secret that must already exist.
+	CreationPolicyMerge CreationPolicy = "Merge"
+	// CreationPolicyNone writes nothing; the ExternalSecret only reports.
+	CreationPolicyNone CreationPolicy = "None"
+)
+
+// DeletionPolicy decides what happens when the remote secret no longer exists.
+// +kubebuilder:validation:Enum=Retain;Delete;Merge
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyRetain keeps the Secret as it is.
+	DeletionPolicyRetain DeletionPolicy = "Retain"
+	// DeletionPolicyDelete deletes the Secret.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+	// DeletionPolicyMerge removes this ExternalSecret's keys from the Secret.
+	DeletionPolicyMerge DeletionPolicy = "Merge"
+)
+
+// ExternalSecretTemplate shapes the written Secret.
+type ExternalSecretTemplate struct {
+	// Type of the Secret, for example kubernetes.io/dockerconfigjson. Defaults to Opaque.
+	// +optional
+	Type corev1.SecretType `json:"type,omitempty"`
+
+	// EngineVersion of the template engine. Only v2 exists.
+	// +kubebuilder:default=v2
+	// +kubebuilder:validation:Enum=v2
+	// +optional
+	EngineVersion string `json:"engineVersion,omitempty"`
+
+	// Metadata adds labels and annotations to the Secret.
+	// +optional
+	Metadata ExternalSecretTemplateMetadata `json:"metadata,omitempty"`
+}
+
+// ExternalSecretTemplateMetadata holds labels and annotations for the Secret.
+type ExternalSecretTemplateMetadata struct {
+	// Annotations to set on the Secret.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Labels to set on the Secret.
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// ExternalSecretData maps one remote value to one key of the Secret.
+type ExternalSecretData struct {
+	// SecretKey is the key in the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	SecretKey string `json:"secretKey"`
+
+	// RemoteRef says which remote value to read.
+	RemoteRef ExternalSecretDataRemoteRef `json:"remoteRef"`
+}
+
+// ExternalSecretDataRemoteRef addresses a remote secret, or one property of it.
+type ExternalSecretDataRemoteRef struct {
+	// Key is the path of the remote secret, relative to the store's path (or
+	// starting with the mount when the store has no path).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Key string `json:"key"`
+
+	// Property selects one value inside the remote secret. A property that is a key
+	// of the secret is used as is; otherwise it is a gjson path into nested values
+	// (for example "db.password"). Empty selects the whole secret as JSON.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Property string `json:"property,omitempty"`
+
+	// Version pins a KV v2 version; empty reads the latest.
+	// +kubebuilder:validation:Pattern=`^[0-9]*$`
+	// +kubebuilder:validation:MaxLength=20
+	// +optional
+	Version string `json:"version,omitempty"`
+
+	// DecodingStrategy decodes the value before it is written: None, Base64,
+	// Base64URL or Auto (base64 when it decodes, otherwise as is).
+	// +kubebuilder:default=None
+	// +optional
+	DecodingStrategy DecodingStrategy `json:"decodingStrategy,omitempty"`
+}
+
+// DecodingStrategy decodes a remote value.
+// +kubebuilder:validation:Enum=None;Base64;Base64URL;Auto
+type DecodingStrategy string
+
+const (
+	// DecodingStrategyNone writes the value as it is.
+	DecodingStrategyNone DecodingStrategy = "None"
+	// DecodingStrategyBase64 decodes standard base64.
+	DecodingStrategyBase64 DecodingStrategy = "Base64"
+	// DecodingStrategyBase64URL decodes URL-safe base64.
+	DecodingStrategyBase64URL DecodingStrategy = "Base64URL"
+	// DecodingStrategyAuto decodes base64 or base64url when the value is valid in
+	// one of them, and otherwise writes it as it is.
+	DecodingStrategyAuto DecodingStrategy = "Auto"
+)
+
+// ExternalSecretDataFromRemoteRef copies many remote values at once.
+// +kubebuilder:validation:XValidation:rule="has(self.extract)",message="set extract"
+type ExternalSecretDataFromRemoteRef struct {
+	// Extract copies every property of one remote secret into the Secret. Values
+	// that are not strings are written as JSON.
+	// +optional
+	Extract *ExternalSecretDataRemoteRef `json:"extract,omitempty"`
+}
+
+// ExternalSecretStatus is the observed state of an ExternalSecret.
+type ExternalSecretStatus struct {
+	// Conditions hold Ready: whether the Secret holds the current remote values.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// RefreshTime is when the remote values were last read successfully.
+	// +optional
+	RefreshTime metav1.Time `json:"refreshTime,omitempty"`
+
+	// SyncedResourceVersion identifies the version of the ExternalSecret (its
+	// generation and a hash of its labels and annotations) last synced.
+	// +optional
+	SyncedResourceVersion string `json:"syncedResourceVersion,omitempty"`
+
+	// Binding names the Secret this ExternalSecret writes.
+	// +optional
+	Binding corev1.LocalObjectReference `json:"binding,omitempty"`
+}
+
+// ExternalSecret reads values from OpenBao or Vault through a store and keeps a
+// Kubernetes Secret in sync with them.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories={baosync},shortName=es
+// +kubebuilder:printcolumn:name="Store",type=string,JSONPath=`.spec.secretStoreRef.name`
+// +kubebuilder:printcolumn:name="Refresh Interval",type=string,JSONPath=`.spec.refreshInterval`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ExternalSecret struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   ExternalSecretSpec   `json:"spec"`
+	Status ExternalSecretStatus `json:"status,omitempty"`
+}
+
+// GetConditions returns the ExternalSecret's conditions.
+func (e *ExternalSecret) GetConditions() []metav1.Condition { return e.Status.Conditions }
+
+// SetConditions replaces the ExternalSecret's conditions.
+func (e *ExternalSecret) SetConditions(c []metav1.Condition) { e.Status.Conditions = c }
+
+// TargetName is the name of the Secret this ExternalSecret writes.
+func (e *ExternalSecret) TargetName() string {
+	if e.Spec.Target.Name != "" {
+		return e.Spec.Target.Name
+	}
+	return e.Name
+}
+
+// ExternalSecretList is a list of ExternalSecrets.
+//
+// +kubebuilder:object:root=true
+type ExternalSecretList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ExternalSecret `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ExternalSecret{}, &ExternalSecretList{})
+}

@@ -1,0 +1,122 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SecretStoreSpec is shared by SecretStore and ClusterSecretStore.
+type SecretStoreSpec struct {
+	// Controller is the controller class that reconciles this store. An operator
+	// started with --controller-class reconciles only the stores that name it; the
+	// default operator reconciles stores that leave this empty.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Controller string `json:"controller,omitempty"`
+
+	// Provider says which server to use and how to log in.
+	Provider SecretStoreProvider `json:"provider"`
+
+	// RefreshInterval is how often, in seconds, the store re-checks that it can log
+	// in. 0 uses the operator's default (5 minutes).
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	RefreshInterval int `json:"refreshInterval,omitempty"`
+
+	// Conditions restrict which namespaces may use a ClusterSecretStore. A namespace
+	// may use it when it matches any one condition; no conditions allow all.
+	// Only meaningful on a ClusterSecretStore.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	Conditions []ClusterSecretStoreCondition `json:"conditions,omitempty"`
+}
+
+// SecretStoreProvider holds the provider configuration. OpenBao and Vault are
+// the one provider.
+type SecretStoreProvider struct {
+	// Vault configures an OpenBao or HashiCorp Vault server.
+	Vault *VaultProvider `json:"vault"`
+}
+
+// ClusterSecretStoreCondition matches namespaces. Within one condition every set
+// field must match.
+type ClusterSecretStoreCondition struct {
+	// NamespaceSelector matches namespaces by label.
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
+
+	// Namespaces lists namespaces by name.
+	// +kubebuilder:validation:MaxItems=256
+	// +optional
+	Namespaces []string `json:"namespaces,omitempty"`
+
+	// NamespaceRegexes matches namespace names by regular expression (RE2).
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	NamespaceRegexes []string `json:"namespaceRegexes,omitempty"`
+}
+
+// SecretStoreStatus is the observed state of a store.
+type SecretStoreStatus struct {
+	// Conditions hold Ready: whether the store can log in.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// SecretStore is a namespaced store: only ExternalSecrets of its own namespace
+// may use it, and it may only read Secrets and ServiceAccounts of that namespace.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories={baosync},shortName=ss
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.conditions) || size(self.spec.conditions) == 0",message="spec.conditions applies to ClusterSecretStore only"
+type SecretStore struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   SecretStoreSpec   `json:"spec"`
+	Status SecretStoreStatus `json:"status,omitempty"`
+}
+
+// SecretStoreList is a list of SecretStores.
+//
+// +kubebuilder:object:root=true
+type SecretStoreList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []SecretStore `json:"items"`
+}
+
+// ClusterSecretStore is a cluster-scoped store that ExternalSecrets of any
+// namespace allowed by its conditions may use.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,categories={baosync},shortName=css
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+type ClusterSecretStore struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   SecretStoreSpec   `json:"spec"`
+	Status SecretStoreStatus `json:"status,omitempty"`
+}
+
+// ClusterSecretStoreList is a list of ClusterSecretStores.
+//
+// +kubebuilder:object:root=true
+type ClusterSecretStoreList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ClusterSecretStore `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&SecretStore{}, &SecretStoreList{}, &ClusterSecretStore{}, &ClusterSecretStoreList{})
+}

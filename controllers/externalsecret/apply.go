@@ -1,0 +1,176 @@
+package externalsecret
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+)
+
+// getTarget returns the existing target Secret, or nil when there is none. The
+// cache holds only Secrets baosync manages, so a miss is confirmed with the API
+// server (the Secret may exist without baosync's label, e.g. before a Merge).
+func (r *Reconciler) getTarget(ctx context.Context, es *v1alpha1.ExternalSecret) (*corev1.Secret, error) {
+	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone {
+		return nil, nil
+	}
+	key := client.ObjectKey{Namespace: es.Namespace, Name: es.TargetName()}
+	s := &corev1.Secret{}
+	err := r.Get(ctx, key, s)
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, key, s)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "get target Secret %s: %w", key.Name, err)
+	}
+	return s, nil
+}
+
+// apply writes the desired Secret according to creationPolicy and reports
+// whether it wrote. It fails with TargetConflict (the Secret belongs to
+// something else or cannot change) or TargetMissing (Merge without a Secret).
+// One Create or Update: the Secret is never written half.
+func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, existing, desired *corev1.Secret) (bool, error) {
+	policy := es.Spec.Target.CreationPolicy
+	switch {
+	case policy == v1alpha1.CreationPolicyNone:
+		return false, nil
+	case policy == v1alpha1.CreationPolicyMerge && existing == nil:
+		return false, outcome.Waitingf(v1alpha1.ReasonTargetMissing, 0,
+			"creationPolicy Merge needs an existing Secret %q; create it, or use creationPolicy Owner", desired.Name)
+	case policy != v1alpha1.CreationPolicyMerge && existing != nil && !owns(es, existing):
+		return false, outcome.Terminalf(v1alpha1.ReasonTargetConflict,
+			"Secret %q exists and is not managed by this ExternalSecret; delete it, choose another target.name, or use creationPolicy Merge", existing.Name)
+	}
+	next, err := r.merge(es, existing, desired)
+	if err != nil {
+		return false, err
+	}
+	if existing == nil {
+		if err := r.Create(ctx, next); err != nil {
+			return false, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "create Secret %q: %w", next.Name, err)
+		}
+		logger(ctx).Info("Created Secret", "secret", next.Name)
+		return true, nil
+	}
+	if sameSecret(existing, next) {
+		return false, nil
+	}
+	if err := r.Update(ctx, next); err != nil {
+		return false, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "update Secret %q: %w", next.Name, err)
+	}
+	logger(ctx).Info("Updated Secret", "secret", next.Name)
+	return true, nil
+}
+
+// merge builds the object to write: the desired Secret for Owner and Orphan,
+// the existing Secret with the desired keys laid over it for Merge; with
+// baosync's label and annotations, and an owner reference for Owner.
+func (r *Reconciler) merge(es *v1alpha1.ExternalSecret, existing, desired *corev1.Secret) (*corev1.Secret, error) {
+	next := desired.DeepCopy()
+	if existing != nil {
+		next = existing.DeepCopy()
+		if next.Labels == nil {
+			next.Labels = map[string]string{}
+		}
+		if next.Annotations == nil {
+			next.Annotations = map[string]string{}
+		}
+		maps.Copy(next.Labels, desired.Labels)
+		maps.Copy(next.Annotations, desired.Annotations)
+		if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyMerge {
+			if next.Data == nil {
+				next.Data = map[string][]byte{}
+			}
+			maps.Copy(next.Data, desired.Data)
+		} else {
+			next.Data = desired.Data
+		}
+		if err := checkMutable(existing, next, desired); err != nil {
+			return nil, err
+		}
+	}
+	next.Labels[LabelManaged] = "true"
+	if other := next.Annotations[AnnotationExternalSecret]; other == "" || es.Spec.Target.CreationPolicy != v1alpha1.CreationPolicyMerge {
+		next.Annotations[AnnotationExternalSecret] = es.Name
+	}
+	next.Annotations[AnnotationManagedKeys] = strings.Join(slices.Sorted(maps.Keys(desired.Data)), ",")
+	next.Annotations[AnnotationDataHash] = contentHash(next.Type, next.Data)
+	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyOwner || es.Spec.Target.CreationPolicy == "" {
+		dropStaleOwner(es, next)
+		if err := controllerutil.SetControllerReference(es, next, r.Scheme()); err != nil {
+			return nil, outcome.Terminalf(v1alpha1.ReasonTargetConflict, "set owner of Secret %q: %v", next.Name, err)
+		}
+	}
+	return next, nil
+}
+
+// checkMutable refuses changes Kubernetes would refuse: a new type, or new data
+// in an immutable Secret.
+func checkMutable(existing, next, desired *corev1.Secret) error {
+	if desired.Type != existing.Type && desired.Type != corev1.SecretTypeOpaque {
+		return outcome.Terminalf(v1alpha1.ReasonTargetConflict,
+			"Secret %q has type %s but the template asks for %s; the type of a Secret cannot change, so delete the Secret", existing.Name, existing.Type, desired.Type)
+	}
+	next.Type = existing.Type
+	if existing.Immutable != nil && *existing.Immutable && !equality.Semantic.DeepEqual(existing.Data, next.Data) {
+		return outcome.Terminalf(v1alpha1.ReasonTargetConflict,
+			"Secret %q is immutable and its data would change; delete it to let baosync write the new values", existing.Name)
+	}
+	return nil
+}
+
+// owns reports whether the Secret is this ExternalSecret's to overwrite: it is
+// controlled by it (an owner reference of an earlier object of the same name
+// counts, since that object is gone), or baosync wrote it for it.
+func owns(es *v1alpha1.ExternalSecret, s *corev1.Secret) bool {
+	if ref := metav1.GetControllerOf(s); ref != nil {
+		return isOwnRef(es, *ref)
+	}
+	return s.Labels[LabelManaged] == "true" && s.Annotations[AnnotationExternalSecret] == es.Name
+}
+
+func isOwnRef(es *v1alpha1.ExternalSecret, ref metav1.OwnerReference) bool {
+	return ref.Kind == "ExternalSecret" && strings.HasPrefix(ref.APIVersion, v1alpha1.GroupVersion.Group+"/") && ref.Name == es.Name
+}
+
+// dropStaleOwner removes an owner reference left by an earlier ExternalSecret of
+// the same name (deleted and created again), so that the new one can own it.
+func dropStaleOwner(es *v1alpha1.ExternalSecret, s *corev1.Secret) {
+	s.OwnerReferences = slices.DeleteFunc(s.OwnerReferences, func(ref metav1.OwnerReference) bool {
+		return isOwnRef(es, ref) && ref.UID != es.UID
+	})
+}
+
+// sameSecret reports whether writing next would change nothing.
+func sameSecret(a, b *corev1.Secret) bool {
+	return a.Type == b.Type &&
+		equality.Semantic.DeepEqual(a.Data, b.Data) &&
+		equality.Semantic.DeepEqual(a.Labels, b.Labels) &&
+		equality.Semantic.DeepEqual(a.Annotations, b.Annotations) &&
+		equality.Semantic.DeepEqual(a.OwnerReferences, b.OwnerReferences) &&
+		equality.Semantic.DeepEqual(a.Immutable, b.Immutable)
+}
+
+// describeKeys summarizes the keys of a Secret for messages (names only).
+func describeKeys(data map[string][]byte) string {
+	keys := slices.Sorted(maps.Keys(data))
+	if len(keys) > 8 {
+		return fmt.Sprintf("%s and %d more", strings.Join(keys[:8], ", "), len(keys)-8)
+	}
+	return strings.Join(keys, ", ")
+}

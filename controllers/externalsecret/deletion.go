@@ -1,0 +1,61 @@
+package externalsecret
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+)
+
+// remoteGone applies target.deletionPolicy after every referenced remote secret
+// answered "not found" (never after any other error). Retain keeps the Secret
+// and reports RemoteNotFound; Delete deletes a Secret this ExternalSecret owns;
+// Merge removes only the keys baosync wrote.
+func (r *Reconciler) remoteGone(ctx context.Context, es *v1alpha1.ExternalSecret, target *corev1.Secret, cause error) (ctrl.Result, error) {
+	policy := es.Spec.Target.DeletionPolicy
+	if policy == "" || policy == v1alpha1.DeletionPolicyRetain || (target == nil && policy != v1alpha1.DeletionPolicyDelete) {
+		return r.fail(ctx, es, cause)
+	}
+	if target == nil {
+		r.setReady(es, metav1.ConditionFalse, v1alpha1.ReasonSecretDeleted,
+			fmt.Sprintf("The remote secret no longer exists and Secret %q was deleted (deletionPolicy Delete)", es.TargetName()))
+		return ctrl.Result{RequeueAfter: waitDelay(es, 0)}, nil
+	}
+	var err error
+	var done string
+	switch policy {
+	case v1alpha1.DeletionPolicyDelete:
+		if !owns(es, target) {
+			return r.fail(ctx, es, cause)
+		}
+		err = r.Delete(ctx, target, client.Preconditions{UID: &target.UID, ResourceVersion: &target.ResourceVersion})
+		done = fmt.Sprintf("deleted Secret %q (deletionPolicy Delete)", target.Name)
+	case v1alpha1.DeletionPolicyMerge:
+		next := target.DeepCopy()
+		managed := strings.Split(target.Annotations[AnnotationManagedKeys], ",")
+		for _, k := range managed {
+			delete(next.Data, k)
+		}
+		next.Annotations[AnnotationManagedKeys] = ""
+		next.Annotations[AnnotationDataHash] = contentHash(next.Type, next.Data)
+		err = r.Update(ctx, next)
+		done = fmt.Sprintf("removed keys [%s] from Secret %q (deletionPolicy Merge)", strings.Join(managed, ", "), target.Name)
+	}
+	if err != nil && !apierrors.IsNotFound(err) {
+		return r.fail(ctx, es, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "apply deletionPolicy %s: %w", policy, err))
+	}
+	msg := fmt.Sprintf("The remote secret no longer exists: %s", done)
+	logger(ctx).Info("Applied deletionPolicy", "policy", policy, "secret", target.Name)
+	r.setReady(es, metav1.ConditionFalse, v1alpha1.ReasonSecretDeleted, msg)
+	es.Status.SyncedResourceVersion = resourceVersionOf(es)
+	es.Status.RefreshTime = metav1.NewTime(r.Clock.Now())
+	return ctrl.Result{RequeueAfter: waitDelay(es, 0)}, nil
+}

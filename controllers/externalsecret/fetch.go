@@ -1,0 +1,131 @@
+package externalsecret
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/providers"
+)
+
+// errRemoteGone marks a fetch in which every referenced remote secret answered
+// "not found": the one case in which deletionPolicy applies.
+var errRemoteGone = errors.New("every referenced remote secret is gone")
+
+// fetch reads every dataFrom and data entry through the store's client. Later
+// dataFrom entries win over earlier ones, and data wins over dataFrom. It fails
+// with the Reason of the first failing entry, and with errRemoteGone when no
+// referenced secret exists any more.
+func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1alpha1.ExternalSecret) (map[string][]byte, error) {
+	sc, err := r.Provider.NewClient(ctx, store, r.kube(), es.Namespace)
+	if err != nil {
+		return nil, outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
+	}
+	defer func() { _ = sc.Close(ctx) }()
+
+	values := map[string][]byte{}
+	var firstErr error
+	missing, total := 0, 0
+	note := func(err error) {
+		total++
+		if errors.Is(err, providers.ErrNotFound) {
+			missing++
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	for i, df := range es.Spec.DataFrom {
+		if df.Extract == nil {
+			continue
+		}
+		m, err := extract(ctx, sc, df.Extract)
+		note(wrapEntry(err, fmt.Sprintf("dataFrom[%d].extract", i)))
+		for k, v := range m {
+			values[k] = v
+		}
+	}
+	for i, d := range es.Spec.Data {
+		v, err := getOne(ctx, sc, d.RemoteRef)
+		note(wrapEntry(err, fmt.Sprintf("data[%d] (secretKey %q)", i, d.SecretKey)))
+		if err == nil {
+			values[d.SecretKey] = v
+		}
+	}
+	if firstErr == nil {
+		return values, nil
+	}
+	if missing == total {
+		return nil, fmt.Errorf("%w: %w", errRemoteGone, outcome.FromProvider(firstErr))
+	}
+	return nil, outcome.FromProvider(firstErr)
+}
+
+// wrapEntry names the spec entry an error came from.
+func wrapEntry(err error, entry string) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", entry, err)
+}
+
+// getOne reads and decodes one value.
+func getOne(ctx context.Context, sc providers.SecretsClient, ref v1alpha1.ExternalSecretDataRemoteRef) ([]byte, error) {
+	v, err := sc.GetSecret(ctx, remoteRef(ref))
+	if err != nil {
+		return nil, err
+	}
+	return decode(v, ref.DecodingStrategy)
+}
+
+// extract reads and decodes every property of a remote secret.
+func extract(ctx context.Context, sc providers.SecretsClient, ref *v1alpha1.ExternalSecretDataRemoteRef) (map[string][]byte, error) {
+	m, err := sc.GetSecretMap(ctx, remoteRef(*ref))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range m {
+		d, err := decode(v, ref.DecodingStrategy)
+		if err != nil {
+			return nil, fmt.Errorf("property %q: %w", k, err)
+		}
+		m[k] = d
+	}
+	return m, nil
+}
+
+func remoteRef(ref v1alpha1.ExternalSecretDataRemoteRef) providers.RemoteRef {
+	return providers.RemoteRef{Key: ref.Key, Property: ref.Property, Version: ref.Version}
+}
+
+// decode applies a decodingStrategy. Its errors never include the value.
+func decode(v []byte, strategy v1alpha1.DecodingStrategy) ([]byte, error) {
+	switch strategy {
+	case v1alpha1.DecodingStrategyBase64:
+		return decodeWith(base64.StdEncoding, v, "Base64")
+	case v1alpha1.DecodingStrategyBase64URL:
+		return decodeWith(base64.URLEncoding, v, "Base64URL")
+	case v1alpha1.DecodingStrategyAuto:
+		if d, err := decodeWith(base64.StdEncoding, v, ""); err == nil {
+			return d, nil
+		}
+		if d, err := decodeWith(base64.URLEncoding, v, ""); err == nil {
+			return d, nil
+		}
+		return v, nil
+	}
+	return v, nil
+}
+
+func decodeWith(enc *base64.Encoding, v []byte, name string) ([]byte, error) {
+	out := make([]byte, enc.DecodedLen(len(v)))
+	n, err := enc.Decode(out, v)
+	if err != nil {
+		return nil, outcome.Waitingf(v1alpha1.ReasonDecodingFailed, 0,
+			"value is not valid %s (%d bytes; %v); fix the value or the decodingStrategy", name, len(v), err)
+	}
+	return out[:n], nil
+}

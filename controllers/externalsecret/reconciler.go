@@ -1,0 +1,97 @@
+// Package externalsecret reconciles ExternalSecrets: it resolves the store,
+// reads the remote values through a providers.SecretsClient, renders the
+// target Secret, writes it only when it changed, and reports the outcome in the
+// Ready condition, an event and metrics.
+package externalsecret
+
+import (
+	"context"
+	"errors"
+
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/kubeaccess"
+	"github.com/baosync/baosync/controllers/metrics"
+	"github.com/baosync/baosync/providers"
+)
+
+// Reconciler syncs ExternalSecrets into Secrets.
+type Reconciler struct {
+	client.Client
+	// APIReader reads objects the manager does not cache (Secrets not yet
+	// managed by baosync, auth material).
+	APIReader client.Reader
+	Provider  providers.Provider
+	Recorder  recorder.EventRecorder
+	Metrics   *metrics.Metrics
+	Clock     clock.Clock
+	// MaxConcurrentReconciles is the number of workers.
+	MaxConcurrentReconciles int
+}
+
+// +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=baosync.io,resources=secretstores;clustersecretstores,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=serviceaccounts/token,verbs=create
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one ExternalSecret's target Secret in line with the remote
+// values, or records why it cannot.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	es := &v1alpha1.ExternalSecret{}
+	if err := r.Get(ctx, req.NamespacedName, es); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !es.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // the owner reference lets the garbage collector remove an owned Secret
+	}
+	before := es.DeepCopy()
+	defer func() { retErr = r.patchStatus(ctx, before, es, retErr) }()
+
+	target, err := r.getTarget(ctx, es)
+	if err != nil {
+		return r.fail(ctx, es, err)
+	}
+	due, wait := r.syncDue(es, target)
+	if !due {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	start := r.Clock.Now()
+	store, err := r.resolveStore(ctx, es)
+	if err != nil {
+		return r.fail(ctx, es, err)
+	}
+	values, err := r.fetch(ctx, store, es)
+	if errors.Is(err, errRemoteGone) {
+		return r.remoteGone(ctx, es, target, err)
+	}
+	if err != nil {
+		return r.fail(ctx, es, err)
+	}
+	desired, err := render(es, values)
+	if err != nil {
+		return r.fail(ctx, es, err)
+	}
+	wrote, err := r.apply(ctx, es, target, desired)
+	if err != nil {
+		return r.fail(ctx, es, err)
+	}
+	r.Metrics.SyncDuration.WithLabelValues("ExternalSecret").Observe(r.Clock.Since(start).Seconds())
+	return r.succeed(es, wrote)
+}
+
+// logger returns the reconcile's logger.
+func logger(ctx context.Context) logr.Logger { return ctrl.LoggerFrom(ctx) }
+
+// kube returns the narrow cluster view handed to the provider.
+func (r *Reconciler) kube() providers.Kube {
+	return &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client}
+}

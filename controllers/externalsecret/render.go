@@ -1,0 +1,92 @@
+package externalsecret
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+)
+
+// Labels and annotations baosync puts on the Secrets it writes.
+const (
+	// LabelManaged marks Secrets baosync manages; the operator caches only these.
+	LabelManaged = "baosync.io/managed"
+	// AnnotationExternalSecret names the ExternalSecret that writes the Secret.
+	AnnotationExternalSecret = "baosync.io/external-secret"
+	// AnnotationDataHash is the hash of the Secret's type and data as baosync last
+	// wrote them; a Secret whose content no longer matches it has drifted.
+	AnnotationDataHash = "baosync.io/data-hash"
+	// AnnotationManagedKeys lists the data keys baosync wrote (names only).
+	AnnotationManagedKeys = "baosync.io/managed-keys"
+	// AnnotationForceSync triggers an immediate sync when its value changes.
+	AnnotationForceSync = "baosync.io/force-sync"
+)
+
+// maxSecretBytes is Kubernetes' limit on a Secret's data.
+const maxSecretBytes = 1 << 20
+
+// render builds the desired Secret from the fetched values. It fails with
+// InvalidKey-like InvalidSpec errors for keys Kubernetes refuses and with
+// SecretTooLarge when the data exceeds 1 MiB.
+func render(es *v1alpha1.ExternalSecret, values map[string][]byte) (*corev1.Secret, error) {
+	size := 0
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		if errs := validation.IsConfigMapKey(k); len(errs) > 0 {
+			return nil, outcome.Waitingf(v1alpha1.ReasonInvalidSpec, 0,
+				"key %q is not a valid Secret key (%s); rename it in Vault or map it with data[].secretKey", k, strings.Join(errs, "; "))
+		}
+		size += len(k) + len(values[k])
+	}
+	if size > maxSecretBytes {
+		return nil, outcome.Waitingf(v1alpha1.ReasonSecretTooLarge, 0,
+			"the rendered data is %d bytes, over Kubernetes' limit of %d bytes for a Secret", size, maxSecretBytes)
+	}
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        es.TargetName(),
+			Namespace:   es.Namespace,
+			Labels:      map[string]string{},
+			Annotations: map[string]string{},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: values,
+	}
+	if t := es.Spec.Target.Template; t != nil {
+		if t.Type != "" {
+			s.Type = t.Type
+		}
+		maps.Copy(s.Labels, t.Metadata.Labels)
+		maps.Copy(s.Annotations, t.Metadata.Annotations)
+	}
+	if es.Spec.Target.Immutable {
+		immutable := true
+		s.Immutable = &immutable
+	}
+	return s, nil
+}
+
+// contentHash hashes a Secret's type and data in a stable order.
+func contentHash(t corev1.SecretType, data map[string][]byte) string {
+	h := sha256.New()
+	_, _ = fmt.Fprintf(h, "%s\n", t)
+	for _, k := range slices.Sorted(maps.Keys(data)) {
+		_, _ = fmt.Fprintf(h, "%d:%s=%d:", len(k), k, len(data[k]))
+		_, _ = h.Write(data[k])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// drifted reports whether someone changed the Secret's content since baosync
+// wrote it.
+func drifted(s *corev1.Secret) bool {
+	return s.Annotations[AnnotationDataHash] != contentHash(s.Type, s.Data)
+}

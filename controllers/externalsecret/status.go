@@ -1,0 +1,118 @@
+package externalsecret
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+)
+
+// maxWait bounds how long a waiting failure (missing remote secret, store not
+// ready) sleeps before the next attempt.
+const maxWait = 5 * time.Minute
+
+// fail is the one failure path: Ready=False with the error's Reason, a Warning
+// event when the state changed, a log line, a metric, and the retry its class
+// asks for. The target Secret is not touched here or anywhere on this path.
+func (r *Reconciler) fail(ctx context.Context, es *v1alpha1.ExternalSecret, err error) (ctrl.Result, error) {
+	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
+	msg := fmt.Sprintf("%s: %v", storeName(es), oe.Err)
+	r.setReady(es, metav1.ConditionFalse, oe.Reason, msg)
+	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
+	logger(ctx).Error(oe.Err, "Failed to sync ExternalSecret", "reason", oe.Reason)
+	switch oe.Class {
+	case outcome.Terminal:
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	case outcome.Waiting:
+		return ctrl.Result{RequeueAfter: waitDelay(es, oe.After)}, nil
+	default:
+		return ctrl.Result{}, err
+	}
+}
+
+// succeed records a sync: Ready=True, refreshTime, the synced version, and the
+// next refresh (jittered) for the Periodic policy.
+func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool) (ctrl.Result, error) {
+	now := r.Clock.Now()
+	es.Status.RefreshTime = metav1.NewTime(now)
+	es.Status.SyncedResourceVersion = resourceVersionOf(es)
+	msg := fmt.Sprintf("Secret %q is in sync with %s", es.TargetName(), storeName(es))
+	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone {
+		msg = fmt.Sprintf("Values read from %s; creationPolicy None writes no Secret", storeName(es))
+	} else {
+		es.Status.Binding = corev1.LocalObjectReference{Name: es.TargetName()}
+	}
+	if wrote && isReady(es) {
+		r.Recorder.Eventf(es, nil, corev1.EventTypeNormal, v1alpha1.ReasonSecretSynced, "Update",
+			"Secret %q updated with new values from %s", es.TargetName(), storeName(es))
+	}
+	r.setReady(es, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced, msg)
+	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", v1alpha1.ReasonSecretSynced).Inc()
+	interval := refreshInterval(es)
+	if interval <= 0 || es.Spec.RefreshPolicy == v1alpha1.RefreshPolicyOnChange || es.Spec.RefreshPolicy == v1alpha1.RefreshPolicyCreatedOnce {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{RequeueAfter: outcome.Jitter(interval)}, nil
+}
+
+// setReady sets the Ready condition and emits an event when its status or
+// reason changes.
+func (r *Reconciler) setReady(es *v1alpha1.ExternalSecret, status metav1.ConditionStatus, reason, msg string) {
+	prev := meta.FindStatusCondition(es.Status.Conditions, v1alpha1.ConditionReady)
+	changed := prev == nil || prev.Status != status || prev.Reason != reason
+	meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{
+		Type: v1alpha1.ConditionReady, Status: status, Reason: reason, Message: msg, ObservedGeneration: es.Generation,
+	})
+	if !changed {
+		return
+	}
+	eventType := corev1.EventTypeNormal
+	if status != metav1.ConditionTrue {
+		eventType = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(es, nil, eventType, reason, "Sync", "%s", msg)
+}
+
+// patchStatus writes the status once per reconcile, and only when it changed.
+func (r *Reconciler) patchStatus(ctx context.Context, before, es *v1alpha1.ExternalSecret, retErr error) error {
+	if equality.Semantic.DeepEqual(before.Status, es.Status) {
+		return retErr
+	}
+	if err := r.Status().Patch(ctx, es, client.MergeFrom(before)); err != nil {
+		return errors.Join(retErr, fmt.Errorf("patch status: %w", client.IgnoreNotFound(err)))
+	}
+	return retErr
+}
+
+// waitDelay is the delay of a waiting failure: the error's own, or the refresh
+// interval, bounded by maxWait.
+func waitDelay(es *v1alpha1.ExternalSecret, after time.Duration) time.Duration {
+	d := after
+	if d <= 0 {
+		d = refreshInterval(es)
+	}
+	if d <= 0 || d > maxWait {
+		d = maxWait
+	}
+	return outcome.Jitter(d)
+}
+
+// storeName names the store for messages, e.g. `ClusterSecretStore "vault"`.
+func storeName(es *v1alpha1.ExternalSecret) string {
+	kind := es.Spec.SecretStoreRef.Kind
+	if kind == "" {
+		kind = v1alpha1.SecretStoreKindNamespaced
+	}
+	return fmt.Sprintf("%s %q", kind, es.Spec.SecretStoreRef.Name)
+}

@@ -1,0 +1,79 @@
+package externalsecret
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// indexStoreRef indexes ExternalSecrets by "Kind/name" of their store, so that
+// a store change wakes exactly the ExternalSecrets that use it.
+const indexStoreRef = "spec.secretStoreRef"
+
+// SetupWithManager registers the reconciler: ExternalSecrets (on spec, label or
+// annotation changes, not on their own status writes), the Secrets baosync
+// manages (drift repair), and stores (readiness changes).
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.ExternalSecret{}, indexStoreRef, func(o client.Object) []string {
+		return []string{storeKey(o.(*v1alpha1.ExternalSecret).Spec.SecretStoreRef)}
+	}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("externalsecret").
+		For(&v1alpha1.ExternalSecret{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(secretToExternalSecret)).
+		Watches(&v1alpha1.SecretStore{}, handler.EnqueueRequestsFromMapFunc(r.storeToExternalSecrets)).
+		Watches(&v1alpha1.ClusterSecretStore{}, handler.EnqueueRequestsFromMapFunc(r.storeToExternalSecrets)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		Complete(r)
+}
+
+// secretToExternalSecret maps a managed Secret to the ExternalSecret that writes it.
+func secretToExternalSecret(_ context.Context, o client.Object) []reconcile.Request {
+	name := o.GetAnnotations()[AnnotationExternalSecret]
+	if name == "" || o.GetLabels()[LabelManaged] != "true" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
+}
+
+// storeToExternalSecrets maps a store to the ExternalSecrets that use it.
+func (r *Reconciler) storeToExternalSecrets(ctx context.Context, o client.Object) []reconcile.Request {
+	store, ok := o.(v1alpha1.GenericStore)
+	if !ok {
+		return nil
+	}
+	opts := []client.ListOption{client.MatchingFields{indexStoreRef: storeKey(v1alpha1.SecretStoreRef{Kind: store.GetKind(), Name: store.GetName()})}}
+	if store.GetKind() == v1alpha1.SecretStoreKindNamespaced {
+		opts = append(opts, client.InNamespace(store.GetNamespace()))
+	}
+	list := &v1alpha1.ExternalSecretList{}
+	if err := r.List(ctx, list, opts...); err != nil {
+		logger(ctx).Error(err, "Failed to list ExternalSecrets of a store", "store", store.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, es := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&es)})
+	}
+	return reqs
+}
+
+func storeKey(ref v1alpha1.SecretStoreRef) string {
+	kind := ref.Kind
+	if kind == "" {
+		kind = v1alpha1.SecretStoreKindNamespaced
+	}
+	return string(kind) + "/" + ref.Name
+}

@@ -1,0 +1,97 @@
+// Package outcome classifies reconcile errors: each carries the Reason a user
+// sees in the Ready condition and whether the reconciler retries (terminal,
+// transient with back-off, or waiting a fixed delay). One failure path per
+// reconciler reads it.
+package outcome
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/providers"
+)
+
+// Class says how a failed reconcile is retried.
+type Class int
+
+const (
+	// Transient errors are returned to controller-runtime, which backs off.
+	Transient Class = iota
+	// Terminal errors are configuration errors: no retry until the object changes.
+	Terminal
+	// Waiting errors requeue after a fixed, jittered delay (a store not yet ready,
+	// a remote secret not yet written).
+	Waiting
+)
+
+// Error is a reconcile error with its Reason and retry class.
+type Error struct {
+	Reason string
+	Class  Class
+	// After is the requeue delay of a Waiting error; zero uses the caller's default.
+	After time.Duration
+	Err   error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Terminalf returns a Terminal error with a formatted message.
+func Terminalf(reason, format string, args ...any) error {
+	return &Error{Reason: reason, Class: Terminal, Err: fmt.Errorf(format, args...)}
+}
+
+// Waitingf returns a Waiting error with a formatted message.
+func Waitingf(reason string, after time.Duration, format string, args ...any) error {
+	return &Error{Reason: reason, Class: Waiting, After: after, Err: fmt.Errorf(format, args...)}
+}
+
+// Transientf returns a Transient error with a formatted message.
+func Transientf(reason, format string, args ...any) error {
+	return &Error{Reason: reason, Class: Transient, Err: fmt.Errorf(format, args...)}
+}
+
+// As returns err as an *Error; an unclassified error is Transient with reason.
+func As(err error, fallbackReason string) *Error {
+	var oe *Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	return &Error{Reason: fallbackReason, Class: Transient, Err: err}
+}
+
+// FromProvider classifies an error of a providers.SecretsClient. Missing remote
+// data waits for the next refresh; bad configuration waits for a change of the
+// store; everything else backs off.
+func FromProvider(err error) error {
+	var oe *Error
+	if errors.As(err, &oe) {
+		return err
+	}
+	switch {
+	case errors.Is(err, providers.ErrNotFound):
+		return &Error{Reason: v1alpha1.ReasonRemoteNotFound, Class: Waiting, Err: err}
+	case errors.Is(err, providers.ErrPropertyNotFound):
+		return &Error{Reason: v1alpha1.ReasonPropertyNotFound, Class: Waiting, Err: err}
+	case errors.Is(err, providers.ErrAuth):
+		return &Error{Reason: v1alpha1.ReasonAuthFailed, Class: Transient, Err: err}
+	case errors.Is(err, providers.ErrPermissionDenied):
+		return &Error{Reason: v1alpha1.ReasonPermissionDenied, Class: Transient, Err: err}
+	case errors.Is(err, providers.ErrInvalidConfig):
+		return &Error{Reason: v1alpha1.ReasonInvalidStoreConfig, Class: Terminal, Err: err}
+	default:
+		return &Error{Reason: v1alpha1.ReasonProviderUnavailable, Class: Transient, Err: err}
+	}
+}
+
+// Jitter spreads d by up to +10%, so that objects with the same interval do not
+// fire together.
+func Jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return d
+	}
+	return d + time.Duration(rand.Int64N(int64(d)/10+1))
+}

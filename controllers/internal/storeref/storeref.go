@@ -1,0 +1,123 @@
+// Package storeref resolves the store an object references and enforces who may
+// use it: a SecretStore only from its own namespace, a ClusterSecretStore only
+// from namespaces its conditions allow.
+package storeref
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+)
+
+// retryNotReady is how long an object waits for a store that is not ready.
+const retryNotReady = 30 * time.Second
+
+// Resolve returns the store named by ref for an object in namespace, or an
+// outcome error: StoreNotFound, StoreNotAllowed or StoreNotReady.
+func Resolve(ctx context.Context, c client.Reader, ref v1alpha1.SecretStoreRef, namespace string) (v1alpha1.GenericStore, error) {
+	var store v1alpha1.GenericStore
+	key := client.ObjectKey{Name: ref.Name}
+	if ref.Kind == v1alpha1.SecretStoreKindCluster {
+		store = &v1alpha1.ClusterSecretStore{}
+	} else {
+		store = &v1alpha1.SecretStore{}
+		key.Namespace = namespace
+	}
+	if err := c.Get(ctx, key, store); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, outcome.Waitingf(v1alpha1.ReasonStoreNotFound, retryNotReady,
+				"%s %q not found in %s; create it or fix spec.secretStoreRef", kindOf(ref), ref.Name, where(ref, namespace))
+		}
+		return nil, outcome.Transientf(v1alpha1.ReasonStoreNotFound, "get %s %q: %w", kindOf(ref), ref.Name, err)
+	}
+	if store.GetKind() == v1alpha1.SecretStoreKindCluster {
+		if err := allowed(ctx, c, store, namespace); err != nil {
+			return nil, err
+		}
+	}
+	if ready := meta.FindStatusCondition(store.GetStatus().Conditions, v1alpha1.ConditionReady); ready != nil && ready.Status == metav1.ConditionFalse {
+		return nil, outcome.Waitingf(v1alpha1.ReasonStoreNotReady, retryNotReady,
+			"%s %q is not ready (%s): %s", kindOf(ref), ref.Name, ready.Reason, ready.Message)
+	}
+	return store, nil
+}
+
+// allowed checks a ClusterSecretStore's conditions against the namespace.
+func allowed(ctx context.Context, c client.Reader, store v1alpha1.GenericStore, namespace string) error {
+	conds := store.GetSpec().Conditions
+	if len(conds) == 0 {
+		return nil
+	}
+	ns := &corev1.Namespace{}
+	if err := c.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
+		return outcome.Transientf(v1alpha1.ReasonStoreNotAllowed, "get namespace %q to check ClusterSecretStore %q conditions: %w", namespace, store.GetName(), err)
+	}
+	for i, cond := range conds {
+		ok, err := matches(cond, ns)
+		if err != nil {
+			return outcome.Terminalf(v1alpha1.ReasonInvalidStoreConfig, "ClusterSecretStore %q spec.conditions[%d]: %v", store.GetName(), i, err)
+		}
+		if ok {
+			return nil
+		}
+	}
+	return outcome.Terminalf(v1alpha1.ReasonStoreNotAllowed,
+		"ClusterSecretStore %q does not allow namespace %q: no entry of its spec.conditions matches", store.GetName(), namespace)
+}
+
+// Matches reports whether a namespace satisfies one ClusterSecretStore condition:
+// every field that is set must match.
+func matches(cond v1alpha1.ClusterSecretStoreCondition, ns *corev1.Namespace) (bool, error) {
+	if cond.NamespaceSelector != nil {
+		sel, err := metav1.LabelSelectorAsSelector(cond.NamespaceSelector)
+		if err != nil {
+			return false, fmt.Errorf("invalid namespaceSelector: %w", err)
+		}
+		if !sel.Matches(labels.Set(ns.Labels)) {
+			return false, nil
+		}
+	}
+	if len(cond.Namespaces) > 0 && !slices.Contains(cond.Namespaces, ns.Name) {
+		return false, nil
+	}
+	if len(cond.NamespaceRegexes) > 0 {
+		hit := false
+		for _, expr := range cond.NamespaceRegexes {
+			re, err := regexp.Compile(expr)
+			if err != nil {
+				return false, fmt.Errorf("invalid namespaceRegexes entry %q: %w", expr, err)
+			}
+			hit = hit || re.MatchString(ns.Name)
+		}
+		if !hit {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func kindOf(ref v1alpha1.SecretStoreRef) v1alpha1.SecretStoreKind {
+	if ref.Kind == "" {
+		return v1alpha1.SecretStoreKindNamespaced
+	}
+	return ref.Kind
+}
+
+func where(ref v1alpha1.SecretStoreRef, namespace string) string {
+	if ref.Kind == v1alpha1.SecretStoreKindCluster {
+		return "the cluster"
+	}
+	return "namespace " + namespace
+}

@@ -1,0 +1,18 @@
+package providers
+
+import (
+	"context"
+	"time"
+)
+
+// Kube is the narrow view of the cluster that a provider gets: it reads the
+// Secrets and ConfigMaps a store references and requests ServiceAccount tokens.
+// Nothing else of the cluster is reachable through it.
+type Kube interface {
+	// SecretValue returns one key of a Secret.
+	SecretValue(ctx context.Context, namespace, name, key string) ([]byte, error)
+	// ConfigMapValue returns one key of a ConfigMap.
+	ConfigMapValue(ctx context.Context, namespace, name, key string) ([]byte, error)
+	// ServiceAccountToken requests a short-lived token for a ServiceAccount.
+	ServiceAccountToken(ctx context.Context, namespace, name string, audiences []string, expiration time.Duration) (string, error)
+}

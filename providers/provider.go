@@ -1,0 +1,54 @@
+package providers
+
+import (
+	"context"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// Provider hands out clients for stores.
+type Provider interface {
+	// NewClient returns a client for the store. namespace is the namespace of the
+	// object that uses the store; a ClusterSecretStore's references that leave
+	// their namespace empty resolve in it. Implementations may hand out a shared,
+	// cached client; callers must still Close what they get.
+	NewClient(ctx context.Context, store v1alpha1.GenericStore, kube Kube, namespace string) (SecretsClient, error)
+	// Release drops what the provider holds for a store that was deleted.
+	Release(kind v1alpha1.SecretStoreKind, namespace, name string)
+}
+
+// SecretsClient reads from one store.
+type SecretsClient interface {
+	// GetSecret returns one value: a property of the remote secret, or the whole
+	// secret as JSON when ref.Property is empty.
+	GetSecret(ctx context.Context, ref RemoteRef) ([]byte, error)
+	// GetSecretMap returns every property of a remote secret (or of the object at
+	// ref.Property); values that are not strings are JSON-encoded.
+	GetSecretMap(ctx context.Context, ref RemoteRef) (map[string][]byte, error)
+	// Validate checks that the store can log in.
+	Validate(ctx context.Context) error
+	// Close releases the client. With a cached client it only drops the caller's use.
+	Close(ctx context.Context) error
+}
+
+// RemoteRef addresses a remote secret or one property of it.
+type RemoteRef struct {
+	// Key is the remote path as the user wrote it.
+	Key string
+	// Property selects a value inside the secret; empty selects all.
+	Property string
+	// Version pins a KV v2 version; empty is the latest.
+	Version string
+}
+
+// String names the reference for messages; it never holds a value.
+func (r RemoteRef) String() string {
+	s := r.Key
+	if r.Version != "" {
+		s += "@v" + r.Version
+	}
+	if r.Property != "" {
+		s += "#" + r.Property
+	}
+	return s
+}

@@ -1,0 +1,148 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/providers"
+)
+
+// tokenCredentials reads a ready token (key "token" unless named).
+func tokenCredentials(ctx context.Context, r *refResolver, sel *v1alpha1.SecretKeySelector) (*credentials, error) {
+	tok, err := r.secret(ctx, sel, "token", "auth.tokenSecretRef", providers.ErrAuth)
+	if err != nil {
+		return nil, err
+	}
+	t := strings.TrimSpace(string(tok))
+	return &credentials{method: "token", staticToken: t, fingerprint: fingerprint([]byte(t))}, nil
+}
+
+// appRoleCredentials reads the role ID (inline or from a Secret) and the secret ID.
+func appRoleCredentials(ctx context.Context, r *refResolver, a *v1alpha1.VaultAppRole) (*credentials, error) {
+	var roleID []byte
+	switch {
+	case a.RoleID != nil:
+		roleID = []byte(*a.RoleID)
+	case a.RoleRef != nil:
+		var err error
+		if roleID, err = r.secret(ctx, a.RoleRef, "", "auth.appRole.roleRef", providers.ErrAuth); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("auth.appRole needs roleId or roleRef: %w", providers.ErrInvalidConfig)
+	}
+	secretID, err := r.secret(ctx, &a.SecretRef, "", "auth.appRole.secretRef", providers.ErrAuth)
+	if err != nil {
+		return nil, err
+	}
+	return &credentials{
+		method: "approle", loginPath: loginPath(a.Path, "approle"),
+		body:        staticBody(map[string]any{"role_id": strings.TrimSpace(string(roleID)), "secret_id": strings.TrimSpace(string(secretID))}),
+		fingerprint: fingerprint(roleID, secretID),
+	}, nil
+}
+
+// kubernetesCredentials logs in with a TokenRequest token of serviceAccountRef,
+// a token from secretRef, or the operator's own mounted token.
+func kubernetesCredentials(ctx context.Context, r *refResolver, k *v1alpha1.VaultKubernetesAuth, o *options) (*credentials, error) {
+	c := &credentials{method: "kubernetes", loginPath: loginPath(k.Path, "kubernetes")}
+	switch {
+	case k.ServiceAccountRef != nil:
+		sa := k.ServiceAccountRef
+		ns, err := r.namespace(sa.Namespace, "auth.kubernetes.serviceAccountRef")
+		if err != nil {
+			return nil, err
+		}
+		c.fingerprint = fingerprint([]byte(ns), []byte(sa.Name), []byte(strings.Join(sa.Audiences, ",")))
+		c.body = func(ctx context.Context) (map[string]any, error) {
+			jwt, err := serviceAccountJWT(ctx, r, sa, sa.Audiences, o.serviceAccountTokenTTL, "auth.kubernetes.serviceAccountRef")
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"role": k.Role, "jwt": jwt}, nil
+		}
+	case k.SecretRef != nil:
+		jwt, err := r.secret(ctx, k.SecretRef, "token", "auth.kubernetes.secretRef", providers.ErrAuth)
+		if err != nil {
+			return nil, err
+		}
+		c.fingerprint = fingerprint(jwt)
+		c.body = staticBody(map[string]any{"role": k.Role, "jwt": strings.TrimSpace(string(jwt))})
+	default:
+		// The kubelet rotates the projected token file, so it is read at each login.
+		c.fingerprint = fingerprint([]byte(o.ownTokenFile))
+		c.body = func(context.Context) (map[string]any, error) {
+			jwt, err := os.ReadFile(o.ownTokenFile)
+			if err != nil {
+				return nil, fmt.Errorf("auth.kubernetes: read the operator's own token %s: %w: %w", o.ownTokenFile, providers.ErrAuth, err)
+			}
+			return map[string]any{"role": k.Role, "jwt": strings.TrimSpace(string(jwt))}, nil
+		}
+	}
+	return c, nil
+}
+
+// userPassCredentials reads the password.
+func userPassCredentials(ctx context.Context, r *refResolver, u *v1alpha1.VaultUserPassAuth) (*credentials, error) {
+	pw, err := r.secret(ctx, &u.SecretRef, "", "auth.userPass.secretRef", providers.ErrAuth)
+	if err != nil {
+		return nil, err
+	}
+	return &credentials{
+		method: "userpass", loginPath: loginPath(u.Path, "userpass") + "/" + u.Username,
+		body:        staticBody(map[string]any{"password": string(pw)}),
+		fingerprint: fingerprint([]byte(u.Username), pw),
+	}, nil
+}
+
+// jwtCredentials reads the JWT from a Secret or requests a ServiceAccount token.
+func jwtCredentials(ctx context.Context, r *refResolver, j *v1alpha1.VaultJwtAuth) (*credentials, error) {
+	c := &credentials{method: "jwt", loginPath: loginPath(j.Path, "jwt")}
+	switch {
+	case j.SecretRef != nil:
+		jwt, err := r.secret(ctx, j.SecretRef, "", "auth.jwt.secretRef", providers.ErrAuth)
+		if err != nil {
+			return nil, err
+		}
+		c.fingerprint = fingerprint([]byte(j.Role), jwt)
+		c.body = staticBody(map[string]any{"role": j.Role, "jwt": strings.TrimSpace(string(jwt))})
+	case j.KubernetesServiceAccountToken != nil:
+		t := j.KubernetesServiceAccountToken
+		aud := t.Audiences
+		if len(aud) == 0 {
+			aud = t.ServiceAccountRef.Audiences
+		}
+		if len(aud) == 0 {
+			aud = []string{"vault"}
+		}
+		exp := 10 * time.Minute
+		if t.ExpirationSeconds != nil {
+			exp = time.Duration(*t.ExpirationSeconds) * time.Second
+		}
+		c.fingerprint = fingerprint([]byte(j.Role), []byte(t.ServiceAccountRef.Name), []byte(strings.Join(aud, ",")))
+		c.body = func(ctx context.Context) (map[string]any, error) {
+			jwt, err := serviceAccountJWT(ctx, r, &t.ServiceAccountRef, aud, exp, "auth.jwt.kubernetesServiceAccountToken")
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"role": j.Role, "jwt": jwt}, nil
+		}
+	default:
+		return nil, fmt.Errorf("auth.jwt needs secretRef or kubernetesServiceAccountToken: %w", providers.ErrInvalidConfig)
+	}
+	return c, nil
+}
+
+// certCredentials logs in with the TLS client certificate, which readTLS put on
+// the connection; the body only names the role.
+func certCredentials(c *v1alpha1.VaultCertAuth) *credentials {
+	body := map[string]any{}
+	if c.Role != "" {
+		body["name"] = c.Role
+	}
+	return &credentials{method: "cert", loginPath: loginPath(c.Path, "cert"), body: staticBody(body), fingerprint: fingerprint([]byte(c.Role))}
+}

@@ -1,0 +1,188 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/openbao/openbao/api/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/providers"
+)
+
+// storeClient is the cached client of one store. It is shared by every
+// reconcile that uses the store and safe for concurrent use.
+type storeClient struct {
+	api     *api.Client // carries the token; used for reads
+	login   *api.Client // never carries a token; used for logins
+	spec    *v1alpha1.VaultProvider
+	creds   *credentials
+	opts    *options
+	name    string // "Kind/namespace/name", for messages
+	tlsHash string
+
+	mu        sync.Mutex // serializes logins and guards the token state below
+	token     string
+	expiresAt time.Time // zero: no expiry known (static token)
+	ttl       time.Duration
+	renewable bool
+
+	reads singleflight.Group
+
+	checkMu   sync.Mutex
+	checkedAt time.Time // when the auth material was last compared with the cluster
+}
+
+var _ providers.SecretsClient = (*handle)(nil)
+
+// handle is what NewClient returns: a view of the shared storeClient whose
+// Close does not tear the shared client down.
+type handle struct{ *storeClient }
+
+// Close drops the caller's use; the shared client stays cached.
+func (h *handle) Close(context.Context) error { return nil }
+
+// Validate logs in when needed and looks the token up, so that a store is Ready
+// only when its credentials work against the server.
+func (c *storeClient) Validate(ctx context.Context) error {
+	_, err := c.call(ctx, "lookup", "auth/token/lookup-self", func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
+		return cl.Auth().Token().LookupSelfWithContext(ctx)
+	})
+	if errors.Is(err, providers.ErrPermissionDenied) {
+		return fmt.Errorf("store %s: the token was refused (expired or revoked?): %w: %w", c.name, providers.ErrAuth, err)
+	}
+	return err
+}
+
+// ensureToken returns a token that stays valid for a while yet, renewing or
+// logging in when the current one is near its end.
+func (c *storeClient) ensureToken(ctx context.Context) (string, error) {
+	if c.creds.staticToken != "" {
+		return c.creds.staticToken, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.opts.now()
+	if c.token != "" && (c.expiresAt.IsZero() || now.Before(c.expiresAt.Add(-c.ttl/3))) {
+		return c.token, nil
+	}
+	if c.token != "" && c.renewable && now.Before(c.expiresAt.Add(-5*time.Second)) {
+		if err := c.renewLocked(ctx); err == nil {
+			return c.token, nil
+		}
+	}
+	if err := c.loginLocked(ctx); err != nil {
+		return "", err
+	}
+	return c.token, nil
+}
+
+// loginLocked performs the auth method's login; c.mu is held.
+func (c *storeClient) loginLocked(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
+	defer cancel()
+	body, err := c.creds.body(ctx)
+	if err != nil {
+		c.opts.observe("login", "error")
+		return err
+	}
+	cl := c.login
+	if ns := c.spec.Auth.Namespace; ns != nil {
+		cl = cl.WithNamespace(*ns)
+	}
+	sec, err := cl.Logical().WriteWithContext(ctx, c.creds.loginPath, body)
+	if err != nil {
+		c.opts.observe("login", "error")
+		return fmt.Errorf("store %s: %w", c.name, loginError(c.creds.method, c.creds.loginPath, err))
+	}
+	if sec == nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
+		c.opts.observe("login", "error")
+		return fmt.Errorf("store %s: %s login at %s returned no token: %w", c.name, c.creds.method, c.creds.loginPath, providers.ErrAuth)
+	}
+	c.opts.observe("login", "ok")
+	c.setTokenLocked(sec.Auth.ClientToken, sec.Auth.LeaseDuration, sec.Auth.Renewable)
+	return nil
+}
+
+// renewLocked extends the current token; c.mu is held.
+func (c *storeClient) renewLocked(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
+	defer cancel()
+	sec, err := c.api.Auth().Token().RenewSelfWithContext(ctx, 0)
+	if err != nil || sec == nil || sec.Auth == nil {
+		c.opts.observe("renew", "error")
+		return fmt.Errorf("renew token: %w", classify("renew", "auth/token/renew-self", err))
+	}
+	c.opts.observe("renew", "ok")
+	c.setTokenLocked(c.token, sec.Auth.LeaseDuration, sec.Auth.Renewable)
+	return nil
+}
+
+func (c *storeClient) setTokenLocked(token string, leaseSeconds int, renewable bool) {
+	c.token = token
+	c.api.SetToken(token)
+	c.renewable = renewable
+	c.ttl = time.Duration(leaseSeconds) * time.Second
+	c.expiresAt = time.Time{}
+	if leaseSeconds > 0 {
+		c.expiresAt = c.opts.now().Add(c.ttl)
+	}
+}
+
+// dropToken forgets a token the server refused, unless another goroutine has
+// already replaced it.
+func (c *storeClient) dropToken(refused string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token == refused {
+		c.token = ""
+		c.api.ClearToken()
+	}
+}
+
+// call runs one request with a valid token and a timeout. A 403 on a token
+// obtained by login leads to one fresh login and one retry: the token may have
+// been revoked or the server restarted.
+func (c *storeClient) call(ctx context.Context, op, path string, fn func(context.Context, *api.Client) (*api.Secret, error)) (*api.Secret, error) {
+	for attempt := 0; ; attempt++ {
+		tok, err := c.ensureToken(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if c.creds.staticToken != "" {
+			c.api.SetToken(tok)
+		}
+		rctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
+		sec, err := fn(rctx, c.api)
+		cancel()
+		if err == nil {
+			c.opts.observe(op, "ok")
+			return sec, nil
+		}
+		cerr := classify(op, path, err)
+		c.opts.observe(op, resultOf(cerr))
+		if errors.Is(cerr, providers.ErrPermissionDenied) && c.creds.staticToken == "" && attempt == 0 {
+			c.dropToken(tok)
+			continue
+		}
+		return nil, fmt.Errorf("store %s: %w", c.name, cerr)
+	}
+}
+
+// resultOf names the class of an error for metrics.
+func resultOf(err error) string {
+	switch {
+	case errors.Is(err, providers.ErrNotFound):
+		return "not_found"
+	case errors.Is(err, providers.ErrPermissionDenied):
+		return "denied"
+	case errors.Is(err, providers.ErrUnavailable):
+		return "unavailable"
+	default:
+		return "error"
+	}
+}

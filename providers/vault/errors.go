@@ -1,0 +1,47 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/openbao/openbao/api/v2"
+
+	"github.com/baosync/baosync/providers"
+)
+
+// classify wraps err from an HTTP call to the server with the providers
+// sentinel that decides what the caller does. The message names the operation
+// and path and the server's own error text; it never holds a request body.
+func classify(op, path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *api.ResponseError
+	if errors.As(err, &re) {
+		sentinel := providers.ErrUnavailable
+		switch {
+		case re.StatusCode == http.StatusNotFound:
+			sentinel = providers.ErrNotFound
+		case re.StatusCode == http.StatusForbidden:
+			sentinel = providers.ErrPermissionDenied
+		case re.StatusCode >= 400 && re.StatusCode < 500 && re.StatusCode != http.StatusTooManyRequests:
+			sentinel = providers.ErrInvalidConfig
+		}
+		return fmt.Errorf("%s %s: server answered %d %v: %w", op, path, re.StatusCode, re.Errors, sentinel)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s %s: %w", op, path, err)
+	}
+	return fmt.Errorf("%s %s: %w: %w", op, path, providers.ErrUnavailable, err)
+}
+
+// loginError turns a failed login into ErrAuth unless the server was unreachable.
+func loginError(method, mount string, err error) error {
+	var re *api.ResponseError
+	if errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 && re.StatusCode != http.StatusTooManyRequests {
+		return fmt.Errorf("%s login at auth/%s was refused (%d %v): %w", method, mount, re.StatusCode, re.Errors, providers.ErrAuth)
+	}
+	return classify(method+" login at", "auth/"+mount, err)
+}

@@ -1,0 +1,129 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/openbao/openbao/api/v2"
+	"github.com/tidwall/gjson"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/providers"
+)
+
+// GetSecret returns one property of a remote secret, or the whole secret as
+// JSON when no property is asked for.
+func (c *storeClient) GetSecret(ctx context.Context, ref providers.RemoteRef) ([]byte, error) {
+	data, err := c.readData(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Property == "" {
+		b, err := json.Marshal(data)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s as JSON: %w", ref, err)
+		}
+		return b, nil
+	}
+	v, err := property(data, ref.Property)
+	if err != nil {
+		return nil, fmt.Errorf("store %s, key %q: %w", c.name, ref.Key, err)
+	}
+	return v, nil
+}
+
+// GetSecretMap returns every top-level property of the remote secret (or of the
+// object at ref.Property) as bytes; values that are not strings become JSON.
+func (c *storeClient) GetSecretMap(ctx context.Context, ref providers.RemoteRef) (map[string][]byte, error) {
+	data, err := c.readData(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Property != "" {
+		raw, err := property(data, ref.Property)
+		if err != nil {
+			return nil, fmt.Errorf("store %s, key %q: %w", c.name, ref.Key, err)
+		}
+		var nested map[string]any
+		if err := json.Unmarshal(raw, &nested); err != nil {
+			return nil, fmt.Errorf("store %s, key %q: property %q is not an object: %w", c.name, ref.Key, ref.Property, providers.ErrPropertyNotFound)
+		}
+		data = nested
+	}
+	out := make(map[string][]byte, len(data))
+	for k, v := range data {
+		b, err := valueBytes(v)
+		if err != nil {
+			return nil, fmt.Errorf("store %s, key %q: encode property %q: %w", c.name, ref.Key, k, err)
+		}
+		out[k] = b
+	}
+	return out, nil
+}
+
+// readData reads the secret's data map. Identical reads in flight share one
+// request to the server.
+func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (map[string]any, error) {
+	path, err := kvPath(c.spec, ref.Key)
+	if err != nil {
+		return nil, err
+	}
+	v2 := c.spec.Version != v1alpha1.VaultKVStoreV1
+	query := map[string][]string{}
+	if ref.Version != "" && v2 {
+		query["version"] = []string{ref.Version}
+	}
+	res, err, _ := c.reads.Do(path+"?v="+ref.Version, func() (any, error) {
+		return c.call(ctx, "read", path, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
+			return cl.Logical().ReadWithDataWithContext(ctx, path, query)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	sec, _ := res.(*api.Secret)
+	if sec == nil || sec.Data == nil {
+		return nil, fmt.Errorf("store %s: nothing at %s (key %q): %w", c.name, path, ref.String(), providers.ErrNotFound)
+	}
+	if !v2 {
+		return sec.Data, nil
+	}
+	data, ok := sec.Data["data"].(map[string]any)
+	if !ok {
+		// A deleted or destroyed KV v2 version answers with metadata only.
+		return nil, fmt.Errorf("store %s: no data at %s (key %q; deleted or destroyed version?): %w", c.name, path, ref.String(), providers.ErrNotFound)
+	}
+	return data, nil
+}
+
+// property returns one property of data: a top-level key as it is (keys may
+// contain dots), otherwise a gjson path into nested values.
+func property(data map[string]any, prop string) ([]byte, error) {
+	if v, ok := data[prop]; ok {
+		return valueBytes(v)
+	}
+	doc, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("encode secret as JSON: %w", err)
+	}
+	r := gjson.GetBytes(doc, prop)
+	if !r.Exists() {
+		return nil, fmt.Errorf("property %q: %w", prop, providers.ErrPropertyNotFound)
+	}
+	if r.Type == gjson.String {
+		return []byte(r.Str), nil
+	}
+	return []byte(r.Raw), nil
+}
+
+// valueBytes writes strings as they are and everything else as JSON.
+func valueBytes(v any) ([]byte, error) {
+	switch t := v.(type) {
+	case string:
+		return []byte(t), nil
+	case nil:
+		return []byte{}, nil
+	}
+	return json.Marshal(v)
+}

@@ -1,0 +1,190 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/providers"
+)
+
+// Provider hands out cached clients for OpenBao and Vault stores.
+type Provider struct {
+	opts options
+
+	mu      sync.Mutex
+	clients map[string]*storeClient // by cache key
+	byStore map[string]string       // store identity -> its current cache key
+}
+
+var _ providers.Provider = (*Provider)(nil)
+
+// options are the provider's settings; see the With* functions.
+type options struct {
+	requestTimeout         time.Duration
+	authRecheck            time.Duration
+	serviceAccountTokenTTL time.Duration
+	ownTokenFile           string
+	rateLimit              float64
+	rateBurst              int
+	observer               func(operation, result string)
+	clock                  func() time.Time
+}
+
+func (o *options) now() time.Time { return o.clock() }
+
+func (o *options) observe(op, result string) {
+	if o.observer != nil {
+		o.observer(op, result)
+	}
+}
+
+// Option changes a Provider setting.
+type Option func(*options)
+
+// WithRequestTimeout bounds every request to the server (default 10s).
+func WithRequestTimeout(d time.Duration) Option { return func(o *options) { o.requestTimeout = d } }
+
+// WithAuthRecheck sets how often a cached client compares its auth material
+// with the cluster, so that a rotated credential takes effect (default 1m).
+func WithAuthRecheck(d time.Duration) Option { return func(o *options) { o.authRecheck = d } }
+
+// WithRateLimit limits requests to the server per store (0: unlimited).
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(o *options) { o.rateLimit, o.rateBurst = perSecond, burst }
+}
+
+// WithRequestObserver is called once per request with its operation (login,
+// renew, lookup, read) and result (ok, not_found, denied, unavailable, error).
+func WithRequestObserver(f func(operation, result string)) Option {
+	return func(o *options) { o.observer = f }
+}
+
+// WithOwnTokenFile is the operator's own projected ServiceAccount token, used
+// by Kubernetes auth without a serviceAccountRef or secretRef.
+func WithOwnTokenFile(path string) Option { return func(o *options) { o.ownTokenFile = path } }
+
+// WithClock replaces time.Now, for tests of token expiry.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// New returns a Provider.
+func New(opts ...Option) *Provider {
+	p := &Provider{
+		opts: options{
+			requestTimeout:         10 * time.Second,
+			authRecheck:            time.Minute,
+			serviceAccountTokenTTL: 10 * time.Minute,
+			ownTokenFile:           "/var/run/secrets/kubernetes.io/serviceaccount/token",
+			clock:                  time.Now,
+		},
+		clients: map[string]*storeClient{},
+		byStore: map[string]string{},
+	}
+	for _, o := range opts {
+		o(&p.opts)
+	}
+	return p
+}
+
+// NewClient returns the cached client of the store, building it on first use,
+// after the store changes, and when the auth material it was built from changed.
+func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, kube providers.Kube, namespace string) (providers.SecretsClient, error) {
+	v := store.GetSpec().Provider.Vault
+	if v == nil {
+		return nil, fmt.Errorf("store %s/%s has no vault provider: %w", store.GetNamespace(), store.GetName(), providers.ErrInvalidConfig)
+	}
+	identity := fmt.Sprintf("%s/%s/%s", store.GetKind(), store.GetNamespace(), store.GetName())
+	if dependsOnUsingNamespace(store) {
+		identity += "@" + namespace
+	}
+	key := fmt.Sprintf("%s/%s/%d", identity, store.GetUID(), store.GetGeneration())
+
+	p.mu.Lock()
+	c := p.clients[key]
+	p.mu.Unlock()
+	r := &refResolver{kube: kube, store: store, usingNamespace: namespace}
+	if c != nil {
+		fresh, err := c.materialUnchanged(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if fresh {
+			return &handle{c}, nil
+		}
+	}
+	c, err := p.build(ctx, r, v, identity)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if old, ok := p.byStore[identity]; ok && old != key {
+		delete(p.clients, old)
+	}
+	p.clients[key] = c
+	p.byStore[identity] = key
+	p.mu.Unlock()
+	return &handle{c}, nil
+}
+
+// Release drops the cached client of a store that was deleted.
+func (p *Provider) Release(kind v1alpha1.SecretStoreKind, namespace, name string) {
+	prefix := fmt.Sprintf("%s/%s/%s", kind, namespace, name)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for identity, key := range p.byStore {
+		if identity == prefix || len(identity) > len(prefix) && identity[:len(prefix)+1] == prefix+"@" {
+			delete(p.clients, key)
+			delete(p.byStore, identity)
+		}
+	}
+}
+
+// build reads the store's TLS and auth material and creates its client.
+func (p *Provider) build(ctx context.Context, r *refResolver, v *v1alpha1.VaultProvider, identity string) (*storeClient, error) {
+	m, err := readTLS(ctx, r, v)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := resolveCredentials(ctx, r, &v.Auth, &p.opts)
+	if err != nil {
+		return nil, err
+	}
+	apiClient, err := newAPIClient(v, m, &p.opts)
+	if err != nil {
+		return nil, err
+	}
+	loginClient, err := apiClient.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("clone client: %w", err)
+	}
+	loginClient.ClearToken()
+	if creds.staticToken != "" {
+		apiClient.SetToken(creds.staticToken)
+	}
+	return &storeClient{
+		api: apiClient, login: loginClient, spec: v.DeepCopy(), creds: creds, opts: &p.opts,
+		name: identity, tlsHash: fingerprint(m.caBundle, m.clientCert, m.clientKey), checkedAt: p.opts.now(),
+	}, nil
+}
+
+// materialUnchanged compares, at most once per authRecheck, the auth and TLS
+// material in the cluster with what the client was built from.
+func (c *storeClient) materialUnchanged(ctx context.Context, r *refResolver) (bool, error) {
+	c.checkMu.Lock()
+	defer c.checkMu.Unlock()
+	if c.opts.now().Sub(c.checkedAt) < c.opts.authRecheck {
+		return true, nil
+	}
+	m, err := readTLS(ctx, r, c.spec)
+	if err != nil {
+		return false, err
+	}
+	creds, err := resolveCredentials(ctx, r, &c.spec.Auth, c.opts)
+	if err != nil {
+		return false, err
+	}
+	c.checkedAt = c.opts.now()
+	return creds.fingerprint == c.creds.fingerprint && fingerprint(m.caBundle, m.clientCert, m.clientKey) == c.tlsHash, nil
+}
