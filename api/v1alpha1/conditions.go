@@ -54,6 +54,8 @@ const (
 	// ReasonInvalidStoreConfig: the store's configuration cannot be used (missing
 	// auth Secret key, invalid CA bundle, …).
 	ReasonInvalidStoreConfig = "InvalidStoreConfig"
-	// ReasonProgressing: the object is being reconciled for the first time.
-	ReasonProgressing = "Progressing"
+	// ReasonNamespaceDependent: a ClusterSecretStore leaves the namespace of an
+	// auth reference empty, so its credentials resolve in each using namespace and
+	// are checked by each ExternalSecret rather than by the store.
+	ReasonNamespaceDependent = "NamespaceDependent"
 )

@@ -19,15 +19,15 @@ import (
 // baosync's own write of the Secret, or by a status change, costs nothing.
 func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret) (bool, time.Duration) {
 	return decideSync(syncInput{
-		now:             r.Clock.Now(),
-		policy:          es.Spec.RefreshPolicy,
-		interval:        refreshInterval(es),
-		refreshTime:     es.Status.RefreshTime.Time,
-		specChanged:     es.Status.SyncedResourceVersion != resourceVersionOf(es),
-		lastFailed:      !isReady(es),
-		targetMissing:   target == nil,
-		targetDrifted:   target != nil && drifted(target),
-		writesNothing:   es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone,
+		now:           r.Clock.Now(),
+		policy:        es.Spec.RefreshPolicy,
+		interval:      refreshInterval(es),
+		refreshTime:   es.Status.RefreshTime.Time,
+		specChanged:   es.Status.SyncedResourceVersion != resourceVersionOf(es),
+		lastFailed:    !isReady(es),
+		targetMissing: target == nil,
+		targetDrifted: target != nil && drifted(target),
+		writesNothing: es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone,
 	})
 }
 

@@ -35,9 +35,9 @@ type Reconciler struct {
 }
 
 // +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets,verbs=get;list;watch
-// +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets/status,verbs=patch
 // +kubebuilder:rbac:groups=baosync.io,resources=secretstores;clustersecretstores,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=serviceaccounts/token,verbs=create

@@ -17,6 +17,9 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 )
 
+// clientObject is a Kubernetes object the client can create.
+type clientObject = client.Object
+
 // Env is a running control plane and Vault server.
 type Env struct {
 	// Config reaches the API server as an administrator.

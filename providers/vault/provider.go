@@ -96,7 +96,7 @@ func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, k
 		return nil, fmt.Errorf("store %s/%s has no vault provider: %w", store.GetNamespace(), store.GetName(), providers.ErrInvalidConfig)
 	}
 	identity := fmt.Sprintf("%s/%s/%s", store.GetKind(), store.GetNamespace(), store.GetName())
-	if dependsOnUsingNamespace(store) {
+	if providers.NamespaceDependent(store) {
 		identity += "@" + namespace
 	}
 	key := fmt.Sprintf("%s/%s/%d", identity, store.GetUID(), store.GetGeneration())

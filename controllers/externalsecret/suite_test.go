@@ -1,0 +1,70 @@
+package externalsecret
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/baosync/baosync/controllers/metrics"
+	"github.com/baosync/baosync/controllers/secretstore"
+	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/providers/vault"
+)
+
+// The suite's shared state: one control plane, one Vault, one operator.
+var (
+	env      *testenv.Env
+	k8s      client.Client
+	leak     *testenv.LeakCheck
+	registry *prometheus.Registry
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, startOperator))
+}
+
+// startOperator runs the reconcilers in a manager that acts as the operator's
+// ServiceAccount with the generated RBAC, logging into the leak check.
+func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
+	env, k8s, leak, registry = e, e.Client, testenv.NewLeakCheck(), prometheus.NewRegistry()
+	cfg, err := e.OperatorConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	log := zap.New(zap.WriteTo(leak), zap.UseDevMode(true))
+	ctrl.SetLogger(log)
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme: e.Scheme, Logger: log, Cache: CacheOptions(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := metrics.New(registry)
+	provider := vault.New(vault.WithRequestObserver(m.ObserveProviderRequest), vault.WithAuthRecheck(2*time.Second))
+	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
+		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}}
+	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
+		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: 4}
+	err = errors.Join(
+		secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr),
+		secretstore.NewClusterSecretStoreReconciler(deps).SetupWithManager(mgr),
+		r.SetupWithManager(ctx, mgr))
+	if err != nil {
+		return nil, err
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = mgr.Start(mctx) }()
+	return func() { cancel(); <-done }, nil
+}

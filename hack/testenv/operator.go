@@ -1,0 +1,57 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
+)
+
+// Operator identity used by tests: the ServiceAccount the manifests install.
+const (
+	OperatorNamespace      = "baosync-system"
+	OperatorServiceAccount = "baosync"
+)
+
+// OperatorConfig returns a rest config that impersonates the operator's
+// ServiceAccount, bound to exactly the ClusterRole in config/rbac/role.yaml.
+// A permission the code needs but the generated role lacks fails the tests.
+func (e *Env) OperatorConfig(ctx context.Context) (*rest.Config, error) {
+	b, err := os.ReadFile(filepath.Join(Root(), "config", "rbac", "role.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("read generated role: %w", err)
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.Unmarshal(b, role); err != nil {
+		return nil, fmt.Errorf("parse generated role: %w", err)
+	}
+	role.Name = "baosync-manager-role"
+	objs := []clientObject{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: OperatorNamespace}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: OperatorServiceAccount, Namespace: OperatorNamespace}},
+		role,
+		&rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "baosync-manager-rolebinding"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: OperatorServiceAccount, Namespace: OperatorNamespace}},
+		},
+	}
+	for _, o := range objs {
+		if err := e.Client.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			return nil, fmt.Errorf("create %T: %w", o, err)
+		}
+	}
+	cfg := rest.CopyConfig(e.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{
+		UserName: fmt.Sprintf("system:serviceaccount:%s:%s", OperatorNamespace, OperatorServiceAccount),
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + OperatorNamespace, "system:authenticated"},
+	}
+	return cfg, nil
+}

@@ -1,0 +1,181 @@
+package testenv
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ReadPolicy is a policy that may read everything under secret/ and kv1/.
+const ReadPolicy = `
+path "secret/*" { capabilities = ["read", "list"] }
+path "kv1/*" { capabilities = ["read", "list"] }
+`
+
+// KVPut writes data at a KV v2 path of the dev server's secret/ mount (path
+// without "data/", e.g. "secret/app").
+func (e *Env) KVPut(ctx context.Context, path string, data map[string]any) error {
+	mount, rel, _ := strings.Cut(path, "/")
+	_, err := e.VaultClient.Logical().WriteWithContext(ctx, mount+"/data/"+rel, map[string]any{"data": data})
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// KVDelete deletes every version and the metadata of a KV v2 secret.
+func (e *Env) KVDelete(ctx context.Context, path string) error {
+	mount, rel, _ := strings.Cut(path, "/")
+	_, err := e.VaultClient.Logical().DeleteWithContext(ctx, mount+"/metadata/"+rel)
+	return err
+}
+
+// Write performs a raw write with the root token (for setup).
+func (e *Env) Write(ctx context.Context, path string, data map[string]any) (map[string]any, error) {
+	s, err := e.VaultClient.Logical().WriteWithContext(ctx, path, data)
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if s == nil {
+		return nil, nil
+	}
+	return s.Data, nil
+}
+
+// EnableOnce enables a secrets engine or auth method unless it is enabled.
+func (e *Env) EnableOnce(ctx context.Context, kind, path string, opts map[string]any) error {
+	body := map[string]any{"type": kind}
+	for k, v := range opts {
+		body[k] = v
+	}
+	prefix := "sys/mounts/"
+	if kind != "kv" {
+		prefix = "sys/auth/"
+	}
+	_, err := e.Write(ctx, prefix+path, body)
+	if err != nil && strings.Contains(err.Error(), "already in use") {
+		return nil
+	}
+	return err
+}
+
+// AppRole enables AppRole at mount approle (once), creates role with the read
+// policy and returns its role ID and a fresh secret ID.
+func (e *Env) AppRole(ctx context.Context, role string) (roleID, secretID string, err error) {
+	if err := e.readPolicy(ctx); err != nil {
+		return "", "", err
+	}
+	if err := e.EnableOnce(ctx, "approle", "approle", nil); err != nil {
+		return "", "", err
+	}
+	if _, err := e.Write(ctx, "auth/approle/role/"+role, map[string]any{"token_policies": "read", "token_ttl": "1h"}); err != nil {
+		return "", "", err
+	}
+	s, err := e.VaultClient.Logical().ReadWithContext(ctx, "auth/approle/role/"+role+"/role-id")
+	if err != nil {
+		return "", "", fmt.Errorf("read role-id: %w", err)
+	}
+	d, err := e.Write(ctx, "auth/approle/role/"+role+"/secret-id", nil)
+	if err != nil {
+		return "", "", err
+	}
+	return s.Data["role_id"].(string), d["secret_id"].(string), nil
+}
+
+// UserPass enables userpass (once) and creates a user with the read policy.
+func (e *Env) UserPass(ctx context.Context, user, password string) error {
+	if err := e.readPolicy(ctx); err != nil {
+		return err
+	}
+	if err := e.EnableOnce(ctx, "userpass", "userpass", nil); err != nil {
+		return err
+	}
+	_, err := e.Write(ctx, "auth/userpass/users/"+user, map[string]any{"password": password, "token_policies": "read"})
+	return err
+}
+
+// JWTRole enables jwt auth (once) trusting pubKeyPEM for tokens of issuer, and
+// creates role bound to audience "vault" and the given subject.
+func (e *Env) JWTRole(ctx context.Context, pubKeyPEM, issuer, role, subject string) error {
+	if err := e.readPolicy(ctx); err != nil {
+		return err
+	}
+	if err := e.EnableOnce(ctx, "jwt", "jwt", nil); err != nil {
+		return err
+	}
+	if _, err := e.Write(ctx, "auth/jwt/config", map[string]any{"jwt_validation_pubkeys": []string{pubKeyPEM}, "bound_issuer": issuer}); err != nil {
+		return err
+	}
+	_, err := e.Write(ctx, "auth/jwt/role/"+role, map[string]any{
+		"role_type": "jwt", "bound_audiences": []string{"vault"}, "user_claim": "sub", "bound_subject": subject, "token_policies": "read",
+	})
+	return err
+}
+
+// KubernetesRole enables Kubernetes auth (once) against this API server, with a
+// reviewer ServiceAccount bound to system:auth-delegator whose token Vault uses
+// for TokenReview, and creates role for ServiceAccount ns/sa with audience "vault".
+func (e *Env) KubernetesRole(ctx context.Context, role, ns, sa string) error {
+	if err := e.readPolicy(ctx); err != nil {
+		return err
+	}
+	if err := e.EnableOnce(ctx, "kubernetes", "kubernetes", nil); err != nil {
+		return err
+	}
+	reviewer, err := e.reviewerToken(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := e.Write(ctx, "auth/kubernetes/config", map[string]any{
+		"kubernetes_host": e.Config.Host, "kubernetes_ca_cert": string(e.Config.CAData),
+		"token_reviewer_jwt": reviewer, "disable_local_ca_jwt": true,
+	}); err != nil {
+		return err
+	}
+	_, err = e.Write(ctx, "auth/kubernetes/role/"+role, map[string]any{
+		"bound_service_account_names": sa, "bound_service_account_namespaces": ns,
+		"audience": "vault", "token_policies": "read", "token_ttl": "1h",
+	})
+	return err
+}
+
+// reviewerToken returns a token of the TokenReview reviewer ServiceAccount.
+func (e *Env) reviewerToken(ctx context.Context) (string, error) {
+	const ns, name = "kube-system", "vault-token-reviewer"
+	objs := []clientObject{
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}},
+		&rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "system:auth-delegator"},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: ns}},
+		},
+	}
+	for _, o := range objs {
+		if err := e.Client.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			return "", fmt.Errorf("create reviewer %T: %w", o, err)
+		}
+	}
+	exp := int64(24 * 3600)
+	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &exp}}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	if err := e.Client.SubResource("token").Create(ctx, sa, tr); err != nil {
+		return "", fmt.Errorf("request reviewer token: %w", err)
+	}
+	return tr.Status.Token, nil
+}
+
+// readPolicy writes the "read" policy.
+func (e *Env) readPolicy(ctx context.Context) error {
+	_, err := e.Write(ctx, "sys/policies/acl/read", map[string]any{"policy": ReadPolicy})
+	return err
+}
+
+// Base64 is the standard encoding of v, as a value would appear in YAML or JSON.
+func Base64(v string) string { return base64.StdEncoding.EncodeToString([]byte(v)) }
