@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/outcome"
 )
@@ -18,7 +20,7 @@ import (
 // when to look again. It reads no server: a reconcile that was triggered by
 // baosync's own write of the Secret, or by a status change, costs nothing.
 func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret) (bool, time.Duration) {
-	return decideSync(syncInput{
+	in := syncInput{
 		now:           r.Clock.Now(),
 		policy:        es.Spec.RefreshPolicy,
 		interval:      refreshInterval(es),
@@ -28,7 +30,12 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 		targetMissing: target == nil,
 		targetDrifted: target != nil && drifted(target),
 		writesNothing: es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone,
-	})
+	}
+	// The cached status may predate this operator's own last sync.
+	if rec, ok := r.memo.recall(client.ObjectKeyFromObject(es), es.UID); ok && rec.version == resourceVersionOf(es) && rec.at.After(in.refreshTime) {
+		in.refreshTime, in.specChanged, in.lastFailed = rec.at, false, false
+	}
+	return decideSync(in)
 }
 
 // syncInput is everything decideSync looks at.

@@ -29,7 +29,7 @@ func TestErrors_LeaveThePreviousSecretUntouched(t *testing.T) {
 		breakIt: func(t *testing.T, es *v1alpha1.ExternalSecret, _ string) {
 			update(t, es, func(es *v1alpha1.ExternalSecret) { es.Spec.SecretStoreRef.Name = "nope" })
 		},
-		reason: v1alpha1.ReasonStoreNotFound, hint: `SecretStore "nope" not found`,
+		reason: v1alpha1.ReasonStoreNotFound, hint: `SecretStore "nope": not found in namespace`,
 	}, {
 		name: "a remote path that does not exist",
 		breakIt: func(t *testing.T, es *v1alpha1.ExternalSecret, _ string) {

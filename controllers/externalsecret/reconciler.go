@@ -32,6 +32,8 @@ type Reconciler struct {
 	Clock     clock.Clock
 	// MaxConcurrentReconciles is the number of workers.
 	MaxConcurrentReconciles int
+
+	memo syncMemo
 }
 
 // +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets,verbs=get;list;watch
@@ -48,6 +50,9 @@ type Reconciler struct {
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	es := &v1alpha1.ExternalSecret{}
 	if err := r.Get(ctx, req.NamespacedName, es); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			r.memo.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !es.DeletionTimestamp.IsZero() {

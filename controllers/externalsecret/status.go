@@ -27,6 +27,7 @@ const maxWait = 5 * time.Minute
 // asks for. The target Secret is not touched here or anywhere on this path.
 func (r *Reconciler) fail(ctx context.Context, es *v1alpha1.ExternalSecret, err error) (ctrl.Result, error) {
 	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
+	r.memo.forget(client.ObjectKeyFromObject(es))
 	msg := fmt.Sprintf("%s: %v", storeName(es), oe.Err)
 	r.setReady(es, metav1.ConditionFalse, oe.Reason, msg)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
@@ -47,6 +48,7 @@ func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool) (ctrl.Resu
 	now := r.Clock.Now()
 	es.Status.RefreshTime = metav1.NewTime(now)
 	es.Status.SyncedResourceVersion = resourceVersionOf(es)
+	r.memo.remember(client.ObjectKeyFromObject(es), es.UID, es.Status.SyncedResourceVersion, now)
 	msg := fmt.Sprintf("Secret %q is in sync with %s", es.TargetName(), storeName(es))
 	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone {
 		msg = fmt.Sprintf("Values read from %s; creationPolicy None writes no Secret", storeName(es))

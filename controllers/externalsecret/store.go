@@ -10,5 +10,5 @@ import (
 // resolveStore returns the store the ExternalSecret uses. It fails with
 // StoreNotFound, StoreNotAllowed or StoreNotReady.
 func (r *Reconciler) resolveStore(ctx context.Context, es *v1alpha1.ExternalSecret) (v1alpha1.GenericStore, error) {
-	return storeref.Resolve(ctx, r.Client, es.Spec.SecretStoreRef, es.Namespace)
+	return storeref.Resolve(ctx, r.Client, r.APIReader, es.Spec.SecretStoreRef, es.Namespace)
 }

@@ -55,3 +55,38 @@ func (e *Env) OperatorConfig(ctx context.Context) (*rest.Config, error) {
 	}
 	return cfg, nil
 }
+
+// OperatorKubeconfig writes a kubeconfig that reaches the API server as the
+// operator's ServiceAccount (impersonated, with the generated ClusterRole) and
+// returns its path, for running bin/baosync as a separate process.
+func (e *Env) OperatorKubeconfig(ctx context.Context) (string, error) {
+	if _, err := e.OperatorConfig(ctx); err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(e.Kubeconfig)
+	if err != nil {
+		return "", fmt.Errorf("read admin kubeconfig: %w", err)
+	}
+	kc := map[string]any{}
+	if err := yaml.Unmarshal(b, &kc); err != nil {
+		return "", fmt.Errorf("parse admin kubeconfig: %w", err)
+	}
+	users, _ := kc["users"].([]any)
+	for _, u := range users {
+		if um, ok := u.(map[string]any); ok {
+			if user, ok := um["user"].(map[string]any); ok {
+				user["as"] = fmt.Sprintf("system:serviceaccount:%s:%s", OperatorNamespace, OperatorServiceAccount)
+				user["as-groups"] = []string{"system:serviceaccounts", "system:serviceaccounts:" + OperatorNamespace, "system:authenticated"}
+			}
+		}
+	}
+	out, err := yaml.Marshal(kc)
+	if err != nil {
+		return "", fmt.Errorf("render operator kubeconfig: %w", err)
+	}
+	path := filepath.Join(e.Dir, "operator.kubeconfig")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		return "", fmt.Errorf("write operator kubeconfig: %w", err)
+	}
+	return path, nil
+}

@@ -25,8 +25,12 @@ import (
 const retryNotReady = 30 * time.Second
 
 // Resolve returns the store named by ref for an object in namespace, or an
-// outcome error: StoreNotFound, StoreNotAllowed or StoreNotReady.
-func Resolve(ctx context.Context, c client.Reader, ref v1alpha1.SecretStoreRef, namespace string) (v1alpha1.GenericStore, error) {
+// outcome error: StoreNotFound, StoreNotAllowed or StoreNotReady. Messages
+// leave out the store's kind and name, which callers put in front. A store
+// missing from the cache c is looked up with the uncached live reader before
+// it is reported missing, since a store applied together with its
+// ExternalSecrets may not have reached the cache yet.
+func Resolve(ctx context.Context, c, live client.Reader, ref v1alpha1.SecretStoreRef, namespace string) (v1alpha1.GenericStore, error) {
 	var store v1alpha1.GenericStore
 	key := client.ObjectKey{Name: ref.Name}
 	if ref.Kind == v1alpha1.SecretStoreKindCluster {
@@ -35,12 +39,16 @@ func Resolve(ctx context.Context, c client.Reader, ref v1alpha1.SecretStoreRef, 
 		store = &v1alpha1.SecretStore{}
 		key.Namespace = namespace
 	}
-	if err := c.Get(ctx, key, store); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, outcome.Waitingf(v1alpha1.ReasonStoreNotFound, retryNotReady,
-				"%s %q not found in %s; create it or fix spec.secretStoreRef", kindOf(ref), ref.Name, where(ref, namespace))
-		}
-		return nil, outcome.Transientf(v1alpha1.ReasonStoreNotFound, "get %s %q: %w", kindOf(ref), ref.Name, err)
+	err := c.Get(ctx, key, store)
+	if apierrors.IsNotFound(err) && live != nil {
+		err = live.Get(ctx, key, store)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, outcome.Waitingf(v1alpha1.ReasonStoreNotFound, retryNotReady,
+			"not found in %s; create the %s or fix spec.secretStoreRef", where(ref, namespace), kindOf(ref))
+	}
+	if err != nil {
+		return nil, outcome.Transientf(v1alpha1.ReasonStoreNotFound, "get the store: %w", err)
 	}
 	if store.GetKind() == v1alpha1.SecretStoreKindCluster {
 		if err := allowed(ctx, c, store, namespace); err != nil {
@@ -49,7 +57,7 @@ func Resolve(ctx context.Context, c client.Reader, ref v1alpha1.SecretStoreRef, 
 	}
 	if ready := meta.FindStatusCondition(store.GetStatus().Conditions, v1alpha1.ConditionReady); ready != nil && ready.Status == metav1.ConditionFalse {
 		return nil, outcome.Waitingf(v1alpha1.ReasonStoreNotReady, retryNotReady,
-			"%s %q is not ready (%s): %s", kindOf(ref), ref.Name, ready.Reason, ready.Message)
+			"the store is not ready (%s): %s", ready.Reason, ready.Message)
 	}
 	return store, nil
 }
@@ -62,22 +70,22 @@ func allowed(ctx context.Context, c client.Reader, store v1alpha1.GenericStore, 
 	}
 	ns := &corev1.Namespace{}
 	if err := c.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
-		return outcome.Transientf(v1alpha1.ReasonStoreNotAllowed, "get namespace %q to check ClusterSecretStore %q conditions: %w", namespace, store.GetName(), err)
+		return outcome.Transientf(v1alpha1.ReasonStoreNotAllowed, "get namespace %q to check the store's conditions: %w", namespace, err)
 	}
 	for i, cond := range conds {
 		ok, err := matches(cond, ns)
 		if err != nil {
-			return outcome.Terminalf(v1alpha1.ReasonInvalidStoreConfig, "ClusterSecretStore %q spec.conditions[%d]: %v", store.GetName(), i, err)
+			return outcome.Terminalf(v1alpha1.ReasonInvalidStoreConfig, "spec.conditions[%d] of the store: %v", i, err)
 		}
 		if ok {
 			return nil
 		}
 	}
 	return outcome.Terminalf(v1alpha1.ReasonStoreNotAllowed,
-		"ClusterSecretStore %q does not allow namespace %q: no entry of its spec.conditions matches", store.GetName(), namespace)
+		"does not allow namespace %q: no entry of its spec.conditions matches; add the namespace to a condition or use another store", namespace)
 }
 
-// Matches reports whether a namespace satisfies one ClusterSecretStore condition:
+// matches reports whether a namespace satisfies one ClusterSecretStore condition:
 // every field that is set must match.
 func matches(cond v1alpha1.ClusterSecretStoreCondition, ns *corev1.Namespace) (bool, error) {
 	if cond.NamespaceSelector != nil {

@@ -1,0 +1,62 @@
+package externalsecret
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+func TestDecideSync(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	fresh := syncInput{now: now, interval: time.Hour, refreshTime: now.Add(-10 * time.Minute)}
+	with := func(f func(*syncInput)) syncInput { in := fresh; f(&in); return in }
+	cases := []struct {
+		name     string
+		in       syncInput
+		sync     bool
+		waitMore time.Duration // the requeue is at least this long (0: none)
+	}{
+		{name: "waits out the rest of the interval when nothing changed", in: fresh, waitMore: 50 * time.Minute},
+		{name: "syncs when the interval has elapsed", in: with(func(in *syncInput) { in.refreshTime = now.Add(-61 * time.Minute) }), sync: true},
+		{name: "syncs at once when the spec, labels or annotations changed", in: with(func(in *syncInput) { in.specChanged = true }), sync: true},
+		{name: "syncs at once after a failure", in: with(func(in *syncInput) { in.lastFailed = true }), sync: true},
+		{name: "restores a missing target Secret", in: with(func(in *syncInput) { in.targetMissing = true }), sync: true},
+		{name: "repairs a drifted target Secret", in: with(func(in *syncInput) { in.targetDrifted = true }), sync: true},
+		{name: "never refreshes by itself with interval 0", in: with(func(in *syncInput) { in.interval = 0; in.refreshTime = now.Add(-100 * time.Hour) })},
+		{name: "CreatedOnce ignores drift of an existing Secret", in: with(func(in *syncInput) {
+			in.policy = v1alpha1.RefreshPolicyCreatedOnce
+			in.targetDrifted = true
+			in.refreshTime = now.Add(-100 * time.Hour)
+		})},
+		{name: "CreatedOnce creates a missing Secret", in: with(func(in *syncInput) { in.policy = v1alpha1.RefreshPolicyCreatedOnce; in.targetMissing = true }), sync: true},
+		{name: "OnChange does not refresh on the interval", in: with(func(in *syncInput) {
+			in.policy = v1alpha1.RefreshPolicyOnChange
+			in.refreshTime = now.Add(-100 * time.Hour)
+		})},
+		{name: "creationPolicy None does not chase a missing Secret", in: with(func(in *syncInput) { in.writesNothing = true; in.targetMissing = true }), waitMore: 50 * time.Minute},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			sync, wait := decideSync(tc.in)
+			g.Expect(sync).To(Equal(tc.sync))
+			if tc.waitMore > 0 {
+				g.Expect(wait).To(BeNumerically(">=", tc.waitMore))
+				g.Expect(wait).To(BeNumerically("<=", tc.waitMore*12/10))
+			} else {
+				g.Expect(wait).To(BeZero())
+			}
+		})
+	}
+}
+
+func TestResourceVersionOf_ChangesWithAnnotations(t *testing.T) {
+	g := NewWithT(t)
+	es := newES("ns", "a", "s")
+	before := resourceVersionOf(es)
+	es.Annotations = map[string]string{AnnotationForceSync: "1"}
+	g.Expect(resourceVersionOf(es)).NotTo(Equal(before))
+}

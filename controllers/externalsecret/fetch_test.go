@@ -1,0 +1,99 @@
+package externalsecret
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/providers"
+	"github.com/baosync/baosync/providers/fake"
+)
+
+func TestReconciler_fetch(t *testing.T) {
+	cases := []struct {
+		name    string
+		es      *v1alpha1.ExternalSecret
+		want    map[string]string
+		reason  string
+		allGone bool
+	}{{
+		name: "merges dataFrom and data, data winning",
+		es: newES("ns", "a", "s", func(es *v1alpha1.ExternalSecret) {
+			es.Spec.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{{Extract: &v1alpha1.ExternalSecretDataRemoteRef{Key: "app"}}}
+		}, withData("user", "other", "name")),
+		want: map[string]string{"user": "from-data", "pass": "p"},
+	}, {
+		name:    "reports every referenced secret gone, so deletionPolicy may apply",
+		es:      newES("ns", "a", "s", withData("x", "missing", "x"), withData("y", "missing2", "y")),
+		reason:  v1alpha1.ReasonRemoteNotFound,
+		allGone: true,
+	}, {
+		name:   "a partly missing set is a plain RemoteNotFound, never a deletion",
+		es:     newES("ns", "a", "s", withData("x", "missing", "x"), withData("user", "other", "name")),
+		reason: v1alpha1.ReasonRemoteNotFound,
+	}, {
+		name:   "an unavailable server is not mistaken for a missing secret",
+		es:     newES("ns", "a", "s", withData("x", "down", "x")),
+		reason: v1alpha1.ReasonProviderUnavailable,
+	}, {
+		name:   "a missing property is PropertyNotFound",
+		es:     newES("ns", "a", "s", withData("x", "other", "nope")),
+		reason: v1alpha1.ReasonPropertyNotFound,
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			p := fake.New()
+			p.Client.WithSecret("app", map[string]any{"user": "from-extract", "pass": "p"}).
+				WithSecret("other", map[string]any{"name": "from-data"}).
+				WithError("down", providers.ErrUnavailable)
+			r := &Reconciler{Provider: p}
+			got, err := r.fetch(context.Background(), &v1alpha1.SecretStore{}, tc.es)
+			if tc.reason == "" {
+				g.Expect(err).NotTo(HaveOccurred())
+				strs := map[string]string{}
+				for k, v := range got {
+					strs[k] = string(v)
+				}
+				g.Expect(strs).To(Equal(tc.want))
+				return
+			}
+			g.Expect(outcome.As(err, "").Reason).To(Equal(tc.reason))
+			g.Expect(errors.Is(err, errRemoteGone)).To(Equal(tc.allGone))
+		})
+	}
+}
+
+func TestDecode(t *testing.T) {
+	cases := []struct {
+		name     string
+		in       string
+		strategy v1alpha1.DecodingStrategy
+		want     string
+		fails    bool
+	}{
+		{name: "None keeps the value", in: "aGk=", strategy: v1alpha1.DecodingStrategyNone, want: "aGk="},
+		{name: "Base64 decodes", in: "aGk=", strategy: v1alpha1.DecodingStrategyBase64, want: "hi"},
+		{name: "Base64URL decodes", in: "-_8=", strategy: v1alpha1.DecodingStrategyBase64URL, want: "\xfb\xff"},
+		{name: "Auto decodes what is base64", in: "aGk=", strategy: v1alpha1.DecodingStrategyAuto, want: "hi"},
+		{name: "Auto keeps what is not", in: "plain text!", strategy: v1alpha1.DecodingStrategyAuto, want: "plain text!"},
+		{name: "Base64 refuses invalid input without echoing it", in: "not base64!", strategy: v1alpha1.DecodingStrategyBase64, fails: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			got, err := decode([]byte(tc.in), tc.strategy)
+			if tc.fails {
+				g.Expect(err).To(HaveOccurred())
+				g.Expect(err.Error()).NotTo(ContainSubstring(tc.in))
+				return
+			}
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(string(got)).To(Equal(tc.want))
+		})
+	}
+}

@@ -1,0 +1,49 @@
+package externalsecret
+
+import (
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// syncMemo remembers each ExternalSecret's last successful sync in memory. The
+// cache lags behind the operator's own status writes: the event of the Secret
+// it just wrote arrives before the status patch is visible, and without this
+// the reconcile it triggers would read the server again and repeat the event.
+type syncMemo struct {
+	mu   sync.Mutex
+	last map[types.NamespacedName]syncRecord
+}
+
+// syncRecord is what one successful sync established.
+type syncRecord struct {
+	uid     types.UID // the object that was synced, not an earlier one of the same name
+	version string    // resourceVersionOf the ExternalSecret that was synced
+	at      time.Time
+}
+
+// remember records a successful sync.
+func (m *syncMemo) remember(key types.NamespacedName, uid types.UID, version string, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.last == nil {
+		m.last = map[types.NamespacedName]syncRecord{}
+	}
+	m.last[key] = syncRecord{uid: uid, version: version, at: at}
+}
+
+// recall returns the record of the object, if it is about this very object.
+func (m *syncMemo) recall(key types.NamespacedName, uid types.UID) (syncRecord, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.last[key]
+	return r, ok && r.uid == uid
+}
+
+// forget drops the record of an ExternalSecret that failed or is gone.
+func (m *syncMemo) forget(key types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.last, key)
+}

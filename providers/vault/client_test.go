@@ -1,0 +1,171 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openbao/openbao/api/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/providers"
+)
+
+// These tests talk to a real Vault dev server; no API server is needed, so the
+// cluster side is a map behind providers.Kube.
+var server *testenv.VaultServer
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "baosync-vault-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	server, err = testenv.StartVault(context.Background(), testenv.VaultOptions{Dir: dir})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = server.Stop()
+	if code == 0 {
+		_ = os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// secrets is a providers.Kube over a map of "ns/name/key" to value.
+type secrets map[string]string
+
+func (s secrets) SecretValue(_ context.Context, ns, name, key string) ([]byte, error) {
+	v, ok := s[ns+"/"+name+"/"+key]
+	if !ok {
+		return nil, fmt.Errorf("no %s/%s key %s", ns, name, key)
+	}
+	return []byte(v), nil
+}
+func (s secrets) ConfigMapValue(context.Context, string, string, string) ([]byte, error) {
+	return nil, fmt.Errorf("no configmaps")
+}
+func (s secrets) ServiceAccountToken(context.Context, string, string, []string, time.Duration) (string, error) {
+	return "", fmt.Errorf("no tokens")
+}
+
+// counter counts provider requests by operation.
+type counter struct{ logins, reads atomic.Int64 }
+
+func (c *counter) observe(op, _ string) {
+	switch op {
+	case "login":
+		c.logins.Add(1)
+	case "read":
+		c.reads.Add(1)
+	}
+}
+
+// appRoleStore sets up an AppRole role on the server and returns a store using it.
+func appRoleStore(t *testing.T, root *api.Client, name string) (*v1alpha1.SecretStore, secrets) {
+	t.Helper()
+	ctx := context.Background()
+	must := func(_ *api.Secret, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(root.Logical().WriteWithContext(ctx, "sys/policies/acl/read", map[string]any{"policy": testenv.ReadPolicy}))
+	_, _ = root.Logical().WriteWithContext(ctx, "sys/auth/approle", map[string]any{"type": "approle"})
+	must(root.Logical().WriteWithContext(ctx, "auth/approle/role/"+name, map[string]any{"token_policies": "read", "token_ttl": "1h"}))
+	rid, err := root.Logical().ReadWithContext(ctx, "auth/approle/role/"+name+"/role-id")
+	must(rid, err)
+	sid, err := root.Logical().WriteWithContext(ctx, "auth/approle/role/"+name+"/secret-id", nil)
+	must(sid, err)
+	roleID := rid.Data["role_id"].(string)
+	path := "secret"
+	store := &v1alpha1.SecretStore{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("uid-" + name), Generation: 1},
+		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{
+			Server: server.Addr, Path: &path, Version: v1alpha1.VaultKVStoreV2,
+			Auth: v1alpha1.VaultAuth{AppRole: &v1alpha1.VaultAppRole{RoleID: &roleID, SecretRef: v1alpha1.SecretKeySelector{Name: "ar", Key: "sid"}}},
+		}}},
+	}
+	return store, secrets{"ns/ar/sid": sid.Data["secret_id"].(string)}
+}
+
+func TestClient_LogsInOnceForManyReadsAndAfterARevokedToken(t *testing.T) {
+	ctx := context.Background()
+	root, err := server.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.Logical().WriteWithContext(ctx, "secret/data/lifecycle", map[string]any{"data": map[string]any{"k": "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	store, kube := appRoleStore(t, root, "lifecycle")
+	var n counter
+	p := New(WithRequestObserver(n.observe))
+	for range 20 {
+		c, err := p.NewClient(ctx, store, kube, "ns")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetSecret(ctx, providers.RemoteRef{Key: "lifecycle", Property: "k"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := n.logins.Load(); got != 1 {
+		t.Fatalf("20 reads through 20 NewClient calls made %d logins, want 1", got)
+	}
+
+	// Revoke the operator's token behind its back: the next read gets a 403,
+	// logs in once more, and succeeds.
+	c, _ := p.NewClient(ctx, store, kube, "ns")
+	tok := c.(*handle).token
+	if _, err := root.Logical().WriteWithContext(ctx, "auth/token/revoke", map[string]any{"token": tok}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetSecret(ctx, providers.RemoteRef{Key: "lifecycle", Property: "k"}); err != nil {
+		t.Fatalf("read after revocation: %v", err)
+	}
+	if got := n.logins.Load(); got != 2 {
+		t.Fatalf("logins after a revoked token = %d, want 2", got)
+	}
+}
+
+func TestClient_CoalescesIdenticalConcurrentReads(t *testing.T) {
+	ctx := context.Background()
+	root, _ := server.Client()
+	if _, err := root.Logical().WriteWithContext(ctx, "secret/data/shared", map[string]any{"data": map[string]any{"k": "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	store, kube := appRoleStore(t, root, "coalesce")
+	var n counter
+	p := New(WithRequestObserver(n.observe))
+	c, err := p.NewClient(ctx, store, kube, "ns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if _, err := c.GetSecret(ctx, providers.RemoteRef{Key: "shared", Property: "k"}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := n.reads.Load(); got >= 50 {
+		t.Fatalf("50 concurrent identical reads made %d requests; want them coalesced", got)
+	}
+	t.Logf("50 concurrent identical reads -> %d requests to Vault", n.reads.Load())
+}
