@@ -25,7 +25,9 @@ var (
 )
 
 // New returns a Provider whose client holds no secrets.
-func New() *Provider { return &Provider{Client: &Client{secrets: map[string]map[string]any{}, errs: map[string]error{}}} }
+func New() *Provider {
+	return &Provider{Client: &Client{secrets: map[string]map[string]any{}, errs: map[string]error{}}}
+}
 
 // NewClient returns the shared client.
 func (p *Provider) NewClient(context.Context, v1alpha1.GenericStore, providers.Kube, string) (providers.SecretsClient, error) {
