@@ -77,6 +77,5 @@ install: ## Install the CRDs into the current kubeconfig's cluster.
 	$(BIN)/kubectl apply --server-side -f config/crd/bases
 
 .PHONY: deploy
-deploy: ## Deploy the operator with kustomize (IMG=... sets the image).
-	cd config/manager && $(BIN)/kubectl kustomize . >/dev/null
-	$(BIN)/kubectl apply --server-side -k config/default
+deploy: ## Deploy the operator with kustomize to the current kubeconfig's cluster (IMG=repo/name:tag).
+	$(BIN)/kubectl kustomize config/default | sed 's|image: baosync:dev|image: $(IMG)|' | $(BIN)/kubectl apply --server-side -f -

@@ -55,3 +55,18 @@ func TestHarness_CRDsAreInstalled(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred(), string(out))
 	g.Expect(string(out)).To(And(ContainSubstring("externalsecrets.baosync.io"), ContainSubstring("clustersecretstores.baosync.io")))
 }
+
+func TestManifests_DefaultKustomizationAppliesWithServerSideDryRun(t *testing.T) {
+	g := NewWithT(t)
+	kubectl := filepath.Join(BinDir(), "kubectl")
+	out, err := exec.Command(kubectl, "kustomize", filepath.Join(Root(), "config", "default")).Output()
+	g.Expect(err).NotTo(HaveOccurred())
+	// The namespace must exist for a dry run of the objects inside it.
+	g.Expect(env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "baosync-system"}})).To(Succeed())
+	apply := exec.Command(kubectl, "--kubeconfig", env.Kubeconfig, "apply", "--server-side", "--dry-run=server", "-f", "-")
+	apply.Stdin = strings.NewReader(string(out))
+	res, err := apply.CombinedOutput()
+	g.Expect(err).NotTo(HaveOccurred(), string(res))
+	g.Expect(string(res)).To(And(ContainSubstring("deployment.apps/baosync-controller-manager serverside-applied"),
+		ContainSubstring("clusterrole.rbac.authorization.k8s.io/baosync-manager-role serverside-applied")))
+}
