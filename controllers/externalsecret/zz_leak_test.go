@@ -38,8 +38,13 @@ func TestZZ_NoSecretValueLeaked(t *testing.T) {
 	families, err := registry.Gather()
 	g.Expect(err).NotTo(HaveOccurred())
 	var m bytes.Buffer
+	names := map[string]bool{}
 	for _, f := range families {
+		names[f.GetName()] = true
 		_, _ = expfmt.MetricFamilyToText(&m, f)
+	}
+	for _, want := range []string{"baosync_sync_calls_total", "baosync_sync_duration_seconds", "baosync_provider_requests_total", "baosync_store_ready"} {
+		g.Expect(names).To(HaveKey(want), "metric %s was never recorded", want)
 	}
 	texts = append(texts, m.Bytes())
 

@@ -24,6 +24,8 @@ type VaultServer struct {
 	Token string
 	// LogPath is the file the server logs to.
 	LogPath string
+	// CACert is the PEM CA that signed the server's certificate (TLS only).
+	CACert []byte
 
 	cmd  *exec.Cmd
 	done chan error
@@ -35,8 +37,8 @@ type VaultOptions struct {
 	Dir string
 	// Port to listen on; 0 picks a free one (the server also binds Port+1).
 	Port int
-	// ExtraArgs are appended to "vault server -dev ...", e.g. -dev-tls.
-	ExtraArgs []string
+	// TLS serves https with a CA and certificate the server generates.
+	TLS bool
 }
 
 // StartVault starts the dev server and waits until a KV v2 write succeeds.
@@ -52,8 +54,12 @@ func StartVault(ctx context.Context, o VaultOptions) (*VaultServer, error) {
 			return nil, err
 		}
 	}
+	scheme := "http"
+	if o.TLS {
+		scheme = "https"
+	}
 	s := &VaultServer{
-		Addr:    "http://127.0.0.1:" + strconv.Itoa(port),
+		Addr:    scheme + "://127.0.0.1:" + strconv.Itoa(port),
 		Token:   "root-" + strconv.Itoa(port),
 		LogPath: filepath.Join(o.Dir, "vault.log"),
 		done:    make(chan error, 1),
@@ -62,8 +68,15 @@ func StartVault(ctx context.Context, o VaultOptions) (*VaultServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create vault log: %w", err)
 	}
-	args := append([]string{"server", "-dev", "-dev-root-token-id=" + s.Token,
-		"-dev-listen-address=127.0.0.1:" + strconv.Itoa(port), "-dev-no-store-token"}, o.ExtraArgs...)
+	args := []string{"server", "-dev", "-dev-root-token-id=" + s.Token,
+		"-dev-listen-address=127.0.0.1:" + strconv.Itoa(port), "-dev-no-store-token"}
+	tlsDir := filepath.Join(o.Dir, "tls")
+	if o.TLS {
+		if err := os.MkdirAll(tlsDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create TLS dir: %w", err)
+		}
+		args = append(args, "-dev-tls", "-dev-tls-cert-dir="+tlsDir)
+	}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = []string{"HOME=" + o.Dir, "PATH=/usr/bin:/bin", "VAULT_LOG_LEVEL=info"}
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
@@ -74,6 +87,12 @@ func StartVault(ctx context.Context, o VaultOptions) (*VaultServer, error) {
 		return nil, fmt.Errorf("start vault: %w", err)
 	}
 	go func() { s.done <- s.cmd.Wait(); _ = logf.Close() }()
+	if o.TLS {
+		if s.CACert, err = waitFile(ctx, filepath.Join(tlsDir, "vault-ca.pem")); err != nil {
+			_ = s.Stop()
+			return nil, err
+		}
+	}
 	if err := s.waitReady(ctx); err != nil {
 		_ = s.Stop()
 		return nil, err
@@ -110,6 +129,11 @@ func (s *VaultServer) Client() (*api.Client, error) {
 	cfg := api.NewConfig()
 	cfg.Address = s.Addr
 	cfg.Timeout = 10 * time.Second
+	if len(s.CACert) > 0 {
+		if err := cfg.ConfigureTLS(&api.TLSConfig{CACertBytes: s.CACert}); err != nil {
+			return nil, fmt.Errorf("vault client TLS: %w", err)
+		}
+	}
 	c, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("vault client: %w", err)
@@ -131,6 +155,22 @@ func (s *VaultServer) Stop() error {
 		<-s.done
 	}
 	return nil
+}
+
+// waitFile waits up to 30s for a file the server writes at start-up.
+func waitFile(ctx context.Context, path string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return b, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%s did not appear: %w", path, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // FreePortPair returns a free loopback port whose successor is free too (the
