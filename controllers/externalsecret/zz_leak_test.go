@@ -48,6 +48,9 @@ func TestZZ_NoSecretValueLeaked(t *testing.T) {
 	}
 	texts = append(texts, m.Bytes())
 
+	if len(ess.Items) < 20 {
+		t.Skipf("only %d ExternalSecrets exist: run the whole suite for a meaningful scan", len(ess.Items))
+	}
 	g.Expect(len(events.Items)).To(BeNumerically(">", 10), "the suite should have produced events to scan")
 	g.Expect(len(leak.Logs())).To(BeNumerically(">", 1000), "the suite should have produced logs to scan")
 	for i, text := range texts {
