@@ -31,6 +31,15 @@ func TestErrors_LeaveThePreviousSecretUntouched(t *testing.T) {
 		},
 		reason: v1alpha1.ReasonStoreNotFound, hint: `SecretStore "nope": not found in namespace`,
 	}, {
+		name: "a store that cannot log in",
+		breakIt: func(t *testing.T, es *v1alpha1.ExternalSecret, _ string) {
+			createSecret(t, es.Namespace, "bad-token", map[string]string{"token": "hvs.revoked"})
+			createStore(t, es.Namespace, "broken", v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "bad-token", Key: "token"}})
+			waitStoreReady(t, es.Namespace, "broken", metav1.ConditionFalse, v1alpha1.ReasonAuthFailed)
+			update(t, es, func(es *v1alpha1.ExternalSecret) { es.Spec.SecretStoreRef.Name = "broken" })
+		},
+		reason: v1alpha1.ReasonStoreNotReady, hint: "the store is not ready (AuthFailed)",
+	}, {
 		name: "a remote path that does not exist",
 		breakIt: func(t *testing.T, es *v1alpha1.ExternalSecret, _ string) {
 			update(t, es, func(es *v1alpha1.ExternalSecret) {

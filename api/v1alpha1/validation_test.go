@@ -1,0 +1,100 @@
+package v1alpha1_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/hack/testenv"
+)
+
+var k8s client.Client
+
+func TestMain(m *testing.M) {
+	env, err := testenv.Start(context.Background(), testenv.Options{NoVault: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	k8s = env.Client
+	code := m.Run()
+	env.Stop()
+	os.Exit(code)
+}
+
+func store(mod func(*v1alpha1.VaultProvider)) *v1alpha1.SecretStore {
+	v := &v1alpha1.VaultProvider{Server: "https://bao.example.com",
+		Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "t", Key: "token"}}}
+	if mod != nil {
+		mod(v)
+	}
+	return &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{GenerateName: "s-", Namespace: "default"},
+		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: v}}}
+}
+
+func externalSecret(mod func(*v1alpha1.ExternalSecretSpec)) *v1alpha1.ExternalSecret {
+	es := &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{GenerateName: "e-", Namespace: "default"},
+		Spec: v1alpha1.ExternalSecretSpec{SecretStoreRef: v1alpha1.SecretStoreRef{Name: "vault"},
+			Data: []v1alpha1.ExternalSecretData{{SecretKey: "k", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: "app"}}}}}
+	if mod != nil {
+		mod(&es.Spec)
+	}
+	return es
+}
+
+func TestAdmission(t *testing.T) {
+	roleID := "r"
+	cases := []struct {
+		name   string
+		obj    client.Object
+		reject string // part of the API server's message; empty: accepted
+	}{
+		{name: "accepts a minimal store", obj: store(nil)},
+		{name: "refuses two auth methods", obj: store(func(v *v1alpha1.VaultProvider) {
+			v.Auth.UserPass = &v1alpha1.VaultUserPassAuth{Username: "u", SecretRef: v1alpha1.SecretKeySelector{Name: "p", Key: "k"}}
+		}), reject: "set exactly one auth method"},
+		{name: "refuses no auth method", obj: store(func(v *v1alpha1.VaultProvider) { v.Auth = v1alpha1.VaultAuth{} }), reject: "set exactly one auth method"},
+		{name: "refuses AppRole with both roleId and roleRef", obj: store(func(v *v1alpha1.VaultProvider) {
+			v.Auth = v1alpha1.VaultAuth{AppRole: &v1alpha1.VaultAppRole{RoleID: &roleID, RoleRef: &v1alpha1.SecretKeySelector{Name: "r"},
+				SecretRef: v1alpha1.SecretKeySelector{Name: "s", Key: "k"}}}
+		}), reject: "exactly one of roleId and roleRef"},
+		{name: "refuses a server that is not an http(s) URL", obj: store(func(v *v1alpha1.VaultProvider) { v.Server = "bao.example.com" }), reject: "spec.provider.vault.server"},
+		{name: "refuses an unknown KV version", obj: store(func(v *v1alpha1.VaultProvider) { v.Version = "v3" }), reject: "Unsupported value"},
+		{name: "refuses conditions on a namespaced store", obj: func() client.Object {
+			s := store(nil)
+			s.Spec.Conditions = []v1alpha1.ClusterSecretStoreCondition{{Namespaces: []string{"a"}}}
+			return s
+		}(), reject: "applies to ClusterSecretStore only"},
+		{name: "accepts a minimal ExternalSecret", obj: externalSecret(nil)},
+		{name: "refuses an ExternalSecret with nothing to read", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) { s.Data = nil }), reject: "at least one entry"},
+		{name: "refuses a duplicate secretKey", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) { s.Data = append(s.Data, s.Data[0]) }), reject: "only once"},
+		{name: "refuses an invalid secretKey", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) { s.Data[0].SecretKey = "a/b" }), reject: "secretKey"},
+		{name: "refuses an invalid duration", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.RefreshInterval = &metav1.Duration{Duration: -1}
+		}), reject: "refreshInterval"},
+		{name: "refuses an invalid target name", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) { s.Target.Name = "Not_A_Name" }), reject: "target.name"},
+		{name: "refuses deletionPolicy Delete with creationPolicy Merge", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.Target.CreationPolicy, s.Target.DeletionPolicy = v1alpha1.CreationPolicyMerge, v1alpha1.DeletionPolicyDelete
+		}), reject: "cannot be combined"},
+		{name: "refuses a dataFrom entry that says nothing", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{{}}
+		}), reject: "set extract"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			err := k8s.Create(context.Background(), tc.obj)
+			if tc.reject == "" {
+				g.Expect(err).NotTo(HaveOccurred())
+				return
+			}
+			g.Expect(err).To(MatchError(ContainSubstring(tc.reject)))
+		})
+	}
+}
