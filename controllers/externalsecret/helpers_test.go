@@ -175,3 +175,24 @@ func update[T client.Object](t *testing.T, obj T, change func(T)) {
 		return k8s.Update(context.Background(), obj)
 	}, eventually, poll).Should(Succeed())
 }
+
+// syncedApp sets up the common case: a namespace, a token store "vault", the
+// value at a fresh KV path under property "k", and an ExternalSecret "app"
+// mapping it to key "k", synced. It returns the namespace, the path and the
+// ExternalSecret.
+func syncedApp(t *testing.T, value string, opts ...esOpt) (string, string, *v1alpha1.ExternalSecret) {
+	t.Helper()
+	ns := newNamespace(t)
+	tokenStore(t, ns, "vault")
+	path := kvPath(t, "app")
+	putKV(t, path, map[string]any{"k": leak.Secret(value)})
+	es := newES(ns, "app", "vault", append([]esOpt{withData("k", path[len("secret/"):], "k")}, opts...)...)
+	createES(t, es)
+	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	return ns, path, es
+}
+
+// withRefresh sets spec.refreshInterval.
+func withRefresh(d time.Duration) esOpt {
+	return func(es *v1alpha1.ExternalSecret) { es.Spec.RefreshInterval = &metav1.Duration{Duration: d} }
+}

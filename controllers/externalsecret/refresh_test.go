@@ -13,29 +13,15 @@ import (
 )
 
 func TestRefresh_PicksUpAChangedValueOnTheInterval(t *testing.T) {
-	g := NewWithT(t)
-	ns := newNamespace(t)
-	tokenStore(t, ns, "vault")
-	path := kvPath(t, "app")
-	putKV(t, path, map[string]any{"k": leak.Secret("before-rotation")})
-	createES(t, newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k"), func(es *v1alpha1.ExternalSecret) {
-		es.Spec.RefreshInterval = &metav1.Duration{Duration: time.Second}
-	}))
-	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	ns, path, _ := syncedApp(t, "before-rotation", withRefresh(time.Second))
 	putKV(t, path, map[string]any{"k": leak.Secret("after-rotation")})
-	g.Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).
+	NewWithT(t).Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).
 		Should(Equal(map[string]string{"k": "after-rotation"}))
 }
 
 func TestRefresh_DoesNotWriteTheSecretWhenNothingChanged(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	tokenStore(t, ns, "vault")
-	path := kvPath(t, "app")
-	putKV(t, path, map[string]any{"k": leak.Secret("steady")})
-	createES(t, newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k"), func(es *v1alpha1.ExternalSecret) {
-		es.Spec.RefreshInterval = &metav1.Duration{Duration: time.Second}
-	}))
+	ns, _, _ := syncedApp(t, "steady", withRefresh(time.Second))
 	first := waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	rv := getSecret(t, ns, "app").ResourceVersion
 	// Three refreshes later the Secret is still the same object version.
@@ -48,46 +34,22 @@ func TestRefresh_DoesNotWriteTheSecretWhenNothingChanged(t *testing.T) {
 
 func TestDrift_RestoresADeletedSecret(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	tokenStore(t, ns, "vault")
-	path := kvPath(t, "app")
-	putKV(t, path, map[string]any{"k": leak.Secret("restore-me")})
-	createES(t, newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k"), func(es *v1alpha1.ExternalSecret) {
-		es.Spec.RefreshInterval = &metav1.Duration{Duration: time.Hour}
-	}))
-	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	ns, _, _ := syncedApp(t, "restore-me", withRefresh(time.Hour))
 	g.Expect(k8s.Delete(context.Background(), getSecret(t, ns, "app"))).To(Succeed())
 	g.Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).
 		Should(Equal(map[string]string{"k": "restore-me"}))
 }
 
 func TestDrift_RepairsAnEditedSecret(t *testing.T) {
-	g := NewWithT(t)
-	ns := newNamespace(t)
-	tokenStore(t, ns, "vault")
-	path := kvPath(t, "app")
-	putKV(t, path, map[string]any{"k": leak.Secret("the-truth")})
-	createES(t, newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k"), func(es *v1alpha1.ExternalSecret) {
-		es.Spec.RefreshInterval = &metav1.Duration{Duration: time.Hour}
-	}))
-	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
-	s := getSecret(t, ns, "app")
-	update(t, s, func(s *corev1.Secret) { s.Data["k"] = []byte("tampered"); s.Data["extra"] = []byte("x") })
-	g.Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).
+	ns, _, _ := syncedApp(t, "the-truth", withRefresh(time.Hour))
+	update(t, getSecret(t, ns, "app"), func(s *corev1.Secret) { s.Data["k"] = []byte("tampered"); s.Data["extra"] = []byte("x") })
+	NewWithT(t).Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).
 		Should(Equal(map[string]string{"k": "the-truth"}))
 }
 
 func TestForceSync_RefreshesAtOnceEvenWithRefreshIntervalZero(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	tokenStore(t, ns, "vault")
-	path := kvPath(t, "app")
-	putKV(t, path, map[string]any{"k": leak.Secret("once")})
-	es := newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k"), func(es *v1alpha1.ExternalSecret) {
-		es.Spec.RefreshInterval = &metav1.Duration{Duration: 0}
-	})
-	createES(t, es)
-	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	ns, path, es := syncedApp(t, "once", withRefresh(0))
 	putKV(t, path, map[string]any{"k": leak.Secret("forced")})
 	g.Consistently(func() map[string]string { return secretData(t, ns, "app") }, 2*time.Second, 200*time.Millisecond).
 		Should(Equal(map[string]string{"k": "once"}), "refreshInterval 0 must not refresh by itself")

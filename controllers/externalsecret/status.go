@@ -8,13 +8,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/conditions"
 	"github.com/baosync/baosync/controllers/internal/outcome"
 )
 
@@ -68,22 +68,9 @@ func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool) (ctrl.Resu
 	return ctrl.Result{RequeueAfter: outcome.Jitter(interval)}, nil
 }
 
-// setReady sets the Ready condition and emits an event when its status or
-// reason changes.
+// setReady sets the Ready condition, with an event when it changes.
 func (r *Reconciler) setReady(es *v1alpha1.ExternalSecret, status metav1.ConditionStatus, reason, msg string) {
-	prev := meta.FindStatusCondition(es.Status.Conditions, v1alpha1.ConditionReady)
-	changed := prev == nil || prev.Status != status || prev.Reason != reason
-	meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{
-		Type: v1alpha1.ConditionReady, Status: status, Reason: reason, Message: msg, ObservedGeneration: es.Generation,
-	})
-	if !changed {
-		return
-	}
-	eventType := corev1.EventTypeNormal
-	if status != metav1.ConditionTrue {
-		eventType = corev1.EventTypeWarning
-	}
-	r.Recorder.Eventf(es, nil, eventType, reason, "Sync", "%s", msg)
+	conditions.SetReady(r.Recorder, es, &es.Status.Conditions, es.Generation, status, reason, "Sync", msg)
 }
 
 // patchStatus writes the status once per reconcile, and only when it changed.

@@ -9,9 +9,7 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/conditions"
 	"github.com/baosync/baosync/controllers/internal/kubeaccess"
 	"github.com/baosync/baosync/controllers/internal/outcome"
 	"github.com/baosync/baosync/controllers/metrics"
@@ -97,26 +96,14 @@ func (r *storeReconciler) check(ctx context.Context, store v1alpha1.GenericStore
 	return c.Validate(ctx)
 }
 
-// setReady sets Ready, the store gauge, and an event when Ready changes.
+// setReady sets Ready and the store gauge, with an event when Ready changes.
 func (r *storeReconciler) setReady(store v1alpha1.GenericStore, status metav1.ConditionStatus, reason, msg string) {
-	st := store.GetStatus()
-	prev := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
-	changed := prev == nil || prev.Status != status || prev.Reason != reason
-	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-		Type: v1alpha1.ConditionReady, Status: status, Reason: reason, Message: msg, ObservedGeneration: store.GetGeneration(),
-	})
+	conditions.SetReady(r.Recorder, store, &store.GetStatus().Conditions, store.GetGeneration(), status, reason, "Validate", msg)
 	ready := 0.0
 	if status == metav1.ConditionTrue {
 		ready = 1
 	}
 	r.Metrics.StoreReady.WithLabelValues(string(store.GetKind()), store.GetNamespace(), store.GetName()).Set(ready)
-	if changed {
-		eventType := corev1.EventTypeNormal
-		if status == metav1.ConditionFalse {
-			eventType = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(store, nil, eventType, reason, "Validate", "%s", msg)
-	}
 }
 
 // patchStatus writes the status once, only when it changed.
