@@ -153,9 +153,6 @@ func (c *storeClient) call(ctx context.Context, op, path string, fn func(context
 		if err != nil {
 			return nil, err
 		}
-		if c.creds.staticToken != "" {
-			c.api.SetToken(tok)
-		}
 		rctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
 		sec, err := fn(rctx, c.api)
 		cancel()

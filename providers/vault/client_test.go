@@ -169,3 +169,41 @@ func TestClient_CoalescesIdenticalConcurrentReads(t *testing.T) {
 	}
 	t.Logf("50 concurrent identical reads -> %d requests to Vault", n.reads.Load())
 }
+
+func TestClient_RenewsItsTokenBeforeItExpires(t *testing.T) {
+	ctx := context.Background()
+	root, _ := server.Client()
+	if _, err := root.Logical().WriteWithContext(ctx, "secret/data/renew", map[string]any{"data": map[string]any{"k": "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	store, kube := appRoleStore(t, root, "renew")
+	var n counter
+	var renewals atomic.Int64
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	p := New(WithClock(clock), WithAuthRecheck(time.Hour), WithRequestObserver(func(op, res string) {
+		n.observe(op, res)
+		if op == "renew" && res == "ok" {
+			renewals.Add(1)
+		}
+	}))
+	read := func() {
+		c, err := p.NewClient(ctx, store, kube, "ns")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetSecret(ctx, providers.RemoteRef{Key: "renew", Property: "k"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read()
+	// The role's tokens live 1h: 45 minutes later two thirds are gone.
+	mu.Lock()
+	now = now.Add(45 * time.Minute)
+	mu.Unlock()
+	read()
+	if n.logins.Load() != 1 || renewals.Load() != 1 {
+		t.Fatalf("after 45 of 60 minutes: %d logins, %d renewals; want 1 and 1", n.logins.Load(), renewals.Load())
+	}
+}
