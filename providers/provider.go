@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"time"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 )
@@ -39,6 +40,11 @@ type RemoteRef struct {
 	Property string
 	// Version pins a KV v2 version; empty is the latest.
 	Version string
+	// MaxAge lets the client answer from a read of the same path and version
+	// made at most MaxAge ago (for any object using the store); 0 always asks
+	// the server. It is what makes N objects on one path cost one read per
+	// refresh window.
+	MaxAge time.Duration
 }
 
 // String names the reference for messages; it never holds a value.

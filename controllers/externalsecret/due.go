@@ -19,12 +19,13 @@ import (
 // syncDue decides whether this reconcile reads the remote values, and if not,
 // when to look again. It reads no server: a reconcile that was triggered by
 // baosync's own write of the Secret, or by a status change, costs nothing.
-func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret) (bool, time.Duration) {
+func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret) (syncCause, time.Duration) {
 	in := syncInput{
 		now:           r.Clock.Now(),
 		policy:        es.Spec.RefreshPolicy,
 		interval:      refreshInterval(es),
 		refreshTime:   es.Status.RefreshTime.Time,
+		neverSynced:   es.Status.SyncedResourceVersion == "",
 		specChanged:   es.Status.SyncedResourceVersion != resourceVersionOf(es),
 		lastFailed:    !isReady(es),
 		targetMissing: target == nil,
@@ -33,7 +34,7 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 	}
 	// The cached status may predate this operator's own last sync.
 	if rec, ok := r.memo.recall(client.ObjectKeyFromObject(es), es.UID); ok && rec.version == resourceVersionOf(es) && rec.at.After(in.refreshTime) {
-		in.refreshTime, in.specChanged, in.lastFailed = rec.at, false, false
+		in.refreshTime, in.neverSynced, in.specChanged, in.lastFailed = rec.at, false, false, false
 	}
 	return decideSync(in)
 }
@@ -44,6 +45,7 @@ type syncInput struct {
 	policy        v1alpha1.RefreshPolicy
 	interval      time.Duration
 	refreshTime   time.Time
+	neverSynced   bool
 	specChanged   bool
 	lastFailed    bool
 	targetMissing bool
@@ -51,30 +53,79 @@ type syncInput struct {
 	writesNothing bool
 }
 
+// syncCause says why a reconcile reads the remote values; it decides how old a
+// cached read may be.
+type syncCause int
+
+const (
+	// noSync: nothing is due.
+	noSync syncCause = iota
+	// syncFirst: the ExternalSecret was never synced.
+	syncFirst
+	// syncChanged: its spec, labels or annotations (force-sync) changed.
+	syncChanged
+	// syncRetry: the last attempt failed.
+	syncRetry
+	// syncRepair: the target Secret is missing or was edited.
+	syncRepair
+	// syncPeriodic: the refresh interval elapsed.
+	syncPeriodic
+)
+
 // decideSync is the pure refresh decision: sync at once after a change of the
 // ExternalSecret or a failure, when the target Secret is missing or was edited
 // (drift), and otherwise when the refresh interval has elapsed.
-func decideSync(in syncInput) (bool, time.Duration) {
-	if in.specChanged || in.lastFailed {
-		return true, 0
+func decideSync(in syncInput) (syncCause, time.Duration) {
+	switch {
+	case in.neverSynced:
+		return syncFirst, 0
+	case in.specChanged:
+		return syncChanged, 0
+	case in.lastFailed:
+		return syncRetry, 0
 	}
+	repair := (in.targetMissing || in.targetDrifted) && !in.writesNothing
 	switch in.policy {
 	case v1alpha1.RefreshPolicyCreatedOnce:
-		return in.targetMissing && !in.writesNothing, 0
+		if in.targetMissing && !in.writesNothing {
+			return syncRepair, 0
+		}
+		return noSync, 0
 	case v1alpha1.RefreshPolicyOnChange:
-		return (in.targetMissing || in.targetDrifted) && !in.writesNothing, 0
+		if repair {
+			return syncRepair, 0
+		}
+		return noSync, 0
 	}
-	if (in.targetMissing || in.targetDrifted) && !in.writesNothing {
-		return true, 0
+	if repair {
+		return syncRepair, 0
 	}
 	if in.interval <= 0 {
-		return false, 0
+		return noSync, 0
 	}
 	next := in.refreshTime.Add(in.interval)
 	if !in.now.Before(next) {
-		return true, 0
+		return syncPeriodic, 0
 	}
-	return false, outcome.Jitter(next.Sub(in.now))
+	return noSync, outcome.Jitter(next.Sub(in.now))
+}
+
+// freshReadWindow is how old a shared read may be for a first sync or a
+// retry: long enough for a burst of new objects on one path to share a read.
+const freshReadWindow = 5 * time.Second
+
+// maxReadAge is how old a cached read of the same path may be for this sync: a
+// periodic refresh or a repair accepts a read made within its own refresh
+// interval, a first sync or a retry one made within seconds, and a change of
+// the ExternalSecret (force-sync included) always asks the server.
+func maxReadAge(cause syncCause, es *v1alpha1.ExternalSecret) time.Duration {
+	switch cause {
+	case syncPeriodic, syncRepair:
+		return refreshInterval(es)
+	case syncFirst, syncRetry:
+		return freshReadWindow
+	}
+	return 0
 }
 
 // refreshInterval is spec.refreshInterval (default one hour).

@@ -16,22 +16,23 @@ func TestDecideSync(t *testing.T) {
 	cases := []struct {
 		name     string
 		in       syncInput
-		sync     bool
+		cause    syncCause
 		waitMore time.Duration // the requeue is at least this long (0: none)
 	}{
 		{name: "waits out the rest of the interval when nothing changed", in: fresh, waitMore: 50 * time.Minute},
-		{name: "syncs when the interval has elapsed", in: with(func(in *syncInput) { in.refreshTime = now.Add(-61 * time.Minute) }), sync: true},
-		{name: "syncs at once when the spec, labels or annotations changed", in: with(func(in *syncInput) { in.specChanged = true }), sync: true},
-		{name: "syncs at once after a failure", in: with(func(in *syncInput) { in.lastFailed = true }), sync: true},
-		{name: "restores a missing target Secret", in: with(func(in *syncInput) { in.targetMissing = true }), sync: true},
-		{name: "repairs a drifted target Secret", in: with(func(in *syncInput) { in.targetDrifted = true }), sync: true},
+		{name: "syncs when the interval has elapsed", in: with(func(in *syncInput) { in.refreshTime = now.Add(-61 * time.Minute) }), cause: syncPeriodic},
+		{name: "syncs an ExternalSecret that was never synced", in: with(func(in *syncInput) { in.neverSynced = true; in.specChanged = true }), cause: syncFirst},
+		{name: "syncs at once when the spec, labels or annotations changed", in: with(func(in *syncInput) { in.specChanged = true }), cause: syncChanged},
+		{name: "syncs at once after a failure", in: with(func(in *syncInput) { in.lastFailed = true }), cause: syncRetry},
+		{name: "restores a missing target Secret", in: with(func(in *syncInput) { in.targetMissing = true }), cause: syncRepair},
+		{name: "repairs a drifted target Secret", in: with(func(in *syncInput) { in.targetDrifted = true }), cause: syncRepair},
 		{name: "never refreshes by itself with interval 0", in: with(func(in *syncInput) { in.interval = 0; in.refreshTime = now.Add(-100 * time.Hour) })},
 		{name: "CreatedOnce ignores drift of an existing Secret", in: with(func(in *syncInput) {
 			in.policy = v1alpha1.RefreshPolicyCreatedOnce
 			in.targetDrifted = true
 			in.refreshTime = now.Add(-100 * time.Hour)
 		})},
-		{name: "CreatedOnce creates a missing Secret", in: with(func(in *syncInput) { in.policy = v1alpha1.RefreshPolicyCreatedOnce; in.targetMissing = true }), sync: true},
+		{name: "CreatedOnce creates a missing Secret", in: with(func(in *syncInput) { in.policy = v1alpha1.RefreshPolicyCreatedOnce; in.targetMissing = true }), cause: syncRepair},
 		{name: "OnChange does not refresh on the interval", in: with(func(in *syncInput) {
 			in.policy = v1alpha1.RefreshPolicyOnChange
 			in.refreshTime = now.Add(-100 * time.Hour)
@@ -41,8 +42,8 @@ func TestDecideSync(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			sync, wait := decideSync(tc.in)
-			g.Expect(sync).To(Equal(tc.sync))
+			cause, wait := decideSync(tc.in)
+			g.Expect(cause).To(Equal(tc.cause))
 			if tc.waitMore > 0 {
 				g.Expect(wait).To(BeNumerically(">=", tc.waitMore))
 				g.Expect(wait).To(BeNumerically("<=", tc.waitMore*12/10))
@@ -59,4 +60,21 @@ func TestResourceVersionOf_ChangesWithAnnotations(t *testing.T) {
 	before := resourceVersionOf(es)
 	es.Annotations = map[string]string{AnnotationForceSync: "1"}
 	g.Expect(resourceVersionOf(es)).NotTo(Equal(before))
+}
+
+func TestMaxReadAge(t *testing.T) {
+	es := newES("ns", "a", "s")
+	cases := []struct {
+		cause syncCause
+		want  time.Duration
+	}{
+		{cause: syncPeriodic, want: time.Minute}, // the ExternalSecret's own refresh interval
+		{cause: syncRepair, want: time.Minute},
+		{cause: syncFirst, want: freshReadWindow},
+		{cause: syncRetry, want: freshReadWindow},
+		{cause: syncChanged, want: 0}, // a spec change or force-sync always asks the server
+	}
+	for _, tc := range cases {
+		NewWithT(t).Expect(maxReadAge(tc.cause, es)).To(Equal(tc.want), "cause %d", tc.cause)
+	}
 }

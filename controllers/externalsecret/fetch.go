@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/outcome"
@@ -19,7 +20,7 @@ var errRemoteGone = errors.New("every referenced remote secret is gone")
 // dataFrom entries win over earlier ones, and data wins over dataFrom. It fails
 // with the Reason of the first failing entry, and with errRemoteGone when no
 // referenced secret exists any more.
-func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1alpha1.ExternalSecret) (map[string][]byte, error) {
+func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1alpha1.ExternalSecret, maxAge time.Duration) (map[string][]byte, error) {
 	sc, err := r.Provider.NewClient(ctx, store, r.kube(), es.Namespace)
 	if err != nil {
 		return nil, outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
@@ -42,14 +43,14 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 		if df.Extract == nil {
 			continue
 		}
-		m, err := extract(ctx, sc, df.Extract)
+		m, err := extract(ctx, sc, df.Extract, maxAge)
 		note(wrapEntry(err, fmt.Sprintf("dataFrom[%d].extract", i)))
 		for k, v := range m {
 			values[k] = v
 		}
 	}
 	for i, d := range es.Spec.Data {
-		v, err := getOne(ctx, sc, d.RemoteRef)
+		v, err := getOne(ctx, sc, d.RemoteRef, maxAge)
 		note(wrapEntry(err, fmt.Sprintf("data[%d] (secretKey %q)", i, d.SecretKey)))
 		if err == nil {
 			values[d.SecretKey] = v
@@ -73,8 +74,8 @@ func wrapEntry(err error, entry string) error {
 }
 
 // getOne reads and decodes one value.
-func getOne(ctx context.Context, sc providers.SecretsClient, ref v1alpha1.ExternalSecretDataRemoteRef) ([]byte, error) {
-	v, err := sc.GetSecret(ctx, remoteRef(ref))
+func getOne(ctx context.Context, sc providers.SecretsClient, ref v1alpha1.ExternalSecretDataRemoteRef, maxAge time.Duration) ([]byte, error) {
+	v, err := sc.GetSecret(ctx, remoteRef(ref, maxAge))
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +83,8 @@ func getOne(ctx context.Context, sc providers.SecretsClient, ref v1alpha1.Extern
 }
 
 // extract reads and decodes every property of a remote secret.
-func extract(ctx context.Context, sc providers.SecretsClient, ref *v1alpha1.ExternalSecretDataRemoteRef) (map[string][]byte, error) {
-	m, err := sc.GetSecretMap(ctx, remoteRef(*ref))
+func extract(ctx context.Context, sc providers.SecretsClient, ref *v1alpha1.ExternalSecretDataRemoteRef, maxAge time.Duration) (map[string][]byte, error) {
+	m, err := sc.GetSecretMap(ctx, remoteRef(*ref, maxAge))
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +98,8 @@ func extract(ctx context.Context, sc providers.SecretsClient, ref *v1alpha1.Exte
 	return m, nil
 }
 
-func remoteRef(ref v1alpha1.ExternalSecretDataRemoteRef) providers.RemoteRef {
-	return providers.RemoteRef{Key: ref.Key, Property: ref.Property, Version: ref.Version}
+func remoteRef(ref v1alpha1.ExternalSecretDataRemoteRef, maxAge time.Duration) providers.RemoteRef {
+	return providers.RemoteRef{Key: ref.Key, Property: ref.Property, Version: ref.Version, MaxAge: maxAge}
 }
 
 // decode applies a decodingStrategy. Its errors never include the value.

@@ -65,8 +65,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}
-	due, wait := r.syncDue(es, target)
-	if !due {
+	cause, wait := r.syncDue(es, target)
+	if cause == noSync {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
 	start := r.Clock.Now()
@@ -74,7 +74,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}
-	values, err := r.fetch(ctx, store, es)
+	values, err := r.fetch(ctx, store, es, maxReadAge(cause, es))
 	if errors.Is(err, errRemoteGone) {
 		return r.remoteGone(ctx, es, target, err)
 	}

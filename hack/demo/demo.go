@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,7 +28,7 @@ type demo struct {
 	interactive bool
 
 	env      *testenv.Env
-	operator *exec.Cmd
+	operator *testenv.OperatorProcess
 }
 
 // run performs every step, and tears down whatever it started.
@@ -98,22 +97,12 @@ func (d *demo) startOperator(ctx context.Context) error {
 	if _, err := os.Stat(d.operatorBin); err != nil {
 		return fmt.Errorf("operator binary missing (run `make build`): %w", err)
 	}
-	logf, err := os.Create(filepath.Join(d.env.Dir, "operator.log"))
-	if err != nil {
-		return err
-	}
-	cfg, err := d.env.OperatorKubeconfig(ctx)
-	if err != nil {
-		return err
-	}
-	d.operator = exec.Command(d.operatorBin, "--kubeconfig", cfg, "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0")
-	d.operator.Stdout, d.operator.Stderr = logf, logf
-	d.operator.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := d.operator.Start(); err != nil {
+	var err error
+	if d.operator, err = d.env.StartOperator(ctx, d.operatorBin, "operator"); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.out, "    %s (pid %d) runs as ServiceAccount %s/%s with the generated ClusterRole; log: %s\n",
-		filepath.Base(d.operatorBin), d.operator.Process.Pid, testenv.OperatorNamespace, testenv.OperatorServiceAccount, logf.Name())
+		filepath.Base(d.operatorBin), d.operator.Pid(), testenv.OperatorNamespace, testenv.OperatorServiceAccount, d.operator.LogPath)
 	return nil
 }
 
@@ -188,16 +177,7 @@ func (d *demo) passwordDigest(ctx context.Context) (string, error) {
 }
 
 func (d *demo) teardown() {
-	if d.operator != nil && d.operator.Process != nil {
-		_ = d.operator.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = d.operator.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = d.operator.Process.Kill()
-		}
-	}
+	d.operator.Stop()
 	if d.env != nil {
 		fmt.Fprintf(d.out, "\n==> Stopping the servers (logs kept in %s)\n", d.env.Dir)
 		d.env.Stop()

@@ -32,6 +32,7 @@ type storeClient struct {
 	renewable bool
 
 	reads singleflight.Group
+	cache readCache
 
 	checkMu   sync.Mutex
 	checkedAt time.Time // when the auth material was last compared with the cluster

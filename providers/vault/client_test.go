@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -205,5 +206,47 @@ func TestClient_RenewsItsTokenBeforeItExpires(t *testing.T) {
 	read()
 	if n.logins.Load() != 1 || renewals.Load() != 1 {
 		t.Fatalf("after 45 of 60 minutes: %d logins, %d renewals; want 1 and 1", n.logins.Load(), renewals.Load())
+	}
+}
+
+func TestClient_SharesReadsWithinMaxAgeAndNeverAfterNotFound(t *testing.T) {
+	ctx := context.Background()
+	root, _ := server.Client()
+	write := func(v string) {
+		if _, err := root.Logical().WriteWithContext(ctx, "secret/data/cached", map[string]any{"data": map[string]any{"k": v}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("one")
+	store, kube := appRoleStore(t, root, "cache")
+	var n counter
+	c, err := New(WithRequestObserver(n.observe)).NewClient(ctx, store, kube, "ns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(maxAge time.Duration) (string, error) {
+		b, err := c.GetSecret(ctx, providers.RemoteRef{Key: "cached", Property: "k", MaxAge: maxAge})
+		return string(b), err
+	}
+	for range 10 {
+		if v, err := get(time.Minute); err != nil || v != "one" {
+			t.Fatalf("got %q, %v", v, err)
+		}
+	}
+	if got := n.reads.Load(); got != 1 {
+		t.Fatalf("10 reads with MaxAge 1m made %d requests, want 1", got)
+	}
+	write("two")
+	if v, _ := get(0); v != "two" {
+		t.Fatalf("MaxAge 0 must ask the server: got %q", v)
+	}
+	if _, err := root.Logical().DeleteWithContext(ctx, "secret/metadata/cached"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := get(0); !errors.Is(err, providers.ErrNotFound) {
+		t.Fatalf("after delete: %v, want ErrNotFound", err)
+	}
+	if v, err := get(time.Minute); !errors.Is(err, providers.ErrNotFound) {
+		t.Fatalf("a cached value outlived the server's not-found: %q, %v", v, err)
 	}
 }

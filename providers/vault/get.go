@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/openbao/openbao/api/v2"
@@ -74,14 +75,33 @@ func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (ma
 	if ref.Version != "" && v2 {
 		query["version"] = []string{ref.Version}
 	}
-	res, err, _ := c.reads.Do(path+"?v="+ref.Version, func() (any, error) {
+	key := path + "?version=" + ref.Version
+	maxAge := min(ref.MaxAge, c.opts.maxReadAge)
+	if data, ok := c.cache.get(key, maxAge, c.opts.now(), c.opts.maxReadAge); ok {
+		c.opts.observe("read", "cached")
+		return data, nil
+	}
+	var data map[string]any
+	res, err, _ := c.reads.Do(key, func() (any, error) {
 		return c.call(ctx, "read", path, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
 			return cl.Logical().ReadWithDataWithContext(ctx, path, query)
 		})
 	})
+	if err == nil {
+		data, err = c.secretData(res, path, ref, v2)
+	}
 	if err != nil {
+		if errors.Is(err, providers.ErrNotFound) {
+			c.cache.drop(key) // an older read must not outlive the server's "gone"
+		}
 		return nil, err
 	}
+	c.cache.put(key, data, c.opts.now(), c.opts.maxReadAge)
+	return data, nil
+}
+
+// secretData takes the data map out of a read's answer.
+func (c *storeClient) secretData(res any, path string, ref providers.RemoteRef, v2 bool) (map[string]any, error) {
 	sec, _ := res.(*api.Secret)
 	if sec == nil || sec.Data == nil {
 		return nil, fmt.Errorf("store %s: nothing at %s (key %q): %w", c.name, path, ref.String(), providers.ErrNotFound)

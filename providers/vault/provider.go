@@ -27,6 +27,7 @@ type options struct {
 	authRecheck            time.Duration
 	serviceAccountTokenTTL time.Duration
 	ownTokenFile           string
+	maxReadAge             time.Duration
 	rateLimit              float64
 	rateBurst              int
 	observer               func(operation, result string)
@@ -50,6 +51,10 @@ func WithRequestTimeout(d time.Duration) Option { return func(o *options) { o.re
 // WithAuthRecheck sets how often a cached client compares its auth material
 // with the cluster, so that a rotated credential takes effect (default 1m).
 func WithAuthRecheck(d time.Duration) Option { return func(o *options) { o.authRecheck = d } }
+
+// WithMaxReadAge caps how long a read value is kept in memory to serve other
+// reads of the same path (default 1h); see providers.RemoteRef.MaxAge.
+func WithMaxReadAge(d time.Duration) Option { return func(o *options) { o.maxReadAge = d } }
 
 // WithRateLimit limits requests to the server per store (0: unlimited).
 func WithRateLimit(perSecond float64, burst int) Option {
@@ -76,6 +81,7 @@ func New(opts ...Option) *Provider {
 			requestTimeout:         10 * time.Second,
 			authRecheck:            time.Minute,
 			serviceAccountTokenTTL: 10 * time.Minute,
+			maxReadAge:             time.Hour,
 			ownTokenFile:           "/var/run/secrets/kubernetes.io/serviceaccount/token",
 			clock:                  time.Now,
 		},
@@ -166,6 +172,7 @@ func (p *Provider) build(ctx context.Context, r *refResolver, v *v1alpha1.VaultP
 	return &storeClient{
 		api: apiClient, login: loginClient, spec: v.DeepCopy(), creds: creds, opts: &p.opts,
 		name: identity, tlsHash: fingerprint(m.caBundle, m.clientCert, m.clientKey), checkedAt: p.opts.now(),
+		cache: readCache{entries: map[string]cachedRead{}},
 	}, nil
 }
 
