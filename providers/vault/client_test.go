@@ -62,11 +62,11 @@ func (s secrets) ServiceAccountToken(context.Context, string, string, []string, 
 // counter counts provider requests by operation.
 type counter struct{ logins, reads atomic.Int64 }
 
-func (c *counter) observe(op, _ string) {
-	switch op {
-	case "login":
+func (c *counter) observe(op, result string) {
+	switch {
+	case op == "login":
 		c.logins.Add(1)
-	case "read":
+	case op == "read" && result != "cached":
 		c.reads.Add(1)
 	}
 }
