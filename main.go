@@ -41,6 +41,8 @@ type options struct {
 	vaultTimeout           time.Duration
 	vaultRate              float64
 	vaultBurst             int
+	maxReadAge             time.Duration
+	refreshStatus          string
 	showVersion            bool
 	zap                    zap.Options
 }
@@ -53,8 +55,10 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.qps, "kube-api-qps", 100, "Queries per second to the Kubernetes API server.")
 	fs.IntVar(&o.burst, "kube-api-burst", 200, "Burst of queries to the Kubernetes API server.")
 	fs.DurationVar(&o.vaultTimeout, "vault-request-timeout", 10*time.Second, "Timeout of each request to OpenBao/Vault.")
-	fs.Float64Var(&o.vaultRate, "vault-rate-limit", 50, "Requests per second to OpenBao/Vault per store (0: unlimited).")
-	fs.IntVar(&o.vaultBurst, "vault-rate-burst", 100, "Burst of requests to OpenBao/Vault per store.")
+	fs.Float64Var(&o.vaultRate, "vault-rate-limit", 200, "Requests per second to OpenBao/Vault per store (0: unlimited).")
+	fs.IntVar(&o.vaultBurst, "vault-rate-burst", 400, "Burst of requests to OpenBao/Vault per store.")
+	fs.DurationVar(&o.maxReadAge, "max-read-age", time.Hour, "How long a value read for one ExternalSecret may serve others on the same path (capped by their refresh interval).")
+	fs.StringVar(&o.refreshStatus, "refresh-status", "OnChange", "Whether an unchanged periodic refresh rewrites status.refreshTime: Always (one status write per object per interval) or OnChange.")
 	fs.BoolVar(&o.showVersion, "version", false, "Print the version and exit.")
 	o.zap.BindFlags(fs)
 }
@@ -63,6 +67,10 @@ func main() {
 	var o options
 	o.bindFlags(flag.CommandLine)
 	flag.Parse()
+	if o.refreshStatus != "Always" && o.refreshStatus != "OnChange" {
+		fmt.Fprintf(os.Stderr, "--refresh-status must be Always or OnChange, not %q\n", o.refreshStatus)
+		os.Exit(2)
+	}
 	if o.showVersion {
 		fmt.Printf("baosync %s (commit %s)\n", version, commit)
 		return
@@ -93,7 +101,7 @@ func run(ctx context.Context, o *options) error {
 	}
 	m := metrics.New(nil)
 	provider := vault.New(vault.WithRequestTimeout(o.vaultTimeout), vault.WithRateLimit(o.vaultRate, o.vaultBurst),
-		vault.WithRequestObserver(m.ObserveProviderRequest))
+		vault.WithMaxReadAge(o.maxReadAge), vault.WithRequestObserver(m.ObserveProviderRequest))
 	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}}
 	if err := secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
@@ -103,7 +111,8 @@ func run(ctx context.Context, o *options) error {
 		return fmt.Errorf("set up ClusterSecretStore reconciler: %w", err)
 	}
 	es := &externalsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
-		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: o.workers}
+		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: o.workers,
+		RefreshStatusAlways: o.refreshStatus == "Always"}
 	if err := es.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("set up ExternalSecret reconciler: %w", err)
 	}

@@ -32,6 +32,11 @@ type Reconciler struct {
 	Clock     clock.Clock
 	// MaxConcurrentReconciles is the number of workers.
 	MaxConcurrentReconciles int
+	// RefreshStatusAlways rewrites status.refreshTime on every periodic refresh,
+	// as ESO does (one status write per object per interval). By default a
+	// refresh that changed nothing writes no status; the next refresh is
+	// scheduled from memory.
+	RefreshStatusAlways bool
 
 	memo syncMemo
 }
@@ -90,7 +95,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return r.fail(ctx, es, err)
 	}
 	r.Metrics.SyncDuration.WithLabelValues("ExternalSecret").Observe(r.Clock.Since(start).Seconds())
-	return r.succeed(es, wrote)
+	return r.succeed(es, wrote, cause)
 }
 
 // logger returns the reconcile's logger.

@@ -9,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/baosync/baosync/api/v1alpha1"
 )
 
@@ -19,17 +21,21 @@ func TestRefresh_PicksUpAChangedValueOnTheInterval(t *testing.T) {
 		Should(Equal(map[string]string{"k": "after-rotation"}))
 }
 
-func TestRefresh_DoesNotWriteTheSecretWhenNothingChanged(t *testing.T) {
+func TestRefresh_WritesNeitherSecretNorStatusWhenNothingChanged(t *testing.T) {
 	g := NewWithT(t)
-	ns, _, _ := syncedApp(t, "steady", withRefresh(time.Second))
-	first := waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
-	rv := getSecret(t, ns, "app").ResourceVersion
-	// Three refreshes later the Secret is still the same object version.
-	g.Eventually(func(g Gomega) {
-		es := waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
-		g.Expect(es.Status.RefreshTime.Time).To(BeTemporally(">=", first.Status.RefreshTime.Add(3*time.Second)))
-	}, eventually, poll).Should(Succeed())
-	g.Expect(getSecret(t, ns, "app").ResourceVersion).To(Equal(rv))
+	ns, path, es := syncedApp(t, "steady", withRefresh(time.Second))
+	secretRV := getSecret(t, ns, "app").ResourceVersion
+	esRV := waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced).ResourceVersion
+	// Three refresh intervals pass without a single write to either object.
+	g.Consistently(func(g Gomega) {
+		g.Expect(getSecret(t, ns, "app").ResourceVersion).To(Equal(secretRV))
+		g.Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(es), es)).To(Succeed())
+		g.Expect(es.ResourceVersion).To(Equal(esRV))
+	}, 3500*time.Millisecond, 250*time.Millisecond).Should(Succeed())
+	// ...and the refreshes were running all along: a new value arrives.
+	putKV(t, path, map[string]any{"k": leak.Secret("changed-after-steady")})
+	g.Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).
+		Should(Equal(map[string]string{"k": "changed-after-steady"}))
 }
 
 func TestDrift_RestoresADeletedSecret(t *testing.T) {

@@ -43,10 +43,15 @@ func (r *Reconciler) fail(ctx context.Context, es *v1alpha1.ExternalSecret, err 
 }
 
 // succeed records a sync: Ready=True, refreshTime, the synced version, and the
-// next refresh (jittered) for the Periodic policy.
-func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool) (ctrl.Result, error) {
+// next refresh (jittered) for the Periodic policy. A periodic refresh that
+// changed nothing leaves the status as it was (unless RefreshStatusAlways), so
+// that an idle cluster costs the API server no writes.
+func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool, cause syncCause) (ctrl.Result, error) {
 	now := r.Clock.Now()
-	es.Status.RefreshTime = metav1.NewTime(now)
+	quiet := cause == syncPeriodic && !wrote && isReady(es) && !r.RefreshStatusAlways
+	if !quiet {
+		es.Status.RefreshTime = metav1.NewTime(now)
+	}
 	es.Status.SyncedResourceVersion = resourceVersionOf(es)
 	r.memo.remember(client.ObjectKeyFromObject(es), es.UID, es.Status.SyncedResourceVersion, now)
 	msg := fmt.Sprintf("Secret %q is in sync with %s", es.TargetName(), storeName(es))
