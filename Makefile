@@ -56,6 +56,17 @@ test: tools vet ## Run every test: unit, integration (real kube-apiserver + Vaul
 demo: tools build ## Run the main job end to end on a local control plane and Vault.
 	go run ./hack/demo
 
+##@ Measure
+
+N ?= 1000,5000,10000
+.PHONY: bench
+bench: tools build ## Benchmark at scale (N=1000 for one size); prints a table, writes JSON to BENCH_OUT.
+	go run ./hack/bench -n $(N) $(if $(BENCH_OUT),-out $(BENCH_OUT),) $(BENCH_FLAGS)
+
+.PHONY: soak
+soak: tools build ## 10-minute soak: 1,000 ExternalSecrets refreshing every 10 s; goroutines and RSS at start and end.
+	go run ./hack/bench -soak 10s -soak-for $(or $(SOAK_FOR),10m) -n 1000 -paths 10 -memory-check=false $(if $(BENCH_OUT),-out $(BENCH_OUT),)
+
 ##@ Build
 
 .PHONY: build

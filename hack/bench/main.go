@@ -1,0 +1,118 @@
+// Command bench measures baosync at scale on this machine: a real kube-apiserver
+// and Vault dev server, a counting proxy in front of Vault, the operator as its
+// own process, N ExternalSecrets over P paths in 50 namespaces among unrelated
+// Secrets and ConfigMaps. It prints a table and writes JSON (see README.md).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config holds the flags.
+type config struct {
+	sizes       []int
+	pathRatios  []int
+	namespaces  int
+	unrelated   int
+	configMaps  int
+	refresh     time.Duration
+	workers     int
+	out         string
+	memoryCheck bool
+	outage      time.Duration
+	soak        time.Duration
+	operatorArg string
+}
+
+func main() {
+	var c config
+	var sizes, ratios string
+	flag.StringVar(&sizes, "n", "1000,5000,10000", "ExternalSecret counts, comma-separated")
+	flag.StringVar(&ratios, "paths", "10,1", "objects per Vault path, comma-separated (10: P=N/10; 1: P=N)")
+	flag.IntVar(&c.namespaces, "namespaces", 50, "namespaces the ExternalSecrets spread over")
+	flag.IntVar(&c.unrelated, "unrelated-secrets", 10000, "unrelated Secrets baosync must not pay for")
+	flag.IntVar(&c.configMaps, "configmaps", 1000, "unrelated ConfigMaps")
+	flag.DurationVar(&c.refresh, "refresh", 60*time.Second, "refreshInterval of every ExternalSecret")
+	flag.IntVar(&c.workers, "client-workers", 32, "concurrent creates of the benchmark client (and of the raw baseline)")
+	flag.StringVar(&c.out, "out", "", "JSON output (default bench/results/<timestamp>.json)")
+	flag.BoolVar(&c.memoryCheck, "memory-check", true, "after the first scenario, add 200 unrelated 1 MiB Secrets and report the operator's RSS before and after")
+	flag.DurationVar(&c.outage, "outage", 0, "after the refresh cycle, cut Vault off for this long and measure requests and recovery (0: skip)")
+	flag.DurationVar(&c.soak, "soak", 0, "instead of the scenarios: soak the first size with this refresh interval for -soak-for (0: no soak)")
+	flag.StringVar(&c.operatorArg, "operator-args", "", "extra operator flags, space-separated (e.g. --refresh-status=Always)")
+	soakFor := flag.Duration("soak-for", 10*time.Minute, "with -soak: how long to run")
+	flag.Parse()
+	var err error
+	if c.sizes, err = ints(sizes); err != nil {
+		fail(err)
+	}
+	if c.pathRatios, err = ints(ratios); err != nil {
+		fail(err)
+	}
+	if c.out == "" {
+		c.out = filepath.Join("bench", "results", time.Now().UTC().Format("20060102T150405Z")+".json")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if c.soak > 0 {
+		res, err := runSoak(ctx, c, c.soak, *soakFor)
+		if err != nil {
+			fail(err)
+		}
+		write(c.out, []any{res})
+		return
+	}
+	var results []any
+	first := true
+	for _, n := range c.sizes {
+		for _, ratio := range c.pathRatios {
+			s := scenario{cfg: c, n: n, paths: max(1, n/ratio), memoryCheck: c.memoryCheck && first}
+			res, err := s.run(ctx)
+			if err != nil {
+				fail(fmt.Errorf("scenario n=%d paths=%d: %w", n, s.paths, err))
+			}
+			first = false
+			results = append(results, res)
+			printTable(results)
+			write(c.out, results)
+		}
+	}
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func write(path string, v any) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		fail(err)
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		fail(err)
+	}
+	fmt.Printf("wrote %s\n", path)
+}
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+	os.Exit(1)
+}

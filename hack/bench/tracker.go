@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// tracker follows ExternalSecrets and managed Secrets through watches: when
+// each turned Ready, which are Ready now, and how many writes the API server
+// saw (Secret creates/updates, ExternalSecret status updates).
+type tracker struct {
+	mu           sync.Mutex
+	created      map[string]time.Time
+	firstReady   map[string]time.Time
+	ready        map[string]bool
+	secretWrites int64
+	statusWrites int64
+}
+
+func newTracker() *tracker {
+	return &tracker{created: map[string]time.Time{}, firstReady: map[string]time.Time{}, ready: map[string]bool{}}
+}
+
+func (t *tracker) markCreated(key string, at time.Time) {
+	t.mu.Lock()
+	t.created[key] = at
+	t.mu.Unlock()
+}
+
+// watchExternalSecrets follows every ExternalSecret until ctx ends.
+func (t *tracker) watchExternalSecrets(ctx context.Context, wc client.WithWatch) {
+	watchLoop(ctx, wc, &v1alpha1.ExternalSecretList{}, nil, func(ev watch.Event) {
+		es, ok := ev.Object.(*v1alpha1.ExternalSecret)
+		if !ok {
+			return
+		}
+		key := es.Namespace + "/" + es.Name
+		isReady := meta.IsStatusConditionTrue(es.Status.Conditions, v1alpha1.ConditionReady)
+		now := time.Now()
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if ev.Type == watch.Modified {
+			t.statusWrites++
+		}
+		t.ready[key] = isReady
+		if _, seen := t.firstReady[key]; isReady && !seen {
+			t.firstReady[key] = now
+		}
+	})
+}
+
+// watchManagedSecrets counts writes of the Secrets baosync manages.
+func (t *tracker) watchManagedSecrets(ctx context.Context, wc client.WithWatch) {
+	watchLoop(ctx, wc, &corev1.SecretList{}, client.MatchingLabels{"baosync.io/managed": "true"}, func(ev watch.Event) {
+		if ev.Type == watch.Added || ev.Type == watch.Modified {
+			t.mu.Lock()
+			t.secretWrites++
+			t.mu.Unlock()
+		}
+	})
+}
+
+// watchLoop watches list (re-watching when the server closes the stream).
+func watchLoop(ctx context.Context, wc client.WithWatch, list client.ObjectList, sel client.ListOption, fn func(watch.Event)) {
+	for ctx.Err() == nil {
+		opts := []client.ListOption{}
+		if sel != nil {
+			opts = append(opts, sel)
+		}
+		w, err := wc.Watch(ctx, list, opts...)
+		if err != nil {
+			time.Sleep(time.Second)
+			continue
+		}
+		for ev := range w.ResultChan() {
+			fn(ev)
+		}
+		w.Stop()
+	}
+}
+
+// snapshot is the tracker's counters at one moment.
+type snapshot struct {
+	readyNow, everReady int
+	secretWrites        int64
+	statusWrites        int64
+}
+
+func (t *tracker) snapshot() snapshot {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := snapshot{everReady: len(t.firstReady), secretWrites: t.secretWrites, statusWrites: t.statusWrites}
+	for _, r := range t.ready {
+		if r {
+			s.readyNow++
+		}
+	}
+	return s
+}
+
+// latencies returns create→first-Ready latencies in seconds, sorted, and the
+// time the last object turned Ready.
+func (t *tracker) latencies() ([]float64, time.Time, time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []float64
+	var first, last time.Time
+	for k, r := range t.firstReady {
+		if c, ok := t.created[k]; ok {
+			out = append(out, r.Sub(c).Seconds())
+		}
+		if last.IsZero() || r.After(last) {
+			last = r
+		}
+		if first.IsZero() || r.Before(first) {
+			first = r
+		}
+	}
+	sort.Float64s(out)
+	return out, first, last
+}
+
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p * float64(len(sorted)-1))
+	return sorted[i]
+}
