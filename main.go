@@ -35,6 +35,7 @@ var (
 type options struct {
 	metricsAddr, probeAddr string
 	leaderElect            bool
+	leaderNamespace        string
 	workers                int
 	qps                    float64
 	burst                  int
@@ -51,9 +52,10 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader, so that only one of several replicas reconciles.")
-	fs.IntVar(&o.workers, "concurrent", 10, "Reconcile workers per kind.")
-	fs.Float64Var(&o.qps, "kube-api-qps", 100, "Queries per second to the Kubernetes API server.")
-	fs.IntVar(&o.burst, "kube-api-burst", 200, "Burst of queries to the Kubernetes API server.")
+	fs.StringVar(&o.leaderNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's own namespace).")
+	fs.IntVar(&o.workers, "concurrent", 20, "Reconcile workers per kind (they mostly wait on the network).")
+	fs.Float64Var(&o.qps, "kube-api-qps", 500, "Queries per second to the Kubernetes API server (its own priority and fairness still applies).")
+	fs.IntVar(&o.burst, "kube-api-burst", 1000, "Burst of queries to the Kubernetes API server.")
 	fs.DurationVar(&o.vaultTimeout, "vault-request-timeout", 10*time.Second, "Timeout of each request to OpenBao/Vault.")
 	fs.Float64Var(&o.vaultRate, "vault-rate-limit", 200, "Requests per second to OpenBao/Vault per store (0: unlimited).")
 	fs.IntVar(&o.vaultBurst, "vault-rate-burst", 400, "Burst of requests to OpenBao/Vault per store.")
@@ -89,12 +91,13 @@ func run(ctx context.Context, o *options) error {
 	}
 	cfg.QPS, cfg.Burst = float32(o.qps), o.burst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 newScheme(),
-		Metrics:                metricsserver.Options{BindAddress: o.metricsAddr},
-		HealthProbeBindAddress: o.probeAddr,
-		LeaderElection:         o.leaderElect,
-		LeaderElectionID:       "baosync.baosync.io",
-		Cache:                  externalsecret.CacheOptions(),
+		Scheme:                  newScheme(),
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:  o.probeAddr,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        "baosync.baosync.io",
+		LeaderElectionNamespace: o.leaderNamespace,
+		Cache:                   externalsecret.CacheOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)

@@ -19,8 +19,9 @@ import (
 )
 
 // getTarget returns the existing target Secret, or nil when there is none. The
-// cache holds only Secrets baosync manages, so a miss is confirmed with the API
-// server (the Secret may exist without baosync's label, e.g. before a Merge).
+// cache holds only Secrets baosync manages; for Merge, whose Secret belongs to
+// someone else, a miss is confirmed with the API server. For Owner and Orphan
+// apply's create finds out (AlreadyExists), which saves a request per new object.
 func (r *Reconciler) getTarget(ctx context.Context, es *v1alpha1.ExternalSecret) (*corev1.Secret, error) {
 	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone {
 		return nil, nil
@@ -28,9 +29,22 @@ func (r *Reconciler) getTarget(ctx context.Context, es *v1alpha1.ExternalSecret)
 	key := client.ObjectKey{Namespace: es.Namespace, Name: es.TargetName()}
 	s := &corev1.Secret{}
 	err := r.Get(ctx, key, s)
-	if apierrors.IsNotFound(err) {
+	if apierrors.IsNotFound(err) && es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyMerge {
 		err = r.APIReader.Get(ctx, key, s)
 	}
+	return found(key, s, err)
+}
+
+// liveTarget reads the target Secret from the API server, bypassing the cache.
+func (r *Reconciler) liveTarget(ctx context.Context, es *v1alpha1.ExternalSecret) (*corev1.Secret, error) {
+	key := client.ObjectKey{Namespace: es.Namespace, Name: es.TargetName()}
+	s := &corev1.Secret{}
+	return found(key, s, r.APIReader.Get(ctx, key, s))
+}
+
+// found turns a Get's result into (Secret, nil), (nil, nil) for not found, or
+// a transient error.
+func found(key client.ObjectKey, s *corev1.Secret, err error) (*corev1.Secret, error) {
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -61,7 +75,15 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 		return false, err
 	}
 	if existing == nil {
-		if err := r.Create(ctx, next); err != nil {
+		err := r.Create(ctx, next)
+		if apierrors.IsAlreadyExists(err) {
+			// A Secret baosync does not manage yet: decide on the live object.
+			if existing, err = r.liveTarget(ctx, es); err != nil || existing == nil {
+				return false, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "read Secret %q after a create conflict: %v", desired.Name, err)
+			}
+			return r.apply(ctx, es, existing, desired)
+		}
+		if err != nil {
 			return false, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "create Secret %q: %w", next.Name, err)
 		}
 		logger(ctx).Info("Created Secret", "secret", next.Name)

@@ -3,6 +3,7 @@ package externalsecret
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -96,4 +97,26 @@ func TestDecode(t *testing.T) {
 			g.Expect(string(got)).To(Equal(tc.want))
 		})
 	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{"aGk=", "-_8=", "", "====", "not base64!", "\x00\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		for _, st := range []v1alpha1.DecodingStrategy{v1alpha1.DecodingStrategyBase64, v1alpha1.DecodingStrategyBase64URL, v1alpha1.DecodingStrategyAuto} {
+			if _, err := decode([]byte(in), st); err != nil && len(in) > 3 && strings.Contains(err.Error(), in) {
+				t.Fatalf("decoding error echoes its input: %v", err)
+			}
+		}
+	})
+}
+
+func FuzzRender_KeysNeverPanic(f *testing.F) {
+	for _, s := range []string{"ok", "has space", "", "a/b", strings.Repeat("k", 300), ".dot"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		_, _ = render(newES("ns", "a", "s"), map[string][]byte{key: []byte("v")})
+	})
 }

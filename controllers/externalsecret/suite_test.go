@@ -51,7 +51,9 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 		return nil, err
 	}
 	m := metrics.New(registry)
-	provider := vault.New(vault.WithRequestObserver(m.ObserveProviderRequest), vault.WithAuthRecheck(2*time.Second))
+	// A short request timeout lets the latency fault test see timeouts quickly.
+	provider := vault.New(vault.WithRequestObserver(m.ObserveProviderRequest), vault.WithAuthRecheck(2*time.Second),
+		vault.WithRequestTimeout(2*time.Second))
 	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}}
 	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,

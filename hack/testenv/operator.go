@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -33,6 +34,10 @@ func (e *Env) OperatorConfig(ctx context.Context) (*rest.Config, error) {
 		return nil, fmt.Errorf("parse generated role: %w", err)
 	}
 	role.Name = "baosync-manager-role"
+	leases, err := leaderElectionRole()
+	if err != nil {
+		return nil, err
+	}
 	objs := []clientObject{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: OperatorNamespace}},
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: OperatorServiceAccount, Namespace: OperatorNamespace}},
@@ -40,6 +45,12 @@ func (e *Env) OperatorConfig(ctx context.Context) (*rest.Config, error) {
 		&rbacv1.ClusterRoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: "baosync-manager-rolebinding"},
 			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: OperatorServiceAccount, Namespace: OperatorNamespace}},
+		},
+		leases,
+		&rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "baosync-leader-election", Namespace: OperatorNamespace},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: leases.Name},
 			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: OperatorServiceAccount, Namespace: OperatorNamespace}},
 		},
 	}
@@ -54,6 +65,23 @@ func (e *Env) OperatorConfig(ctx context.Context) (*rest.Config, error) {
 		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + OperatorNamespace, "system:authenticated"},
 	}
 	return cfg, nil
+}
+
+// leaderElectionRole reads the Role of config/rbac/leader_election_role.yaml
+// (the first document) and places it in the operator's namespace.
+func leaderElectionRole() (*rbacv1.Role, error) {
+	b, err := os.ReadFile(filepath.Join(Root(), "config", "rbac", "leader_election_role.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("read leader election role: %w", err)
+	}
+	for _, doc := range strings.Split(string(b), "\n---") {
+		role := &rbacv1.Role{}
+		if err := yaml.Unmarshal([]byte(doc), role); err == nil && role.Kind == "Role" {
+			role.Namespace = OperatorNamespace
+			return role, nil
+		}
+	}
+	return nil, fmt.Errorf("no Role in config/rbac/leader_election_role.yaml")
 }
 
 // OperatorKubeconfig writes a kubeconfig that reaches the API server as the

@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/hack/testenv"
+)
+
+var (
+	env *testenv.Env
+	bin string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, func(ctx context.Context, e *testenv.Env) (func(), error) {
+		env = e
+		var err error
+		bin, err = testenv.BuildOperator(ctx, e.Dir)
+		return func() {}, err
+	}))
+}
+
+// TestLeaderElection_FollowerTakesOverAfterTheLeaderIsKilled starts two
+// replicas, kills the leader with SIGKILL in the middle of a burst of syncs,
+// and checks that the follower finishes every sync with complete Secrets.
+func TestLeaderElection_FollowerTakesOverAfterTheLeaderIsKilled(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	flags := []string{"--leader-elect", "--leader-election-namespace", testenv.OperatorNamespace}
+	leader, err := env.StartOperator(ctx, bin, "replica-a", flags...)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer leader.Stop()
+	g.Eventually(func() string { return readFile(leader.LogPath) }, 60*time.Second, 200*time.Millisecond).
+		Should(ContainSubstring("Successfully acquired lease"))
+	follower, err := env.StartOperator(ctx, bin, "replica-b", flags...)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer follower.Stop()
+
+	ns := "leader-" + fmt.Sprint(time.Now().UnixNano()%100000)
+	g.Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tok", Namespace: ns},
+		StringData: map[string]string{"token": env.Vault.Token}})).To(Succeed())
+	path := "secret"
+	g.Expect(env.Client.Create(ctx, &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: "vault", Namespace: ns},
+		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{
+			Server: env.Vault.Addr, Path: &path, Version: v1alpha1.VaultKVStoreV2,
+			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "tok", Key: "token"}}}}}})).To(Succeed())
+	const n = 200
+	for i := range 20 {
+		g.Expect(env.KVPut(ctx, fmt.Sprintf("secret/leader/p-%d", i), map[string]any{"a": "x", "b": "y"})).To(Succeed())
+	}
+	for i := range n {
+		key := fmt.Sprintf("leader/p-%d", i%20)
+		g.Expect(env.Client.Create(ctx, &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("es-%d", i), Namespace: ns},
+			Spec: v1alpha1.ExternalSecretSpec{SecretStoreRef: v1alpha1.SecretStoreRef{Name: "vault"},
+				Data: []v1alpha1.ExternalSecretData{
+					{SecretKey: "a", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: key, Property: "a"}},
+					{SecretKey: "b", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: key, Property: "b"}}}}})).To(Succeed())
+		if i == n/4 {
+			leader.Kill() // mid-burst
+		}
+	}
+	killedAt := time.Now()
+	g.Eventually(func() int { return readyCount(ctx, ns) }, 90*time.Second, 500*time.Millisecond).Should(Equal(n))
+	t.Logf("all %d Ready %.1fs after the leader was killed", n, time.Since(killedAt).Seconds())
+	g.Expect(readFile(follower.LogPath)).To(ContainSubstring("Successfully acquired lease"))
+
+	secrets := &corev1.SecretList{}
+	g.Expect(env.Client.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{"baosync.io/managed": "true"})).To(Succeed())
+	g.Expect(secrets.Items).To(HaveLen(n))
+	for _, s := range secrets.Items {
+		g.Expect(s.Data).To(Equal(map[string][]byte{"a": []byte("x"), "b": []byte("y")}), "Secret %s is partial", s.Name)
+	}
+}
+
+func readyCount(ctx context.Context, ns string) int {
+	list := &v1alpha1.ExternalSecretList{}
+	if err := env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return -1
+	}
+	n := 0
+	for _, es := range list.Items {
+		if meta.IsStatusConditionTrue(es.Status.Conditions, v1alpha1.ConditionReady) {
+			n++
+		}
+	}
+	return n
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return strings.TrimSpace(string(b))
+}
