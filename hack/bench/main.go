@@ -16,6 +16,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 // config holds the flags.
@@ -35,6 +38,7 @@ type config struct {
 }
 
 func main() {
+	ctrl.SetLogger(logr.Discard()) // envtest logs nothing the user needs here
 	var c config
 	var sizes, ratios string
 	flag.StringVar(&sizes, "n", "1000,5000,10000", "ExternalSecret counts, comma-separated")

@@ -15,10 +15,14 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+
 	"github.com/baosync/baosync/hack/testenv"
 )
 
 func main() {
+	ctrl.SetLogger(logr.Discard()) // envtest logs nothing the user needs here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := &demo{
