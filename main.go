@@ -36,6 +36,7 @@ type options struct {
 	metricsAddr, probeAddr string
 	leaderElect            bool
 	leaderNamespace        string
+	pprofAddr              string
 	workers                int
 	qps                    float64
 	burst                  int
@@ -61,6 +62,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.vaultBurst, "vault-rate-burst", 400, "Burst of requests to OpenBao/Vault per store.")
 	fs.DurationVar(&o.maxReadAge, "max-read-age", time.Hour, "How long a value read for one ExternalSecret may serve others on the same path (capped by their refresh interval).")
 	fs.StringVar(&o.refreshStatus, "refresh-status", "OnChange", "Whether an unchanged periodic refresh rewrites status.refreshTime: Always (one status write per object per interval) or OnChange.")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address of the pprof endpoint (empty: off).")
 	fs.BoolVar(&o.showVersion, "version", false, "Print the version and exit.")
 	o.zap.BindFlags(fs)
 }

@@ -51,6 +51,10 @@ type result struct {
 	PeakRSSMiB                 float64 `json:"peak_rss_mib"`
 	CPUSeconds                 float64 `json:"cpu_seconds"`
 	IdleCPUPercent             float64 `json:"idle_cpu_percent"`
+	APIServerCPUSecondsSync    float64 `json:"apiserver_cpu_seconds_initial_sync"`
+	EtcdCPUSecondsSync         float64 `json:"etcd_cpu_seconds_initial_sync"`
+	OperatorCPUSecondsSync     float64 `json:"operator_cpu_seconds_initial_sync"`
+	ESCreateSeconds            float64 `json:"externalsecret_create_seconds"`
 	RSSBeforeBigSecretsMiB     float64 `json:"rss_before_200x1mib_secrets_mib,omitempty"`
 	RSSAfterBigSecretsMiB      float64 `json:"rss_after_200x1mib_secrets_mib,omitempty"`
 	OutageSeconds              float64 `json:"outage_seconds,omitempty"`
@@ -192,8 +196,11 @@ func (s *scenario) startOperator(ctx context.Context, _ *result) error {
 	}
 }
 
-// initialSync creates the ExternalSecrets and waits until all are Ready.
+// initialSync creates the ExternalSecrets and waits until all are Ready. It
+// also accounts the CPU of the API server, etcd and the operator meanwhile, to
+// show where the time goes on this machine.
 func (s *scenario) initialSync(ctx context.Context, res *result) error {
+	api0, etcd0, op0 := cpuOf("kube-apiserver"), cpuOf("etcd"), s.operator.CPUSeconds()
 	start := time.Now()
 	err := parallel(ctx, s.cfg.workers, s.n, func(i int) error {
 		name := fmt.Sprintf("es-%d", i)
@@ -212,10 +219,16 @@ func (s *scenario) initialSync(ctx context.Context, res *result) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("    created %d ExternalSecrets in %.1fs\n", s.n, time.Since(start).Seconds())
+	res.ESCreateSeconds = round(time.Since(start).Seconds())
+	fmt.Printf("    created %d ExternalSecrets in %.1fs\n", s.n, res.ESCreateSeconds)
 	if err := s.waitReady(ctx, 20*time.Minute); err != nil {
 		return err
 	}
+	res.APIServerCPUSecondsSync = round(cpuOf("kube-apiserver") - api0)
+	res.EtcdCPUSecondsSync = round(cpuOf("etcd") - etcd0)
+	res.OperatorCPUSecondsSync = round(s.operator.CPUSeconds() - op0)
+	fmt.Printf("    CPU during the sync: kube-apiserver %.1fs, etcd %.1fs, operator %.1fs\n",
+		res.APIServerCPUSecondsSync, res.EtcdCPUSecondsSync, res.OperatorCPUSecondsSync)
 	lat, _, last := s.track.latencies()
 	res.AllReadySeconds = round(last.Sub(start).Seconds())
 	res.P50ReadySeconds, res.P99ReadySeconds = round(percentile(lat, 0.5)), round(percentile(lat, 0.99))
@@ -327,6 +340,15 @@ func (s *scenario) teardown() {
 		s.env.Stop()
 		_ = os.RemoveAll(s.env.Dir)
 	}
+}
+
+// cpuOf sums the CPU seconds of every process with that name.
+func cpuOf(name string) float64 {
+	var total float64
+	for _, pid := range testenv.FindProcesses(name) {
+		total += testenv.ProcessCPUSeconds(pid)
+	}
+	return total
 }
 
 func ns(i int) string { return fmt.Sprintf("bench-%02d", i) }

@@ -109,6 +109,12 @@ func (e *Env) startControlPlane() error {
 	}
 	api := e.control.ControlPlane.GetAPIServer()
 	api.Out, api.Err = apiLog, apiLog
+	// A fixed certificate directory keeps the serving certificate (and the port)
+	// across RestartAPIServer, so that running clients reconnect.
+	api.CertDir = filepath.Join(e.Dir, "apiserver")
+	if err := os.MkdirAll(api.CertDir, 0o700); err != nil {
+		return fmt.Errorf("create api server cert dir: %w", err)
+	}
 	etcd := e.control.ControlPlane.Etcd
 	if etcd == nil {
 		etcd = &envtest.Etcd{}
@@ -152,6 +158,20 @@ func (e *Env) Stop() {
 		_ = e.control.Stop()
 		e.control = nil
 	}
+}
+
+// RestartAPIServer stops kube-apiserver and starts it again on the same port
+// with the same certificates; etcd and its data stay.
+func (e *Env) RestartAPIServer(down time.Duration) error {
+	api := e.control.ControlPlane.GetAPIServer()
+	if err := api.Stop(); err != nil {
+		return fmt.Errorf("stop api server: %w", err)
+	}
+	time.Sleep(down)
+	if err := api.Start(); err != nil {
+		return fmt.Errorf("start api server again: %w", err)
+	}
+	return nil
 }
 
 // LogFiles lists the servers' log files, for printing after a failure.

@@ -108,8 +108,11 @@ func (o *OperatorProcess) PeakRSSMiB() float64 { return procStatusKiB(o.Pid(), "
 func (o *OperatorProcess) RSSMiB() float64 { return procStatusKiB(o.Pid(), "VmRSS:") / 1024 }
 
 // CPUSeconds reads user+system CPU time from /proc/PID/stat.
-func (o *OperatorProcess) CPUSeconds() float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", o.Pid()))
+func (o *OperatorProcess) CPUSeconds() float64 { return ProcessCPUSeconds(o.Pid()) }
+
+// ProcessCPUSeconds reads a process's user+system CPU time from /proc/PID/stat.
+func ProcessCPUSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
@@ -139,4 +142,22 @@ func procStatusKiB(pid int, field string) float64 {
 		}
 	}
 	return 0
+}
+
+// FindProcesses returns the PIDs of processes whose executable is named name
+// (e.g. kube-apiserver), for CPU accounting in the benchmark.
+func FindProcesses(name string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err == nil && strings.TrimSpace(string(b)) == name {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
