@@ -110,22 +110,39 @@ func decideSync(in syncInput) (syncCause, time.Duration) {
 	return noSync, outcome.Jitter(next.Sub(in.now))
 }
 
-// freshReadWindow is how old a shared read may be for a first sync or a
-// retry: long enough for a burst of new objects on one path to share a read.
-const freshReadWindow = 5 * time.Second
+// Shared-read windows: a first sync may use a read of the same path made
+// within firstSyncReadWindow (long enough for a burst of thousands of new
+// objects on one path to share it, and the value was current then), a retry
+// after a failure one made within retryReadWindow.
+const (
+	firstSyncReadWindow = 30 * time.Second
+	retryReadWindow     = 5 * time.Second
+)
 
 // maxReadAge is how old a cached read of the same path may be for this sync: a
 // periodic refresh or a repair accepts a read made within its own refresh
 // interval, a first sync or a retry one made within seconds, and a change of
-// the ExternalSecret (force-sync included) always asks the server.
+// the ExternalSecret (force-sync included) always asks the server. No window
+// is longer than the ExternalSecret's own refresh interval.
 func maxReadAge(cause syncCause, es *v1alpha1.ExternalSecret) time.Duration {
+	interval := refreshInterval(es)
 	switch cause {
 	case syncPeriodic, syncRepair:
-		return refreshInterval(es)
-	case syncFirst, syncRetry:
-		return freshReadWindow
+		return interval
+	case syncFirst:
+		return capAt(firstSyncReadWindow, interval)
+	case syncRetry:
+		return capAt(retryReadWindow, interval)
 	}
 	return 0
+}
+
+// capAt returns d, no longer than limit when limit is positive.
+func capAt(d, limit time.Duration) time.Duration {
+	if limit > 0 && limit < d {
+		return limit
+	}
+	return d
 }
 
 // refreshInterval is spec.refreshInterval (default one hour).

@@ -70,8 +70,8 @@ func TestMaxReadAge(t *testing.T) {
 	}{
 		{cause: syncPeriodic, want: time.Minute}, // the ExternalSecret's own refresh interval
 		{cause: syncRepair, want: time.Minute},
-		{cause: syncFirst, want: freshReadWindow},
-		{cause: syncRetry, want: freshReadWindow},
+		{cause: syncFirst, want: firstSyncReadWindow},
+		{cause: syncRetry, want: retryReadWindow},
 		{cause: syncChanged, want: 0}, // a spec change or force-sync always asks the server
 	}
 	for _, tc := range cases {

@@ -86,7 +86,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}
-	desired, err := render(es, values)
+	out, err := r.applyTemplates(ctx, es, values)
+	if err != nil {
+		return r.fail(ctx, es, err)
+	}
+	desired, err := render(es, out)
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}

@@ -34,10 +34,11 @@ const (
 // maxSecretBytes is Kubernetes' limit on a Secret's data.
 const maxSecretBytes = 1 << 20
 
-// render builds the desired Secret from the fetched values. It fails with
-// InvalidKey-like InvalidSpec errors for keys Kubernetes refuses and with
-// SecretTooLarge when the data exceeds 1 MiB.
-func render(es *v1alpha1.ExternalSecret, values map[string][]byte) (*corev1.Secret, error) {
+// render builds the desired Secret from the templated values. It fails with
+// InvalidSpec for keys Kubernetes refuses and with SecretTooLarge when the data
+// exceeds 1 MiB.
+func render(es *v1alpha1.ExternalSecret, t *templated) (*corev1.Secret, error) {
+	values := t.data
 	size := 0
 	for _, k := range slices.Sorted(maps.Keys(values)) {
 		if errs := validation.IsConfigMapKey(k); len(errs) > 0 {
@@ -60,13 +61,20 @@ func render(es *v1alpha1.ExternalSecret, values map[string][]byte) (*corev1.Secr
 		Type: corev1.SecretTypeOpaque,
 		Data: values,
 	}
-	if t := es.Spec.Target.Template; t != nil {
-		if t.Type != "" {
-			s.Type = t.Type
+	if tpl := es.Spec.Target.Template; tpl != nil {
+		if tpl.Type != "" {
+			s.Type = tpl.Type
 		}
-		maps.Copy(s.Labels, t.Metadata.Labels)
-		maps.Copy(s.Annotations, t.Metadata.Annotations)
+		maps.Copy(s.Labels, tpl.Metadata.Labels)
+		maps.Copy(s.Annotations, tpl.Metadata.Annotations)
 	}
+	for k, v := range t.labels {
+		if errs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(errs) > 0 {
+			return nil, outcome.Waitingf(v1alpha1.ReasonTemplateError, 0, "templated label %q is not valid: %s", k, strings.Join(errs, "; "))
+		}
+	}
+	maps.Copy(s.Labels, t.labels)
+	maps.Copy(s.Annotations, t.annotations)
 	if es.Spec.Target.Immutable {
 		immutable := true
 		s.Immutable = &immutable

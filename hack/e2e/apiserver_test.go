@@ -49,7 +49,7 @@ func TestAPIServerRestart_SyncsResumeWithoutLostOrDuplicateWrites(t *testing.T) 
 			g.Expect(string(s.Data["v"])).To(Equal("after"), "Secret %s", s.Name)
 		}
 	}, 90*time.Second, time.Second).Should(Succeed())
-	g.Expect(readyCount(ctx, ns)).To(Equal(100))
+	g.Eventually(func() int { return readyCount(ctx, ns) }, 60*time.Second, 500*time.Millisecond).Should(Equal(100))
 }
 
 // store creates namespace ns with a token SecretStore "vault".

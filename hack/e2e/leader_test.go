@@ -49,14 +49,7 @@ func TestLeaderElection_FollowerTakesOverAfterTheLeaderIsKilled(t *testing.T) {
 	defer follower.Stop()
 
 	ns := "leader-" + fmt.Sprint(time.Now().UnixNano()%100000)
-	g.Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
-	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tok", Namespace: ns},
-		StringData: map[string]string{"token": env.Vault.Token}})).To(Succeed())
-	path := "secret"
-	g.Expect(env.Client.Create(ctx, &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: "vault", Namespace: ns},
-		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{
-			Server: env.Vault.Addr, Path: &path, Version: v1alpha1.VaultKVStoreV2,
-			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "tok", Key: "token"}}}}}})).To(Succeed())
+	store(t, ns)
 	const n = 200
 	for i := range 20 {
 		g.Expect(env.KVPut(ctx, fmt.Sprintf("secret/leader/p-%d", i), map[string]any{"a": "x", "b": "y"})).To(Succeed())

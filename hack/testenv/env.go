@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/openbao/openbao/api/v2"
@@ -160,10 +162,18 @@ func (e *Env) Stop() {
 	}
 }
 
-// RestartAPIServer stops kube-apiserver and starts it again on the same port
+// RestartAPIServer kills kube-apiserver (SIGKILL, as a crash would: a
+// graceful stop waits for every watch) and starts it again on the same port
 // with the same certificates; etcd and its data stay.
 func (e *Env) RestartAPIServer(down time.Duration) error {
 	api := e.control.ControlPlane.GetAPIServer()
+	port := api.SecureServing.Port
+	for _, pid := range FindProcesses("kube-apiserver") {
+		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil &&
+			strings.Contains(string(cmdline), "--secure-port="+port+"\x00") {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 	if err := api.Stop(); err != nil {
 		return fmt.Errorf("stop api server: %w", err)
 	}

@@ -1,0 +1,137 @@
+package externalsecret
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/internal/template"
+)
+
+// templated is what the templates produced.
+type templated struct {
+	data        map[string][]byte
+	labels      map[string]string
+	annotations map[string]string
+}
+
+// applyTemplates renders target.template.data and templateFrom over the
+// fetched values. Without templates the values pass through unchanged. It
+// fails with TemplateError: terminal for a template that does not parse,
+// waiting for one that fails on the data.
+func (r *Reconciler) applyTemplates(ctx context.Context, es *v1alpha1.ExternalSecret, values map[string][]byte) (*templated, error) {
+	out := &templated{data: values, labels: map[string]string{}, annotations: map[string]string{}}
+	t := es.Spec.Target.Template
+	if t == nil || (len(t.Data) == 0 && len(t.TemplateFrom) == 0) {
+		return out, nil
+	}
+	if t.MergePolicy != v1alpha1.MergePolicyMerge {
+		out.data = map[string][]byte{}
+	} else {
+		out.data = maps.Clone(values)
+	}
+	for key, text := range t.Data {
+		b, err := template.Render(fmt.Sprintf("template.data[%q]", key), text, values)
+		if err != nil {
+			return nil, templateError(err)
+		}
+		out.data[key] = b
+	}
+	for i, from := range t.TemplateFrom {
+		m, err := r.renderFrom(ctx, es, i, from, values)
+		if err != nil {
+			return nil, err
+		}
+		out.put(from.Target, m)
+	}
+	return out, nil
+}
+
+// renderFrom renders one templateFrom entry into a key/value map.
+func (r *Reconciler) renderFrom(ctx context.Context, es *v1alpha1.ExternalSecret, i int, from v1alpha1.TemplateFrom, values map[string][]byte) (map[string]string, error) {
+	name := fmt.Sprintf("template.templateFrom[%d]", i)
+	if from.Literal != nil {
+		m, err := template.RenderMap(name+".literal", *from.Literal, values)
+		return m, templateError(err)
+	}
+	ref, texts, err := r.templateSource(ctx, es, from)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, item := range ref.Items {
+		text, ok := texts[item.Key]
+		if !ok {
+			return nil, outcome.Waitingf(v1alpha1.ReasonTemplateError, 0, "%s: %q has no key %q", name, ref.Name, item.Key)
+		}
+		itemName := fmt.Sprintf("%s %s[%q]", name, ref.Name, item.Key)
+		if item.TemplateAs == v1alpha1.TemplateScopeKeysAndValues {
+			m, err := template.RenderMap(itemName, text, values)
+			if err != nil {
+				return nil, templateError(err)
+			}
+			maps.Copy(out, m)
+			continue
+		}
+		b, err := template.Render(itemName, text, values)
+		if err != nil {
+			return nil, templateError(err)
+		}
+		out[item.Key] = string(b)
+	}
+	return out, nil
+}
+
+// templateSource reads the ConfigMap or Secret holding templates (in the
+// ExternalSecret's namespace, uncached: baosync caches only its own Secrets).
+func (r *Reconciler) templateSource(ctx context.Context, es *v1alpha1.ExternalSecret, from v1alpha1.TemplateFrom) (*v1alpha1.TemplateRef, map[string]string, error) {
+	texts := map[string]string{}
+	if from.ConfigMap != nil {
+		cm := &corev1.ConfigMap{}
+		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: es.Namespace, Name: from.ConfigMap.Name}, cm); err != nil {
+			return nil, nil, outcome.Waitingf(v1alpha1.ReasonTemplateError, 0, "read template ConfigMap %q: %v", from.ConfigMap.Name, err)
+		}
+		maps.Copy(texts, cm.Data)
+		return from.ConfigMap, texts, nil
+	}
+	s := &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: es.Namespace, Name: from.Secret.Name}, s); err != nil {
+		return nil, nil, outcome.Waitingf(v1alpha1.ReasonTemplateError, 0, "read template Secret %q: %v", from.Secret.Name, err)
+	}
+	for k, v := range s.Data {
+		texts[k] = string(v)
+	}
+	return from.Secret, texts, nil
+}
+
+// put stores rendered output where target says.
+func (t *templated) put(target v1alpha1.TemplateTarget, m map[string]string) {
+	switch target {
+	case v1alpha1.TemplateTargetLabels:
+		maps.Copy(t.labels, m)
+	case v1alpha1.TemplateTargetAnnotations:
+		maps.Copy(t.annotations, m)
+	default:
+		for k, v := range m {
+			t.data[k] = []byte(v)
+		}
+	}
+}
+
+// templateError classifies a template failure: a parse error is terminal.
+func templateError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *template.Error
+	if errors.As(err, &te) && te.Parse {
+		return outcome.Terminalf(v1alpha1.ReasonTemplateError, "%v; fix the template", err)
+	}
+	return outcome.Waitingf(v1alpha1.ReasonTemplateError, 0, "%v", err)
+}
