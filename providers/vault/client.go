@@ -33,6 +33,7 @@ type storeClient struct {
 
 	reads singleflight.Group
 	cache readCache
+	down  breaker
 
 	checkMu   sync.Mutex
 	checkedAt time.Time // when the auth material was last compared with the cluster
@@ -150,8 +151,13 @@ func (c *storeClient) dropToken(refused string) {
 // been revoked or the server restarted.
 func (c *storeClient) call(ctx context.Context, op, path string, fn func(context.Context, *api.Client) (*api.Secret, error)) (*api.Secret, error) {
 	for attempt := 0; ; attempt++ {
+		if err := c.down.check(c.opts.now(), c.name); err != nil {
+			c.opts.observe(op, "unavailable")
+			return nil, err
+		}
 		tok, err := c.ensureToken(ctx)
 		if err != nil {
+			c.noteAvailability(err)
 			return nil, err
 		}
 		rctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
@@ -159,16 +165,28 @@ func (c *storeClient) call(ctx context.Context, op, path string, fn func(context
 		cancel()
 		if err == nil {
 			c.opts.observe(op, "ok")
+			c.down.succeeded()
 			return sec, nil
 		}
 		cerr := classify(op, path, err)
 		c.opts.observe(op, resultOf(cerr))
+		c.noteAvailability(cerr)
 		if errors.Is(cerr, providers.ErrPermissionDenied) && c.creds.staticToken == "" && attempt == 0 {
 			c.dropToken(tok)
 			continue
 		}
 		return nil, fmt.Errorf("store %s: %w", c.name, cerr)
 	}
+}
+
+// noteAvailability opens the breaker when the server is unavailable; any
+// answer from the server (even a refusal) shows it is up.
+func (c *storeClient) noteAvailability(err error) {
+	if errors.Is(err, providers.ErrUnavailable) && !errors.Is(err, context.Canceled) {
+		c.down.failed(c.opts.now())
+		return
+	}
+	c.down.succeeded()
 }
 
 // resultOf names the class of an error for metrics.

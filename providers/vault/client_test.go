@@ -250,3 +250,52 @@ func TestClient_SharesReadsWithinMaxAgeAndNeverAfterNotFound(t *testing.T) {
 		t.Fatalf("a cached value outlived the server's not-found: %q, %v", v, err)
 	}
 }
+
+func TestClient_StopsCallingAServerThatIsDown(t *testing.T) {
+	ctx := context.Background()
+	root, _ := server.Client()
+	if _, err := root.Logical().WriteWithContext(ctx, "secret/data/breaker", map[string]any{"data": map[string]any{"k": "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	store, kube := appRoleStore(t, root, "breaker")
+	proxy, err := testenv.StartProxy(server.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = proxy.Stop() }()
+	store.Spec.Provider.Vault.Server = proxy.Addr
+	c, err := New().NewClient(ctx, store, kube, "ns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() error {
+		_, err := c.GetSecret(ctx, providers.RemoteRef{Key: "breaker", Property: "k"})
+		return err
+	}
+	if err := read(); err != nil {
+		t.Fatal(err)
+	}
+	proxy.SetFault(testenv.Refuse)
+	before := total(proxy.Counts())
+	for range 200 {
+		if err := read(); !errors.Is(err, providers.ErrUnavailable) {
+			t.Fatalf("want ErrUnavailable while the server is down, got %v", err)
+		}
+	}
+	if got := total(proxy.Counts()) - before; got > 2 {
+		t.Fatalf("200 reads against a down server sent %d requests; the breaker should hold them back", got)
+	}
+	proxy.SetFault(testenv.Pass)
+	time.Sleep(1100 * time.Millisecond) // the first window is 1 s
+	if err := read(); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+func total(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
