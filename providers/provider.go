@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"regexp"
 	"time"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -26,6 +27,9 @@ type SecretsClient interface {
 	// GetSecretMap returns every property of a remote secret (or of the object at
 	// ref.Property); values that are not strings are JSON-encoded.
 	GetSecretMap(ctx context.Context, ref RemoteRef) (map[string][]byte, error)
+	// GetAllSecrets returns every remote secret that ref selects, keyed by its
+	// path below the mount, each value the secret's data as JSON.
+	GetAllSecrets(ctx context.Context, ref FindRef) (map[string][]byte, error)
 	// Validate checks that the store can log in.
 	Validate(ctx context.Context) error
 	// Close releases the client. With a cached client it only drops the caller's use.
@@ -57,4 +61,16 @@ func (r RemoteRef) String() string {
 		s += "#" + r.Property
 	}
 	return s
+}
+
+// FindRef selects remote secrets.
+type FindRef struct {
+	// Path limits the search to secrets under it; empty searches the whole mount.
+	Path string
+	// Name, when set, must match the secret's path below the mount.
+	Name *regexp.Regexp
+	// Tags must all be present in the secret's custom metadata.
+	Tags map[string]string
+	// MaxAge is as in RemoteRef, for the reads of the found secrets.
+	MaxAge time.Duration
 }

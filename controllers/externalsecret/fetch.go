@@ -40,11 +40,8 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 		}
 	}
 	for i, df := range es.Spec.DataFrom {
-		if df.Extract == nil {
-			continue
-		}
-		m, err := extract(ctx, sc, df.Extract, maxAge)
-		note(wrapEntry(err, fmt.Sprintf("dataFrom[%d].extract", i)))
+		m, err := dataFrom(ctx, sc, df, maxAge)
+		note(wrapEntry(err, fmt.Sprintf("dataFrom[%d]", i)))
 		for k, v := range m {
 			values[k] = v
 		}
@@ -63,6 +60,22 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 		return nil, fmt.Errorf("%w: %w", errRemoteGone, outcome.FromProvider(firstErr))
 	}
 	return nil, outcome.FromProvider(firstErr)
+}
+
+// dataFrom reads one dataFrom entry (extract or find) and applies its rewrite.
+func dataFrom(ctx context.Context, sc providers.SecretsClient, df v1alpha1.ExternalSecretDataFromRemoteRef, maxAge time.Duration) (map[string][]byte, error) {
+	var m map[string][]byte
+	var err error
+	switch {
+	case df.Extract != nil:
+		m, err = extract(ctx, sc, df.Extract, maxAge)
+	case df.Find != nil:
+		m, err = find(ctx, sc, df.Find, maxAge)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rewrite(m, df.Rewrite)
 }
 
 // wrapEntry names the spec entry an error came from.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -106,6 +107,24 @@ func (c *Client) GetSecretMap(_ context.Context, ref providers.RemoteRef) (map[s
 		if out[k], err = encode(v); err != nil {
 			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// GetAllSecrets returns every stored secret whose key matches ref, as JSON.
+func (c *Client) GetAllSecrets(_ context.Context, ref providers.FindRef) (map[string][]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string][]byte{}
+	for k, d := range c.secrets {
+		if !strings.HasPrefix(k, ref.Path) || (ref.Name != nil && !ref.Name.MatchString(k)) {
+			continue
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = b
 	}
 	return out, nil
 }

@@ -1,0 +1,112 @@
+package externalsecret
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/internal/template"
+	"github.com/baosync/baosync/providers"
+)
+
+// find runs a dataFrom.find: it selects remote secrets, turns their paths into
+// valid keys (conversionStrategy) and decodes their values.
+func find(ctx context.Context, sc providers.SecretsClient, f *v1alpha1.ExternalSecretFind, maxAge time.Duration) (map[string][]byte, error) {
+	ref := providers.FindRef{Tags: f.Tags, MaxAge: maxAge}
+	if f.Path != nil {
+		ref.Path = *f.Path
+	}
+	if f.Name != nil {
+		re, err := regexp.Compile(f.Name.RegExp)
+		if err != nil {
+			return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "find.name.regexp %q is not a valid RE2 expression: %v", f.Name.RegExp, err)
+		}
+		ref.Name = re
+	}
+	found, err := sc.GetAllSecrets(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(found))
+	for path, v := range found {
+		d, err := decode(v, f.DecodingStrategy)
+		if err != nil {
+			return nil, fmt.Errorf("found secret %q: %w", path, err)
+		}
+		out[convertKey(path, f.ConversionStrategy)] = d
+	}
+	return out, nil
+}
+
+// convertKey writes a secret path as a Secret key: "/" as "_", and with the
+// Unicode strategy every other character a key may not hold as _U<hex>_.
+func convertKey(path string, strategy v1alpha1.ConversionStrategy) string {
+	key := strings.ReplaceAll(path, "/", "_")
+	if strategy != v1alpha1.ConversionStrategyUnicode {
+		return key
+	}
+	var b strings.Builder
+	for _, r := range key {
+		if r < 128 && (r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			b.WriteRune(r)
+			continue
+		}
+		fmt.Fprintf(&b, "_U%04x_", r)
+	}
+	return b.String()
+}
+
+// rewrite renames the keys of one dataFrom entry, step by step. It fails with
+// InvalidSpec for an invalid regexp, an invalid resulting key, or two keys
+// renamed to the same one, and with TemplateError for a failing transform.
+func rewrite(m map[string][]byte, steps []v1alpha1.ExternalSecretRewrite) (map[string][]byte, error) {
+	for i, step := range steps {
+		next := make(map[string][]byte, len(m))
+		from := map[string]string{}
+		rename, err := renamer(i, step)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range m {
+			nk, err := rename(k)
+			if err != nil {
+				return nil, err
+			}
+			if errs := validation.IsConfigMapKey(nk); len(errs) > 0 {
+				return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "rewrite[%d] turns key %q into %q, which is not a valid Secret key (%s)", i, k, nk, strings.Join(errs, "; "))
+			}
+			if prev, ok := from[nk]; ok {
+				return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "rewrite[%d] turns both %q and %q into %q; make the rewrite keep them apart", i, prev, k, nk)
+			}
+			from[nk] = k
+			next[nk] = v
+		}
+		m = next
+	}
+	return m, nil
+}
+
+// renamer returns the function of one rewrite step.
+func renamer(i int, step v1alpha1.ExternalSecretRewrite) (func(string) (string, error), error) {
+	if r := step.Regexp; r != nil {
+		re, err := regexp.Compile(r.Source)
+		if err != nil {
+			return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "rewrite[%d].regexp.source %q is not a valid RE2 expression: %v", i, r.Source, err)
+		}
+		return func(k string) (string, error) { return re.ReplaceAllString(k, r.Target), nil }, nil
+	}
+	name := fmt.Sprintf("rewrite[%d].transform", i)
+	return func(k string) (string, error) {
+		out, err := template.Render(name, step.Transform.Template, map[string][]byte{"value": []byte(k)})
+		if err != nil {
+			return "", templateError(err)
+		}
+		return string(out), nil
+	}, nil
+}

@@ -1,0 +1,121 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/openbao/openbao/api/v2"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/providers"
+)
+
+// Bounds of one find, so that a broad search cannot run away.
+const (
+	maxFound    = 1000
+	maxFindDeep = 16
+)
+
+// GetAllSecrets lists the KV v2 mount under ref.Path (recursively), keeps the
+// secrets whose path matches ref.Name and whose custom metadata holds ref.Tags,
+// and returns each one's data as JSON, keyed by its path below the mount.
+func (c *storeClient) GetAllSecrets(ctx context.Context, ref providers.FindRef) (map[string][]byte, error) {
+	if c.spec.Version == v1alpha1.VaultKVStoreV1 {
+		return nil, fmt.Errorf("store %s: dataFrom.find needs a KV v2 store (it lists secrets through their metadata): %w", c.name, providers.ErrInvalidConfig)
+	}
+	mount, prefix, err := findRoot(c.spec, ref.Path)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	if err := c.listTree(ctx, mount, prefix, 0, &keys); err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, key := range keys {
+		if ref.Name != nil && !ref.Name.MatchString(key) {
+			continue
+		}
+		if len(ref.Tags) > 0 {
+			ok, err := c.hasTags(ctx, mount, key, ref.Tags)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		data, err := c.readData(ctx, providers.RemoteRef{Key: mount + "/" + key, MaxAge: ref.MaxAge})
+		if err != nil {
+			return nil, err
+		}
+		if out[key], err = json.Marshal(data); err != nil {
+			return nil, fmt.Errorf("encode %s as JSON: %w", key, err)
+		}
+	}
+	return out, nil
+}
+
+// findRoot splits the search root into the mount and the path below it.
+func findRoot(v *v1alpha1.VaultProvider, path string) (string, string, error) {
+	path = strings.Trim(path, "/")
+	if v.Path != nil && strings.Trim(*v.Path, "/") != "" {
+		mount := strings.TrimSuffix(strings.Trim(*v.Path, "/"), "/data")
+		return mount, strings.TrimPrefix(strings.TrimPrefix(path, mount), "/"), nil
+	}
+	mount, rest, _ := strings.Cut(path, "/")
+	if mount == "" {
+		return "", "", fmt.Errorf("dataFrom.find.path must start with the KV mount because the store sets no path: %w", providers.ErrInvalidConfig)
+	}
+	return mount, rest, nil
+}
+
+// listTree appends the secret paths below prefix (relative to the mount).
+func (c *storeClient) listTree(ctx context.Context, mount, prefix string, depth int, keys *[]string) error {
+	if depth > maxFindDeep {
+		return fmt.Errorf("store %s: find under %q goes deeper than %d levels; narrow find.path: %w", c.name, prefix, maxFindDeep, providers.ErrInvalidConfig)
+	}
+	listPath := mount + "/metadata/" + prefix
+	sec, err := c.call(ctx, "list", listPath, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
+		return cl.Logical().ListWithContext(ctx, listPath)
+	})
+	if err != nil || sec == nil {
+		return err // nil answer: nothing under prefix
+	}
+	entries, _ := sec.Data["keys"].([]any)
+	for _, e := range entries {
+		name, _ := e.(string)
+		full := strings.TrimPrefix(strings.TrimSuffix(prefix, "/")+"/"+name, "/")
+		if strings.HasSuffix(name, "/") {
+			if err := c.listTree(ctx, mount, full, depth+1, keys); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(*keys) >= maxFound {
+			return fmt.Errorf("store %s: find matched more than %d secrets; narrow find.path, name or tags: %w", c.name, maxFound, providers.ErrInvalidConfig)
+		}
+		*keys = append(*keys, full)
+	}
+	return nil
+}
+
+// hasTags reports whether the secret's custom metadata holds every tag.
+func (c *storeClient) hasTags(ctx context.Context, mount, key string, tags map[string]string) (bool, error) {
+	metaPath := mount + "/metadata/" + key
+	sec, err := c.call(ctx, "read", metaPath, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
+		return cl.Logical().ReadWithContext(ctx, metaPath)
+	})
+	if err != nil || sec == nil {
+		return false, err
+	}
+	custom, _ := sec.Data["custom_metadata"].(map[string]any)
+	for k, want := range tags {
+		if got, ok := custom[k].(string); !ok || got != want {
+			return false, nil
+		}
+	}
+	return true, nil
+}
