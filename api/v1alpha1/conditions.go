@@ -54,6 +54,9 @@ const (
 	// ReasonInvalidStoreConfig: the store's configuration cannot be used (missing
 	// auth Secret key, invalid CA bundle, …).
 	ReasonInvalidStoreConfig = "InvalidStoreConfig"
+	// ReasonRolloutRestartFailed: a workload in rolloutRestartTargets could not be
+	// restarted (an event, not a condition); check its kind and name.
+	ReasonRolloutRestartFailed = "RolloutRestartFailed"
 	// ReasonNamespaceDependent: a ClusterSecretStore leaves the namespace of an
 	// auth reference empty, so its credentials resolve in each using namespace and
 	// are checked by each ExternalSecret rather than by the store.

@@ -88,6 +88,24 @@ type ExternalSecretTarget struct {
 	// the Secret deleted first.
 	// +optional
 	Immutable bool `json:"immutable,omitempty"`
+
+	// RolloutRestartTargets are workloads in the same namespace restarted (their
+	// pod template annotated, as `kubectl rollout restart` does) whenever the
+	// Secret's data changes, so that they pick up rotated values.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	RolloutRestartTargets []RolloutRestartTarget `json:"rolloutRestartTargets,omitempty"`
+}
+
+// RolloutRestartTarget names a workload to restart.
+type RolloutRestartTarget struct {
+	// Kind of the workload.
+	// +kubebuilder:validation:Enum=Deployment;StatefulSet;DaemonSet
+	Kind string `json:"kind"`
+	// Name of the workload.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
 }
 
 // CreationPolicy decides how the target Secret is owned.

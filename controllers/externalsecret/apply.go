@@ -55,7 +55,7 @@ func found(key client.ObjectKey, s *corev1.Secret, err error) (*corev1.Secret, e
 }
 
 // apply writes the desired Secret according to creationPolicy and reports
-// whether it wrote. It fails with TargetConflict (the Secret belongs to
+// whether the Secret's data (or type) changed, which is what workloads see. It fails with TargetConflict (the Secret belongs to
 // something else or cannot change) or TargetMissing (Merge without a Secret).
 // One Create or Update: the Secret is never written half.
 func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, existing, desired *corev1.Secret) (bool, error) {
@@ -96,7 +96,7 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 		return false, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "update Secret %q: %w", next.Name, err)
 	}
 	logger(ctx).Info("Updated Secret", "secret", next.Name)
-	return true, nil
+	return contentHash(existing.Type, existing.Data) != next.Annotations[AnnotationDataHash], nil
 }
 
 // merge builds the object to write: the desired Secret for Owner and Orphan,

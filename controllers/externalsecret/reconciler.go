@@ -98,6 +98,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}
+	if wrote && target != nil {
+		r.restartWorkloads(ctx, es) // data changed under running workloads
+	}
 	r.Metrics.SyncDuration.WithLabelValues("ExternalSecret").Observe(r.Clock.Since(start).Seconds())
 	return r.succeed(es, wrote, cause)
 }
