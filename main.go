@@ -37,6 +37,7 @@ type options struct {
 	leaderElect            bool
 	leaderNamespace        string
 	pprofAddr              string
+	class, namespace       string
 	workers                int
 	qps                    float64
 	burst                  int
@@ -62,6 +63,8 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.vaultBurst, "vault-rate-burst", 400, "Burst of requests to OpenBao/Vault per store.")
 	fs.DurationVar(&o.maxReadAge, "max-read-age", time.Hour, "How long a value read for one ExternalSecret may serve others on the same path (capped by their refresh interval).")
 	fs.StringVar(&o.refreshStatus, "refresh-status", "OnChange", "Whether an unchanged periodic refresh rewrites status.refreshTime: Always (one status write per object per interval) or OnChange.")
+	fs.StringVar(&o.class, "controller-class", "", "Serve only stores whose spec.controller names this class (empty: stores that name none).")
+	fs.StringVar(&o.namespace, "namespace", "", "Serve only this namespace: SecretStores and ExternalSecrets there, no ClusterSecretStore (empty: the whole cluster).")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address of the pprof endpoint (empty: off).")
 	fs.BoolVar(&o.showVersion, "version", false, "Print the version and exit.")
 	o.zap.BindFlags(fs)
@@ -99,7 +102,8 @@ func run(ctx context.Context, o *options) error {
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "baosync.baosync.io",
 		LeaderElectionNamespace: o.leaderNamespace,
-		Cache:                   externalsecret.CacheOptions(),
+		Cache:                   externalsecret.CacheOptions(o.namespace),
+		PprofBindAddress:        o.pprofAddr,
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
@@ -108,16 +112,18 @@ func run(ctx context.Context, o *options) error {
 	provider := vault.New(vault.WithRequestTimeout(o.vaultTimeout), vault.WithRateLimit(o.vaultRate, o.vaultBurst),
 		vault.WithMaxReadAge(o.maxReadAge), vault.WithRequestObserver(m.ObserveProviderRequest))
 	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
-		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}}
+		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, ControllerClass: o.class}
 	if err := secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up SecretStore reconciler: %w", err)
 	}
-	if err := secretstore.NewClusterSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up ClusterSecretStore reconciler: %w", err)
+	if o.namespace == "" {
+		if err := secretstore.NewClusterSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("set up ClusterSecretStore reconciler: %w", err)
+		}
 	}
 	es := &externalsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: o.workers,
-		RefreshStatusAlways: o.refreshStatus == "Always"}
+		RefreshStatusAlways: o.refreshStatus == "Always", ControllerClass: o.class, Namespace: o.namespace}
 	if err := es.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("set up ExternalSecret reconciler: %w", err)
 	}

@@ -174,3 +174,19 @@ func eventReasons(t *testing.T, ns, name string) []string {
 	}
 	return out
 }
+
+func TestAccess_StoresOfAnotherControllerClassAreLeftAlone(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	tokenStore(t, ns, "other", func(v *v1alpha1.VaultProvider) {})
+	store := &v1alpha1.SecretStore{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "other"}, store)).To(Succeed())
+	update(t, store, func(s *v1alpha1.SecretStore) { s.Spec.Controller = "someone-else" })
+	createES(t, newES(ns, "app", "other", withData("k", "any", "k")))
+	es := &v1alpha1.ExternalSecret{}
+	g.Consistently(func(g Gomega) {
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app"}, es)).To(Succeed())
+		g.Expect(es.Status.Conditions).To(BeEmpty())
+	}, 3*time.Second, 200*time.Millisecond).Should(Succeed())
+	g.Expect(getSecret(t, ns, "app")).To(BeNil())
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/kubeaccess"
+	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/providers"
 )
@@ -32,6 +33,10 @@ type Reconciler struct {
 	Clock     clock.Clock
 	// MaxConcurrentReconciles is the number of workers.
 	MaxConcurrentReconciles int
+	// ControllerClass: only stores whose spec.controller names it are served.
+	ControllerClass string
+	// Namespace, when set, is the one namespace served (no ClusterSecretStore).
+	Namespace string
 	// RefreshStatusAlways rewrites status.refreshTime on every periodic refresh,
 	// as ESO does (one status write per object per interval). By default a
 	// refresh that changed nothing writes no status; the next refresh is
@@ -76,6 +81,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	start := r.Clock.Now()
 	store, err := r.resolveStore(ctx, es)
+	if errors.Is(err, storeref.ErrOtherController) {
+		return ctrl.Result{}, nil // another operator's object: leave it and its status alone
+	}
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}

@@ -8,7 +8,8 @@ import (
 )
 
 // resolveStore returns the store the ExternalSecret uses. It fails with
-// StoreNotFound, StoreNotAllowed or StoreNotReady.
+// StoreNotFound, StoreNotAllowed or StoreNotReady, or with
+// storeref.ErrOtherController for a store another operator serves.
 func (r *Reconciler) resolveStore(ctx context.Context, es *v1alpha1.ExternalSecret) (v1alpha1.GenericStore, error) {
-	return storeref.Resolve(ctx, r.Client, r.APIReader, es.Spec.SecretStoreRef, es.Namespace)
+	return storeref.Resolve(ctx, r.Client, r.APIReader, storeref.Scope{Class: r.ControllerClass, Namespace: r.Namespace}, es.Spec.SecretStoreRef, es.Namespace)
 }

@@ -43,7 +43,7 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 	log := zap.New(zap.WriteTo(leak), zap.UseDevMode(true))
 	ctrl.SetLogger(log)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: e.Scheme, Logger: log, Cache: CacheOptions(),
+		Scheme: e.Scheme, Logger: log, Cache: CacheOptions(""),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})

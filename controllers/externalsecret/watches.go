@@ -30,26 +30,32 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	}); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("externalsecret").
 		For(&v1alpha1.ExternalSecret{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(secretToExternalSecret)).
-		Watches(&v1alpha1.SecretStore{}, handler.EnqueueRequestsFromMapFunc(r.storeToExternalSecrets)).
-		Watches(&v1alpha1.ClusterSecretStore{}, handler.EnqueueRequestsFromMapFunc(r.storeToExternalSecrets)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
-		Complete(r)
+		Watches(&v1alpha1.SecretStore{}, handler.EnqueueRequestsFromMapFunc(r.storeToExternalSecrets))
+	if r.Namespace == "" { // a namespace-scoped operator serves no ClusterSecretStore
+		b = b.Watches(&v1alpha1.ClusterSecretStore{}, handler.EnqueueRequestsFromMapFunc(r.storeToExternalSecrets))
+	}
+	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).Complete(r)
 }
 
 // CacheOptions make the manager cache only the Secrets baosync manages, and
-// strip managedFields, so that memory does not follow the cluster's other Secrets.
-func CacheOptions() cache.Options {
-	return cache.Options{
+// strip managedFields, so that memory does not follow the cluster's other
+// Secrets; a namespace-scoped operator caches only its namespace.
+func CacheOptions(namespace string) cache.Options {
+	o := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{LabelManaged: "true"})},
 		},
 	}
+	if namespace != "" {
+		o.DefaultNamespaces = map[string]cache.Config{namespace: {}}
+	}
+	return o
 }
 
 // secretToExternalSecret maps a managed Secret to the ExternalSecret that writes it.

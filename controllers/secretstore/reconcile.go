@@ -37,6 +37,8 @@ type Deps struct {
 	Recorder  recorder.EventRecorder
 	Metrics   *metrics.Metrics
 	Clock     clock.PassiveClock
+	// ControllerClass: stores naming another class are left alone.
+	ControllerClass string
 }
 
 // storeReconciler is the logic both store kinds share.
@@ -50,6 +52,9 @@ func (r *storeReconciler) reconcileStore(ctx context.Context, key client.ObjectK
 			r.Metrics.StoreReady.DeleteLabelValues(string(store.GetKind()), key.Namespace, key.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if store.GetSpec().Controller != r.ControllerClass {
+		return ctrl.Result{}, nil // another operator's store
 	}
 	before := store.DeepCopyObject().(v1alpha1.GenericStore)
 	res, err := r.validate(ctx, store)

@@ -5,6 +5,7 @@ package storeref
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -24,13 +25,33 @@ import (
 // retryNotReady is how long an object waits for a store that is not ready.
 const retryNotReady = 30 * time.Second
 
+// ErrOtherController means the store names another controller class: this
+// operator leaves the store, and the objects that use it, alone.
+var ErrOtherController = errors.New("the store belongs to another controller class")
+
+// Scope is what this operator serves: stores of its controller class (empty:
+// stores that name none) and, when Namespace is set, only that namespace.
+type Scope struct {
+	Class     string
+	Namespace string
+}
+
+// Serves reports whether the store is this operator's.
+func (s Scope) Serves(store v1alpha1.GenericStore) bool {
+	return store.GetSpec().Controller == s.Class
+}
+
 // Resolve returns the store named by ref for an object in namespace, or an
 // outcome error: StoreNotFound, StoreNotAllowed or StoreNotReady. Messages
 // leave out the store's kind and name, which callers put in front. A store
 // missing from the cache c is looked up with the uncached live reader before
 // it is reported missing, since a store applied together with its
 // ExternalSecrets may not have reached the cache yet.
-func Resolve(ctx context.Context, c, live client.Reader, ref v1alpha1.SecretStoreRef, namespace string) (v1alpha1.GenericStore, error) {
+func Resolve(ctx context.Context, c, live client.Reader, scope Scope, ref v1alpha1.SecretStoreRef, namespace string) (v1alpha1.GenericStore, error) {
+	if scope.Namespace != "" && ref.Kind == v1alpha1.SecretStoreKindCluster {
+		return nil, outcome.Terminalf(v1alpha1.ReasonStoreNotAllowed,
+			"this operator serves namespace %q only and no ClusterSecretStore; use a SecretStore", scope.Namespace)
+	}
 	var store v1alpha1.GenericStore
 	key := client.ObjectKey{Name: ref.Name}
 	if ref.Kind == v1alpha1.SecretStoreKindCluster {
@@ -49,6 +70,9 @@ func Resolve(ctx context.Context, c, live client.Reader, ref v1alpha1.SecretStor
 	}
 	if err != nil {
 		return nil, outcome.Transientf(v1alpha1.ReasonStoreNotFound, "get the store: %w", err)
+	}
+	if !scope.Serves(store) {
+		return nil, ErrOtherController
 	}
 	if store.GetKind() == v1alpha1.SecretStoreKindCluster {
 		if err := allowed(ctx, c, store, namespace); err != nil {

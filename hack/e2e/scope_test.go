@@ -1,0 +1,39 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// TestNamespaceScope_ServesOnlyItsNamespace runs an operator with --namespace
+// and checks that it syncs there and leaves every other namespace alone.
+func TestNamespaceScope_ServesOnlyItsNamespace(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	suffix := fmt.Sprint(time.Now().UnixNano() % 100000)
+	mine, theirs := "mine-"+suffix, "theirs-"+suffix
+	op, err := env.StartOperator(ctx, bin, "scoped-operator", "--namespace", mine)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer op.Stop()
+	g.Expect(env.KVPut(ctx, "secret/scope/app", map[string]any{"v": "x"})).To(Succeed())
+	for _, ns := range []string{mine, theirs} {
+		store(t, ns)
+		g.Expect(env.Client.Create(ctx, &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns},
+			Spec: v1alpha1.ExternalSecretSpec{SecretStoreRef: v1alpha1.SecretStoreRef{Name: "vault"},
+				Data: []v1alpha1.ExternalSecretData{{SecretKey: "v", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: "scope/app", Property: "v"}}}}})).To(Succeed())
+	}
+	g.Eventually(func() int { return readyCount(ctx, mine) }, 60*time.Second, 200*time.Millisecond).Should(Equal(1))
+	g.Consistently(func(g Gomega) {
+		es := &v1alpha1.ExternalSecret{}
+		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: theirs, Name: "app"}, es)).To(Succeed())
+		g.Expect(es.Status.Conditions).To(BeEmpty())
+	}, 3*time.Second, 200*time.Millisecond).Should(Succeed())
+}
