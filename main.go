@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/baosync/baosync/api/eso"
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/controllers/metrics"
@@ -71,6 +72,9 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "convert" {
+		os.Exit(convert(os.Args[2:]))
+	}
 	var o options
 	o.bindFlags(flag.CommandLine)
 	flag.Parse()
@@ -143,4 +147,33 @@ func newScheme() *runtime.Scheme {
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(v1alpha1.AddToScheme(s))
 	return s
+}
+
+// convert is `baosync convert -f FILE`: ESO YAML in, baosync YAML on stdout,
+// one warning per dropped field or skipped object on stderr.
+func convert(args []string) int {
+	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
+	file := fs.String("f", "-", "ESO manifests to convert (- reads stdin)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	in := os.Stdin
+	if *file != "-" {
+		f, err := os.Open(*file)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "baosync convert: %v\n", err)
+			return 1
+		}
+		defer func() { _ = f.Close() }()
+		in = f
+	}
+	warnings, err := eso.Convert(in, os.Stdout)
+	for _, w := range warnings {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "baosync convert: %v\n", err)
+		return 1
+	}
+	return 0
 }

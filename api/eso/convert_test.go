@@ -1,0 +1,99 @@
+package eso
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestConvert(t *testing.T) {
+	cases := []struct {
+		name     string
+		in       string
+		out      []string // substrings of the output
+		notOut   []string
+		warnings []string // substrings, one per expected warning
+	}{{
+		name: "changes the apiVersion of a Vault store and keeps its fields",
+		in: `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: s}
+spec: {provider: {vault: {server: "https://bao:8200", path: secret, auth: {tokenSecretRef: {name: t, key: token}}}}}`,
+		out: []string{"apiVersion: baosync.io/v1alpha1", "server: https://bao:8200", "tokenSecretRef:"},
+	}, {
+		name: "skips a store of another provider, with a warning",
+		in: `apiVersion: external-secrets.io/v1beta1
+kind: ClusterSecretStore
+metadata: {name: aws}
+spec: {provider: {aws: {service: SecretsManager}}}`,
+		notOut:   []string{"aws"},
+		warnings: []string{"ClusterSecretStore aws: provider aws is not OpenBao/Vault; skipped"},
+	}, {
+		name: "drops a field baosync lacks, with a warning naming its path",
+		in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e, namespace: team}
+spec:
+  secretStoreRef: {name: s}
+  data: [{secretKey: k, remoteRef: {key: a, property: p, conversionStrategy: Default}}]
+  dataFrom: [{sourceRef: {generatorRef: {kind: Password, name: pw}}}]`,
+		out:      []string{"secretKey: k"},
+		notOut:   []string{"sourceRef", "conversionStrategy", "dataFrom"},
+		warnings: []string{"ExternalSecret team/e: field spec.dataFrom[0].sourceRef has no baosync meaning; dropped"},
+	}, {
+		name: "moves a v1 template to v2 and says so",
+		in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e}
+spec: {secretStoreRef: {name: s}, data: [{secretKey: k, remoteRef: {key: a}}], target: {template: {engineVersion: v1}}}`,
+		out:      []string{"engineVersion: v2"},
+		warnings: []string{"template engineVersion v1 is not supported"},
+	}, {
+		name: "reports kinds baosync does not have yet",
+		in: `apiVersion: external-secrets.io/v1alpha1
+kind: PushSecret
+metadata: {name: p}`,
+		warnings: []string{"PushSecret p: kind PushSecret has no baosync equivalent yet; skipped"},
+	}, {
+		name: "passes other documents through",
+		in: `apiVersion: v1
+kind: ConfigMap
+metadata: {name: c}`,
+		out: []string{"kind: ConfigMap"},
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			ws, err := Convert(strings.NewReader("---\n"+tc.in+"\n"), &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tc.out {
+				if !strings.Contains(out.String(), s) {
+					t.Errorf("output lacks %q:\n%s", s, out.String())
+				}
+			}
+			for _, s := range tc.notOut {
+				if strings.Contains(out.String(), s) {
+					t.Errorf("output has %q:\n%s", s, out.String())
+				}
+			}
+			if len(ws) != len(tc.warnings) {
+				t.Fatalf("warnings %v, want %d", ws, len(tc.warnings))
+			}
+			for i, s := range tc.warnings {
+				if !strings.Contains(ws[i].String(), s) {
+					t.Errorf("warning %q lacks %q", ws[i], s)
+				}
+			}
+		})
+	}
+}
+
+func FuzzConvert(f *testing.F) {
+	f.Add("apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nspec: {data: 5}")
+	f.Add("---\n---\n: :")
+	f.Fuzz(func(t *testing.T, in string) {
+		_, _ = Convert(strings.NewReader(in), &bytes.Buffer{})
+	})
+}

@@ -1,0 +1,52 @@
+package externalsecret
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/baosync/baosync/api/eso"
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/hack/testenv"
+)
+
+// TestConvert_ESOManifestsApplyAndSync converts hack/testdata/eso with
+// `baosync convert`'s code, applies the result to the API server and checks
+// that it syncs the Secrets the ESO manifests describe.
+func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	src, err := os.ReadFile(filepath.Join(testenv.Root(), "hack", "testdata", "eso", "vault.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	var out bytes.Buffer
+	warnings, err := eso.Convert(bytes.NewReader(bytes.ReplaceAll(src, []byte("http://127.0.0.1:8200"), []byte(env.Vault.Addr))), &out)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(warnings).To(HaveLen(2), "the AWS store and the generator are reported: %v", warnings)
+
+	ns := newNamespace(t)
+	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
+	putKV(t, "secret/eso/db", map[string]any{"username": "app", "password": leak.Secret("eso-db-pw")})
+	putKV(t, "secret/eso/api", map[string]any{"token": leak.Secret("eso-api-token")})
+	putKV(t, "secret/eso/certs/a", map[string]any{"crt": "cert-a-pem"})
+	for _, doc := range strings.Split(out.String(), "\n---\n") {
+		u := &unstructured.Unstructured{}
+		g.Expect(yaml.Unmarshal([]byte(doc), &u.Object)).To(Succeed())
+		u.SetNamespace(ns)
+		g.Expect(k8s.Create(ctx, u)).To(Succeed(), "create converted %s %s", u.GetKind(), u.GetName())
+	}
+	for _, name := range []string{"db", "all-of-api", "with-generator"} {
+		waitReady(t, ns, name, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	}
+	g.Expect(secretData(t, ns, "db")).To(Equal(map[string]string{"dsn": "postgres://app:eso-db-pw@db:5432/app"}))
+	g.Expect(getSecret(t, ns, "db").Labels).To(HaveKeyWithValue("team", "payments"))
+	g.Expect(secretData(t, ns, "all-of-api")).To(Equal(map[string]string{"token": "eso-api-token", "cert-a": `{"crt":"cert-a-pem"}`}))
+	g.Expect(secretData(t, ns, "with-generator")).To(Equal(map[string]string{"k": "app"}))
+}
