@@ -20,6 +20,7 @@ import (
 
 	"github.com/baosync/baosync/api/eso"
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/clusterexternalsecret"
 	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/controllers/secretstore"
@@ -73,7 +74,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "convert" {
-		os.Exit(convert(os.Args[2:]))
+		os.Exit(eso.Command(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	var o options
 	o.bindFlags(flag.CommandLine)
@@ -120,9 +121,13 @@ func run(ctx context.Context, o *options) error {
 	if err := secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up SecretStore reconciler: %w", err)
 	}
-	if o.namespace == "" {
+	if o.namespace == "" { // cluster-scoped kinds only in a cluster-wide install
 		if err := secretstore.NewClusterSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("set up ClusterSecretStore reconciler: %w", err)
+		}
+		ces := &clusterexternalsecret.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("baosync")}
+		if err := ces.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("set up ClusterExternalSecret reconciler: %w", err)
 		}
 	}
 	es := &externalsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
@@ -147,33 +152,4 @@ func newScheme() *runtime.Scheme {
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(v1alpha1.AddToScheme(s))
 	return s
-}
-
-// convert is `baosync convert -f FILE`: ESO YAML in, baosync YAML on stdout,
-// one warning per dropped field or skipped object on stderr.
-func convert(args []string) int {
-	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
-	file := fs.String("f", "-", "ESO manifests to convert (- reads stdin)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	in := os.Stdin
-	if *file != "-" {
-		f, err := os.Open(*file)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "baosync convert: %v\n", err)
-			return 1
-		}
-		defer func() { _ = f.Close() }()
-		in = f
-	}
-	warnings, err := eso.Convert(in, os.Stdout)
-	for _, w := range warnings {
-		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "baosync convert: %v\n", err)
-		return 1
-	}
-	return 0
 }

@@ -33,6 +33,9 @@ var kinds = map[string]func() any{
 	"SecretStore":        func() any { return &v1alpha1.SecretStore{} },
 	"ClusterSecretStore": func() any { return &v1alpha1.ClusterSecretStore{} },
 	"ExternalSecret":     func() any { return &v1alpha1.ExternalSecret{} },
+	"ClusterExternalSecret": func() any {
+		return &v1alpha1.ClusterExternalSecret{}
+	},
 }
 
 // Convert reads YAML documents from r and writes the converted documents to

@@ -55,6 +55,16 @@ kind: PushSecret
 metadata: {name: p}`,
 		warnings: []string{"PushSecret p: kind PushSecret has no baosync equivalent yet; skipped"},
 	}, {
+		name: "converts a ClusterExternalSecret",
+		in: `apiVersion: external-secrets.io/v1
+kind: ClusterExternalSecret
+metadata: {name: shared}
+spec:
+  namespaceSelectors: [{matchLabels: {team: a}}]
+  refreshTime: 1m
+  externalSecretSpec: {secretStoreRef: {name: s, kind: ClusterSecretStore}, data: [{secretKey: k, remoteRef: {key: a}}]}`,
+		out: []string{"kind: ClusterExternalSecret", "refreshTime: 1m0s", "team: a"},
+	}, {
 		name: "passes other documents through",
 		in: `apiVersion: v1
 kind: ConfigMap
@@ -96,4 +106,18 @@ func FuzzConvert(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		_, _ = Convert(strings.NewReader(in), &bytes.Buffer{})
 	})
+}
+
+func TestCommand_ReadsStdinAndReportsOnStderr(t *testing.T) {
+	var out, errOut bytes.Buffer
+	in := strings.NewReader("apiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata: {name: x}\nspec: {provider: {gcpsm: {}}}\n")
+	if code := Command([]string{"-f", "-"}, in, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "warning: SecretStore x: provider gcpsm") {
+		t.Fatalf("stderr: %q", errOut.String())
+	}
+	if code := Command([]string{"-f", "/nonexistent"}, nil, &out, &errOut); code != 1 {
+		t.Fatalf("a missing file must exit 1, got %d", code)
+	}
 }

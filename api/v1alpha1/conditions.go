@@ -54,6 +54,11 @@ const (
 	// ReasonInvalidStoreConfig: the store's configuration cannot be used (missing
 	// auth Secret key, invalid CA bundle, …).
 	ReasonInvalidStoreConfig = "InvalidStoreConfig"
+	// ReasonNamespacesProvisioned: every selected namespace has its ExternalSecret.
+	ReasonNamespacesProvisioned = "NamespacesProvisioned"
+	// ReasonNamespacesFailed: some selected namespaces could not get their
+	// ExternalSecret; status.failedNamespaces says why.
+	ReasonNamespacesFailed = "NamespacesFailed"
 	// ReasonRolloutRestartFailed: a workload in rolloutRestartTargets could not be
 	// restarted (an event, not a condition); check its kind and name.
 	ReasonRolloutRestartFailed = "RolloutRestartFailed"
