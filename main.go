@@ -23,6 +23,7 @@ import (
 	"github.com/baosync/baosync/controllers/clusterexternalsecret"
 	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/controllers/metrics"
+	"github.com/baosync/baosync/controllers/render"
 	"github.com/baosync/baosync/controllers/secretstore"
 	"github.com/baosync/baosync/providers/vault"
 )
@@ -75,6 +76,9 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "convert" {
 		os.Exit(eso.Command(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "render" {
+		os.Exit(render.Command(os.Args[2:], vault.New(), os.Stdout, os.Stderr))
 	}
 	var o options
 	o.bindFlags(flag.CommandLine)

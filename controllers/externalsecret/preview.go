@@ -1,0 +1,24 @@
+package externalsecret
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// Preview runs the sync's fetch, templates and render for es against store,
+// always reading fresh values, and returns the Secret it would write. It
+// writes nothing. Errors carry the same Reasons as a sync (outcome errors).
+func (r *Reconciler) Preview(ctx context.Context, es *v1alpha1.ExternalSecret, store v1alpha1.GenericStore) (*corev1.Secret, error) {
+	values, err := r.fetch(ctx, store, es, 0)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.applyTemplates(ctx, es, values)
+	if err != nil {
+		return nil, err
+	}
+	return render(es, out)
+}

@@ -1,0 +1,132 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/providers/vault"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, func(ctx context.Context, e *testenv.Env) (func(), error) {
+		env = e
+		return func() {}, e.KVPut(ctx, "secret/render/app", map[string]any{"user": "svc", "pass": "render-secret-value"})
+	}))
+}
+
+const esYAML = `apiVersion: baosync.io/v1alpha1
+kind: ExternalSecret
+metadata: {name: app, namespace: NS}
+spec:
+  secretStoreRef: {name: vault}
+  data:
+    - {secretKey: user, remoteRef: {key: render/app, property: user}}
+    - {secretKey: pass, remoteRef: {key: render/app, property: PROP}}
+`
+
+const storeYAML = `---
+apiVersion: baosync.io/v1alpha1
+kind: SecretStore
+metadata: {name: vault}
+spec:
+  provider:
+    vault:
+      server: https://unused.example
+      path: secret
+      auth: {tokenSecretRef: {name: whatever, key: token}}
+`
+
+// files writes the manifests and the token file, returning their paths.
+func files(t *testing.T, ns, prop string, withStore bool) (string, string) {
+	dir := t.TempDir()
+	doc := strings.NewReplacer("NS", ns, "PROP", prop).Replace(esYAML)
+	if withStore {
+		doc += storeYAML
+	}
+	f, tok := filepath.Join(dir, "es.yaml"), filepath.Join(dir, "token")
+	NewWithT(t).Expect(os.WriteFile(f, []byte(doc), 0o600)).To(Succeed())
+	NewWithT(t).Expect(os.WriteFile(tok, []byte(env.Vault.Token+"\n"), 0o600)).To(Succeed())
+	return f, tok
+}
+
+func TestRender(t *testing.T) {
+	cases := []struct {
+		name     string
+		args     func(file, token string) []string
+		prop     string
+		inFile   bool // the store is in the file; otherwise it is in the cluster
+		code     int
+		stdout   []string
+		noStdout []string
+		stderr   string
+	}{{
+		name: "masks values by default", prop: "pass", inFile: true,
+		args:     func(f, tok string) []string { return []string{"-f", f, "--vault-addr", env.Vault.Addr, "--vault-token-file", tok} },
+		stdout:   []string{"kind: Secret", "pass: <19 bytes>", "user: <3 bytes>"},
+		noStdout: []string{"render-secret-value"},
+	}, {
+		name: "shows values when asked", prop: "pass", inFile: true,
+		args: func(f, tok string) []string {
+			return []string{"-f", f, "--vault-addr", env.Vault.Addr, "--vault-token-file", tok, "--show-values"}
+		},
+		stdout: []string{"pass: render-secret-value"},
+	}, {
+		name: "reads the store and its auth Secret from the cluster", prop: "pass",
+		args:     func(f, _ string) []string { return []string{"-f", f, "--kubeconfig", env.Kubeconfig} },
+		stdout:   []string{"pass: <19 bytes>"},
+		noStdout: []string{"render-secret-value"},
+	}, {
+		name: "says why it would fail, with the Reason", prop: "nope", inFile: true,
+		args: func(f, tok string) []string { return []string{"-f", f, "--vault-addr", env.Vault.Addr, "--vault-token-file", tok} },
+		code: exitFail, stderr: `PropertyNotFound: data[1] (secretKey "pass")`,
+	}, {
+		name: "explains its usage", args: func(string, string) []string { return nil }, code: exitUsage, stderr: "usage: baosync render",
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ns := "render-" + strings.ReplaceAll(strings.ToLower(tc.name[:8]), " ", "-")
+			if !tc.inFile && tc.code == 0 {
+				clusterStore(t, ns)
+			}
+			f, tok := files(t, ns, tc.prop, tc.inFile)
+			var out, errOut bytes.Buffer
+			code := Command(tc.args(f, tok), vault.New(), &out, &errOut)
+			g.Expect(code).To(Equal(tc.code), "stderr: %s", errOut.String())
+			for _, s := range tc.stdout {
+				g.Expect(out.String()).To(ContainSubstring(s))
+			}
+			for _, s := range tc.noStdout {
+				g.Expect(out.String()).NotTo(ContainSubstring(s))
+			}
+			g.Expect(errOut.String()).To(ContainSubstring(tc.stderr))
+			g.Expect(errOut.String()).NotTo(ContainSubstring("render-secret-value"))
+		})
+	}
+}
+
+// clusterStore creates namespace ns with a token SecretStore "vault".
+func clusterStore(t *testing.T, ns string) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	g.Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tok", Namespace: ns},
+		StringData: map[string]string{"token": env.Vault.Token}})).To(Succeed())
+	path := "secret"
+	g.Expect(env.Client.Create(ctx, &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: "vault", Namespace: ns},
+		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{
+			Server: env.Vault.Addr, Path: &path, Version: v1alpha1.VaultKVStoreV2,
+			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "tok", Key: "token"}}}}}})).To(Succeed())
+}
