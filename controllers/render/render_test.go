@@ -73,7 +73,9 @@ func TestRender(t *testing.T) {
 		stderr   string
 	}{{
 		name: "masks values by default", prop: "pass", inFile: true,
-		args:     func(f, tok string) []string { return []string{"-f", f, "--vault-addr", env.Vault.Addr, "--vault-token-file", tok} },
+		args: func(f, tok string) []string {
+			return []string{"-f", f, "--vault-addr", env.Vault.Addr, "--vault-token-file", tok}
+		},
 		stdout:   []string{"kind: Secret", "pass: <19 bytes>", "user: <3 bytes>"},
 		noStdout: []string{"render-secret-value"},
 	}, {
@@ -89,7 +91,9 @@ func TestRender(t *testing.T) {
 		noStdout: []string{"render-secret-value"},
 	}, {
 		name: "says why it would fail, with the Reason", prop: "nope", inFile: true,
-		args: func(f, tok string) []string { return []string{"-f", f, "--vault-addr", env.Vault.Addr, "--vault-token-file", tok} },
+		args: func(f, tok string) []string {
+			return []string{"-f", f, "--vault-addr", env.Vault.Addr, "--vault-token-file", tok}
+		},
 		code: exitFail, stderr: `PropertyNotFound: data[1] (secretKey "pass")`,
 	}, {
 		name: "explains its usage", args: func(string, string) []string { return nil }, code: exitUsage, stderr: "usage: baosync render",
