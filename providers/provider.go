@@ -44,6 +44,8 @@ type RemoteRef struct {
 	Property string
 	// Version pins a KV v2 version; empty is the latest.
 	Version string
+	// Metadata reads the secret's KV v2 custom metadata instead of its data.
+	Metadata bool
 	// MaxAge lets the client answer from a read of the same path and version
 	// made at most MaxAge ago (for any object using the store); 0 always asks
 	// the server. It is what makes N objects on one path cost one read per

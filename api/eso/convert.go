@@ -222,7 +222,7 @@ func benignDefault(key string, v any) bool {
 		return true // false is every boolean's default
 	}
 	s, _ := v.(string)
-	return (key == "conversionStrategy" && s == "Default") || (key == "metadataPolicy" && s == "None")
+	return key == "conversionStrategy" && s == "Default"
 }
 
 func isEmpty(v any) bool {

@@ -298,6 +298,12 @@ type ExternalSecretDataRemoteRef struct {
 	// +kubebuilder:default=None
 	// +optional
 	DecodingStrategy DecodingStrategy `json:"decodingStrategy,omitempty"`
+
+	// MetadataPolicy Fetch reads the KV v2 secret's custom metadata instead of
+	// its data (property selects one metadata key); None (default) reads data.
+	// +kubebuilder:validation:Enum=None;Fetch
+	// +optional
+	MetadataPolicy string `json:"metadataPolicy,omitempty"`
 }
 
 // DecodingStrategy decodes a remote value.

@@ -112,7 +112,8 @@ func extract(ctx context.Context, sc providers.SecretsClient, ref *v1alpha1.Exte
 }
 
 func remoteRef(ref v1alpha1.ExternalSecretDataRemoteRef, maxAge time.Duration) providers.RemoteRef {
-	return providers.RemoteRef{Key: ref.Key, Property: ref.Property, Version: ref.Version, MaxAge: maxAge}
+	return providers.RemoteRef{Key: ref.Key, Property: ref.Property, Version: ref.Version,
+		Metadata: ref.MetadataPolicy == "Fetch", MaxAge: maxAge}
 }
 
 // decode applies a decodingStrategy. Its errors never include the value.

@@ -141,3 +141,21 @@ func TestSync_AppliesTemplateTypeAndMetadata(t *testing.T) {
 	g.Expect(s.Annotations).To(HaveKeyWithValue("note", "x"))
 	_ = context.Background()
 }
+
+func TestSync_FetchesCustomMetadataWithMetadataPolicyFetch(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	tokenStore(t, ns, "vault")
+	path := kvPath(t, "app")
+	putKV(t, path, map[string]any{"k": leak.Secret("data-not-metadata")})
+	rel := path[len("secret/"):]
+	_, err := env.Write(context.Background(), "secret/metadata/"+rel, map[string]any{"custom_metadata": map[string]any{"owner": "team-a", "tier": "1"}})
+	g.Expect(err).NotTo(HaveOccurred())
+	createES(t, newES(ns, "app", "vault", withData("owner", rel, "owner"), withData("all", rel, ""), func(es *v1alpha1.ExternalSecret) {
+		for i := range es.Spec.Data {
+			es.Spec.Data[i].RemoteRef.MetadataPolicy = "Fetch"
+		}
+	}))
+	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	g.Expect(secretData(t, ns, "app")).To(Equal(map[string]string{"owner": "team-a", "all": `{"owner":"team-a","tier":"1"}`}))
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"fmt"
 
 	"github.com/openbao/openbao/api/v2"
@@ -63,14 +64,20 @@ func (c *storeClient) GetSecretMap(ctx context.Context, ref providers.RemoteRef)
 	return out, nil
 }
 
-// readData reads the secret's data map. Identical reads in flight share one
-// request to the server.
+// readData reads the secret's data map (or, with ref.Metadata, its custom
+// metadata). Identical reads in flight share one request to the server.
 func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (map[string]any, error) {
 	path, err := kvPath(c.spec, ref.Key)
 	if err != nil {
 		return nil, err
 	}
 	v2 := c.spec.Version != v1alpha1.VaultKVStoreV1
+	if ref.Metadata {
+		if !v2 {
+			return nil, fmt.Errorf("store %s: metadataPolicy Fetch needs KV v2: %w", c.name, providers.ErrInvalidConfig)
+		}
+		return c.readMetadata(ctx, strings.Replace(path, "/data/", "/metadata/", 1), ref)
+	}
 	query := map[string][]string{}
 	if ref.Version != "" && v2 {
 		query["version"] = []string{ref.Version}
@@ -146,4 +153,22 @@ func valueBytes(v any) ([]byte, error) {
 		return []byte{}, nil
 	}
 	return json.Marshal(v)
+}
+
+// readMetadata reads a KV v2 secret's custom metadata.
+func (c *storeClient) readMetadata(ctx context.Context, path string, ref providers.RemoteRef) (map[string]any, error) {
+	sec, err := c.call(ctx, "read", path, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
+		return cl.Logical().ReadWithContext(ctx, path)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if sec == nil || sec.Data == nil {
+		return nil, fmt.Errorf("store %s: no metadata at %s (key %q): %w", c.name, path, ref.Key, providers.ErrNotFound)
+	}
+	custom, _ := sec.Data["custom_metadata"].(map[string]any)
+	if custom == nil {
+		custom = map[string]any{}
+	}
+	return custom, nil
 }
