@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"fmt"
+	"strings"
 
 	"github.com/openbao/openbao/api/v2"
 	"github.com/tidwall/gjson"
