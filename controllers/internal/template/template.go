@@ -23,6 +23,9 @@ var funcs = func() template.FuncMap {
 	for _, name := range []string{"env", "expandenv", "getHostByName"} {
 		delete(f, name)
 	}
+	for name, fn := range pkiFuncs {
+		f[name] = fn
+	}
 	return f
 }()
 
