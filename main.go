@@ -23,6 +23,7 @@ import (
 	"github.com/baosync/baosync/controllers/clusterexternalsecret"
 	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/controllers/metrics"
+	"github.com/baosync/baosync/controllers/pushsecret"
 	"github.com/baosync/baosync/controllers/render"
 	"github.com/baosync/baosync/controllers/secretstore"
 	"github.com/baosync/baosync/providers/vault"
@@ -139,6 +140,11 @@ func run(ctx context.Context, o *options) error {
 		RefreshStatusAlways: o.refreshStatus == "Always", ControllerClass: o.class, Namespace: o.namespace}
 	if err := es.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("set up ExternalSecret reconciler: %w", err)
+	}
+	push := &pushsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
+		Recorder: mgr.GetEventRecorder("baosync"), ControllerClass: o.class}
+	if err := push.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up PushSecret reconciler: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("add health check: %w", err)

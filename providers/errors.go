@@ -18,6 +18,9 @@ var (
 	// ErrUnavailable means the server could not be reached or answered with a
 	// server-side error; retrying later may succeed.
 	ErrUnavailable = errors.New("provider unavailable")
+	// ErrNotOwned means a remote secret exists that baosync did not create, so
+	// it will neither overwrite nor delete it.
+	ErrNotOwned = errors.New("remote secret not created by baosync")
 	// ErrInvalidConfig means the store's configuration cannot be used as it is.
 	ErrInvalidConfig = errors.New("invalid store configuration")
 )

@@ -30,6 +30,13 @@ type SecretsClient interface {
 	// GetAllSecrets returns every remote secret that ref selects, keyed by its
 	// path below the mount, each value the secret's data as JSON.
 	GetAllSecrets(ctx context.Context, ref FindRef) (map[string][]byte, error)
+	// PushSecret writes value at ref's key and property, marking the remote
+	// secret as baosync's; it refuses (ErrNotOwned) a remote secret baosync did
+	// not create, and with ifNotExists leaves an existing one as it is.
+	PushSecret(ctx context.Context, ref PushRef, value []byte, ifNotExists bool) error
+	// DeleteSecret removes ref's property from a remote secret baosync created,
+	// and the secret itself when no property is left.
+	DeleteSecret(ctx context.Context, ref PushRef) error
 	// Validate checks that the store can log in.
 	Validate(ctx context.Context) error
 	// Close releases the client. With a cached client it only drops the caller's use.
@@ -75,4 +82,12 @@ type FindRef struct {
 	Tags map[string]string
 	// MaxAge is as in RemoteRef, for the reads of the found secrets.
 	MaxAge time.Duration
+}
+
+// PushRef addresses a property of a remote secret to write.
+type PushRef struct {
+	// Key is the remote path.
+	Key string
+	// Property inside the remote secret.
+	Property string
 }

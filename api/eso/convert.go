@@ -36,6 +36,7 @@ var kinds = map[string]func() any{
 	"ClusterExternalSecret": func() any {
 		return &v1alpha1.ClusterExternalSecret{}
 	},
+	"PushSecret": func() any { return &v1alpha1.PushSecret{} },
 }
 
 // Convert reads YAML documents from r and writes the converted documents to
@@ -80,13 +81,13 @@ func convertDocument(doc []byte) ([]byte, []Warning, error) {
 	}
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
-	if !strings.HasPrefix(apiVersion, "external-secrets.io/") {
-		return doc, nil, nil // not ESO: pass through
+	if !strings.HasPrefix(apiVersion, "external-secrets.io/") && !strings.Contains(apiVersion, ".external-secrets.io/") {
+		return doc, nil, nil // not ESO (generators live in generators.external-secrets.io): pass through
 	}
 	name := objectName(kind, obj)
 	newObj, ok := kinds[kind]
 	if !ok {
-		return nil, []Warning{{Object: name, Message: fmt.Sprintf("kind %s has no baosync equivalent yet; skipped", kind)}}, nil
+		return nil, []Warning{{Object: name, Message: fmt.Sprintf("kind %s (%s) has no baosync equivalent; skipped", kind, apiVersion)}}, nil
 	}
 	if w := otherProvider(obj); w != "" {
 		return nil, []Warning{{Object: name, Message: w + "; skipped"}}, nil

@@ -49,11 +49,23 @@ spec: {secretStoreRef: {name: s}, data: [{secretKey: k, remoteRef: {key: a}}], t
 		out:      []string{"engineVersion: v2"},
 		warnings: []string{"template engineVersion v1 is not supported"},
 	}, {
-		name: "reports kinds baosync does not have yet",
+		name: "converts a PushSecret",
 		in: `apiVersion: external-secrets.io/v1alpha1
 kind: PushSecret
-metadata: {name: p}`,
-		warnings: []string{"PushSecret p: kind PushSecret has no baosync equivalent yet; skipped"},
+metadata: {name: p}
+spec:
+  secretStoreRefs: [{name: vault, kind: SecretStore}]
+  selector: {secret: {name: src}}
+  updatePolicy: IfNotExists
+  data: [{match: {secretKey: pw, remoteRef: {remoteKey: app/db, property: password}}}]`,
+		out: []string{"kind: PushSecret", "remoteKey: app/db", "updatePolicy: IfNotExists"},
+	}, {
+		name: "reports kinds baosync does not have",
+		in: `apiVersion: generators.external-secrets.io/v1alpha1
+kind: Password
+metadata: {name: pw}`,
+		notOut:   []string{"Password"},
+		warnings: []string{"Password pw: kind Password (generators.external-secrets.io/v1alpha1) has no baosync equivalent; skipped"},
 	}, {
 		name: "converts a ClusterExternalSecret",
 		in: `apiVersion: external-secrets.io/v1

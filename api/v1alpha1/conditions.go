@@ -54,6 +54,13 @@ const (
 	// ReasonInvalidStoreConfig: the store's configuration cannot be used (missing
 	// auth Secret key, invalid CA bundle, …).
 	ReasonInvalidStoreConfig = "InvalidStoreConfig"
+	// ReasonPushed: the remote secrets hold the Secret's values.
+	ReasonPushed = "Pushed"
+	// ReasonRemoteNotOwned: a remote secret exists that baosync did not create;
+	// baosync will not overwrite it. Push elsewhere or delete it on the server.
+	ReasonRemoteNotOwned = "RemoteNotOwned"
+	// ReasonSourceNotFound: the Secret to push (or one of its keys) is missing.
+	ReasonSourceNotFound = "SourceNotFound"
 	// ReasonNamespacesProvisioned: every selected namespace has its ExternalSecret.
 	ReasonNamespacesProvisioned = "NamespacesProvisioned"
 	// ReasonNamespacesFailed: some selected namespaces could not get their

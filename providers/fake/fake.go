@@ -129,6 +129,33 @@ func (c *Client) GetAllSecrets(_ context.Context, ref providers.FindRef) (map[st
 	return out, nil
 }
 
+// PushSecret stores value at ref's property.
+func (c *Client) PushSecret(_ context.Context, ref providers.PushRef, value []byte, ifNotExists bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.secrets[ref.Key]
+	if ok && ifNotExists {
+		return nil
+	}
+	if !ok {
+		d = map[string]any{}
+		c.secrets[ref.Key] = d
+	}
+	d[ref.Property] = string(value)
+	return nil
+}
+
+// DeleteSecret removes ref's property, and the secret when nothing is left.
+func (c *Client) DeleteSecret(_ context.Context, ref providers.PushRef) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.secrets[ref.Key], ref.Property)
+	if len(c.secrets[ref.Key]) == 0 {
+		delete(c.secrets, ref.Key)
+	}
+	return nil
+}
+
 // Validate succeeds.
 func (c *Client) Validate(context.Context) error { return nil }
 

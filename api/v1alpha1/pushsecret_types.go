@@ -1,0 +1,127 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// PushSecretSpec says which Kubernetes Secret to push to which stores.
+type PushSecretSpec struct {
+	// SecretStoreRefs are the stores to push to.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=8
+	SecretStoreRefs []SecretStoreRef `json:"secretStoreRefs"`
+
+	// Selector names the Secret (in this namespace) to push.
+	Selector PushSecretSelector `json:"selector"`
+
+	// Data maps keys of the Secret to remote secrets and properties.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	Data []PushSecretData `json:"data"`
+
+	// UpdatePolicy: Replace (default) keeps the remote in line with the Secret;
+	// IfNotExists writes only remote secrets that do not exist yet.
+	// +kubebuilder:validation:Enum=Replace;IfNotExists
+	// +kubebuilder:default=Replace
+	// +optional
+	UpdatePolicy string `json:"updatePolicy,omitempty"`
+
+	// DeletionPolicy: Delete removes what baosync pushed when the PushSecret is
+	// deleted; None (default) leaves it.
+	// +kubebuilder:validation:Enum=Delete;None
+	// +kubebuilder:default=None
+	// +optional
+	DeletionPolicy string `json:"deletionPolicy,omitempty"`
+
+	// RefreshInterval is how often the Secret is pushed again (default 1h).
+	// +kubebuilder:default="1h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$`
+	// +optional
+	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
+}
+
+// PushSecretSelector names the source Secret.
+type PushSecretSelector struct {
+	// Secret is the Secret in the PushSecret's namespace.
+	Secret PushSecretSecret `json:"secret"`
+}
+
+// PushSecretSecret names a Secret.
+type PushSecretSecret struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// PushSecretData pushes one key.
+type PushSecretData struct {
+	// Match says which key goes where.
+	Match PushSecretMatch `json:"match"`
+}
+
+// PushSecretMatch maps one Secret key to a remote secret.
+type PushSecretMatch struct {
+	// SecretKey is the key of the Secret to push.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	SecretKey string `json:"secretKey"`
+	// RemoteRef is where it goes.
+	RemoteRef PushSecretRemoteRef `json:"remoteRef"`
+}
+
+// PushSecretRemoteRef addresses a remote KV v2 secret and property.
+type PushSecretRemoteRef struct {
+	// RemoteKey is the remote secret's path (as remoteRef.key of an ExternalSecret).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	RemoteKey string `json:"remoteKey"`
+	// Property within the remote secret; defaults to the Secret key.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Property string `json:"property,omitempty"`
+}
+
+// PushSecretStatus is the observed state.
+type PushSecretStatus struct {
+	// Conditions hold Ready: the remote secrets hold the Secret's values.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// RefreshTime is when the Secret was last pushed.
+	// +optional
+	RefreshTime metav1.Time `json:"refreshTime,omitempty"`
+}
+
+// PushSecret writes keys of a Kubernetes Secret into OpenBao or Vault (KV v2).
+// baosync marks what it writes in the secret's custom metadata and never
+// overwrites or deletes a remote secret it did not create.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories={baosync},shortName=ps
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type PushSecret struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   PushSecretSpec   `json:"spec"`
+	Status PushSecretStatus `json:"status,omitempty"`
+}
+
+// PushSecretList is a list of PushSecrets.
+//
+// +kubebuilder:object:root=true
+type PushSecretList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []PushSecret `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&PushSecret{}, &PushSecretList{})
+}

@@ -1,0 +1,188 @@
+// Package pushsecret reconciles PushSecrets: it writes keys of a Kubernetes
+// Secret into OpenBao/Vault KV v2 stores, marks what it wrote as baosync's,
+// refreshes on an interval and, with deletionPolicy Delete, removes what it
+// pushed when the PushSecret goes.
+package pushsecret
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/conditions"
+	"github.com/baosync/baosync/controllers/internal/kubeaccess"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/internal/storeref"
+	"github.com/baosync/baosync/providers"
+)
+
+// finalizer holds a PushSecret with deletionPolicy Delete until its remote
+// secrets are removed.
+const finalizer = "baosync.io/pushsecret"
+
+// Reconciler pushes Secrets to stores.
+type Reconciler struct {
+	client.Client
+	// APIReader reads the source Secret (not in the managed-Secrets cache).
+	APIReader       client.Reader
+	Provider        providers.Provider
+	Recorder        recorder.EventRecorder
+	ControllerClass string
+}
+
+// +kubebuilder:rbac:groups=baosync.io,resources=pushsecrets,verbs=get;list;watch;update
+// +kubebuilder:rbac:groups=baosync.io,resources=pushsecrets/status,verbs=patch
+
+// Reconcile pushes the Secret's keys to every store, or removes them when the
+// PushSecret is deleted with deletionPolicy Delete.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	ps := &v1alpha1.PushSecret{}
+	if err := r.Get(ctx, req.NamespacedName, ps); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !ps.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, ps)
+	}
+	if ps.Spec.DeletionPolicy == "Delete" && controllerutil.AddFinalizer(ps, finalizer) {
+		if err := r.Update(ctx, ps); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	before := ps.DeepCopy()
+	defer func() {
+		if !equality.Semantic.DeepEqual(before.Status, ps.Status) {
+			if err := r.Status().Patch(ctx, ps, client.MergeFrom(before)); err != nil {
+				retErr = errors.Join(retErr, fmt.Errorf("patch status: %w", client.IgnoreNotFound(err)))
+			}
+		}
+	}()
+	err := r.push(ctx, ps)
+	if errors.Is(err, storeref.ErrOtherController) {
+		return ctrl.Result{}, nil
+	}
+	if err != nil {
+		return r.fail(ctx, ps, err)
+	}
+	ps.Status.RefreshTime = metav1.Now()
+	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionTrue, v1alpha1.ReasonPushed, "Push",
+		fmt.Sprintf("Secret %q is pushed to %d store(s)", ps.Spec.Selector.Secret.Name, len(ps.Spec.SecretStoreRefs)))
+	return ctrl.Result{RequeueAfter: outcome.Jitter(refreshInterval(ps))}, nil
+}
+
+// push writes every data entry to every store.
+func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) error {
+	src := &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ps.Namespace, Name: ps.Spec.Selector.Secret.Name}, src); err != nil {
+		if apierrors.IsNotFound(err) {
+			return outcome.Waitingf(v1alpha1.ReasonSourceNotFound, 0, "Secret %q not found; create it or fix spec.selector", ps.Spec.Selector.Secret.Name)
+		}
+		return outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "get Secret %q: %w", ps.Spec.Selector.Secret.Name, err)
+	}
+	return r.eachStore(ctx, ps, func(sc providers.SecretsClient, d v1alpha1.PushSecretData) error {
+		value, ok := src.Data[d.Match.SecretKey]
+		if !ok {
+			return outcome.Waitingf(v1alpha1.ReasonSourceNotFound, 0, "Secret %q has no key %q", src.Name, d.Match.SecretKey)
+		}
+		return sc.PushSecret(ctx, pushRef(d), value, ps.Spec.UpdatePolicy == "IfNotExists")
+	})
+}
+
+// finalize removes what was pushed (deletionPolicy Delete), then lets go.
+func (r *Reconciler) finalize(ctx context.Context, ps *v1alpha1.PushSecret) error {
+	if !controllerutil.ContainsFinalizer(ps, finalizer) {
+		return nil
+	}
+	err := r.eachStore(ctx, ps, func(sc providers.SecretsClient, d v1alpha1.PushSecretData) error {
+		return sc.DeleteSecret(ctx, pushRef(d))
+	})
+	if err != nil && !errors.Is(err, providers.ErrNotOwned) && !errors.Is(err, storeref.ErrOtherController) {
+		r.Recorder.Eventf(ps, nil, corev1.EventTypeWarning, outcome.As(err, v1alpha1.ReasonProviderUnavailable).Reason, "Delete",
+			"could not remove the pushed secrets yet: %v", err)
+		return err // retried with back-off; the finalizer stays
+	}
+	controllerutil.RemoveFinalizer(ps, finalizer)
+	return r.Update(ctx, ps)
+}
+
+// eachStore resolves each store, gets its client and runs fn per data entry.
+func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret, fn func(providers.SecretsClient, v1alpha1.PushSecretData) error) error {
+	kube := &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client}
+	for _, ref := range ps.Spec.SecretStoreRefs {
+		store, err := storeref.Resolve(ctx, r.Client, r.APIReader, storeref.Scope{Class: r.ControllerClass}, ref, ps.Namespace)
+		if err != nil {
+			return err
+		}
+		sc, err := r.Provider.NewClient(ctx, store, kube, ps.Namespace)
+		if err != nil {
+			return outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
+		}
+		for i, d := range ps.Spec.Data {
+			if err := fn(sc, d); err != nil {
+				return classify(fmt.Errorf("%s %q, data[%d] (%s): %w", store.GetKind(), store.GetName(), i, d.Match.RemoteRef.RemoteKey, err))
+			}
+		}
+		_ = sc.Close(ctx)
+	}
+	return nil
+}
+
+// classify gives a remote secret of someone else its own terminal Reason.
+func classify(err error) error {
+	if errors.Is(err, providers.ErrNotOwned) {
+		return &outcome.Error{Reason: v1alpha1.ReasonRemoteNotOwned, Class: outcome.Terminal, Err: err}
+	}
+	return outcome.FromProvider(err)
+}
+
+// fail records Ready=False and retries as the error's class says.
+func (r *Reconciler) fail(ctx context.Context, ps *v1alpha1.PushSecret, err error) (ctrl.Result, error) {
+	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
+	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionFalse, oe.Reason, "Push", oe.Err.Error())
+	ctrl.LoggerFrom(ctx).Error(oe.Err, "Failed to push Secret", "reason", oe.Reason)
+	switch oe.Class {
+	case outcome.Terminal:
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	case outcome.Waiting:
+		return ctrl.Result{RequeueAfter: outcome.Jitter(min(refreshInterval(ps), 5*time.Minute))}, nil
+	}
+	return ctrl.Result{}, err
+}
+
+func pushRef(d v1alpha1.PushSecretData) providers.PushRef {
+	prop := d.Match.RemoteRef.Property
+	if prop == "" {
+		prop = d.Match.SecretKey
+	}
+	return providers.PushRef{Key: d.Match.RemoteRef.RemoteKey, Property: prop}
+}
+
+func refreshInterval(ps *v1alpha1.PushSecret) time.Duration {
+	if ps.Spec.RefreshInterval == nil || ps.Spec.RefreshInterval.Duration <= 0 {
+		return time.Hour
+	}
+	return ps.Spec.RefreshInterval.Duration
+}
+
+// SetupWithManager registers the reconciler on spec, label and annotation
+// changes (not its own status writes); the source Secret is read on each
+// refresh, since it is not in the managed-Secrets cache.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).Named("pushsecret").
+		For(&v1alpha1.PushSecret{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Complete(r)
+}

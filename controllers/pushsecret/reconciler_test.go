@@ -1,0 +1,142 @@
+package pushsecret
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+const wait = 30 * time.Second
+
+// setup creates a namespace with a token store, the source Secret and returns
+// the namespace and a fresh remote key.
+func setup(t *testing.T, value string) (string, string) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := fmt.Sprintf("p-%08x", rand.Uint32())
+	g.Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tok", Namespace: ns},
+		StringData: map[string]string{"token": env.Vault.Token}})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "src", Namespace: ns},
+		StringData: map[string]string{"password": value}})).To(Succeed())
+	path := "secret"
+	g.Expect(env.Client.Create(ctx, &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: "vault", Namespace: ns},
+		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{
+			Server: env.Vault.Addr, Path: &path, Version: v1alpha1.VaultKVStoreV2,
+			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "tok", Key: "token"}}}}}})).To(Succeed())
+	return ns, "pushed/" + ns
+}
+
+func newPush(ns, remoteKey, update, deletion string) *v1alpha1.PushSecret {
+	return &v1alpha1.PushSecret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: ns}, Spec: v1alpha1.PushSecretSpec{
+		SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: "vault", Kind: v1alpha1.SecretStoreKindNamespaced}},
+		Selector:        v1alpha1.PushSecretSelector{Secret: v1alpha1.PushSecretSecret{Name: "src"}},
+		Data:            []v1alpha1.PushSecretData{{Match: v1alpha1.PushSecretMatch{SecretKey: "password", RemoteRef: v1alpha1.PushSecretRemoteRef{RemoteKey: remoteKey, Property: "pw"}}}},
+		UpdatePolicy:    update, DeletionPolicy: deletion,
+		RefreshInterval: &metav1.Duration{Duration: time.Hour}}}
+}
+
+// remote reads the pushed secret's data and custom metadata (nil when gone).
+func remote(t *testing.T, key string) (map[string]any, map[string]any) {
+	ctx := context.Background()
+	d, err := env.VaultClient.Logical().ReadWithContext(ctx, "secret/data/"+key)
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	m, err := env.VaultClient.Logical().ReadWithContext(ctx, "secret/metadata/"+key)
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	if d == nil || m == nil {
+		return nil, nil
+	}
+	data, _ := d.Data["data"].(map[string]any)
+	custom, _ := m.Data["custom_metadata"].(map[string]any)
+	return data, custom
+}
+
+func waitReason(t *testing.T, ns, reason string) {
+	NewWithT(t).Eventually(func() string {
+		ps := &v1alpha1.PushSecret{}
+		_ = env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "push"}, ps)
+		if c := meta.FindStatusCondition(ps.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+			return c.Reason
+		}
+		return ""
+	}, wait, 100*time.Millisecond).Should(Equal(reason))
+}
+
+func TestPushSecret_WritesTheKeyAndMarksTheRemoteAsBaosyncs(t *testing.T) {
+	ns, key := setup(t, "pushed-value")
+	NewWithT(t).Expect(env.Client.Create(context.Background(), newPush(ns, key, "Replace", "None"))).To(Succeed())
+	waitReason(t, ns, v1alpha1.ReasonPushed)
+	data, custom := remote(t, key)
+	NewWithT(t).Expect(data).To(Equal(map[string]any{"pw": "pushed-value"}))
+	NewWithT(t).Expect(custom).To(HaveKeyWithValue("managed-by", "baosync"))
+}
+
+func TestPushSecret_NeverOverwritesARemoteSecretItDidNotCreate(t *testing.T) {
+	g := NewWithT(t)
+	ns, key := setup(t, "would-overwrite")
+	g.Expect(env.KVPut(context.Background(), "secret/"+key, map[string]any{"pw": "someone-elses"})).To(Succeed())
+	g.Expect(env.Client.Create(context.Background(), newPush(ns, key, "Replace", "Delete"))).To(Succeed())
+	waitReason(t, ns, v1alpha1.ReasonRemoteNotOwned)
+	data, _ := remote(t, key)
+	g.Expect(data).To(Equal(map[string]any{"pw": "someone-elses"}))
+	// Deleting the PushSecret leaves the remote alone too.
+	ps := &v1alpha1.PushSecret{}
+	g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "push"}, ps)).To(Succeed())
+	g.Expect(env.Client.Delete(context.Background(), ps)).To(Succeed())
+	g.Eventually(func() bool {
+		return client.IgnoreNotFound(env.Client.Get(context.Background(), client.ObjectKeyFromObject(ps), ps)) == nil && ps.Name != "" && ps.DeletionTimestamp == nil
+	}, wait, 100*time.Millisecond).Should(BeFalse())
+	data, _ = remote(t, key)
+	g.Expect(data).To(Equal(map[string]any{"pw": "someone-elses"}))
+}
+
+func TestPushSecret_UpdatePolicies(t *testing.T) {
+	for _, tc := range []struct {
+		policy, want string
+	}{{"Replace", "second"}, {"IfNotExists", "first"}} {
+		t.Run(tc.policy, func(t *testing.T) {
+			g := NewWithT(t)
+			ctx := context.Background()
+			ns, key := setup(t, "first")
+			ps := newPush(ns, key, tc.policy, "None")
+			g.Expect(env.Client.Create(ctx, ps)).To(Succeed())
+			waitReason(t, ns, v1alpha1.ReasonPushed)
+			src := &corev1.Secret{}
+			g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "src"}, src)).To(Succeed())
+			src.Data["password"] = []byte("second")
+			g.Expect(env.Client.Update(ctx, src)).To(Succeed())
+			g.Eventually(func() error { // force a push now
+				if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ps), ps); err != nil {
+					return err
+				}
+				ps.Annotations = map[string]string{"baosync.io/force-sync": "1"}
+				return env.Client.Update(ctx, ps)
+			}, wait, 100*time.Millisecond).Should(Succeed())
+			g.Eventually(func() any { d, _ := remote(t, key); return d["pw"] }, wait, 100*time.Millisecond).Should(Equal(tc.want))
+			g.Consistently(func() any { d, _ := remote(t, key); return d["pw"] }, time.Second, 100*time.Millisecond).Should(Equal(tc.want))
+		})
+	}
+}
+
+func TestPushSecret_DeletionPolicyDeleteRemovesWhatItPushed(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns, key := setup(t, "to-remove")
+	ps := newPush(ns, key, "Replace", "Delete")
+	g.Expect(env.Client.Create(ctx, ps)).To(Succeed())
+	waitReason(t, ns, v1alpha1.ReasonPushed)
+	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(ps), ps)).To(Succeed())
+	g.Expect(ps.Finalizers).To(ContainElement(finalizer))
+	g.Expect(env.Client.Delete(ctx, ps)).To(Succeed())
+	g.Eventually(func() map[string]any { d, _ := remote(t, key); return d }, wait, 100*time.Millisecond).Should(BeNil())
+}

@@ -1,0 +1,39 @@
+package pushsecret
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/providers/vault"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, func(ctx context.Context, e *testenv.Env) (func(), error) {
+		env = e
+		cfg, err := e.OperatorConfig(ctx)
+		if err != nil {
+			return nil, err
+		}
+		mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: e.Scheme, Logger: zap.New(zap.WriteTo(os.Stderr)),
+			Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
+		if err != nil {
+			return nil, err
+		}
+		r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: vault.New(), Recorder: mgr.GetEventRecorder("baosync")}
+		if err := r.SetupWithManager(mgr); err != nil {
+			return nil, err
+		}
+		mctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = mgr.Start(mctx) }()
+		return func() { cancel(); <-done }, nil
+	}))
+}
