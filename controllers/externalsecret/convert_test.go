@@ -27,24 +27,41 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 	src, err := os.ReadFile(filepath.Join(testenv.Root(), "hack", "testdata", "eso", "vault.yaml"))
 	g.Expect(err).NotTo(HaveOccurred())
 	var out bytes.Buffer
-	warnings, err := eso.Convert(bytes.NewReader(bytes.ReplaceAll(src, []byte("http://127.0.0.1:8200"), []byte(env.Vault.Addr))), &out)
+	ns := newNamespace(t)
+	src = bytes.ReplaceAll(src, []byte("http://127.0.0.1:8200"), []byte(env.Vault.Addr))
+	src = bytes.ReplaceAll(src, []byte("NAMESPACE"), []byte(ns))
+	warnings, err := eso.Convert(bytes.NewReader(src), &out)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(warnings).To(HaveLen(2), "the AWS store and the generator are reported: %v", warnings)
 
-	ns := newNamespace(t)
 	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
+	createSecret(t, ns, "local-source", map[string]string{"token": "pushed-from-k8s"})
+	_, err = env.Write(ctx, "secret/metadata/eso/db", map[string]any{"custom_metadata": map[string]any{"owner": "payments"}})
+	g.Expect(err).NotTo(HaveOccurred())
 	putKV(t, "secret/eso/db", map[string]any{"username": "app", "password": leak.Secret("eso-db-pw")})
 	putKV(t, "secret/eso/api", map[string]any{"token": leak.Secret("eso-api-token")})
 	putKV(t, "secret/eso/certs/a", map[string]any{"crt": "cert-a-pem"})
 	for _, doc := range strings.Split(out.String(), "\n---\n") {
 		u := &unstructured.Unstructured{}
 		g.Expect(yaml.Unmarshal([]byte(doc), &u.Object)).To(Succeed())
-		u.SetNamespace(ns)
+		if u.GetKind() != "ClusterExternalSecret" {
+			u.SetNamespace(ns)
+		}
 		g.Expect(k8s.Create(ctx, u)).To(Succeed(), "create converted %s %s", u.GetKind(), u.GetName())
 	}
-	for _, name := range []string{"db", "all-of-api", "with-generator"} {
+	for _, name := range []string{"db", "all-of-api", "with-generator", "with-metadata"} {
 		waitReady(t, ns, name, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	}
+	g.Eventually(func() map[string]string { return secretData(t, ns, "from-cluster") }, eventually, poll).
+		Should(Equal(map[string]string{"username": "app"}), "the ClusterExternalSecret's ExternalSecret synced")
+	g.Eventually(func() any {
+		s, _ := env.VaultClient.Logical().ReadWithContext(ctx, "secret/data/eso/pushed")
+		if s == nil {
+			return nil
+		}
+		return s.Data["data"]
+	}, eventually, poll).Should(Equal(map[string]any{"token": "pushed-from-k8s"}), "the PushSecret pushed")
+	g.Expect(secretData(t, ns, "with-metadata")).To(Equal(map[string]string{"owner": "payments"}))
 	g.Expect(secretData(t, ns, "db")).To(Equal(map[string]string{"dsn": "postgres://app:eso-db-pw@db:5432/app"}))
 	g.Expect(getSecret(t, ns, "db").Labels).To(HaveKeyWithValue("team", "payments"))
 	g.Expect(secretData(t, ns, "all-of-api")).To(Equal(map[string]string{"token": "eso-api-token", "cert-a": `{"crt":"cert-a-pem"}`}))

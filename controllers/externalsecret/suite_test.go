@@ -14,7 +14,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/baosync/baosync/controllers/clusterexternalsecret"
 	"github.com/baosync/baosync/controllers/metrics"
+	"github.com/baosync/baosync/controllers/pushsecret"
 	"github.com/baosync/baosync/controllers/secretstore"
 	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/providers/vault"
@@ -58,10 +60,14 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}}
 	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: 4}
+	// The other kinds run too, so that converted ESO manifests of every kind sync.
 	err = errors.Join(
 		secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr),
 		secretstore.NewClusterSecretStoreReconciler(deps).SetupWithManager(mgr),
-		r.SetupWithManager(ctx, mgr))
+		r.SetupWithManager(ctx, mgr),
+		(&clusterexternalsecret.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("baosync")}).SetupWithManager(mgr),
+		(&pushsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
+			Recorder: mgr.GetEventRecorder("baosync")}).SetupWithManager(mgr))
 	if err != nil {
 		return nil, err
 	}
