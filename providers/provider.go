@@ -30,10 +30,11 @@ type SecretsClient interface {
 	// GetAllSecrets returns every remote secret that ref selects, keyed by its
 	// path below the mount, each value the secret's data as JSON.
 	GetAllSecrets(ctx context.Context, ref FindRef) (map[string][]byte, error)
-	// PushSecret writes value at ref's key and property, marking the remote
-	// secret as baosync's; it refuses (ErrNotOwned) a remote secret baosync did
-	// not create, and with ifNotExists leaves an existing one as it is.
-	PushSecret(ctx context.Context, ref PushRef, value []byte, ifNotExists bool) error
+	// PushSecret writes value at ref's key and property. It refuses
+	// (ErrNotOwned) a remote secret baosync did not create: KV v2 secrets carry
+	// a marker, for KV v1 the caller says (ref.Owned). With ref.IfNotExists an
+	// existing secret is left as it is. created reports a new remote secret.
+	PushSecret(ctx context.Context, ref PushRef, value []byte) (created bool, err error)
 	// DeleteSecret removes ref's property from a remote secret baosync created,
 	// and the secret itself when no property is left.
 	DeleteSecret(ctx context.Context, ref PushRef) error
@@ -90,4 +91,9 @@ type PushRef struct {
 	Key string
 	// Property inside the remote secret.
 	Property string
+	// IfNotExists leaves an existing remote secret as it is.
+	IfNotExists bool
+	// Owned says the caller created this remote secret earlier; it is how KV v1
+	// secrets, which have no metadata to mark, are known to be baosync's.
+	Owned bool
 }

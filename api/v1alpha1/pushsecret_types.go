@@ -93,11 +93,16 @@ type PushSecretStatus struct {
 	// RefreshTime is when the Secret was last pushed.
 	// +optional
 	RefreshTime metav1.Time `json:"refreshTime,omitempty"`
+	// CreatedRemoteSecrets lists the remote secrets this PushSecret created, as
+	// "Kind/store/remoteKey". For KV v1 stores, which have no metadata to mark
+	// them, it is the record of what baosync may overwrite and delete.
+	// +optional
+	CreatedRemoteSecrets []string `json:"createdRemoteSecrets,omitempty"`
 }
 
-// PushSecret writes keys of a Kubernetes Secret into OpenBao or Vault (KV v2).
-// baosync marks what it writes in the secret's custom metadata and never
-// overwrites or deletes a remote secret it did not create.
+// PushSecret writes keys of a Kubernetes Secret into OpenBao or Vault KV. baosync
+// marks what it creates (KV v2 custom metadata; for KV v1 the PushSecret's
+// status) and never overwrites or deletes a remote secret it did not create.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -92,12 +93,17 @@ func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) error {
 		}
 		return outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "get Secret %q: %w", ps.Spec.Selector.Secret.Name, err)
 	}
-	return r.eachStore(ctx, ps, func(sc providers.SecretsClient, d v1alpha1.PushSecretData) error {
+	return r.eachStore(ctx, ps, func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error {
 		value, ok := src.Data[d.Match.SecretKey]
 		if !ok {
 			return outcome.Waitingf(v1alpha1.ReasonSourceNotFound, 0, "Secret %q has no key %q", src.Name, d.Match.SecretKey)
 		}
-		return sc.PushSecret(ctx, pushRef(d), value, ps.Spec.UpdatePolicy == "IfNotExists")
+		ref.IfNotExists = ps.Spec.UpdatePolicy == "IfNotExists"
+		created, err := sc.PushSecret(ctx, ref, value)
+		if created && !slices.Contains(ps.Status.CreatedRemoteSecrets, record) {
+			ps.Status.CreatedRemoteSecrets = append(ps.Status.CreatedRemoteSecrets, record)
+		}
+		return err
 	})
 }
 
@@ -106,8 +112,8 @@ func (r *Reconciler) finalize(ctx context.Context, ps *v1alpha1.PushSecret) erro
 	if !controllerutil.ContainsFinalizer(ps, finalizer) {
 		return nil
 	}
-	err := r.eachStore(ctx, ps, func(sc providers.SecretsClient, d v1alpha1.PushSecretData) error {
-		return sc.DeleteSecret(ctx, pushRef(d))
+	err := r.eachStore(ctx, ps, func(sc providers.SecretsClient, _ string, ref providers.PushRef, _ v1alpha1.PushSecretData) error {
+		return sc.DeleteSecret(ctx, ref)
 	})
 	if err != nil && !errors.Is(err, providers.ErrNotOwned) && !errors.Is(err, storeref.ErrOtherController) {
 		r.Recorder.Eventf(ps, nil, corev1.EventTypeWarning, outcome.As(err, v1alpha1.ReasonProviderUnavailable).Reason, "Delete",
@@ -118,8 +124,11 @@ func (r *Reconciler) finalize(ctx context.Context, ps *v1alpha1.PushSecret) erro
 	return r.Update(ctx, ps)
 }
 
-// eachStore resolves each store, gets its client and runs fn per data entry.
-func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret, fn func(providers.SecretsClient, v1alpha1.PushSecretData) error) error {
+// eachStore resolves each store, gets its client and runs fn per data entry,
+// with the entry's remote reference (Owned when this PushSecret created it)
+// and its record for status.createdRemoteSecrets.
+func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret,
+	fn func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error) error {
 	kube := &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client}
 	for _, ref := range ps.Spec.SecretStoreRefs {
 		store, err := storeref.Resolve(ctx, r.Client, r.APIReader, storeref.Scope{Class: r.ControllerClass}, ref, ps.Namespace)
@@ -131,7 +140,10 @@ func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret, fn 
 			return outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
 		}
 		for i, d := range ps.Spec.Data {
-			if err := fn(sc, d); err != nil {
+			record := fmt.Sprintf("%s/%s/%s", store.GetKind(), store.GetName(), d.Match.RemoteRef.RemoteKey)
+			ref := pushRef(d)
+			ref.Owned = slices.Contains(ps.Status.CreatedRemoteSecrets, record)
+			if err := fn(sc, record, ref, d); err != nil {
 				return classify(fmt.Errorf("%s %q, data[%d] (%s): %w", store.GetKind(), store.GetName(), i, d.Match.RemoteRef.RemoteKey, err))
 			}
 		}

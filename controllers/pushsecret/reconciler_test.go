@@ -140,3 +140,58 @@ func TestPushSecret_DeletionPolicyDeleteRemovesWhatItPushed(t *testing.T) {
 	g.Expect(env.Client.Delete(ctx, ps)).To(Succeed())
 	g.Eventually(func() map[string]any { d, _ := remote(t, key); return d }, wait, 100*time.Millisecond).Should(BeNil())
 }
+
+// TestPushSecret_KVv1KnowsItsOwnSecretsFromItsStatus pushes to a KV v1 store,
+// where no metadata can carry a marker: the PushSecret's status records what it
+// created, so it updates and deletes its own secret and refuses a foreign one.
+func TestPushSecret_KVv1KnowsItsOwnSecretsFromItsStatus(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	_, _ = env.Write(ctx, "sys/mounts/kv1", map[string]any{"type": "kv", "options": map[string]any{"version": "1"}})
+	ns, key := setup(t, "v1-first")
+	store := &v1alpha1.SecretStore{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "vault"}, store)).To(Succeed())
+	kv1 := "kv1"
+	store.Spec.Provider.Vault.Path, store.Spec.Provider.Vault.Version = &kv1, v1alpha1.VaultKVStoreV1
+	g.Expect(env.Client.Update(ctx, store)).To(Succeed())
+	read := func(k string) any {
+		s, err := env.VaultClient.Logical().ReadWithContext(ctx, "kv1/"+k)
+		g.Expect(err).NotTo(HaveOccurred())
+		if s == nil {
+			return nil
+		}
+		return s.Data["pw"]
+	}
+	ps := newPush(ns, key, "Replace", "Delete")
+	g.Expect(env.Client.Create(ctx, ps)).To(Succeed())
+	waitReason(t, ns, v1alpha1.ReasonPushed)
+	g.Expect(read(key)).To(Equal("v1-first"))
+	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(ps), ps)).To(Succeed())
+	g.Expect(ps.Status.CreatedRemoteSecrets).To(ConsistOf("SecretStore/vault/" + key))
+
+	// A foreign KV v1 secret is refused.
+	_, err := env.Write(ctx, "kv1/foreign-"+ns, map[string]any{"pw": "theirs"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Eventually(func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ps), ps); err != nil {
+			return err
+		}
+		ps.Spec.Data[0].Match.RemoteRef.RemoteKey = "foreign-" + ns
+		return env.Client.Update(ctx, ps)
+	}, wait, 100*time.Millisecond).Should(Succeed())
+	waitReason(t, ns, v1alpha1.ReasonRemoteNotOwned)
+	g.Expect(read("foreign-" + ns)).To(Equal("theirs"))
+
+	// Back to its own secret; deleting the PushSecret deletes it, not the foreign one.
+	g.Eventually(func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ps), ps); err != nil {
+			return err
+		}
+		ps.Spec.Data[0].Match.RemoteRef.RemoteKey = key
+		return env.Client.Update(ctx, ps)
+	}, wait, 100*time.Millisecond).Should(Succeed())
+	waitReason(t, ns, v1alpha1.ReasonPushed)
+	g.Expect(env.Client.Delete(ctx, ps)).To(Succeed())
+	g.Eventually(func() any { return read(key) }, wait, 100*time.Millisecond).Should(BeNil())
+	g.Expect(read("foreign-" + ns)).To(Equal("theirs"))
+}

@@ -130,19 +130,19 @@ func (c *Client) GetAllSecrets(_ context.Context, ref providers.FindRef) (map[st
 }
 
 // PushSecret stores value at ref's property.
-func (c *Client) PushSecret(_ context.Context, ref providers.PushRef, value []byte, ifNotExists bool) error {
+func (c *Client) PushSecret(_ context.Context, ref providers.PushRef, value []byte) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	d, ok := c.secrets[ref.Key]
-	if ok && ifNotExists {
-		return nil
+	if ok && ref.IfNotExists {
+		return false, nil
 	}
 	if !ok {
 		d = map[string]any{}
 		c.secrets[ref.Key] = d
 	}
 	d[ref.Property] = string(value)
-	return nil
+	return !ok, nil
 }
 
 // DeleteSecret removes ref's property, and the secret when nothing is left.

@@ -12,58 +12,59 @@ import (
 	"github.com/baosync/baosync/providers"
 )
 
-// The custom-metadata marker on remote secrets baosync created.
+// The custom-metadata marker on KV v2 secrets baosync created.
 const (
 	markerKey   = "managed-by"
 	markerValue = "baosync"
 )
 
-// PushSecret writes value into ref's property of a KV v2 secret. A new secret
-// gets the marker first (so a failure between the two writes leaves a marked,
-// empty secret, never an unmarked one); an existing one must carry it.
-func (c *storeClient) PushSecret(ctx context.Context, ref providers.PushRef, value []byte, ifNotExists bool) error {
+// PushSecret writes value into ref's property. A new KV v2 secret gets the
+// marker first (so a failure between the two writes leaves a marked, empty
+// secret, never an unmarked one); an existing one must carry it. A KV v1
+// secret has no metadata: an existing one is baosync's only if ref.Owned.
+func (c *storeClient) PushSecret(ctx context.Context, ref providers.PushRef, value []byte) (bool, error) {
 	dataPath, metaPath, err := c.pushPaths(ref)
 	if err != nil {
-		return err
+		return false, err
 	}
-	exists, owned, err := c.ownership(ctx, metaPath)
+	exists, owned, err := c.ownership(ctx, ref, dataPath, metaPath)
 	if err != nil {
-		return err
+		return false, err
 	}
 	switch {
 	case exists && !owned:
-		return fmt.Errorf("store %s: %s exists and was not created by baosync (no %s=%s custom metadata); it is left as it is: %w",
-			c.name, ref.Key, markerKey, markerValue, providers.ErrNotOwned)
-	case exists && ifNotExists:
-		return nil
-	case !exists:
+		return false, fmt.Errorf("store %s: %s exists and was not created by baosync; it is left as it is: %w", c.name, ref.Key, providers.ErrNotOwned)
+	case exists && ref.IfNotExists:
+		return false, nil
+	case !exists && metaPath != "":
 		if err := c.write(ctx, metaPath, map[string]any{"custom_metadata": map[string]any{markerKey: markerValue}}); err != nil {
-			return err
+			return false, err
 		}
 	}
 	current, err := c.readData(ctx, providers.RemoteRef{Key: ref.Key})
-	if err != nil && !isNotFound(err) {
-		return err
+	if err != nil && !errors.Is(err, providers.ErrNotFound) {
+		return false, err
 	}
-	next := map[string]any{}
+	if s, ok := current[ref.Property].(string); ok && s == string(value) {
+		return !exists, nil // already there: no new version
+	}
+	next := map[string]any{ref.Property: string(value)}
 	for k, v := range current {
-		next[k] = v
+		if k != ref.Property {
+			next[k] = v
+		}
 	}
-	if s, ok := next[ref.Property].(string); ok && s == string(value) {
-		return nil // already there: no new version
-	}
-	next[ref.Property] = string(value)
-	return c.writeData(ctx, dataPath, next)
+	return !exists, c.writeData(ctx, dataPath, next)
 }
 
 // DeleteSecret removes ref's property from a secret baosync created, and the
-// secret (all versions and metadata) when nothing is left.
+// secret (for KV v2 all versions and metadata) when nothing is left.
 func (c *storeClient) DeleteSecret(ctx context.Context, ref providers.PushRef) error {
 	dataPath, metaPath, err := c.pushPaths(ref)
 	if err != nil {
 		return err
 	}
-	exists, owned, err := c.ownership(ctx, metaPath)
+	exists, owned, err := c.ownership(ctx, ref, dataPath, metaPath)
 	if err != nil || !exists {
 		return err
 	}
@@ -71,7 +72,7 @@ func (c *storeClient) DeleteSecret(ctx context.Context, ref providers.PushRef) e
 		return fmt.Errorf("store %s: %s was not created by baosync; it is not deleted: %w", c.name, ref.Key, providers.ErrNotOwned)
 	}
 	current, err := c.readData(ctx, providers.RemoteRef{Key: ref.Key})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !errors.Is(err, providers.ErrNotFound) {
 		return err
 	}
 	next := map[string]any{}
@@ -83,18 +84,19 @@ func (c *storeClient) DeleteSecret(ctx context.Context, ref providers.PushRef) e
 	if len(next) > 0 {
 		return c.writeData(ctx, dataPath, next)
 	}
-	_, err = c.call(ctx, "write", metaPath, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
-		return cl.Logical().DeleteWithContext(ctx, metaPath)
+	whole := dataPath
+	if metaPath != "" {
+		whole = metaPath // deletes every version and the metadata
+	}
+	_, err = c.call(ctx, "write", whole, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
+		return cl.Logical().DeleteWithContext(ctx, whole)
 	})
 	c.cache.drop(dataPath + "?version=")
 	return err
 }
 
-// pushPaths returns the data and metadata paths of a KV v2 secret.
+// pushPaths returns the data path and, for KV v2, the metadata path.
 func (c *storeClient) pushPaths(ref providers.PushRef) (string, string, error) {
-	if c.spec.Version == v1alpha1.VaultKVStoreV1 {
-		return "", "", fmt.Errorf("store %s: PushSecret needs a KV v2 store (ownership is marked in custom metadata): %w", c.name, providers.ErrInvalidConfig)
-	}
 	if ref.Property == "" {
 		return "", "", fmt.Errorf("store %s: a pushed value needs a property: %w", c.name, providers.ErrInvalidConfig)
 	}
@@ -102,11 +104,22 @@ func (c *storeClient) pushPaths(ref providers.PushRef) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
+	if c.spec.Version == v1alpha1.VaultKVStoreV1 {
+		return dataPath, "", nil
+	}
 	return dataPath, strings.Replace(dataPath, "/data/", "/metadata/", 1), nil
 }
 
-// ownership reports whether the secret exists and carries baosync's marker.
-func (c *storeClient) ownership(ctx context.Context, metaPath string) (exists, owned bool, err error) {
+// ownership reports whether the secret exists and is baosync's: by its KV v2
+// marker, or for KV v1 by the caller's record.
+func (c *storeClient) ownership(ctx context.Context, ref providers.PushRef, dataPath, metaPath string) (exists, owned bool, err error) {
+	if metaPath == "" {
+		_, err := c.readData(ctx, providers.RemoteRef{Key: ref.Key})
+		if errors.Is(err, providers.ErrNotFound) {
+			return false, false, nil
+		}
+		return err == nil, ref.Owned, err
+	}
 	sec, err := c.call(ctx, "read", metaPath, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
 		return cl.Logical().ReadWithContext(ctx, metaPath)
 	})
@@ -118,9 +131,13 @@ func (c *storeClient) ownership(ctx context.Context, metaPath string) (exists, o
 	return true, v == markerValue, nil
 }
 
-// writeData writes a KV v2 secret's data and forgets any cached read of it.
+// writeData writes a secret's data (wrapped for KV v2) and forgets any cached
+// read of it.
 func (c *storeClient) writeData(ctx context.Context, dataPath string, data map[string]any) error {
 	c.cache.drop(dataPath + "?version=")
+	if c.spec.Version == v1alpha1.VaultKVStoreV1 {
+		return c.write(ctx, dataPath, data)
+	}
 	return c.write(ctx, dataPath, map[string]any{"data": data})
 }
 
@@ -130,5 +147,3 @@ func (c *storeClient) write(ctx context.Context, path string, body map[string]an
 	})
 	return err
 }
-
-func isNotFound(err error) bool { return errors.Is(err, providers.ErrNotFound) }
