@@ -19,8 +19,8 @@ help: ## List the targets.
 ##@ Tools
 
 .PHONY: tools
-tools: ## Build (or link from the cache) kube-apiserver, etcd, kubectl, vault and controller-gen into bin/.
-	hack/tools/build.sh codegen controlplane vault
+tools: ## Build (or link from the cache) kube-apiserver, etcd, kubectl, vault, controller-gen and helm into bin/.
+	hack/tools/build.sh codegen controlplane vault helm
 
 $(CONTROLLER_GEN): hack/tools/codegen/go.mod hack/tools/codegen/go.sum
 	hack/tools/build.sh codegen
@@ -32,10 +32,13 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code, CRDs and RBAC from the Go
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
+	cp config/crd/bases/*.yaml charts/baosync/crds/
+	cp config/rbac/role.yaml charts/baosync/files/role.yaml
 
 .PHONY: verify
 verify: generate ## Fail when generated files differ from what is committed.
-	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@git diff --exit-code -- api config charts || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- api config charts)" || { echo "untracked generated files: run 'make generate' and commit"; git status --porcelain -- api config charts; exit 1; }
 
 .PHONY: fmt
 fmt: ## Format the code.

@@ -68,5 +68,7 @@ func TestManifests_DefaultKustomizationAppliesWithServerSideDryRun(t *testing.T)
 	res, err := apply.CombinedOutput()
 	g.Expect(err).NotTo(HaveOccurred(), string(res))
 	g.Expect(string(res)).To(And(ContainSubstring("deployment.apps/baosync-controller-manager serverside-applied"),
-		ContainSubstring("clusterrole.rbac.authorization.k8s.io/baosync-manager-role serverside-applied")))
+		ContainSubstring("clusterrole.rbac.authorization.k8s.io/baosync-manager-role serverside-applied"),
+		ContainSubstring("pushsecrets.baosync.io serverside-applied"),
+		ContainSubstring("clusterexternalsecrets.baosync.io serverside-applied")))
 }

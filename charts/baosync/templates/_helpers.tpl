@@ -1,0 +1,20 @@
+{{- define "baosync.fullname" -}}
+{{- if contains .Chart.Name .Release.Name }}{{ .Release.Name | trunc 63 | trimSuffix "-" }}{{ else }}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}{{ end }}
+{{- end }}
+
+{{- define "baosync.labels" -}}
+app.kubernetes.io/name: baosync
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end }}
+
+{{- define "baosync.selector" -}}
+app.kubernetes.io/name: baosync
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "baosync.serviceAccount" -}}
+{{- default (include "baosync.fullname" .) .Values.serviceAccount.name }}
+{{- end }}
