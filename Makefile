@@ -34,10 +34,11 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code, CRDs and RBAC from the Go
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
 	cp config/crd/bases/*.yaml charts/baosync/crds/
 	cp config/rbac/role.yaml charts/baosync/files/role.yaml
+	go run ./hack/apidocs config/crd/bases docs/api-reference.md
 
 .PHONY: verify
 verify: generate ## Fail when generated files differ from what is committed.
-	@git diff --exit-code -- api config charts || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@git diff --exit-code -- api config charts docs/api-reference.md || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- api config charts)" || { echo "untracked generated files: run 'make generate' and commit"; git status --porcelain -- api config charts; exit 1; }
 
 .PHONY: fmt
