@@ -57,11 +57,5 @@ func store(t *testing.T, ns string) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	g.Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
-	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tok", Namespace: ns},
-		StringData: map[string]string{"token": env.Vault.Token}})).To(Succeed())
-	path := "secret"
-	g.Expect(env.Client.Create(ctx, &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: "vault", Namespace: ns},
-		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{
-			Server: env.Vault.Addr, Path: &path, Version: v1alpha1.VaultKVStoreV2,
-			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "tok", Key: "token"}}}}}})).To(Succeed())
+	g.Expect(env.TokenStore(ctx, ns, "vault")).To(Succeed())
 }

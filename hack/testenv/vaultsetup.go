@@ -11,6 +11,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
 )
 
 // ReadPolicy is a policy that may read everything under secret/ and kv1/.
@@ -179,3 +181,21 @@ func (e *Env) readPolicy(ctx context.Context) error {
 
 // Base64 is the standard encoding of v, as a value would appear in YAML or JSON.
 func Base64(v string) string { return base64.StdEncoding.EncodeToString([]byte(v)) }
+
+// TokenStore creates, in namespace ns, a Secret "tok" with the root token and
+// a SecretStore named name reading the dev server's secret/ mount with it.
+func (e *Env) TokenStore(ctx context.Context, ns, name string) error {
+	if err := e.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tok", Namespace: ns},
+		StringData: map[string]string{"token": e.Vault.Token}}); err != nil {
+		return fmt.Errorf("create token Secret: %w", err)
+	}
+	path := "secret"
+	store := &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{
+			Server: e.Vault.Addr, Path: &path, Version: v1alpha1.VaultKVStoreV2,
+			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "tok", Key: "token"}}}}}}
+	if err := e.Client.Create(ctx, store); err != nil {
+		return fmt.Errorf("create SecretStore: %w", err)
+	}
+	return nil
+}
