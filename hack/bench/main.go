@@ -35,6 +35,7 @@ type config struct {
 	outage      time.Duration
 	soak        time.Duration
 	operatorArg string
+	memLimit    string
 }
 
 func main() {
@@ -53,6 +54,7 @@ func main() {
 	flag.DurationVar(&c.outage, "outage", 0, "after the refresh cycle, cut Vault off for this long and measure requests and recovery (0: skip)")
 	flag.DurationVar(&c.soak, "soak", 0, "instead of the scenarios: soak the first size with this refresh interval for -soak-for (0: no soak)")
 	flag.StringVar(&c.operatorArg, "operator-args", "", "extra operator flags, space-separated (e.g. --refresh-status=Always)")
+	flag.StringVar(&c.memLimit, "operator-gomemlimit", "", "GOMEMLIMIT of the operator process only, as the chart sets it from the container limit (e.g. 120MiB)")
 	soakFor := flag.Duration("soak-for", 10*time.Minute, "with -soak: how long to run")
 	flag.Parse()
 	var err error

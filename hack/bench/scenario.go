@@ -61,6 +61,7 @@ type result struct {
 	OutageVaultRequests        int64   `json:"outage_vault_requests,omitempty"`
 	RecoverySeconds            float64 `json:"recovery_seconds,omitempty"`
 	OperatorArgs               string  `json:"operator_args,omitempty"`
+	OperatorGOMEMLIMIT         string  `json:"operator_gomemlimit,omitempty"`
 	Machine                    string  `json:"machine"`
 }
 
@@ -72,7 +73,7 @@ func (s *scenario) run(ctx context.Context) (*result, error) {
 		return nil, err
 	}
 	defer s.teardown()
-	res := &result{N: s.n, Paths: s.paths, OperatorArgs: s.cfg.operatorArg, Machine: machine()}
+	res := &result{N: s.n, Paths: s.paths, OperatorArgs: s.cfg.operatorArg, OperatorGOMEMLIMIT: s.cfg.memLimit, Machine: machine()}
 	steps := []func(context.Context, *result) error{s.baseline, s.seedVault, s.startOperator, s.initialSync, s.refreshCycle}
 	if s.memoryCheck {
 		steps = append(steps, s.bigSecrets)
@@ -178,7 +179,11 @@ func (s *scenario) startOperator(ctx context.Context, _ *result) error {
 		}
 	}
 	var err error
-	if s.operator, err = s.env.StartOperator(ctx, bin, "operator", strings.Fields(s.cfg.operatorArg)...); err != nil {
+	var env []string
+	if s.cfg.memLimit != "" {
+		env = append(env, "GOMEMLIMIT="+s.cfg.memLimit)
+	}
+	if s.operator, err = s.env.StartOperatorWithEnv(ctx, bin, "operator", env, strings.Fields(s.cfg.operatorArg)...); err != nil {
 		return err
 	}
 	// The store turning Ready shows the controllers run; the clock starts after.

@@ -28,7 +28,7 @@ func TestChart_RendersAndAppliesWithServerSideDryRun(t *testing.T) {
 	}{{
 		name:   "default values",
 		apply:  true,
-		has:    []string{"kind: CustomResourceDefinition", "runAsNonRoot: true", "readOnlyRootFilesystem: true", "--refresh-status=OnChange"},
+		has:    []string{"kind: CustomResourceDefinition", "runAsNonRoot: true", "readOnlyRootFilesystem: true", "--refresh-status=OnChange", "name: GOMEMLIMIT"},
 		hasNot: []string{"--leader-elect", "kind: PodDisruptionBudget", "kind: ServiceMonitor"},
 	}, {
 		name:  "three replicas, a controller class, a namespace scope and JSON logs",

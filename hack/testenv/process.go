@@ -39,6 +39,12 @@ func BuildOperator(ctx context.Context, dir string) (string, error) {
 // StartOperator starts bin against the environment with extra flags. name
 // distinguishes the log files of several replicas.
 func (e *Env) StartOperator(ctx context.Context, bin, name string, flags ...string) (*OperatorProcess, error) {
+	return e.StartOperatorWithEnv(ctx, bin, name, nil, flags...)
+}
+
+// StartOperatorWithEnv is StartOperator with extra environment variables
+// (e.g. GOMEMLIMIT=120MiB) for the operator process only.
+func (e *Env) StartOperatorWithEnv(ctx context.Context, bin, name string, env []string, flags ...string) (*OperatorProcess, error) {
 	kubeconfig, err := e.OperatorKubeconfig(ctx)
 	if err != nil {
 		return nil, err
@@ -59,6 +65,7 @@ func (e *Env) StartOperator(ctx context.Context, bin, name string, flags ...stri
 	args := append([]string{"--kubeconfig", kubeconfig, "--metrics-bind-address", o.MetricsAddr,
 		"--health-probe-bind-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+1))}, flags...)
 	o.cmd = exec.Command(bin, args...)
+	o.cmd.Env = append(os.Environ(), env...)
 	o.cmd.Stdout, o.cmd.Stderr = logf, logf
 	o.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := o.cmd.Start(); err != nil {
