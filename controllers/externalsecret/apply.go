@@ -2,7 +2,6 @@ package externalsecret
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -186,13 +185,4 @@ func sameSecret(a, b *corev1.Secret) bool {
 		equality.Semantic.DeepEqual(a.Annotations, b.Annotations) &&
 		equality.Semantic.DeepEqual(a.OwnerReferences, b.OwnerReferences) &&
 		equality.Semantic.DeepEqual(a.Immutable, b.Immutable)
-}
-
-// describeKeys summarizes the keys of a Secret for messages (names only).
-func describeKeys(data map[string][]byte) string {
-	keys := slices.Sorted(maps.Keys(data))
-	if len(keys) > 8 {
-		return fmt.Sprintf("%s and %d more", strings.Join(keys[:8], ", "), len(keys)-8)
-	}
-	return strings.Join(keys, ", ")
 }

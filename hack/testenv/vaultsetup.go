@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strings"
 
@@ -178,9 +177,6 @@ func (e *Env) readPolicy(ctx context.Context) error {
 	_, err := e.Write(ctx, "sys/policies/acl/read", map[string]any{"policy": ReadPolicy})
 	return err
 }
-
-// Base64 is the standard encoding of v, as a value would appear in YAML or JSON.
-func Base64(v string) string { return base64.StdEncoding.EncodeToString([]byte(v)) }
 
 // TokenStore creates, in namespace ns, a Secret "tok" with the root token and
 // a SecretStore named name reading the dev server's secret/ mount with it.

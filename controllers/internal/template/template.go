@@ -29,15 +29,6 @@ var funcs = func() template.FuncMap {
 	return f
 }()
 
-// Funcs lists the function names templates may call, for the documentation.
-func Funcs() []string {
-	out := make([]string, 0, len(funcs))
-	for name := range funcs {
-		out = append(out, name)
-	}
-	return out
-}
-
 // Render executes one template over data (key to value, as strings). name
 // appears in errors, e.g. `template.data["config.json"]`.
 func Render(name, text string, data map[string][]byte) ([]byte, error) {
