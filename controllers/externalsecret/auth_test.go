@@ -10,10 +10,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"os"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,6 +76,19 @@ func TestAuth_EveryMethodLogsInAndSyncs(t *testing.T) {
 			g.Expect(env.KubernetesRole(context.Background(), "k8s-"+ns, ns, "reader")).To(Succeed())
 			return v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Path: "kubernetes", Role: "k8s-" + ns,
 				ServiceAccountRef: &v1alpha1.ServiceAccountSelector{Name: "reader", Audiences: []string{"vault"}}}}
+		},
+	}, {
+		name: "Kubernetes with the operator's own projected token",
+		auth: func(t *testing.T, ns string) v1alpha1.VaultAuth {
+			g := NewWithT(t)
+			sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "operator-own", Namespace: ns}}
+			g.Expect(k8s.Create(context.Background(), sa)).To(Succeed())
+			g.Expect(env.KubernetesRole(context.Background(), "own-"+ns, ns, "operator-own")).To(Succeed())
+			exp := int64(600)
+			tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: []string{"vault"}, ExpirationSeconds: &exp}}
+			g.Expect(k8s.SubResource("token").Create(context.Background(), sa, tr)).To(Succeed())
+			g.Expect(os.WriteFile(ownTokenFile, []byte(leak.Secret(tr.Status.Token)), 0o600)).To(Succeed())
+			return v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Path: "kubernetes", Role: "own-" + ns}}
 		},
 	}}
 	for _, tc := range cases {

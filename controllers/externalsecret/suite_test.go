@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -28,6 +29,8 @@ var (
 	k8s      client.Client
 	leak     *testenv.LeakCheck
 	registry *prometheus.Registry
+	// ownTokenFile stands in for the operator's projected ServiceAccount token.
+	ownTokenFile string
 )
 
 func TestMain(m *testing.M) {
@@ -54,8 +57,9 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 	}
 	m := metrics.New(registry)
 	// A short request timeout lets the latency fault test see timeouts quickly.
+	ownTokenFile = filepath.Join(e.Dir, "operator-token")
 	provider := vault.New(vault.WithRequestObserver(m.ObserveProviderRequest), vault.WithAuthRecheck(2*time.Second),
-		vault.WithRequestTimeout(2*time.Second))
+		vault.WithRequestTimeout(2*time.Second), vault.WithOwnTokenFile(ownTokenFile))
 	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}}
 	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
