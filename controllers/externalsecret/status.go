@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/conditions"
@@ -32,14 +31,7 @@ func (r *Reconciler) fail(ctx context.Context, es *v1alpha1.ExternalSecret, err 
 	r.setReady(es, metav1.ConditionFalse, oe.Reason, msg)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
 	logger(ctx).Error(oe.Err, "Failed to sync ExternalSecret", "reason", oe.Reason)
-	switch oe.Class {
-	case outcome.Terminal:
-		return ctrl.Result{}, reconcile.TerminalError(err)
-	case outcome.Waiting:
-		return ctrl.Result{RequeueAfter: waitDelay(es, oe.After)}, nil
-	default:
-		return ctrl.Result{}, err
-	}
+	return outcome.Result(err, waitDelay(es, oe.After))
 }
 
 // succeed records a sync: Ready=True, refreshTime, the synced version, and the

@@ -20,7 +20,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -165,13 +164,7 @@ func (r *Reconciler) fail(ctx context.Context, ps *v1alpha1.PushSecret, err erro
 	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
 	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionFalse, oe.Reason, "Push", oe.Err.Error())
 	ctrl.LoggerFrom(ctx).Error(oe.Err, "Failed to push Secret", "reason", oe.Reason)
-	switch oe.Class {
-	case outcome.Terminal:
-		return ctrl.Result{}, reconcile.TerminalError(err)
-	case outcome.Waiting:
-		return ctrl.Result{RequeueAfter: outcome.Jitter(min(refreshInterval(ps), 5*time.Minute))}, nil
-	}
-	return ctrl.Result{}, err
+	return outcome.Result(err, outcome.Jitter(min(refreshInterval(ps), 5*time.Minute)))
 }
 
 func pushRef(d v1alpha1.PushSecretData) providers.PushRef {

@@ -10,6 +10,9 @@ import (
 	"math/rand/v2"
 	"time"
 
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/providers"
 )
@@ -85,6 +88,19 @@ func FromProvider(err error) error {
 	default:
 		return &Error{Reason: v1alpha1.ReasonProviderUnavailable, Class: Transient, Err: err}
 	}
+}
+
+// Result is what a reconcile returns for a failure: a terminal error stops
+// retries until the object changes, a waiting one requeues after wait, and
+// anything else goes back to controller-runtime, which backs off.
+func Result(err error, wait time.Duration) (ctrl.Result, error) {
+	switch As(err, "").Class {
+	case Terminal:
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	case Waiting:
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	return ctrl.Result{}, err
 }
 
 // Jitter spreads d by up to +10%, so that objects with the same interval do not
