@@ -77,7 +77,7 @@ func (c *storeClient) listTree(ctx context.Context, mount, prefix string, depth 
 	if depth > maxFindDeep {
 		return fmt.Errorf("store %s: find under %q goes deeper than %d levels; narrow find.path: %w", c.name, prefix, maxFindDeep, providers.ErrInvalidConfig)
 	}
-	listPath := mount + "/metadata/" + prefix
+	listPath := kvLocation{mount: mount, rel: prefix}.metadataPath()
 	sec, err := c.call(ctx, "list", listPath, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
 		return cl.Logical().ListWithContext(ctx, listPath)
 	})
@@ -104,7 +104,7 @@ func (c *storeClient) listTree(ctx context.Context, mount, prefix string, depth 
 
 // hasTags reports whether the secret's custom metadata holds every tag.
 func (c *storeClient) hasTags(ctx context.Context, mount, key string, tags map[string]string) (bool, error) {
-	metaPath := mount + "/metadata/" + key
+	metaPath := kvLocation{mount: mount, rel: key}.metadataPath()
 	sec, err := c.call(ctx, "read", metaPath, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
 		return cl.Logical().ReadWithContext(ctx, metaPath)
 	})

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/openbao/openbao/api/v2"
 	"github.com/tidwall/gjson"
 
-	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/providers"
 )
 
@@ -67,22 +65,22 @@ func (c *storeClient) GetSecretMap(ctx context.Context, ref providers.RemoteRef)
 // readData reads the secret's data map (or, with ref.Metadata, its custom
 // metadata). Identical reads in flight share one request to the server.
 func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (map[string]any, error) {
-	path, err := kvPath(c.spec, ref.Key)
+	loc, err := locate(c.spec, ref.Key)
 	if err != nil {
 		return nil, err
 	}
-	v2 := c.spec.Version != v1alpha1.VaultKVStoreV1
+	path, v2 := loc.dataPath(), !loc.v1
 	if ref.Metadata {
 		if !v2 {
 			return nil, fmt.Errorf("store %s: metadataPolicy Fetch needs KV v2: %w", c.name, providers.ErrInvalidConfig)
 		}
-		return c.readMetadata(ctx, strings.Replace(path, "/data/", "/metadata/", 1), ref)
+		return c.readMetadata(ctx, loc.metadataPath(), ref)
 	}
 	query := map[string][]string{}
 	if ref.Version != "" && v2 {
 		query["version"] = []string{ref.Version}
 	}
-	key := path + "?version=" + ref.Version
+	key := readKey(path, ref.Version)
 	maxAge := min(ref.MaxAge, c.opts.maxReadAge)
 	if data, ok := c.cache.get(key, maxAge, c.opts.now(), c.opts.maxReadAge); ok {
 		c.opts.observe("read", "cached")

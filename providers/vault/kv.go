@@ -8,11 +8,42 @@ import (
 	"github.com/baosync/baosync/providers"
 )
 
-// kvPath maps a remote key to the API path of the KV engine. With a store path
-// the key is relative to that mount (a key that repeats the mount is accepted,
-// as in ESO); without one, the key's first segment is the mount. KV v2 reads go
-// to <mount>/data/<key>.
+// kvLocation is where a remote secret lives: the KV mount and the path below it.
+type kvLocation struct {
+	mount, rel string
+	v1         bool
+}
+
+// dataPath is the API path of the secret's data (<mount>/data/<rel> on KV v2).
+func (l kvLocation) dataPath() string {
+	if l.v1 {
+		return l.mount + "/" + l.rel
+	}
+	return l.mount + "/data/" + l.rel
+}
+
+// metadataPath is the API path of the secret's KV v2 metadata ("" on KV v1).
+func (l kvLocation) metadataPath() string {
+	if l.v1 {
+		return ""
+	}
+	return l.mount + "/metadata/" + l.rel
+}
+
+// readKey names a read of dataPath at version, for the read cache and the
+// coalescing of reads in flight.
+func readKey(dataPath, version string) string { return dataPath + "?version=" + version }
+
+// kvPath maps a remote key to the API path of its data.
 func kvPath(v *v1alpha1.VaultProvider, key string) (string, error) {
+	loc, err := locate(v, key)
+	return loc.dataPath(), err
+}
+
+// locate maps a remote key to its KV mount and path. With a store path the key
+// is relative to that mount (a key that repeats the mount is accepted, as in
+// ESO); without one, the key's first segment is the mount.
+func locate(v *v1alpha1.VaultProvider, key string) (kvLocation, error) {
 	key = strings.Trim(key, "/")
 	mount := ""
 	if v.Path != nil {
@@ -27,17 +58,14 @@ func kvPath(v *v1alpha1.VaultProvider, key string) (string, error) {
 	case mount == "":
 		m, r, ok := strings.Cut(key, "/")
 		if !ok || m == "" || r == "" {
-			return "", fmt.Errorf("remote key %q must start with the KV mount (for example secret/app) because the store sets no path: %w", key, providers.ErrInvalidConfig)
+			return kvLocation{}, fmt.Errorf("remote key %q must start with the KV mount (for example secret/app) because the store sets no path: %w", key, providers.ErrInvalidConfig)
 		}
 		mount, rel = m, r
 	case strings.HasPrefix(key, mount+"/"):
 		rel = strings.TrimPrefix(key, mount+"/")
 	}
 	if rel == "" || strings.Contains(rel, "..") {
-		return "", fmt.Errorf("remote key %q is not a valid secret path: %w", key, providers.ErrInvalidConfig)
+		return kvLocation{}, fmt.Errorf("remote key %q is not a valid secret path: %w", key, providers.ErrInvalidConfig)
 	}
-	if v.Version == v1alpha1.VaultKVStoreV1 {
-		return mount + "/" + rel, nil
-	}
-	return mount + "/data/" + rel, nil
+	return kvLocation{mount: mount, rel: rel, v1: v.Version == v1alpha1.VaultKVStoreV1}, nil
 }
