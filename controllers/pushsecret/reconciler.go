@@ -128,25 +128,34 @@ func (r *Reconciler) finalize(ctx context.Context, ps *v1alpha1.PushSecret) erro
 // and its record for status.createdRemoteSecrets.
 func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret,
 	fn func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error) error {
-	kube := &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client}
-	for _, ref := range ps.Spec.SecretStoreRefs {
-		store, err := storeref.Resolve(ctx, r.Client, r.APIReader, storeref.Scope{Class: r.ControllerClass}, ref, ps.Namespace)
-		if err != nil {
+	for _, storeRef := range ps.Spec.SecretStoreRefs {
+		if err := r.inStore(ctx, ps, storeRef, fn); err != nil {
 			return err
 		}
-		sc, err := r.Provider.NewClient(ctx, store, kube, ps.Namespace)
-		if err != nil {
-			return outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
+	}
+	return nil
+}
+
+// inStore runs fn for every data entry against one store, and closes the
+// store's client on every path.
+func (r *Reconciler) inStore(ctx context.Context, ps *v1alpha1.PushSecret, storeRef v1alpha1.SecretStoreRef,
+	fn func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error) error {
+	store, err := storeref.Resolve(ctx, r.Client, r.APIReader, storeref.Scope{Class: r.ControllerClass}, storeRef, ps.Namespace)
+	if err != nil {
+		return err
+	}
+	sc, err := r.Provider.NewClient(ctx, store, &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client}, ps.Namespace)
+	if err != nil {
+		return outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
+	}
+	defer func() { _ = sc.Close(ctx) }()
+	for i, d := range ps.Spec.Data {
+		record := fmt.Sprintf("%s/%s/%s", store.GetKind(), store.GetName(), d.Match.RemoteRef.RemoteKey)
+		ref := pushRef(d)
+		ref.Owned = slices.Contains(ps.Status.CreatedRemoteSecrets, record)
+		if err := fn(sc, record, ref, d); err != nil {
+			return classify(fmt.Errorf("%s %q, data[%d] (%s): %w", store.GetKind(), store.GetName(), i, d.Match.RemoteRef.RemoteKey, err))
 		}
-		for i, d := range ps.Spec.Data {
-			record := fmt.Sprintf("%s/%s/%s", store.GetKind(), store.GetName(), d.Match.RemoteRef.RemoteKey)
-			ref := pushRef(d)
-			ref.Owned = slices.Contains(ps.Status.CreatedRemoteSecrets, record)
-			if err := fn(sc, record, ref, d); err != nil {
-				return classify(fmt.Errorf("%s %q, data[%d] (%s): %w", store.GetKind(), store.GetName(), i, d.Match.RemoteRef.RemoteKey, err))
-			}
-		}
-		_ = sc.Close(ctx)
 	}
 	return nil
 }
