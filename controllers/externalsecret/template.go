@@ -23,8 +23,8 @@ type templated struct {
 
 // applyTemplates renders target.template.data and templateFrom over the
 // fetched values. Without templates the values pass through unchanged. It
-// fails with TemplateError: terminal for a template that does not parse,
-// waiting for one that fails on the data.
+// fails with TemplateError: terminal for a template that does not parse or
+// exceeds its evaluation budget, waiting for one that fails on the data.
 func (r *Reconciler) applyTemplates(ctx context.Context, es *v1alpha1.ExternalSecret, values map[string][]byte) (*templated, error) {
 	out := &templated{data: values, labels: map[string]string{}, annotations: map[string]string{}}
 	t := es.Spec.Target.Template
@@ -124,13 +124,15 @@ func (t *templated) put(target v1alpha1.TemplateTarget, m map[string]string) {
 	}
 }
 
-// templateError classifies a template failure: a parse error is terminal.
+// templateError classifies a template failure: a parse error, or one that
+// exceeded the evaluation budget (the same spec would exceed it again), is
+// terminal; one that failed on the data is waiting.
 func templateError(err error) error {
 	if err == nil {
 		return nil
 	}
 	var te *template.Error
-	if errors.As(err, &te) && te.Parse {
+	if errors.As(err, &te) && (te.Parse || te.Budget) {
 		return outcome.Terminalf(v1alpha1.ReasonTemplateError, "%v; fix the template", err)
 	}
 	return outcome.Waitingf(v1alpha1.ReasonTemplateError, 0, "%v", err)

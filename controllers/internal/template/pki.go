@@ -3,16 +3,33 @@ package template
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/pem"
-	"errors"
-	"fmt"
 
 	"software.sslmate.com/src/go-pkcs12"
 )
 
+// Bounds of the PKI helpers' inputs.
+const (
+	// maxArchive bounds a PKCS#12 archive and a PEM certificate chain.
+	maxArchive = 32 << 10
+	// maxKeyPEM bounds a PEM private key: an RSA-16384 key takes 12.6 KiB.
+	maxKeyPEM = 16 << 10
+	// maxIterations bounds each KDF iteration count of an archive (the
+	// limit of .NET), maxTotalIterations their sum.
+	maxIterations      = 600_000
+	maxTotalIterations = 2 * maxIterations
+	// maxDER bounds the nesting checkPKCS12 walks; real archives nest 17 deep.
+	maxDER = 32
+)
+
 // pkiFuncs are the PKCS#12 and PEM helpers ESO templates use. Inputs and
-// outputs are raw bytes as strings (b64dec/b64enc convert). Their errors never
-// include the input.
+// outputs are raw bytes as strings (b64dec/b64enc convert). Their errors are
+// safeError constants: they never include the input, and reach the user.
+//
+// Their inputs are bounded before any parsing: RSA key validation costs the
+// square of the key size, and a PKCS#12 archive sets its own KDF iteration
+// counts (see checkPKCS12).
 var pkiFuncs = map[string]any{
 	"pkcs12key":       func(p12 string) (string, error) { return pkcs12Key(p12, "") },
 	"pkcs12keyPass":   func(pass, p12 string) (string, error) { return pkcs12Key(p12, pass) },
@@ -25,22 +42,28 @@ var pkiFuncs = map[string]any{
 
 // pkcs12Key returns the private key of a PKCS#12 archive as PEM (PKCS#8).
 func pkcs12Key(p12, pass string) (string, error) {
+	if err := checkPKCS12([]byte(p12)); err != nil {
+		return "", err
+	}
 	key, _, _, err := pkcs12.DecodeChain([]byte(p12), pass)
 	if err != nil {
-		return "", fmt.Errorf("pkcs12key: cannot decode the archive (wrong password or not PKCS#12): %w", errors.Unwrap(err))
+		return "", safeError("pkcs12key: cannot decode the archive (wrong password or not PKCS#12)")
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return "", fmt.Errorf("pkcs12key: unsupported key type")
+		return "", safeError("pkcs12key: unsupported key type")
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
 }
 
 // pkcs12Certs returns the leaf certificate and chain of a PKCS#12 archive as PEM.
 func pkcs12Certs(p12, pass string) (string, error) {
+	if err := checkPKCS12([]byte(p12)); err != nil {
+		return "", err
+	}
 	_, leaf, chain, err := pkcs12.DecodeChain([]byte(p12), pass)
 	if err != nil {
-		return "", fmt.Errorf("pkcs12cert: cannot decode the archive (wrong password or not PKCS#12): %w", errors.Unwrap(err))
+		return "", safeError("pkcs12cert: cannot decode the archive (wrong password or not PKCS#12)")
 	}
 	var b bytes.Buffer
 	for _, c := range append([]*x509.Certificate{leaf}, chain...) {
@@ -51,6 +74,9 @@ func pkcs12Certs(p12, pass string) (string, error) {
 
 // pemToPkcs12 builds a PKCS#12 archive from a PEM certificate (chain) and key.
 func pemToPkcs12(certPEM, keyPEM, pass string) (string, error) {
+	if len(certPEM) > maxArchive || len(keyPEM) > maxKeyPEM {
+		return "", safeError("pemToPkcs12: the certificates or the key are too large")
+	}
 	var certs []*x509.Certificate
 	rest := []byte(certPEM)
 	for {
@@ -64,16 +90,16 @@ func pemToPkcs12(certPEM, keyPEM, pass string) (string, error) {
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return "", fmt.Errorf("pemToPkcs12: a certificate does not parse")
+			return "", safeError("pemToPkcs12: a certificate does not parse")
 		}
 		certs = append(certs, c)
 	}
 	if len(certs) == 0 {
-		return "", fmt.Errorf("pemToPkcs12: no certificate in the first argument")
+		return "", safeError("pemToPkcs12: no certificate in the first argument")
 	}
 	block, _ := pem.Decode([]byte(keyPEM))
 	if block == nil {
-		return "", fmt.Errorf("pemToPkcs12: no PEM key in the second argument")
+		return "", safeError("pemToPkcs12: no PEM key in the second argument")
 	}
 	key, err := parseKey(block.Bytes)
 	if err != nil {
@@ -81,7 +107,7 @@ func pemToPkcs12(certPEM, keyPEM, pass string) (string, error) {
 	}
 	out, err := pkcs12.Modern.Encode(key, certs[0], certs[1:], pass)
 	if err != nil {
-		return "", fmt.Errorf("pemToPkcs12: encode: %w", err)
+		return "", safeError("pemToPkcs12: the key does not suit the certificate or cannot be encoded")
 	}
 	return string(out), nil
 }
@@ -96,7 +122,7 @@ func parseKey(der []byte) (any, error) {
 	if k, err := x509.ParseECPrivateKey(der); err == nil {
 		return k, nil
 	}
-	return nil, fmt.Errorf("pemToPkcs12: the key is not PKCS#8, PKCS#1 or EC")
+	return nil, safeError("pemToPkcs12: the key is not PKCS#8, PKCS#1 or EC")
 }
 
 // filterPEM keeps the PEM blocks of one type, e.g. filterPEM "CERTIFICATE".
@@ -113,4 +139,73 @@ func filterPEM(blockType, in string) string {
 			_ = pem.Encode(&b, block)
 		}
 	}
+}
+
+// checkPKCS12 bounds the work of decoding an archive. Its KDF iteration
+// counts are integers of the file: a 1 KB archive can ask for 2^62
+// iterations and pin a worker for ever (SSLMate/go-pkcs12#80). The counts
+// readable before decryption are checked: the MAC's, each encrypted safe's,
+// each key bag's outside an encrypted safe. A key bag inside an encrypted
+// safe is not readable until go-pkcs12 decrypts it, and go-pkcs12 has no
+// hook: that count stays unbounded until go-pkcs12 bounds it
+// (SSLMate/go-pkcs12#81).
+func checkPKCS12(der []byte) error {
+	if len(der) > maxArchive {
+		return safeError("pkcs12: the archive is larger than 32 KiB")
+	}
+	total := 0
+	if !scanIterations(der, 0, &total) || total > maxTotalIterations {
+		return safeError("pkcs12: the archive asks for more KDF iterations than allowed (600000 each, 1200000 in all)")
+	}
+	return nil
+}
+
+// scanIterations walks the DER elements of b, and the DER inside OCTET
+// STRINGs, adding to total every INTEGER that follows an OCTET STRING among
+// siblings: the shape of PBE parameters (salt, iterations), of PBKDF2
+// parameters and of MacData (digest, salt, iterations). It reports false for
+// a count above maxIterations. A level that is not DER throughout (an
+// encrypted blob) is skipped: go-pkcs12 rejects what it cannot parse.
+func scanIterations(b []byte, depth int, total *int) bool {
+	if depth > maxDER {
+		return false
+	}
+	var elems []asn1.RawValue
+	for len(b) > 0 {
+		var v asn1.RawValue
+		rest, err := asn1.Unmarshal(b, &v)
+		if err != nil {
+			return true
+		}
+		elems, b = append(elems, v), rest
+	}
+	for i, v := range elems {
+		if i > 0 && isUniversal(v, asn1.TagInteger) && isUniversal(elems[i-1], asn1.TagOctetString) {
+			if len(v.Bytes) > 4 || count(v.Bytes) > maxIterations {
+				return false
+			}
+			*total += count(v.Bytes)
+		}
+		if (v.IsCompound || isUniversal(v, asn1.TagOctetString)) && !scanIterations(v.Bytes, depth+1, total) {
+			return false
+		}
+	}
+	return true
+}
+
+func isUniversal(v asn1.RawValue, tag int) bool {
+	return v.Class == asn1.ClassUniversal && v.Tag == tag
+}
+
+// count reads a DER INTEGER of at most 4 bytes; a negative one counts 0
+// (go-pkcs12 then iterates once).
+func count(b []byte) int {
+	if len(b) == 0 || b[0]&0x80 != 0 {
+		return 0
+	}
+	n := 0
+	for _, c := range b {
+		n = n<<8 | int(c)
+	}
+	return n
 }

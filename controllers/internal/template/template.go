@@ -1,50 +1,82 @@
 // Package template renders ExternalSecret templates: Go text/template with the
-// sprig functions that ESO users rely on, over the fetched values. Errors never
-// carry a value: every fetched value found in an error message is redacted.
+// sprig functions that ESO users rely on, over the fetched values.
+//
+// Templates are written by tenants and treated as hostile. Every evaluation
+// has a bounded cost and a hostile template ends as an *Error, so that one
+// ExternalSecret can neither exhaust the operator's memory nor pin a worker:
+//
+//   - Steps and deadline. Each Render gets a fresh budget: steps, bytes of
+//     function results, units of expensive functions, template-call depth
+//     and a 2-second deadline. After parsing, every list of every tree (the
+//     bodies of if, range, with, their else, and of templates) starts with
+//     a call that spends a step and checks the deadline, so every loop
+//     iteration, branch and template call costs one; template bodies count
+//     their nesting.
+//   - Guarded functions. Every function is wrapped (reflect.MakeFunc, same
+//     signature) so that each call spends a step, is refused when its
+//     arguments measure above 1 MiB, and has its result refused above 1 MiB
+//     and charged to a 32 MiB allocation budget. Values are measured as an
+//     encoder writes them, nested at most 32 deep. An evaluation binds only
+//     the functions its template uses; the rest is built once.
+//   - Amplifiers are checked before they run (their output would be
+//     allocated before any check after the call): repeat, indent, replace,
+//     wrapWith, join, printf widths, until/untilStep/seq lengths, rand
+//     lengths, splits, regular expressions, uniq, fromJson, key inputs. Key
+//     generation, password hashing and PKCS#12 share 4 expensive units.
+//   - Printing a value and ranging over a map are checked too: fmt formats a
+//     value whole before the writer can refuse it, and range sorts a map.
+//   - Errors never carry a value. A parse error keeps the parser's message
+//     (the parser sees only template text). An execution error is rebuilt
+//     from the template name, line:col, the node text and a class of this
+//     package; what functions and text/template said is dropped.
+//
+// This package must not import the controllers or the providers.
 package template
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"strings"
 	"text/template"
+	"text/template/parse"
 
-	"github.com/Masterminds/sprig/v3"
 	"sigs.k8s.io/yaml"
 )
-
-// maxOutput bounds what one template may produce.
-const maxOutput = 1 << 20
-
-// funcs are sprig's text functions without those that read the operator's
-// environment or reach the network.
-var funcs = func() template.FuncMap {
-	f := sprig.TxtFuncMap()
-	for _, name := range []string{"env", "expandenv", "getHostByName"} {
-		delete(f, name)
-	}
-	for name, fn := range pkiFuncs {
-		f[name] = fn
-	}
-	return f
-}()
 
 // Render executes one template over data (key to value, as strings). name
 // appears in errors, e.g. `template.data["config.json"]`.
 func Render(name, text string, data map[string][]byte) ([]byte, error) {
-	t, err := template.New(name).Option("missingkey=error").Funcs(funcs).Parse(text)
+	trees, err := parse.Parse(name, text, "", "", parseNames, builtinNames)
 	if err != nil {
-		return nil, &Error{Parse: true, Err: redact(err, data)}
+		return nil, &Error{Parse: true, Err: err}
+	}
+	b := newBudget()
+	t := template.New(name).Option("missingkey=error").Funcs(b.funcs(instrument(trees)))
+	for n, tree := range trees {
+		if _, err := t.AddParseTree(n, tree); err != nil {
+			return nil, &Error{Parse: true, Err: err}
+		}
 	}
 	values := make(map[string]string, len(data))
 	for k, v := range data {
 		values[k] = string(v)
 	}
 	var out bytes.Buffer
-	if err := t.Execute(&limited{w: &out, left: maxOutput}, values); err != nil {
-		return nil, &Error{Err: redact(err, data)}
+	if err := execute(t, &limited{w: &out, left: maxOutput}, values); err != nil {
+		return nil, execError(name, err)
 	}
 	return out.Bytes(), nil
+}
+
+// execute runs t. text/template re-panics what it does not expect (a
+// runtime error in its own code); end that evaluation, not the operator.
+func execute(t *template.Template, w *limited, values map[string]string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New("internal error")
+		}
+	}()
+	return t.Execute(w, values)
 }
 
 // RenderMap executes a template whose output is a YAML map of keys to values.
@@ -55,31 +87,27 @@ func RenderMap(name, text string, data map[string][]byte) (map[string]string, er
 	}
 	m := map[string]string{}
 	if err := yaml.Unmarshal(out, &m); err != nil {
-		return nil, &Error{Err: fmt.Errorf("%s: the output is not a YAML map of strings (%d bytes)", name, len(out))}
+		return nil, &Error{Err: fmt.Errorf("%s: the output is not a YAML map of strings", name)}
 	}
 	return m, nil
 }
 
-// Error is a template failure; Parse tells a broken template (fix the spec)
-// from one that failed on the data (fix the data or the template).
+// Error is a template failure. Parse tells a broken template (fix the spec)
+// from one that failed on the data (fix the data or the template). Budget
+// tells a template that asked for more than an evaluation may spend: the
+// same spec will do the same again, so it is a configuration error. Err
+// never carries a fetched value.
 type Error struct {
-	Parse bool
-	Err   error
+	Parse  bool
+	Budget bool
+	Err    error
 }
 
+// Error returns the rebuilt message, which holds no value.
 func (e *Error) Error() string { return e.Err.Error() }
-func (e *Error) Unwrap() error { return e.Err }
 
-// redact replaces every fetched value (of 3 bytes or more) found in the error.
-func redact(err error, data map[string][]byte) error {
-	msg := err.Error()
-	for _, v := range data {
-		if len(v) >= 3 {
-			msg = strings.ReplaceAll(msg, string(v), "<redacted>")
-		}
-	}
-	return fmt.Errorf("%s", msg)
-}
+// Unwrap returns the rebuilt error, never text/template's original.
+func (e *Error) Unwrap() error { return e.Err }
 
 // limited fails writes past a size, so a template cannot grow without bound.
 type limited struct {
@@ -89,7 +117,7 @@ type limited struct {
 
 func (l *limited) Write(p []byte) (int, error) {
 	if len(p) > l.left {
-		return 0, fmt.Errorf("template output exceeds %d bytes", maxOutput)
+		return 0, errOutput
 	}
 	l.left -= len(p)
 	return l.w.Write(p)
