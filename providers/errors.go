@@ -1,6 +1,10 @@
 package providers
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Sentinel errors that decide behaviour. Implementations wrap them with %w and a
 // message that names the store and path, never a value; callers test them with
@@ -24,3 +28,31 @@ var (
 	// ErrInvalidConfig means the store's configuration cannot be used as it is.
 	ErrInvalidConfig = errors.New("invalid store configuration")
 )
+
+// More sentinels, for what a tenant's object asks and the operator refuses.
+var (
+	// ErrInvalidRef means an object's reference (a remote key, a find path)
+	// cannot be used as written, for example because it leaves the store's KV
+	// mounts. The object's spec must change; the store is fine.
+	ErrInvalidRef = errors.New("invalid remote reference")
+	// ErrThrottled means a namespace used up its share of a store's request
+	// budget; a ThrottledError says when to try again.
+	ErrThrottled = errors.New("request budget of the namespace used up")
+)
+
+// ThrottledError is ErrThrottled with the delay after which a request would
+// be admitted again.
+type ThrottledError struct {
+	// Store names the store, Namespace the namespace whose share ran out.
+	Store, Namespace string
+	// After is how long to wait before the next request.
+	After time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("store %s: namespace %q used up its share of the store's request budget; retrying in %s",
+		e.Store, e.Namespace, e.After.Round(time.Millisecond))
+}
+
+// Is makes errors.Is(err, ErrThrottled) hold.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }

@@ -15,4 +15,9 @@ type Kube interface {
 	ConfigMapValue(ctx context.Context, namespace, name, key string) ([]byte, error)
 	// ServiceAccountToken requests a short-lived token for a ServiceAccount.
 	ServiceAccountToken(ctx context.Context, namespace, name string, audiences []string, expiration time.Duration) (string, error)
+	// AcceptedByAPIServer reports whether the Kubernetes API server itself
+	// authenticates token (a TokenReview with the API server's own audiences).
+	// A token it accepts is a cluster credential and must never be sent to a
+	// store's server.
+	AcceptedByAPIServer(ctx context.Context, token string) (bool, error)
 }

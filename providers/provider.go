@@ -96,4 +96,10 @@ type PushRef struct {
 	// Owned says the caller created this remote secret earlier; it is how KV v1
 	// secrets, which have no metadata to mark, are known to be baosync's.
 	Owned bool
+	// Owner names the object that pushes ("namespace/name"); KV v2 secrets
+	// record it with the marker, and only the same owner may update or
+	// delete them later.
+	Owner string
+	// OwnerUID is the pushing object's UID, recorded for audit.
+	OwnerUID string
 }

@@ -69,8 +69,8 @@ const (
 	// ReasonRolloutRestartFailed: a workload in rolloutRestartTargets could not be
 	// restarted (an event, not a condition); check its kind and name.
 	ReasonRolloutRestartFailed = "RolloutRestartFailed"
-	// ReasonNamespaceDependent: a ClusterSecretStore leaves the namespace of an
-	// auth reference empty, so its credentials resolve in each using namespace and
-	// are checked by each ExternalSecret rather than by the store.
-	ReasonNamespaceDependent = "NamespaceDependent"
+	// ReasonThrottled: the namespace used up its share of a shared store's request
+	// budget; the object retries after a short delay. Lengthen refreshInterval or
+	// read fewer paths.
+	ReasonThrottled = "Throttled"
 )

@@ -17,10 +17,13 @@ type ExternalSecretSpec struct {
 	Target ExternalSecretTarget `json:"target,omitempty"`
 
 	// RefreshInterval is how often the remote values are read again, for example
-	// "1h" or "30s". "0" reads them once and again only when the ExternalSecret changes.
+	// "1h" or "30s". "0" reads them once and again only when the ExternalSecret
+	// changes. Anything else must be at least 1s, so that no object can keep a
+	// worker and its store busy in a loop.
 	// +kubebuilder:default="1h"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$`
+	// +kubebuilder:validation:XValidation:rule="self == '0' || duration(self) == duration('0s') || duration(self) >= duration('1s')",message="refreshInterval must be 0 (read once) or at least 1s"
 	// +optional
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
 

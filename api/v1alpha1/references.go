@@ -39,7 +39,9 @@ type ServiceAccountSelector struct {
 	// +optional
 	Namespace *string `json:"namespace,omitempty"`
 
-	// Audiences of the requested token. Defaults to ["vault"].
+	// Audiences of the requested token. Defaults to ["vault"]. baosync checks
+	// with a TokenReview that the API server does not accept the token before
+	// sending it to the store's server, and refuses audiences it accepts.
 	// +kubebuilder:validation:MaxItems=16
 	// +optional
 	Audiences []string `json:"audiences,omitempty"`

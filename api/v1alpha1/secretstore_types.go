@@ -17,8 +17,9 @@ type SecretStoreSpec struct {
 	Provider SecretStoreProvider `json:"provider"`
 
 	// RefreshInterval is how often, in seconds, the store re-checks that it can log
-	// in. 0 uses the operator's default (5 minutes).
+	// in. 0 uses the operator's default (5 minutes); anything else is at least 10.
 	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:XValidation:rule="self == 0 || self >= 10",message="refreshInterval is 0 (the default, 5 minutes) or at least 10 seconds"
 	// +optional
 	RefreshInterval int `json:"refreshInterval,omitempty"`
 
@@ -74,6 +75,7 @@ type SecretStoreStatus struct {
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.conditions) || size(self.spec.conditions) == 0",message="spec.conditions applies to ClusterSecretStore only"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.provider.vault.auth.kubernetes) || has(self.spec.provider.vault.auth.kubernetes.serviceAccountRef) || has(self.spec.provider.vault.auth.kubernetes.secretRef)",message="a SecretStore cannot log in with the operator's own identity: set auth.kubernetes.serviceAccountRef (or secretRef)"
 type SecretStore struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

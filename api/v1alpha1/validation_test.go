@@ -71,7 +71,24 @@ func TestAdmission(t *testing.T) {
 			s.Spec.Conditions = []v1alpha1.ClusterSecretStoreCondition{{Namespaces: []string{"a"}}}
 			return s
 		}(), reject: "applies to ClusterSecretStore only"},
+		{name: "refuses a SecretStore that would log in with the operator's own identity", obj: store(func(v *v1alpha1.VaultProvider) {
+			v.Auth = v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Role: "r"}}
+		}), reject: "cannot log in with the operator's own identity"},
+		{name: "accepts a SecretStore with Kubernetes auth for its own ServiceAccount", obj: store(func(v *v1alpha1.VaultProvider) {
+			v.Auth = v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Role: "r", ServiceAccountRef: &v1alpha1.ServiceAccountSelector{Name: "app"}}}
+		})},
+		{name: "refuses a store re-checked more often than every 10 seconds", obj: func() client.Object {
+			s := store(nil)
+			s.Spec.RefreshInterval = 1
+			return s
+		}(), reject: "at least 10 seconds"},
 		{name: "accepts a minimal ExternalSecret", obj: externalSecret(nil)},
+		{name: "refuses a refreshInterval below one second", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.RefreshInterval = &metav1.Duration{Duration: 1}
+		}), reject: "at least 1s"},
+		{name: "accepts refreshInterval 0 (read once)", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.RefreshInterval = &metav1.Duration{}
+		})},
 		{name: "refuses an ExternalSecret with nothing to read", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) { s.Data = nil }), reject: "at least one entry"},
 		{name: "refuses a duplicate secretKey", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) { s.Data = append(s.Data, s.Data[0]) }), reject: "only once"},
 		{name: "refuses an invalid secretKey", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) { s.Data[0].SecretKey = "a/b" }), reject: "secretKey"},

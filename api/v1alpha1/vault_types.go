@@ -155,7 +155,9 @@ type VaultKubernetesAuth struct {
 	ServiceAccountRef *ServiceAccountSelector `json:"serviceAccountRef,omitempty"`
 
 	// SecretRef reads a long-lived ServiceAccount token from a Secret.
-	// When neither ref is set, the operator's own mounted token is used.
+	// When neither ref is set, the operator's own projected token (audience
+	// vault) is used: only by a ClusterSecretStore, and only when the operator
+	// runs with --cluster-store-operator-identity. A SecretStore must set one.
 	// +optional
 	SecretRef *SecretKeySelector `json:"secretRef,omitempty"`
 }
@@ -206,12 +208,16 @@ type VaultKubernetesServiceAccountTokenAuth struct {
 	// ServiceAccountRef names the ServiceAccount.
 	ServiceAccountRef ServiceAccountSelector `json:"serviceAccountRef"`
 
-	// Audiences of the token; defaults to ["vault"]. Overrides serviceAccountRef.audiences.
+	// Audiences of the token; defaults to ["vault"]. Overrides
+	// serviceAccountRef.audiences. A token the API server itself accepts is
+	// never sent.
 	// +kubebuilder:validation:MaxItems=16
 	// +optional
 	Audiences []string `json:"audiences,omitempty"`
 
-	// ExpirationSeconds of the token; defaults to 600.
+	// ExpirationSeconds is accepted for ESO compatibility. baosync always
+	// requests 600 seconds, the API server's minimum: the token is used once,
+	// at once, for a login, and a longer life would only serve a thief.
 	// +kubebuilder:validation:Minimum=600
 	// +kubebuilder:validation:Maximum=86400
 	// +optional

@@ -77,19 +77,6 @@ func TestAuth_EveryMethodLogsInAndSyncs(t *testing.T) {
 			return v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Path: "kubernetes", Role: "k8s-" + ns,
 				ServiceAccountRef: &v1alpha1.ServiceAccountSelector{Name: "reader", Audiences: []string{"vault"}}}}
 		},
-	}, {
-		name: "Kubernetes with the operator's own projected token",
-		auth: func(t *testing.T, ns string) v1alpha1.VaultAuth {
-			g := NewWithT(t)
-			sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "operator-own", Namespace: ns}}
-			g.Expect(k8s.Create(context.Background(), sa)).To(Succeed())
-			g.Expect(env.KubernetesRole(context.Background(), "own-"+ns, ns, "operator-own")).To(Succeed())
-			exp := int64(600)
-			tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: []string{"vault"}, ExpirationSeconds: &exp}}
-			g.Expect(k8s.SubResource("token").Create(context.Background(), sa, tr)).To(Succeed())
-			g.Expect(os.WriteFile(ownTokenFile, []byte(leak.Secret(tr.Status.Token)), 0o600)).To(Succeed())
-			return v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Path: "kubernetes", Role: "own-" + ns}}
-		},
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,4 +182,33 @@ func signedJWT(t *testing.T, role string) string {
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
 	g.Expect(err).NotTo(HaveOccurred())
 	return leak.Secret(signing + "." + enc.EncodeToString(sig))
+}
+
+// TestAuth_ClusterStoreLogsInWithTheOperatorsOwnToken: with the operator's
+// opt-in (the suite's provider sets WithOperatorIdentity), a ClusterSecretStore
+// may log in with the operator's own projected token, whose audience is vault.
+func TestAuth_ClusterStoreLogsInWithTheOperatorsOwnToken(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "operator-own", Namespace: ns}}
+	g.Expect(k8s.Create(ctx, sa)).To(Succeed())
+	g.Expect(env.KubernetesRole(ctx, "own-"+ns, ns, "operator-own")).To(Succeed())
+	exp := int64(600)
+	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: []string{"vault"}, ExpirationSeconds: &exp}}
+	g.Expect(k8s.SubResource("token").Create(ctx, sa, tr)).To(Succeed())
+	g.Expect(os.WriteFile(ownTokenFile, []byte(leak.Secret(tr.Status.Token)), 0o600)).To(Succeed())
+	path := "secret"
+	css := &v1alpha1.ClusterSecretStore{ObjectMeta: metav1.ObjectMeta{Name: "own-" + ns}, Spec: v1alpha1.SecretStoreSpec{
+		Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: env.Vault.Addr, Path: &path,
+			Auth: v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Path: "kubernetes", Role: "own-" + ns}}}}}}
+	g.Expect(k8s.Create(ctx, css)).To(Succeed())
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), css) })
+	kv := kvPath(t, "app")
+	putKV(t, kv, map[string]any{"k": leak.Secret("own-token-value-" + ns)})
+	createES(t, newES(ns, "app", css.Name, withData("k", kv[len("secret/"):], "k"), func(es *v1alpha1.ExternalSecret) {
+		es.Spec.SecretStoreRef.Kind = v1alpha1.SecretStoreKindCluster
+	}))
+	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	g.Expect(secretData(t, ns, "app")).To(Equal(map[string]string{"k": "own-token-value-" + ns}))
 }

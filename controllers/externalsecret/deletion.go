@@ -39,13 +39,7 @@ func (r *Reconciler) remoteGone(ctx context.Context, es *v1alpha1.ExternalSecret
 		err = r.Delete(ctx, target, client.Preconditions{UID: &target.UID, ResourceVersion: &target.ResourceVersion})
 		done = fmt.Sprintf("deleted Secret %q (deletionPolicy Delete)", target.Name)
 	case v1alpha1.DeletionPolicyMerge:
-		next := target.DeepCopy()
-		managed := strings.Split(target.Annotations[AnnotationManagedKeys], ",")
-		for _, k := range managed {
-			delete(next.Data, k)
-		}
-		next.Annotations[AnnotationManagedKeys] = ""
-		next.Annotations[AnnotationDataHash] = contentHash(next.Type, next.Data)
+		next, managed := withoutManagedKeys(target)
 		err = r.Update(ctx, next)
 		done = fmt.Sprintf("removed keys [%s] from Secret %q (deletionPolicy Merge)", strings.Join(managed, ", "), target.Name)
 	}
@@ -58,4 +52,24 @@ func (r *Reconciler) remoteGone(ctx context.Context, es *v1alpha1.ExternalSecret
 	es.Status.SyncedResourceVersion = resourceVersionOf(es)
 	es.Status.RefreshTime = metav1.NewTime(r.Clock.Now())
 	return ctrl.Result{RequeueAfter: waitDelay(es, 0)}, nil
+}
+
+// withoutManagedKeys returns a copy of target without the keys baosync wrote
+// into it, and those keys. A Secret whose data or annotations someone removed
+// is handled like any other: the tenant controls it.
+func withoutManagedKeys(target *corev1.Secret) (*corev1.Secret, []string) {
+	next := target.DeepCopy()
+	if next.Annotations == nil {
+		next.Annotations = map[string]string{}
+	}
+	var managed []string
+	for _, k := range strings.Split(next.Annotations[AnnotationManagedKeys], ",") {
+		if k != "" {
+			managed = append(managed, k)
+			delete(next.Data, k)
+		}
+	}
+	next.Annotations[AnnotationManagedKeys] = ""
+	next.Annotations[AnnotationDataHash] = contentHash(next.Type, next.Data)
+	return next, managed
 }

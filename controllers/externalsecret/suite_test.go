@@ -59,7 +59,7 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 	// A short request timeout lets the latency fault test see timeouts quickly.
 	ownTokenFile = filepath.Join(e.Dir, "operator-token")
 	provider := vault.New(vault.WithRequestObserver(m.ObserveProviderRequest), vault.WithAuthRecheck(2*time.Second),
-		vault.WithRequestTimeout(2*time.Second), vault.WithOwnTokenFile(ownTokenFile))
+		vault.WithRequestTimeout(2*time.Second), vault.WithOwnTokenFile(ownTokenFile), vault.WithOperatorIdentity(true))
 	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}}
 	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,

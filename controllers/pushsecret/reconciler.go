@@ -42,6 +42,8 @@ type Reconciler struct {
 	Provider        providers.Provider
 	Recorder        recorder.EventRecorder
 	ControllerClass string
+	// Namespace, when set, is the one namespace served: no ClusterSecretStore.
+	Namespace string
 }
 
 // +kubebuilder:rbac:groups=baosync.io,resources=pushsecrets,verbs=get;list;watch;update
@@ -140,7 +142,7 @@ func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret,
 // store's client on every path.
 func (r *Reconciler) inStore(ctx context.Context, ps *v1alpha1.PushSecret, storeRef v1alpha1.SecretStoreRef,
 	fn func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error) error {
-	store, err := storeref.Resolve(ctx, r.Client, r.APIReader, storeref.Scope{Class: r.ControllerClass}, storeRef, ps.Namespace)
+	store, err := storeref.Resolve(ctx, r.Client, r.APIReader, storeref.Scope{Class: r.ControllerClass, Namespace: r.Namespace}, storeRef, ps.Namespace)
 	if err != nil {
 		return err
 	}
@@ -153,6 +155,7 @@ func (r *Reconciler) inStore(ctx context.Context, ps *v1alpha1.PushSecret, store
 		record := fmt.Sprintf("%s/%s/%s", store.GetKind(), store.GetName(), d.Match.RemoteRef.RemoteKey)
 		ref := pushRef(d)
 		ref.Owned = slices.Contains(ps.Status.CreatedRemoteSecrets, record)
+		ref.Owner, ref.OwnerUID = ps.Namespace+"/"+ps.Name, string(ps.UID)
 		if err := fn(sc, record, ref, d); err != nil {
 			return classify(fmt.Errorf("%s %q, data[%d] (%s): %w", store.GetKind(), store.GetName(), i, d.Match.RemoteRef.RemoteKey, err))
 		}

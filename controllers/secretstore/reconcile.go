@@ -71,11 +71,6 @@ func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericSt
 	if s := store.GetSpec().RefreshInterval; s > 0 {
 		interval = time.Duration(s) * time.Second
 	}
-	if providers.NamespaceDependent(store) {
-		r.setReady(store, metav1.ConditionUnknown, v1alpha1.ReasonNamespaceDependent,
-			"An auth or TLS reference leaves its namespace empty, so credentials resolve in each ExternalSecret's namespace; each ExternalSecret reports its own login result")
-		return ctrl.Result{RequeueAfter: outcome.Jitter(interval)}, nil
-	}
 	err := r.check(ctx, store)
 	if err == nil {
 		r.setReady(store, metav1.ConditionTrue, v1alpha1.ReasonStoreValid, "The store is valid and can log in")

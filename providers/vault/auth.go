@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/providers"
@@ -41,7 +40,7 @@ func resolveCredentials(ctx context.Context, r *refResolver, a *v1alpha1.VaultAu
 	case a.UserPass != nil:
 		return userPassCredentials(ctx, r, a.UserPass)
 	case a.Jwt != nil:
-		return jwtCredentials(ctx, r, a.Jwt)
+		return jwtCredentials(ctx, r, a.Jwt, o)
 	case a.Cert != nil:
 		return certCredentials(a.Cert), nil
 	}
@@ -71,15 +70,21 @@ func loginPath(path, def string) string {
 	return "auth/" + path + "/login"
 }
 
-// serviceAccountJWT requests a short-lived token for a ServiceAccount.
-func serviceAccountJWT(ctx context.Context, r *refResolver, sa *v1alpha1.ServiceAccountSelector, audiences []string, exp time.Duration, field string) (string, error) {
+// serviceAccountJWT requests a short-lived token for a ServiceAccount and
+// makes sure the API server does not accept it: the token goes to the store's
+// server, which the store's author chose.
+func serviceAccountJWT(ctx context.Context, r *refResolver, sa *v1alpha1.ServiceAccountSelector, audiences []string, o *options, field string) (string, error) {
 	ns, err := r.namespace(sa.Namespace, field)
 	if err != nil {
 		return "", err
 	}
-	tok, err := r.kube.ServiceAccountToken(ctx, ns, sa.Name, audiences, exp)
+	tok, err := r.kube.ServiceAccountToken(ctx, ns, sa.Name, audiences, tokenLifetime)
 	if err != nil {
 		return "", fmt.Errorf("%s: request a token for ServiceAccount %s/%s: %w: %w", field, ns, sa.Name, providers.ErrAuth, err)
+	}
+	what := fmt.Sprintf("%s: the token of ServiceAccount %s/%s with audiences %q", field, ns, sa.Name, audiences)
+	if err := o.guard.check(ctx, r.kube, tok, audienceShape(audiences), what, o.now()); err != nil {
+		return "", err
 	}
 	return tok, nil
 }

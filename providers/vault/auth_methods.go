@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/providers"
@@ -47,7 +46,8 @@ func appRoleCredentials(ctx context.Context, r *refResolver, a *v1alpha1.VaultAp
 }
 
 // kubernetesCredentials logs in with a TokenRequest token of serviceAccountRef,
-// a token from secretRef, or the operator's own mounted token.
+// a token from secretRef, or (a ClusterSecretStore only, when the operator
+// allows it) the operator's own projected token.
 func kubernetesCredentials(ctx context.Context, r *refResolver, k *v1alpha1.VaultKubernetesAuth, o *options) (*credentials, error) {
 	c := &credentials{method: "kubernetes", loginPath: loginPath(k.Path, "kubernetes")}
 	switch {
@@ -57,9 +57,10 @@ func kubernetesCredentials(ctx context.Context, r *refResolver, k *v1alpha1.Vaul
 		if err != nil {
 			return nil, err
 		}
-		c.fingerprint = fingerprint([]byte(ns), []byte(sa.Name), []byte(strings.Join(sa.Audiences, ",")))
+		aud := audiencesOrDefault(sa.Audiences)
+		c.fingerprint = fingerprint([]byte(ns), []byte(sa.Name), []byte(strings.Join(aud, ",")))
 		c.body = func(ctx context.Context) (map[string]any, error) {
-			jwt, err := serviceAccountJWT(ctx, r, sa, sa.Audiences, o.serviceAccountTokenTTL, "auth.kubernetes.serviceAccountRef")
+			jwt, err := serviceAccountJWT(ctx, r, sa, aud, o, "auth.kubernetes.serviceAccountRef")
 			if err != nil {
 				return nil, err
 			}
@@ -73,17 +74,50 @@ func kubernetesCredentials(ctx context.Context, r *refResolver, k *v1alpha1.Vaul
 		c.fingerprint = fingerprint(jwt)
 		c.body = staticBody(map[string]any{"role": k.Role, "jwt": strings.TrimSpace(string(jwt))})
 	default:
-		// The kubelet rotates the projected token file, so it is read at each login.
+		if err := operatorIdentityAllowed(r, o); err != nil {
+			return nil, err
+		}
 		c.fingerprint = fingerprint([]byte(o.ownTokenFile))
-		c.body = func(context.Context) (map[string]any, error) {
-			jwt, err := os.ReadFile(o.ownTokenFile)
+		c.body = func(ctx context.Context) (map[string]any, error) {
+			jwt, err := ownToken(ctx, r, o)
 			if err != nil {
-				return nil, fmt.Errorf("auth.kubernetes: read the operator's own token %s: %w: %w", o.ownTokenFile, providers.ErrAuth, err)
+				return nil, err
 			}
-			return map[string]any{"role": k.Role, "jwt": strings.TrimSpace(string(jwt))}, nil
+			return map[string]any{"role": k.Role, "jwt": jwt}, nil
 		}
 	}
 	return c, nil
+}
+
+// operatorIdentityAllowed refuses the operator's own token to every namespaced
+// SecretStore (a tenant would send it to a server of their choice) and to
+// ClusterSecretStores unless the operator was started to allow it.
+func operatorIdentityAllowed(r *refResolver, o *options) error {
+	if r.store.GetKind() != v1alpha1.SecretStoreKindCluster {
+		return fmt.Errorf("auth.kubernetes sets neither serviceAccountRef nor secretRef, which would log in with the operator's own identity; "+
+			"a SecretStore never may: set serviceAccountRef to a ServiceAccount of namespace %q: %w", r.store.GetNamespace(), providers.ErrInvalidConfig)
+	}
+	if !o.operatorIdentity {
+		return fmt.Errorf("auth.kubernetes sets neither serviceAccountRef nor secretRef, which would log in with the operator's own identity; "+
+			"this operator does not allow that: set serviceAccountRef, or start the operator with --cluster-store-operator-identity "+
+			"(chart value operatorIdentity.enabled): %w", providers.ErrInvalidConfig)
+	}
+	return nil
+}
+
+// ownToken reads the operator's projected token (the kubelet rotates the file,
+// so it is read at each login) and checks that the API server refuses it.
+func ownToken(ctx context.Context, r *refResolver, o *options) (string, error) {
+	b, err := os.ReadFile(o.ownTokenFile)
+	if err != nil {
+		return "", fmt.Errorf("auth.kubernetes: read the operator's own token %s: %w: %w", o.ownTokenFile, providers.ErrAuth, err)
+	}
+	jwt := strings.TrimSpace(string(b))
+	what := "auth.kubernetes: the operator's own token " + o.ownTokenFile
+	if err := o.guard.check(ctx, r.kube, jwt, "own:"+fingerprint(b), what, o.now()); err != nil {
+		return "", err
+	}
+	return jwt, nil
 }
 
 // userPassCredentials reads the password.
@@ -100,7 +134,7 @@ func userPassCredentials(ctx context.Context, r *refResolver, u *v1alpha1.VaultU
 }
 
 // jwtCredentials reads the JWT from a Secret or requests a ServiceAccount token.
-func jwtCredentials(ctx context.Context, r *refResolver, j *v1alpha1.VaultJwtAuth) (*credentials, error) {
+func jwtCredentials(ctx context.Context, r *refResolver, j *v1alpha1.VaultJwtAuth, o *options) (*credentials, error) {
 	c := &credentials{method: "jwt", loginPath: loginPath(j.Path, "jwt")}
 	switch {
 	case j.SecretRef != nil:
@@ -112,20 +146,10 @@ func jwtCredentials(ctx context.Context, r *refResolver, j *v1alpha1.VaultJwtAut
 		c.body = staticBody(map[string]any{"role": j.Role, "jwt": strings.TrimSpace(string(jwt))})
 	case j.KubernetesServiceAccountToken != nil:
 		t := j.KubernetesServiceAccountToken
-		aud := t.Audiences
-		if len(aud) == 0 {
-			aud = t.ServiceAccountRef.Audiences
-		}
-		if len(aud) == 0 {
-			aud = []string{"vault"}
-		}
-		exp := 10 * time.Minute
-		if t.ExpirationSeconds != nil {
-			exp = time.Duration(*t.ExpirationSeconds) * time.Second
-		}
+		aud := audiencesOrDefault(t.Audiences, t.ServiceAccountRef.Audiences)
 		c.fingerprint = fingerprint([]byte(j.Role), []byte(t.ServiceAccountRef.Name), []byte(strings.Join(aud, ",")))
 		c.body = func(ctx context.Context) (map[string]any, error) {
-			jwt, err := serviceAccountJWT(ctx, r, &t.ServiceAccountRef, aud, exp, "auth.jwt.kubernetesServiceAccountToken")
+			jwt, err := serviceAccountJWT(ctx, r, &t.ServiceAccountRef, aud, o, "auth.jwt.kubernetesServiceAccountToken")
 			if err != nil {
 				return nil, err
 			}

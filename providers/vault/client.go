@@ -34,6 +34,7 @@ type storeClient struct {
 	reads singleflight.Group
 	cache readCache
 	down  breaker
+	fair  *fairShare
 
 	checkMu   sync.Mutex
 	checkedAt time.Time // when the auth material was last compared with the cluster
@@ -41,12 +42,66 @@ type storeClient struct {
 
 var _ providers.SecretsClient = (*handle)(nil)
 
-// handle is what NewClient returns: a view of the shared storeClient whose
-// Close does not tear the shared client down.
-type handle struct{ *storeClient }
+// handle is what NewClient returns: a view of the shared storeClient for one
+// namespace, whose requests count against that namespace's share of the
+// store, and whose Close does not tear the shared client down.
+type handle struct {
+	*storeClient
+	namespace string
+}
 
 // Close drops the caller's use; the shared client stays cached.
 func (h *handle) Close(context.Context) error { return nil }
+
+// GetSecret is storeClient.GetSecret on the handle's namespace's share.
+func (h *handle) GetSecret(ctx context.Context, ref providers.RemoteRef) ([]byte, error) {
+	return h.storeClient.GetSecret(withTenant(ctx, h.namespace), ref)
+}
+
+// GetSecretMap is storeClient.GetSecretMap on the handle's namespace's share.
+func (h *handle) GetSecretMap(ctx context.Context, ref providers.RemoteRef) (map[string][]byte, error) {
+	return h.storeClient.GetSecretMap(withTenant(ctx, h.namespace), ref)
+}
+
+// GetAllSecrets is storeClient.GetAllSecrets on the handle's namespace's share.
+func (h *handle) GetAllSecrets(ctx context.Context, ref providers.FindRef) (map[string][]byte, error) {
+	return h.storeClient.GetAllSecrets(withTenant(ctx, h.namespace), ref)
+}
+
+// PushSecret is storeClient.PushSecret on the handle's namespace's share.
+func (h *handle) PushSecret(ctx context.Context, ref providers.PushRef, value []byte) (bool, error) {
+	return h.storeClient.PushSecret(withTenant(ctx, h.namespace), ref, value)
+}
+
+// DeleteSecret is storeClient.DeleteSecret on the handle's namespace's share.
+func (h *handle) DeleteSecret(ctx context.Context, ref providers.PushRef) error {
+	return h.storeClient.DeleteSecret(withTenant(ctx, h.namespace), ref)
+}
+
+// Validate is storeClient.Validate on the handle's namespace's share.
+func (h *handle) Validate(ctx context.Context) error {
+	return h.storeClient.Validate(withTenant(ctx, h.namespace))
+}
+
+// revoke revokes the token this client obtained by login, so that a token
+// nobody will use again does not live on in the server until its TTL ends. A
+// static token (tokenSecretRef) belongs to the user and is left alone.
+func (c *storeClient) revoke(ctx context.Context) {
+	if c.creds.staticToken != "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
+	defer cancel()
+	err := c.api.Auth().Token().RevokeSelfWithContext(ctx, "")
+	c.opts.observe("revoke", resultOf(classify("revoke", "auth/token/revoke-self", err)))
+	c.token = ""
+	c.api.ClearToken()
+}
 
 // Validate logs in when needed and looks the token up, so that a store is Ready
 // only when its credentials work against the server.
@@ -155,6 +210,10 @@ func (c *storeClient) call(ctx context.Context, op, path string, fn func(context
 			c.opts.observe(op, "unavailable")
 			return nil, err
 		}
+		if err := c.fair.admit(ctx, c.name, tenantOf(ctx)); err != nil {
+			c.opts.observe(op, "throttled")
+			return nil, err
+		}
 		tok, err := c.ensureToken(ctx)
 		if err != nil {
 			c.noteAvailability(err)
@@ -198,6 +257,8 @@ func resultOf(err error) string {
 		return "denied"
 	case errors.Is(err, providers.ErrUnavailable):
 		return "unavailable"
+	case err == nil:
+		return "ok"
 	default:
 		return "error"
 	}

@@ -23,15 +23,18 @@ var _ providers.Provider = (*Provider)(nil)
 
 // options are the provider's settings; see the With* functions.
 type options struct {
-	requestTimeout         time.Duration
-	authRecheck            time.Duration
-	serviceAccountTokenTTL time.Duration
-	ownTokenFile           string
-	maxReadAge             time.Duration
-	rateLimit              float64
-	rateBurst              int
-	observer               func(operation, result string)
-	clock                  func() time.Time
+	requestTimeout   time.Duration
+	authRecheck      time.Duration
+	ownTokenFile     string
+	operatorIdentity bool
+	guard            *tokenGuard
+	maxReadAge       time.Duration
+	rateLimit        float64
+	rateBurst        int
+	namespaceRate    float64
+	namespaceBurst   int
+	observer         func(operation, result string)
+	clock            func() time.Time
 }
 
 func (o *options) now() time.Time { return o.clock() }
@@ -61,29 +64,47 @@ func WithRateLimit(perSecond float64, burst int) Option {
 	return func(o *options) { o.rateLimit, o.rateBurst = perSecond, burst }
 }
 
+// WithNamespaceRateLimit is the share of one store's requests that one
+// namespace may use (0: no per-namespace limit). A namespace past its share
+// gets providers.ErrThrottled at once, without holding a worker.
+func WithNamespaceRateLimit(perSecond float64, burst int) Option {
+	return func(o *options) { o.namespaceRate, o.namespaceBurst = perSecond, burst }
+}
+
 // WithRequestObserver is called once per request with its operation (login,
 // renew, lookup, read) and result (ok, not_found, denied, unavailable, error).
 func WithRequestObserver(f func(operation, result string)) Option {
 	return func(o *options) { o.observer = f }
 }
 
-// WithOwnTokenFile is the operator's own projected ServiceAccount token, used
-// by Kubernetes auth without a serviceAccountRef or secretRef.
+// WithOwnTokenFile is the operator's own projected ServiceAccount token (with
+// a Vault audience, never the API server's), used by a ClusterSecretStore's
+// Kubernetes auth without a serviceAccountRef or secretRef.
 func WithOwnTokenFile(path string) Option { return func(o *options) { o.ownTokenFile = path } }
+
+// WithOperatorIdentity lets ClusterSecretStores log in with the operator's own
+// token (WithOwnTokenFile). Off by default; a namespaced SecretStore never may.
+func WithOperatorIdentity(allowed bool) Option {
+	return func(o *options) { o.operatorIdentity = allowed }
+}
 
 // WithClock replaces time.Now, for tests of token expiry.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// DefaultOwnTokenFile is where the manifests mount the operator's projected
+// token with the audience "vault".
+const DefaultOwnTokenFile = "/var/run/secrets/baosync.io/vault/token"
 
 // New returns a Provider.
 func New(opts ...Option) *Provider {
 	p := &Provider{
 		opts: options{
-			requestTimeout:         10 * time.Second,
-			authRecheck:            time.Minute,
-			serviceAccountTokenTTL: 10 * time.Minute,
-			maxReadAge:             time.Hour,
-			ownTokenFile:           "/var/run/secrets/kubernetes.io/serviceaccount/token",
-			clock:                  time.Now,
+			requestTimeout: 10 * time.Second,
+			authRecheck:    time.Minute,
+			guard:          &tokenGuard{},
+			maxReadAge:     time.Hour,
+			ownTokenFile:   DefaultOwnTokenFile,
+			clock:          time.Now,
 		},
 		clients: map[string]*storeClient{},
 		byStore: map[string]string{},
@@ -102,22 +123,19 @@ func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, k
 		return nil, fmt.Errorf("store %s/%s has no vault provider: %w", store.GetNamespace(), store.GetName(), providers.ErrInvalidConfig)
 	}
 	identity := fmt.Sprintf("%s/%s/%s", store.GetKind(), store.GetNamespace(), store.GetName())
-	if providers.NamespaceDependent(store) {
-		identity += "@" + namespace
-	}
 	key := fmt.Sprintf("%s/%s/%d", identity, store.GetUID(), store.GetGeneration())
 
 	p.mu.Lock()
 	c := p.clients[key]
 	p.mu.Unlock()
-	r := &refResolver{kube: kube, store: store, usingNamespace: namespace}
+	r := &refResolver{kube: kube, store: store}
 	if c != nil {
 		fresh, err := c.materialUnchanged(ctx, r)
 		if err != nil {
 			return nil, err
 		}
 		if fresh {
-			return &handle{c}, nil
+			return &handle{storeClient: c, namespace: namespace}, nil
 		}
 	}
 	c, err := p.build(ctx, r, v, identity)
@@ -125,25 +143,35 @@ func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, k
 		return nil, err
 	}
 	p.mu.Lock()
+	var replaced *storeClient
 	if old, ok := p.byStore[identity]; ok && old != key {
+		replaced = p.clients[old]
 		delete(p.clients, old)
+	} else if prev := p.clients[key]; prev != nil && prev != c {
+		replaced = prev // same store, new auth material
 	}
 	p.clients[key] = c
 	p.byStore[identity] = key
 	p.mu.Unlock()
-	return &handle{c}, nil
+	if replaced != nil {
+		replaced.revoke(ctx) // the credentials changed: the old token is not needed
+	}
+	return &handle{storeClient: c, namespace: namespace}, nil
 }
 
-// Release drops the cached client of a store that was deleted.
+// Release drops the cached client of a store that was deleted and revokes
+// the token it obtained by login.
 func (p *Provider) Release(kind v1alpha1.SecretStoreKind, namespace, name string) {
-	prefix := fmt.Sprintf("%s/%s/%s", kind, namespace, name)
+	identity := fmt.Sprintf("%s/%s/%s", kind, namespace, name)
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	for identity, key := range p.byStore {
-		if identity == prefix || len(identity) > len(prefix) && identity[:len(prefix)+1] == prefix+"@" {
-			delete(p.clients, key)
-			delete(p.byStore, identity)
-		}
+	c := p.clients[p.byStore[identity]]
+	delete(p.clients, p.byStore[identity])
+	delete(p.byStore, identity)
+	p.mu.Unlock()
+	if c != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), p.opts.requestTimeout)
+		defer cancel()
+		c.revoke(ctx)
 	}
 }
 
@@ -172,7 +200,7 @@ func (p *Provider) build(ctx context.Context, r *refResolver, v *v1alpha1.VaultP
 	return &storeClient{
 		api: apiClient, login: loginClient, spec: v.DeepCopy(), creds: creds, opts: &p.opts,
 		name: identity, tlsHash: fingerprint(m.caBundle, m.clientCert, m.clientKey), checkedAt: p.opts.now(),
-		cache: readCache{entries: map[string]cachedRead{}},
+		cache: readCache{entries: map[string]cachedRead{}}, fair: newFairShare(&p.opts),
 	}, nil
 }
 

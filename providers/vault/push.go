@@ -10,10 +10,14 @@ import (
 	"github.com/baosync/baosync/providers"
 )
 
-// The custom-metadata marker on KV v2 secrets baosync created.
+// The custom-metadata marker on KV v2 secrets baosync created, with the
+// object that created them: only that object may update or delete them, so
+// tenants sharing a ClusterSecretStore cannot overwrite each other's secrets.
 const (
 	markerKey   = "managed-by"
 	markerValue = "baosync"
+	ownerKey    = "baosync-owner"
+	ownerUIDKey = "baosync-owner-uid"
 )
 
 // PushSecret writes value into ref's property. A new KV v2 secret gets the
@@ -26,12 +30,13 @@ func (c *storeClient) PushSecret(ctx context.Context, ref providers.PushRef, val
 		return false, err
 	}
 	switch {
-	case exists && !owned:
-		return false, fmt.Errorf("store %s: %s exists and was not created by baosync; it is left as it is: %w", c.name, ref.Key, providers.ErrNotOwned)
+	case exists && owned != "":
+		return false, fmt.Errorf("store %s: %s exists and %s; it is left as it is: %w", c.name, ref.Key, owned, providers.ErrNotOwned)
 	case exists && ref.IfNotExists:
 		return false, nil
 	case !exists && !loc.v1:
-		if err := c.write(ctx, loc.metadataPath(), map[string]any{"custom_metadata": map[string]any{markerKey: markerValue}}); err != nil {
+		marker := map[string]any{markerKey: markerValue, ownerKey: ref.Owner, ownerUIDKey: ref.OwnerUID}
+		if err := c.write(ctx, loc.metadataPath(), map[string]any{"custom_metadata": marker}); err != nil {
 			return false, err
 		}
 	}
@@ -54,8 +59,8 @@ func (c *storeClient) DeleteSecret(ctx context.Context, ref providers.PushRef) e
 	if err != nil || !exists {
 		return err
 	}
-	if !owned {
-		return fmt.Errorf("store %s: %s was not created by baosync; it is not deleted: %w", c.name, ref.Key, providers.ErrNotOwned)
+	if owned != "" {
+		return fmt.Errorf("store %s: %s %s; it is not deleted: %w", c.name, ref.Key, owned, providers.ErrNotOwned)
 	}
 	next := map[string]any{}
 	for k, v := range current {
@@ -78,31 +83,50 @@ func (c *storeClient) DeleteSecret(ctx context.Context, ref providers.PushRef) e
 }
 
 // pushTarget locates ref's secret, reads its current data once (nil when there
-// is none), and says whether it exists and is baosync's: by its KV v2 marker,
-// or for KV v1 by the caller's record (ref.Owned).
-func (c *storeClient) pushTarget(ctx context.Context, ref providers.PushRef) (loc kvLocation, current map[string]any, exists, owned bool, err error) {
+// is none), and says whether it exists and, when it is not ref.Owner's, why
+// (notMine is empty for a secret ref.Owner may change): KV v2 secrets carry the
+// marker and owner, KV v1 secrets are the caller's when ref.Owned says so.
+func (c *storeClient) pushTarget(ctx context.Context, ref providers.PushRef) (loc kvLocation, current map[string]any, exists bool, notMine string, err error) {
 	if ref.Property == "" {
-		return loc, nil, false, false, fmt.Errorf("store %s: a pushed value needs a property: %w", c.name, providers.ErrInvalidConfig)
+		return loc, nil, false, "", fmt.Errorf("store %s: a pushed value needs a property: %w", c.name, providers.ErrInvalidConfig)
 	}
-	if loc, err = locate(c.spec, ref.Key); err != nil {
-		return loc, nil, false, false, err
+	if loc, err = c.locateChecked(ctx, ref.Key); err != nil {
+		return loc, nil, false, "", err
 	}
 	current, err = c.readData(ctx, providers.RemoteRef{Key: ref.Key})
 	if err != nil && !errors.Is(err, providers.ErrNotFound) {
-		return loc, nil, false, false, err
+		return loc, nil, false, "", err
 	}
 	if loc.v1 {
-		return loc, current, current != nil, ref.Owned, nil
+		if current != nil && !ref.Owned {
+			return loc, current, true, "was not created by this PushSecret", nil
+		}
+		return loc, current, current != nil, "", nil
 	}
 	sec, err := c.call(ctx, "read", loc.metadataPath(), func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
 		return cl.Logical().ReadWithContext(ctx, loc.metadataPath())
 	})
 	if err != nil || sec == nil || sec.Data == nil {
-		return loc, current, false, false, err
+		return loc, current, false, "", err
 	}
 	custom, _ := sec.Data["custom_metadata"].(map[string]any)
-	v, _ := custom[markerKey].(string)
-	return loc, current, true, v == markerValue, nil
+	return loc, current, true, ownership(custom, ref.Owner), nil
+}
+
+// ownership says why a KV v2 secret with this custom metadata is not owner's
+// to change, or "" when it is.
+func ownership(custom map[string]any, owner string) string {
+	marker, _ := custom[markerKey].(string)
+	recorded, _ := custom[ownerKey].(string)
+	switch {
+	case marker != markerValue:
+		return "was not created by baosync"
+	case recorded == "":
+		return fmt.Sprintf("was created by baosync without an owner record; to hand it to this PushSecret, set its custom metadata %s=%s", ownerKey, owner)
+	case recorded != owner:
+		return "belongs to another PushSecret" // whose name is another tenant's business
+	}
+	return ""
 }
 
 // writeData writes a secret's data (wrapped for KV v2) and forgets any cached

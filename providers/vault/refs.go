@@ -10,12 +10,13 @@ import (
 
 // refResolver applies the namespace rules to a store's references and reads them
 // through the narrow Kube interface: a SecretStore reaches only its own
-// namespace; a ClusterSecretStore names the namespace, or falls back to the
-// namespace of the object using it.
+// namespace; a ClusterSecretStore must name the namespace of every reference.
+// A ClusterSecretStore's reference is never resolved in the namespace of the
+// object using the store: that would let a tenant choose the credentials an
+// admin's store logs in with.
 type refResolver struct {
-	kube           providers.Kube
-	store          v1alpha1.GenericStore
-	usingNamespace string
+	kube  providers.Kube
+	store v1alpha1.GenericStore
 }
 
 // namespace returns the namespace a reference resolves to.
@@ -34,10 +35,8 @@ func (r *refResolver) namespace(ns *string, field string) (string, error) {
 	if given != "" {
 		return given, nil
 	}
-	if r.usingNamespace != "" {
-		return r.usingNamespace, nil
-	}
-	return "", fmt.Errorf("%s of a ClusterSecretStore must name a namespace: %w", field, providers.ErrInvalidConfig)
+	return "", fmt.Errorf("%s of a ClusterSecretStore must name a namespace (it is never resolved in the namespace of the object using the store): %w",
+		field, providers.ErrInvalidConfig)
 }
 
 // secret reads the key a selector names (defaultKey when it names none). A

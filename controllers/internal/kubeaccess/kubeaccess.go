@@ -19,8 +19,12 @@ import (
 type Access struct {
 	// Reader is an uncached reader (the manager's APIReader).
 	Reader client.Reader
-	// Writer creates TokenRequests through the serviceaccounts/token subresource.
-	Writer client.SubResourceClientConstructor
+	// Writer creates TokenRequests through the serviceaccounts/token
+	// subresource, and TokenReviews.
+	Writer interface {
+		client.SubResourceClientConstructor
+		Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error
+	}
 }
 
 var _ providers.Kube = (*Access)(nil)
@@ -51,6 +55,18 @@ func (a *Access) ConfigMapValue(ctx context.Context, namespace, name, key string
 		return v, nil
 	}
 	return nil, fmt.Errorf("configMap %s/%s has no key %q", namespace, name, key)
+}
+
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+
+// AcceptedByAPIServer reviews token against the API server's own audiences
+// (a TokenReview that names none).
+func (a *Access) AcceptedByAPIServer(ctx context.Context, token string) (bool, error) {
+	tr := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token}}
+	if err := a.Writer.Create(ctx, tr); err != nil {
+		return false, fmt.Errorf("review a token with the API server: %w", err)
+	}
+	return tr.Status.Authenticated, nil
 }
 
 // ServiceAccountToken requests a bound token for a ServiceAccount.

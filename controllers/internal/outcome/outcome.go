@@ -83,6 +83,15 @@ func FromProvider(err error) error {
 		return &Error{Reason: v1alpha1.ReasonAuthFailed, Class: Transient, Err: err}
 	case errors.Is(err, providers.ErrPermissionDenied):
 		return &Error{Reason: v1alpha1.ReasonPermissionDenied, Class: Transient, Err: err}
+	case errors.Is(err, providers.ErrInvalidRef):
+		return &Error{Reason: v1alpha1.ReasonInvalidSpec, Class: Terminal, Err: err}
+	case errors.Is(err, providers.ErrThrottled):
+		var te *providers.ThrottledError
+		after := time.Duration(0)
+		if errors.As(err, &te) {
+			after = te.After
+		}
+		return &Error{Reason: v1alpha1.ReasonThrottled, Class: Waiting, After: after, Err: err}
 	case errors.Is(err, providers.ErrInvalidConfig):
 		return &Error{Reason: v1alpha1.ReasonInvalidStoreConfig, Class: Terminal, Err: err}
 	default:

@@ -1,0 +1,124 @@
+package vault
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/baosync/baosync/providers"
+)
+
+// maxAdmitWait is the longest a request waits for the store-wide budget. A
+// longer wait is reported as throttling, so that no worker is held: workers
+// are shared by every namespace.
+const maxAdmitWait = 500 * time.Millisecond
+
+// idleTenant is how long a namespace's bucket is kept after its last request.
+const idleTenant = 10 * time.Minute
+
+// fairShare admits the requests of one store. Each namespace using the store
+// has a bucket of its own (its share) and the store has one for all; a
+// namespace that used up its share is told to come back later instead of
+// queueing, so one tenant's objects cannot take a shared store's whole budget
+// nor hold the workers that serve everyone else.
+type fairShare struct {
+	share rate.Limit // per namespace; 0: no per-namespace limit
+	burst int
+	store *rate.Limiter // nil: no store-wide limit
+
+	mu      sync.Mutex
+	tenants map[string]*tenantBucket
+	swept   time.Time
+}
+
+type tenantBucket struct {
+	lim  *rate.Limiter
+	used time.Time
+}
+
+// newFairShare returns the admission of one store from the provider's options.
+func newFairShare(o *options) *fairShare {
+	f := &fairShare{share: rate.Limit(o.namespaceRate), burst: o.namespaceBurst, tenants: map[string]*tenantBucket{}}
+	if o.rateLimit > 0 {
+		f.store = rate.NewLimiter(rate.Limit(o.rateLimit), o.rateBurst)
+	}
+	return f
+}
+
+// admit takes one request from namespace's share and from the store's budget,
+// waiting at most maxAdmitWait; otherwise it returns a ThrottledError.
+func (f *fairShare) admit(ctx context.Context, store, namespace string) error {
+	now := time.Now()
+	var mine *rate.Reservation
+	if lim := f.bucket(namespace, now); lim != nil {
+		mine = lim.ReserveN(now, 1)
+		if d := mine.DelayFrom(now); !mine.OK() || d > 0 {
+			mine.CancelAt(now)
+			return &providers.ThrottledError{Store: store, Namespace: namespace, After: max(d, time.Second/time.Duration(max(int(f.share), 1)))}
+		}
+	}
+	if f.store == nil {
+		return nil
+	}
+	all := f.store.ReserveN(now, 1)
+	d := all.DelayFrom(now)
+	if !all.OK() || d > maxAdmitWait {
+		all.CancelAt(now)
+		if mine != nil {
+			mine.CancelAt(now)
+		}
+		return &providers.ThrottledError{Store: store, Namespace: namespace, After: max(d, time.Second)}
+	}
+	if d == 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		all.Cancel()
+		return ctx.Err()
+	}
+}
+
+// bucket returns namespace's limiter (nil without a per-namespace limit),
+// dropping buckets idle for a while.
+func (f *fairShare) bucket(namespace string, now time.Time) *rate.Limiter {
+	if f.share <= 0 {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if now.Sub(f.swept) > idleTenant {
+		for ns, b := range f.tenants {
+			if now.Sub(b.used) > idleTenant {
+				delete(f.tenants, ns)
+			}
+		}
+		f.swept = now
+	}
+	b := f.tenants[namespace]
+	if b == nil {
+		b = &tenantBucket{lim: rate.NewLimiter(f.share, f.burst)}
+		f.tenants[namespace] = b
+	}
+	b.used = now
+	return b.lim
+}
+
+type tenantKey struct{}
+
+// withTenant records the namespace on whose behalf requests are made.
+func withTenant(ctx context.Context, namespace string) context.Context {
+	return context.WithValue(ctx, tenantKey{}, namespace)
+}
+
+// tenantOf returns the namespace withTenant recorded ("" for the store itself).
+func tenantOf(ctx context.Context) string {
+	ns, _ := ctx.Value(tenantKey{}).(string)
+	return ns
+}
