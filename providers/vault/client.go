@@ -36,6 +36,8 @@ type storeClient struct {
 	down  breaker
 	fair  *fairShare
 
+	mountInfo mountCache // the KV mounts keys were found in
+
 	checkMu   sync.Mutex
 	checkedAt time.Time // when the auth material was last compared with the cluster
 }

@@ -13,7 +13,9 @@ import (
 
 // classify wraps err from an HTTP call to the server with the providers
 // sentinel that decides what the caller does. The message names the operation
-// and path and the server's own error text; it never holds a request body.
+// and path and the server's own error text, bounded and cleaned by serverText
+// (the transport has already redacted the request's token and body values from
+// it, see guard); it never holds a request body.
 func classify(op, path string, err error) error {
 	if err == nil {
 		return nil
@@ -29,7 +31,7 @@ func classify(op, path string, err error) error {
 		case re.StatusCode >= 400 && re.StatusCode < 500 && re.StatusCode != http.StatusTooManyRequests:
 			sentinel = providers.ErrInvalidConfig
 		}
-		return fmt.Errorf("%s %s: server answered %d %v: %w", op, path, re.StatusCode, re.Errors, sentinel)
+		return fmt.Errorf("%s %s: server answered %s: %w", op, path, answer(re), sentinel)
 	}
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s %s: %w", op, path, err)
@@ -37,11 +39,20 @@ func classify(op, path string, err error) error {
 	return fmt.Errorf("%s %s: %w: %w", op, path, providers.ErrUnavailable, err)
 }
 
-// loginError turns a failed login into ErrAuth unless the server was unreachable.
-func loginError(method, mount string, err error) error {
+// loginError turns a failed login into ErrAuth unless the server was
+// unreachable. loginPath is the full path written to, e.g. auth/approle/login.
+func loginError(method, loginPath string, err error) error {
 	var re *api.ResponseError
 	if errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 && re.StatusCode != http.StatusTooManyRequests {
-		return fmt.Errorf("%s login at auth/%s was refused (%d %v): %w", method, mount, re.StatusCode, re.Errors, providers.ErrAuth)
+		return fmt.Errorf("%s login at %s was refused (%s): %w", method, loginPath, answer(re), providers.ErrAuth)
 	}
-	return classify(method+" login at", "auth/"+mount, err)
+	return classify(method+" login at", loginPath, err)
+}
+
+// answer describes a server's error answer: its status and its cleaned text.
+func answer(re *api.ResponseError) string {
+	if text := serverText(re.Errors); text != "" {
+		return fmt.Sprintf("%d: %s", re.StatusCode, text)
+	}
+	return fmt.Sprint(re.StatusCode)
 }

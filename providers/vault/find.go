@@ -25,7 +25,7 @@ func (c *storeClient) GetAllSecrets(ctx context.Context, ref providers.FindRef) 
 	if c.spec.Version == v1alpha1.VaultKVStoreV1 {
 		return nil, fmt.Errorf("store %s: dataFrom.find needs a KV v2 store (it lists secrets through their metadata): %w", c.name, providers.ErrInvalidConfig)
 	}
-	mount, prefix, err := findRoot(c.spec, ref.Path)
+	mount, prefix, err := c.findRoot(ctx, ref.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -58,18 +58,41 @@ func (c *storeClient) GetAllSecrets(ctx context.Context, ref providers.FindRef) 
 	return out, nil
 }
 
-// findRoot splits the search root into the mount and the path below it.
-func findRoot(v *v1alpha1.VaultProvider, path string) (string, string, error) {
+// findRoot splits the search root into its KV v2 mount and the path below it.
+// The root gets a key's checks: a clean path (checkPath) in a KV mount the
+// server confirms; without a store path, that mount may span several segments.
+func (c *storeClient) findRoot(ctx context.Context, path string) (string, string, error) {
 	path = strings.Trim(path, "/")
-	if v.Path != nil && strings.Trim(*v.Path, "/") != "" {
-		mount := strings.TrimSuffix(strings.Trim(*v.Path, "/"), "/data")
-		return mount, strings.TrimPrefix(strings.TrimPrefix(path, mount), "/"), nil
+	if path != "" {
+		if err := checkPath(path); err != nil {
+			return "", "", refErrorf("dataFrom.find.path %q %v; write it as a plain path such as secret/team", path, err)
+		}
 	}
-	mount, rest, _ := strings.Cut(path, "/")
-	if mount == "" {
-		return "", "", fmt.Errorf("dataFrom.find.path must start with the KV mount because the store sets no path: %w", providers.ErrInvalidConfig)
+	mount, err := storeMount(c.spec)
+	if err != nil {
+		return "", "", err
 	}
-	return mount, rest, nil
+	if mount != "" {
+		if _, err := c.storeKV(ctx, mount); err != nil {
+			return "", "", err
+		}
+		if path == mount || strings.HasPrefix(path, mount+"/") { // the root may repeat the mount
+			path = strings.TrimPrefix(strings.TrimPrefix(path, mount), "/")
+		}
+		return mount, path, nil
+	}
+	first, _, _ := strings.Cut(path, "/")
+	switch {
+	case path == "":
+		return "", "", refErrorf("dataFrom.find.path must start with the KV mount because the store sets no path")
+	case reservedMount(first):
+		return "", "", refErrorf("dataFrom.find.path %q starts with %s/, which Vault keeps for itself and is no KV mount; name a KV mount such as secret/team", path, first)
+	}
+	m, err := c.keyKV(ctx, path, "dataFrom.find.path")
+	if err != nil {
+		return "", "", err
+	}
+	return m.path, strings.TrimPrefix(strings.TrimPrefix(path, m.path), "/"), nil
 }
 
 // listTree appends the secret paths below prefix (relative to the mount).
@@ -88,6 +111,10 @@ func (c *storeClient) listTree(ctx context.Context, mount, prefix string, depth 
 	for _, e := range entries {
 		name, _ := e.(string)
 		full := strings.TrimPrefix(strings.TrimSuffix(prefix, "/")+"/"+name, "/")
+		if err := checkPath(strings.TrimSuffix(full, "/")); err != nil {
+			// Each entry becomes a path that is listed or read in turn.
+			return fmt.Errorf("store %s: the server listed %q under %s, which %v: %w", c.name, serverText([]string{name}), mount, err, providers.ErrInvalidConfig)
+		}
 		if strings.HasSuffix(name, "/") {
 			if err := c.listTree(ctx, mount, full, depth+1, keys); err != nil {
 				return err

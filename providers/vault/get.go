@@ -63,9 +63,10 @@ func (c *storeClient) GetSecretMap(ctx context.Context, ref providers.RemoteRef)
 }
 
 // readData reads the secret's data map (or, with ref.Metadata, its custom
-// metadata). Identical reads in flight share one request to the server.
+// metadata). The key must lead into a KV mount (locateChecked). Identical
+// reads in flight share one request to the server.
 func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (map[string]any, error) {
-	loc, err := locate(c.spec, ref.Key)
+	loc, err := c.locateChecked(ctx, ref.Key)
 	if err != nil {
 		return nil, err
 	}

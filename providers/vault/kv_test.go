@@ -2,6 +2,8 @@ package vault
 
 import (
 	"errors"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -26,6 +28,8 @@ func TestKVPath(t *testing.T) {
 		{name: "an empty path behaves like none", path: &empty, version: v1alpha1.VaultKVStoreV2, key: "kv/app", want: "kv/data/app"},
 		{name: "without a path a single segment is refused", version: v1alpha1.VaultKVStoreV2, key: "app", invalid: true},
 		{name: "dot-dot segments are refused", path: &secret, version: v1alpha1.VaultKVStoreV2, key: "../sys/x", invalid: true},
+		{name: "a key equal to the mount is a secret below it, as before", path: &secret, version: v1alpha1.VaultKVStoreV2, key: "secret", want: "secret/data/secret"},
+		{name: "a key that only shares the mount's prefix stays below the mount", path: &secret, version: v1alpha1.VaultKVStoreV2, key: "secretive/app", want: "secret/data/secretive/app"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,6 +42,59 @@ func TestKVPath(t *testing.T) {
 			}
 			if err != nil || got != tc.want {
 				t.Fatalf("kvPath(%q) = %q, %v; want %q", tc.key, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLocate_RefusesKeysThatLeaveTheMount(t *testing.T) {
+	secret, authToken, sys, dotdot := "secret", "auth/token", "sys", "secret/.."
+	cases := []struct {
+		name string
+		path *string
+		key  string
+		// storeFault: the store's path is refused (ErrInvalidConfig only),
+		// otherwise the key is (ErrInvalidRef as well).
+		storeFault bool
+	}{
+		{name: "empty", key: ""},
+		{name: "only slashes", key: "///"},
+		{name: "dot-dot", path: &secret, key: ".."},
+		{name: "dot-dot in the middle", key: "secret/../sys/mounts"},
+		{name: "dot", key: "secret/./app"},
+		{name: "encoded dot-dot", key: "secret/%2e%2e/auth/token/lookup-self"},
+		{name: "encoded dot-dot in upper case", path: &secret, key: "%2E%2E/x"},
+		{name: "double-encoded dot-dot", path: &secret, key: "a/%252e%252e/x"},
+		{name: "half-encoded dot-dot", path: &secret, key: ".%2e/x"},
+		{name: "encoded slash", key: "secret/a%2F..%2Fb"},
+		{name: "encoded backslash", path: &secret, key: "a%5Cb"},
+		{name: "invalid escape", path: &secret, key: "a%zzb"},
+		{name: "double slash", key: "secret//app"},
+		{name: "backslash", path: &secret, key: `a\..\b`},
+		{name: "NUL", path: &secret, key: "a\x00b"},
+		{name: "newline", path: &secret, key: "a\nb"},
+		{name: "DEL", path: &secret, key: "a\x7fb"},
+		{name: "encoded newline", path: &secret, key: "a%0Ab"},
+		{name: "invalid UTF-8", path: &secret, key: "a\xffb"},
+		{name: "the token's lookup-self", key: "auth/token/lookup-self"},
+		{name: "sys", key: "sys/mounts"},
+		{name: "sys in upper case", key: "SYS/mounts"},
+		{name: "cubbyhole", key: "cubbyhole/x"},
+		{name: "identity", key: "identity/entity/name/x"},
+		{name: "audit", key: "audit/file"},
+		{name: "a single segment without store path", key: "app"},
+		{name: "a store path under auth", path: &authToken, key: "lookup-self", storeFault: true},
+		{name: "a store path at sys", path: &sys, key: "mounts", storeFault: true},
+		{name: "a store path with dot-dot", path: &dotdot, key: "sys/mounts", storeFault: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			loc, err := locate(&v1alpha1.VaultProvider{Path: tc.path, Version: v1alpha1.VaultKVStoreV2}, tc.key)
+			if !errors.Is(err, providers.ErrInvalidConfig) {
+				t.Fatalf("locate(%q) = %q, %v; want ErrInvalidConfig", tc.key, loc.dataPath(), err)
+			}
+			if errors.Is(err, providers.ErrInvalidRef) == tc.storeFault {
+				t.Fatalf("ErrInvalidRef is %v for %v; the key is at fault: %v", !tc.storeFault, err, !tc.storeFault)
 			}
 		})
 	}
@@ -90,5 +147,48 @@ func FuzzKVPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key string) {
 		_, _ = kvPath(&v1alpha1.VaultProvider{Path: &secret}, key)
 		_, _ = kvPath(&v1alpha1.VaultProvider{}, key)
+	})
+}
+
+// FuzzLocate_StaysInsideMount checks that every key locate accepts leads below
+// its mount, through segments that are neither empty, "." nor "..", even after
+// percent-decoding, and that without a store path it never names a reserved
+// mount.
+func FuzzLocate_StaysInsideMount(f *testing.F) {
+	for _, s := range []string{"app", "secret/app", "/a//b/", "../x", "", "%2e%2e/x", "a/%252e%252e", "sys/x", "a\\b", "secret/data/x", ".%2E/y", "a%2Fb"} {
+		f.Add(s)
+	}
+	secret, nested := "secret/data", "team/a/kv"
+	stores := []*v1alpha1.VaultProvider{
+		{Version: v1alpha1.VaultKVStoreV2},
+		{Path: &secret, Version: v1alpha1.VaultKVStoreV2},
+		{Path: &nested, Version: v1alpha1.VaultKVStoreV1},
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		for _, v := range stores {
+			loc, err := locate(v, key)
+			if err != nil {
+				continue
+			}
+			dp := loc.dataPath()
+			if loc.mount == "" || !strings.HasPrefix(dp, loc.mount+"/") || len(dp) == len(loc.mount)+1 {
+				t.Fatalf("locate(%q) = %q, not below the mount %q", key, dp, loc.mount)
+			}
+			if v.Path == nil && reservedMount(loc.mount) {
+				t.Fatalf("locate(%q) = %q, in a reserved mount", key, dp)
+			}
+			for _, seg := range strings.Split(dp, "/") {
+				for range maxDecodeRounds + 1 {
+					if seg == "" || seg == "." || seg == ".." || strings.ContainsAny(seg, "\\") {
+						t.Fatalf("locate(%q) = %q, with the segment %q", key, dp, seg)
+					}
+					d, err := url.PathUnescape(seg)
+					if err != nil {
+						t.Fatalf("locate(%q) = %q, with an invalid escape in %q", key, dp, seg)
+					}
+					seg = d
+				}
+			}
+		}
 	})
 }

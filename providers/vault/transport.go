@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/openbao/openbao/api/v2"
-	"golang.org/x/time/rate"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/providers"
@@ -76,9 +76,8 @@ func newAPIClient(v *v1alpha1.VaultProvider, m tlsMaterial, o *options) (*api.Cl
 	// Read-your-writes: track the server's index and ask standbys to wait for it
 	// or forward to the active node.
 	cfg.DefaultStrongConsistency = v.ReadYourWrites
-	if o.rateLimit > 0 {
-		cfg.Limiter = rate.NewLimiter(rate.Limit(o.rateLimit), o.rateBurst)
-	}
+	// No cfg.Limiter: the store's budget is kept by fairShare, which never
+	// holds a worker for long.
 	if len(m.caBundle) > 0 {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(m.caBundle) {
@@ -91,6 +90,9 @@ func newAPIClient(v *v1alpha1.VaultProvider, m tlsMaterial, o *options) (*api.Cl
 		ClientKeyBytes:  m.clientKey,
 	}); err != nil {
 		return nil, fmt.Errorf("configure TLS: %w: %w", providers.ErrInvalidConfig, err)
+	}
+	if err := guardTransport(cfg); err != nil {
+		return nil, err
 	}
 	c, err := api.NewClient(cfg)
 	if err != nil {
@@ -107,4 +109,21 @@ func newAPIClient(v *v1alpha1.VaultProvider, m tlsMaterial, o *options) (*api.Cl
 		c.AddHeader(api.IndexInconsistentHeaderName, api.IndexInconsistentForward)
 	}
 	return c, nil
+}
+
+// guardTransport makes the transport ask for uncompressed answers with small
+// headers, and wraps it in guard. It runs after ConfigureTLS, which needs the
+// bare *http.Transport; NewClient and Clone accept any RoundTripper for an
+// http(s) address.
+func guardTransport(cfg *api.Config) error {
+	t, ok := cfg.HttpClient.Transport.(*http.Transport)
+	if !ok {
+		return fmt.Errorf("unexpected transport %T", cfg.HttpClient.Transport)
+	}
+	// No gzip: a small compressed answer could expand past any cap before the
+	// JSON decoder sees it; guard refuses a compressed answer sent anyway.
+	t.DisableCompression = true
+	t.MaxResponseHeaderBytes = maxResponseHeaderBytes
+	cfg.HttpClient.Transport = &guard{next: t}
+	return nil
 }

@@ -1,0 +1,227 @@
+package vault
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openbao/openbao/api/v2"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/providers"
+)
+
+// guardedClient returns a client built by newAPIClient for srv (trusting its
+// certificate when it serves TLS), with a token set.
+func guardedClient(t *testing.T, srv *httptest.Server) *api.Client {
+	t.Helper()
+	var m tlsMaterial
+	if srv.TLS != nil {
+		m.caBundle = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	}
+	c, err := newAPIClient(&v1alpha1.VaultProvider{Server: srv.URL}, m, &options{requestTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetToken("tok-guard-0123456789")
+	return c
+}
+
+// servers starts a plain and a TLS server with the same handler.
+func servers(t *testing.T, h http.Handler) map[string]*httptest.Server {
+	t.Helper()
+	plain, tls := httptest.NewServer(h), httptest.NewTLSServer(h)
+	t.Cleanup(plain.Close)
+	t.Cleanup(tls.Close)
+	return map[string]*httptest.Server{"http": plain, "https": tls}
+}
+
+// bigSecret is a KV answer of about n bytes.
+func bigSecret(n int) []byte {
+	return []byte(`{"data":{"k":"` + strings.Repeat("x", n) + `"}}`)
+}
+
+// gzipped compresses b.
+func gzipped(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestGuard_RefusesAnswersPastTheCap(t *testing.T) {
+	huge := bigSecret(maxResponseBytes + 1)
+	bomb := gzipped(t, bigSecret(32<<20))
+	var askedGzip atomic.Bool
+	cases := []struct {
+		name    string
+		handler http.HandlerFunc
+		want    error
+	}{
+		{name: "a declared length past the cap", want: errAnswerTooLarge, handler: func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Length", "99999999")
+			_, _ = w.Write(huge)
+		}},
+		{name: "a chunked body past the cap", want: errAnswerTooLarge, handler: func(w http.ResponseWriter, _ *http.Request) {
+			w.(http.Flusher).Flush() // no Content-Length: the body is streamed
+			_, _ = w.Write(huge)
+		}},
+		{name: "an error answer past its cap", want: errErrorTooLarge, handler: func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusInternalServerError)
+			w.(http.Flusher).Flush()
+			_, _ = w.Write(bigSecret(maxErrorBytes))
+		}},
+		{name: "an error answer declaring a length past its cap", want: errErrorTooLarge, handler: func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Length", "100000")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write(bigSecret(100000 - 17))
+		}},
+		{name: "a gzip bomb sent although not asked for", want: errCompressed, handler: func(w http.ResponseWriter, r *http.Request) {
+			askedGzip.Store(askedGzip.Load() || r.Header.Get("Accept-Encoding") != "")
+			w.Header().Set("Content-Encoding", "gzip")
+			_, _ = w.Write(bomb)
+		}},
+	}
+	for _, tc := range cases {
+		for scheme, srv := range servers(t, tc.handler) {
+			t.Run(tc.name+" over "+scheme, func(t *testing.T) {
+				_, err := guardedClient(t, srv).Logical().ReadWithContext(context.Background(), "secret/data/app")
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("got %v, want %v", err, tc.want)
+				}
+				if cerr := classify("read", "secret/data/app", err); !errors.Is(cerr, providers.ErrUnavailable) {
+					t.Fatalf("classify: %v, want ErrUnavailable", cerr)
+				}
+			})
+		}
+	}
+	if askedGzip.Load() {
+		t.Fatal("the client asked for a compressed answer")
+	}
+}
+
+// TestGuard_CountsAfterDecompression puts the guard over a transport that asks
+// for gzip and decodes it: the cap holds for the decoded bytes.
+func TestGuard_CountsAfterDecompression(t *testing.T) {
+	bomb := gzipped(t, bigSecret(32<<20))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(bomb)
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: &guard{next: &http.Transport{}}}
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if !resp.Uncompressed {
+		t.Fatal("the transport did not decode the answer; the test proves nothing")
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	if !errors.Is(err, errAnswerTooLarge) || n > maxResponseBytes {
+		t.Fatalf("read %d bytes, %v; want at most %d and errAnswerTooLarge", n, err, maxResponseBytes)
+	}
+}
+
+func TestGuard_RefusesRedirectsToAnotherServer(t *testing.T) {
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusFound, http.StatusMovedPermanently, http.StatusPermanentRedirect} {
+		for _, scheme := range []string{"http", "https"} {
+			t.Run(http.StatusText(status)+" over "+scheme, func(t *testing.T) {
+				var reached atomic.Int64
+				other := servers(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					reached.Add(1)
+					_, _ = w.Write([]byte(`{"auth":{"client_token":"stolen"}}`))
+				}))[scheme]
+				first := servers(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					http.Redirect(w, r, other.URL+r.URL.RequestURI(), status)
+				}))[scheme]
+				c := guardedClient(t, first)
+				_, rerr := c.Logical().ReadWithContext(context.Background(), "secret/data/app")
+				_, werr := c.Logical().WriteWithContext(context.Background(), "auth/approle/login", map[string]any{"secret_id": "sid-0123456789"})
+				for _, err := range []error{rerr, werr} {
+					if !errors.Is(err, errRedirect) {
+						t.Fatalf("got %v, want errRedirect", err)
+					}
+					if strings.Contains(err.Error(), "tok-guard") || strings.Contains(err.Error(), "sid-0123") {
+						t.Fatalf("the error names the token or the body: %v", err)
+					}
+				}
+				if n := reached.Load(); n != 0 {
+					t.Fatalf("the other server received %d requests", n)
+				}
+			})
+		}
+	}
+}
+
+func TestGuard_FollowsARedirectOnTheSameServer(t *testing.T) {
+	for scheme, srv := range servers(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/secret/data/old" {
+			http.Redirect(w, r, "/v1/secret/data/new", http.StatusTemporaryRedirect)
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":{"data":{"k":"` + r.URL.Path + `"}}}`))
+	})) {
+		t.Run(scheme, func(t *testing.T) {
+			sec, err := guardedClient(t, srv).Logical().ReadWithContext(context.Background(), "secret/data/old")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sec.Data["data"].(map[string]any)["k"]; got != "/v1/secret/data/new" {
+				t.Fatalf("read %v", got)
+			}
+		})
+	}
+}
+
+// TestGuard_RedactsTheRequestFromErrorAnswers has a server echo the token and
+// the login body in its error text, as JSON and as plain text.
+func TestGuard_RedactsTheRequestFromErrorAnswers(t *testing.T) {
+	const secretID, password = "sid-5f1e-2a9c-echoed", `pa"ss\word-echoed`
+	echo := func(asJSON bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			text := "bad request from " + r.Header.Get("X-Vault-Token") + " with " + string(body)
+			w.WriteHeader(http.StatusBadRequest)
+			if asJSON {
+				_ = json.NewEncoder(w).Encode(map[string]any{"errors": []string{text}})
+				return
+			}
+			_, _ = w.Write([]byte(text))
+		}
+	}
+	for _, asJSON := range []bool{true, false} {
+		for scheme, srv := range servers(t, echo(asJSON)) {
+			t.Run(scheme+map[bool]string{true: " json", false: " text"}[asJSON], func(t *testing.T) {
+				_, err := guardedClient(t, srv).Logical().WriteWithContext(context.Background(), "auth/approle/login",
+					map[string]any{"role_id": "role-0123", "secret_id": secretID, "nested": map[string]any{"password": password}})
+				msg := loginError("approle", "auth/approle/login", err).Error()
+				for _, leak := range []string{"tok-guard-0123456789", secretID, password, `pa\"ss\\word`, "role-0123"} {
+					if strings.Contains(msg, leak) {
+						t.Fatalf("message holds %q: %s", leak, msg)
+					}
+				}
+				if !strings.Contains(msg, redacted) || !strings.Contains(msg, "auth/approle/login was refused (400") {
+					t.Fatalf("message: %s", msg)
+				}
+			})
+		}
+	}
+}
