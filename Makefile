@@ -79,7 +79,7 @@ build: ## Build the operator into bin/baosync.
 
 .PHONY: run
 run: ## Run the operator against the current kubeconfig.
-	go run . --metrics-bind-address=:8080 --health-probe-bind-address=:8081
+	go run . --metrics-bind-address=:8080 --metrics-secure=false --health-probe-bind-address=:8081
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).

@@ -19,6 +19,7 @@ import (
 // bin/helm, default and non-default values, and dry-run-applies the output to
 // the real API server.
 func TestChart_RendersAndAppliesWithServerSideDryRun(t *testing.T) {
+	const ns = "baosync-chart"
 	cases := []struct {
 		name   string
 		set    []string
@@ -26,33 +27,55 @@ func TestChart_RendersAndAppliesWithServerSideDryRun(t *testing.T) {
 		has    []string
 		hasNot []string
 	}{{
-		name:   "default values",
-		apply:  true,
-		has:    []string{"kind: CustomResourceDefinition", "runAsNonRoot: true", "readOnlyRootFilesystem: true", "--refresh-status=OnChange", "name: GOMEMLIMIT"},
-		hasNot: []string{"--leader-elect", "kind: PodDisruptionBudget", "kind: ServiceMonitor"},
+		name:  "default values",
+		apply: true,
+		has: []string{"kind: CustomResourceDefinition", "runAsNonRoot: true", "readOnlyRootFilesystem: true", "--refresh-status=OnChange", "name: GOMEMLIMIT",
+			"--metrics-bind-address=:8443", "--metrics-secure=true", "name: baosync-metrics-reader", "nonResourceURLs"},
+		hasNot: []string{"--leader-elect", "kind: PodDisruptionBudget", "kind: ServiceMonitor",
+			"- --cluster-store-operator-identity", "vault-token", "baosync.io/vault", "rollout-restart", "--metrics-cert-dir", "volumes:"},
 	}, {
 		name:  "three replicas, a controller class, a namespace scope and JSON logs",
 		set:   []string{"replicaCount=3", "controllerClass=team-a", "scopeNamespace=apps", "log.format=json", "image.tag=v9", "vault.rateLimit=50"},
 		apply: true,
 		has:   []string{"--leader-elect", "kind: PodDisruptionBudget", "--controller-class=team-a", "--namespace=apps", "baosync:v9", "--vault-rate-limit=50"},
 	}, {
+		name:  "the operator's Vault identity, the restart permission cluster-wide and a metrics certificate",
+		set:   []string{"operatorIdentity.enabled=true", "rolloutRestart.enabled=true", "metrics.certSecret=metrics-tls"},
+		apply: true,
+		has: []string{"--cluster-store-operator-identity", "audience: \"vault\"", "expirationSeconds: 600", "path: token",
+			"mountPath: /var/run/secrets/baosync.io/vault", "kind: ClusterRole\nmetadata:\n  name: baosync-rollout-restart",
+			"kind: ClusterRoleBinding\nmetadata:\n  name: baosync-rollout-restart", "--metrics-cert-dir=/etc/baosync/metrics-certs", "secretName: metrics-tls"},
+	}, {
+		name:   "the restart permission in the one namespace served",
+		set:    []string{"rolloutRestart.enabled=true", "scopeNamespace=" + ns, "operatorIdentity.enabled=true", "operatorIdentity.audience=bao.example.com"},
+		apply:  true,
+		has:    []string{"kind: Role\nmetadata:\n  name: baosync-rollout-restart\n  namespace: " + ns, "kind: RoleBinding\nmetadata:\n  name: baosync-rollout-restart", `audience: "bao.example.com"`},
+		hasNot: []string{"kind: ClusterRole\nmetadata:\n  name: baosync-rollout-restart", "kind: ClusterRoleBinding\nmetadata:\n  name: baosync-rollout-restart"},
+	}, {
+		name:  "plain HTTP metrics",
+		set:   []string{"metrics.secure=false", "metrics.port=8080"},
+		apply: true,
+		has:   []string{"--metrics-secure=false", "--metrics-bind-address=:8080", "name: http\n"},
+	}, {
 		name: "a ServiceMonitor when asked (rendered only: its CRD is the Prometheus Operator's)",
 		set:  []string{"serviceMonitor.enabled=true"},
-		has:  []string{"kind: ServiceMonitor"},
+		has:  []string{"kind: ServiceMonitor", "port: https", "scheme: https", "bearerTokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token", "insecureSkipVerify: true"},
+	}, {
+		name:   "a ServiceMonitor that verifies the metrics certificate",
+		set:    []string{"serviceMonitor.enabled=true", "metrics.certSecret=metrics-tls"},
+		has:    []string{"serverName: baosync-metrics." + ns + ".svc", "name: metrics-tls", "key: ca.crt"},
+		hasNot: []string{"insecureSkipVerify"},
+	}, {
+		name:   "a ServiceMonitor of plain HTTP metrics",
+		set:    []string{"serviceMonitor.enabled=true", "metrics.secure=false"},
+		has:    []string{"port: http\n", "scheme: http\n"},
+		hasNot: []string{"bearerTokenFile", "tlsConfig"},
 	}}
-	ns := "baosync-chart"
 	NewWithT(t).Expect(env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			args := []string{"template", "baosync", filepath.Join(Root(), "charts", "baosync"), "--namespace", ns, "--include-crds"}
-			for _, s := range tc.set {
-				args = append(args, "--set", s)
-			}
-			cmd := exec.Command(filepath.Join(BinDir(), "helm"), args...)
-			cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())
-			out, err := cmd.Output()
-			g.Expect(err).NotTo(HaveOccurred(), "helm template")
+			out := helmTemplate(t, tc.set...)
 			for _, s := range tc.has {
 				g.Expect(string(out)).To(ContainSubstring(s))
 			}
@@ -82,4 +105,77 @@ func TestChart_ClusterRoleIsTheGeneratedRole(t *testing.T) {
 		return r.Rules
 	}
 	g.Expect(read("charts/baosync/files/role.yaml")).To(Equal(read("config/rbac/role.yaml")), "run make generate")
+}
+
+// helmTemplate renders charts/baosync with bin/helm into namespace
+// baosync-chart, CRDs included, with --set values.
+func helmTemplate(t *testing.T, set ...string) []byte {
+	t.Helper()
+	args := []string{"template", "baosync", filepath.Join(Root(), "charts", "baosync"), "--namespace", "baosync-chart", "--include-crds"}
+	for _, s := range set {
+		args = append(args, "--set", s)
+	}
+	cmd := exec.Command(filepath.Join(BinDir(), "helm"), args...)
+	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())
+	out, err := cmd.Output()
+	NewWithT(t).Expect(err).NotTo(HaveOccurred(), "helm template")
+	return out
+}
+
+// TestChart_OptionalPermissionsMatchTheKustomizeComponents keeps the chart's
+// opt-in restart permission equal to config/components/rollout-restart, and
+// checks that config/default with both optional components builds and
+// dry-run-applies with the volume, flag and binding they add.
+func TestChart_OptionalPermissionsMatchTheKustomizeComponents(t *testing.T) {
+	g := NewWithT(t)
+	component := &rbacv1.ClusterRole{}
+	b, err := os.ReadFile(filepath.Join(Root(), "config", "components", "rollout-restart", "role.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(yaml.Unmarshal(b, component)).To(Succeed())
+	var chartRules []rbacv1.PolicyRule
+	for _, doc := range strings.Split(string(helmTemplate(t, "rolloutRestart.enabled=true")), "\n---") {
+		r := &rbacv1.ClusterRole{}
+		if yaml.Unmarshal([]byte(doc), r) == nil && r.Kind == "ClusterRole" && r.Name == "baosync-rollout-restart" {
+			chartRules = r.Rules
+		}
+	}
+	g.Expect(chartRules).To(Equal(component.Rules), "charts/baosync/templates/rollout-restart.yaml and config/components/rollout-restart/role.yaml differ")
+	g.Expect(component.Rules).To(ConsistOf(rbacv1.PolicyRule{APIGroups: []string{"apps"},
+		Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: []string{"patch"}}))
+
+	// config/default as documented, with its components uncommented (in a
+	// namespace of its own: TestManifests_… creates baosync-system).
+	config := filepath.Join(Root(), "config")
+	b, err = os.ReadFile(filepath.Join(config, "default", "kustomization.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	k := map[string]any{}
+	g.Expect(yaml.Unmarshal(b, &k)).To(Succeed())
+	dir := t.TempDir()
+	rel := func(path ...string) string { // kustomize refuses absolute paths
+		r, err := filepath.Rel(dir, filepath.Join(append([]string{config}, path...)...))
+		g.Expect(err).NotTo(HaveOccurred())
+		return r
+	}
+	resources, _ := k["resources"].([]any)
+	for i, r := range resources {
+		resources[i] = rel("default", r.(string))
+	}
+	k["namespace"] = "baosync-components"
+	k["components"] = []string{rel("components", "rollout-restart"), rel("components", "operator-identity")}
+	b, err = yaml.Marshal(k)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(os.WriteFile(filepath.Join(dir, "kustomization.yaml"), b, 0o600)).To(Succeed())
+	kubectl := filepath.Join(BinDir(), "kubectl")
+	out, err := exec.Command(kubectl, "kustomize", dir).CombinedOutput()
+	g.Expect(err).NotTo(HaveOccurred(), string(out))
+	g.Expect(string(out)).To(And(ContainSubstring("--cluster-store-operator-identity"), ContainSubstring("audience: vault"),
+		ContainSubstring("mountPath: /var/run/secrets/baosync.io/vault"), ContainSubstring("name: baosync-rollout-restart"),
+		ContainSubstring("--metrics-bind-address=:8443"), ContainSubstring("name: baosync-metrics-reader")))
+	g.Expect(env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "baosync-components"}})).To(Succeed())
+	apply := exec.Command(kubectl, "--kubeconfig", env.Kubeconfig, "apply", "--server-side", "--dry-run=server", "-f", "-")
+	apply.Stdin = strings.NewReader(string(out))
+	res, err := apply.CombinedOutput()
+	g.Expect(err).NotTo(HaveOccurred(), string(res))
+	g.Expect(string(res)).To(And(ContainSubstring("clusterrolebinding.rbac.authorization.k8s.io/baosync-rollout-restart serverside-applied"),
+		ContainSubstring("deployment.apps/baosync-controller-manager serverside-applied")))
 }

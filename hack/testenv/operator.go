@@ -67,6 +67,38 @@ func (e *Env) OperatorConfig(ctx context.Context) (*rest.Config, error) {
 	return cfg, nil
 }
 
+// GrantRolloutRestart gives the operator's ServiceAccount the opt-in
+// permission of config/components/rollout-restart (the ClusterRole there, which
+// the generated role lacks): bound by a RoleBinding in each of namespaces, as
+// the chart does for a namespace-scoped install, or cluster-wide when none is
+// named. Without it, rolloutRestartTargets end in RolloutRestartFailed.
+func (e *Env) GrantRolloutRestart(ctx context.Context, namespaces ...string) error {
+	b, err := os.ReadFile(filepath.Join(Root(), "config", "components", "rollout-restart", "role.yaml"))
+	if err != nil {
+		return fmt.Errorf("read rollout-restart role: %w", err)
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.Unmarshal(b, role); err != nil {
+		return fmt.Errorf("parse rollout-restart role: %w", err)
+	}
+	role.Name = "baosync-rollout-restart"
+	ref := rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name}
+	subjects := []rbacv1.Subject{{Kind: "ServiceAccount", Name: OperatorServiceAccount, Namespace: OperatorNamespace}}
+	objs := []clientObject{role}
+	if len(namespaces) == 0 {
+		objs = append(objs, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role.Name}, RoleRef: ref, Subjects: subjects})
+	}
+	for _, ns := range namespaces {
+		objs = append(objs, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role.Name, Namespace: ns}, RoleRef: ref, Subjects: subjects})
+	}
+	for _, o := range objs {
+		if err := e.Client.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create %T: %w", o, err)
+		}
+	}
+	return nil
+}
+
 // leaderElectionRole reads the Role of config/rbac/leader_election_role.yaml
 // (the first document) and places it in the operator's namespace.
 func leaderElectionRole() (*rbacv1.Role, error) {

@@ -16,7 +16,8 @@ import (
 // OperatorProcess is bin/baosync (or another build) running as its own
 // process, acting as the operator's ServiceAccount.
 type OperatorProcess struct {
-	// MetricsAddr is host:port of its metrics endpoint.
+	// MetricsAddr is host:port of its metrics endpoint: plain HTTP, since
+	// StartOperator passes --metrics-secure=false unless the flags say otherwise.
 	MetricsAddr string
 	// LogPath is the file it logs to.
 	LogPath string
@@ -37,7 +38,9 @@ func BuildOperator(ctx context.Context, dir string) (string, error) {
 }
 
 // StartOperator starts bin against the environment with extra flags. name
-// distinguishes the log files of several replicas.
+// distinguishes the log files of several replicas. Metrics are served over
+// plain HTTP (--metrics-secure=false) for the benchmark's and demo's scrapes;
+// pass --metrics-secure=true among flags for the production HTTPS endpoint.
 func (e *Env) StartOperator(ctx context.Context, bin, name string, flags ...string) (*OperatorProcess, error) {
 	return e.StartOperatorWithEnv(ctx, bin, name, nil, flags...)
 }
@@ -62,7 +65,7 @@ func (e *Env) StartOperatorWithEnv(ctx context.Context, bin, name string, env []
 	if err != nil {
 		return nil, fmt.Errorf("create operator log: %w", err)
 	}
-	args := append([]string{"--kubeconfig", kubeconfig, "--metrics-bind-address", o.MetricsAddr,
+	args := append([]string{"--kubeconfig", kubeconfig, "--metrics-bind-address", o.MetricsAddr, "--metrics-secure=false",
 		"--health-probe-bind-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+1))}, flags...)
 	o.cmd = exec.Command(bin, args...)
 	o.cmd.Env = append(os.Environ(), env...)

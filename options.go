@@ -1,0 +1,88 @@
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/baosync/baosync/providers/vault"
+)
+
+// options are the operator's flags.
+type options struct {
+	metricsAddr, probeAddr string
+	metricsSecure          bool
+	metricsCertDir         string
+	leaderElect            bool
+	leaderNamespace        string
+	pprofAddr              string
+	class, namespace       string
+	workers                int
+	qps                    float64
+	burst                  int
+	vaultTimeout           time.Duration
+	vaultRate              float64
+	vaultBurst             int
+	nsRate                 float64
+	nsBurst                int
+	maxReadAge             time.Duration
+	refreshStatus          string
+	operatorIdentity       bool
+	operatorTokenFile      string
+	showVersion            bool
+	zap                    zap.Options
+}
+
+func (o *options) bindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint (0 disables it).")
+	fs.BoolVar(&o.metricsSecure, "metrics-secure", true, "Serve metrics over HTTPS to clients that authenticate with a Kubernetes token allowed to get /metrics (TokenReview and SubjectAccessReview); false: plain HTTP to anyone who can connect.")
+	fs.StringVar(&o.metricsCertDir, "metrics-cert-dir", "", "Directory with tls.crt and tls.key for the metrics endpoint, reloaded when they change (empty: a self-signed certificate).")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader, so that only one of several replicas reconciles.")
+	fs.StringVar(&o.leaderNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's own namespace).")
+	fs.IntVar(&o.workers, "concurrent", 20, "Reconcile workers per kind (they mostly wait on the network).")
+	fs.Float64Var(&o.qps, "kube-api-qps", 500, "Queries per second to the Kubernetes API server (its own priority and fairness still applies).")
+	fs.IntVar(&o.burst, "kube-api-burst", 1000, "Burst of queries to the Kubernetes API server.")
+	fs.DurationVar(&o.vaultTimeout, "vault-request-timeout", 10*time.Second, "Timeout of each request to OpenBao/Vault.")
+	fs.Float64Var(&o.vaultRate, "vault-rate-limit", 200, "Requests per second to OpenBao/Vault per store (0: unlimited).")
+	fs.IntVar(&o.vaultBurst, "vault-rate-burst", 400, "Burst of requests to OpenBao/Vault per store.")
+	fs.Float64Var(&o.nsRate, "vault-namespace-rate-limit", 50, "Share of each store's requests one namespace may use, per second (0: no per-namespace share); past it, objects report Throttled and retry later.")
+	fs.IntVar(&o.nsBurst, "vault-namespace-rate-burst", 100, "Burst of one namespace's share of a store's requests.")
+	fs.DurationVar(&o.maxReadAge, "max-read-age", time.Hour, "How long a value read for one ExternalSecret may serve others on the same path (capped by their refresh interval).")
+	fs.StringVar(&o.refreshStatus, "refresh-status", "OnChange", "Whether an unchanged periodic refresh rewrites status.refreshTime: Always (one status write per object per interval) or OnChange.")
+	fs.BoolVar(&o.operatorIdentity, "cluster-store-operator-identity", false, "Let ClusterSecretStores use Kubernetes auth with the operator's own projected token (--operator-vault-token-file); namespaced SecretStores never can.")
+	fs.StringVar(&o.operatorTokenFile, "operator-vault-token-file", vault.DefaultOwnTokenFile, "The operator's own projected ServiceAccount token with a Vault audience (never the API server's), for --cluster-store-operator-identity.")
+	fs.StringVar(&o.class, "controller-class", "", "Serve only stores whose spec.controller names this class (empty: stores that name none).")
+	fs.StringVar(&o.namespace, "namespace", "", "Serve only this namespace: SecretStores and ExternalSecrets there, no ClusterSecretStore (empty: the whole cluster).")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address of the pprof endpoint (empty: off).")
+	fs.BoolVar(&o.showVersion, "version", false, "Print the version and exit.")
+	o.zap.BindFlags(fs)
+}
+
+// metricsOptions serves metrics as kubebuilder projects do: HTTPS, each
+// request's bearer token checked with a TokenReview and its right to get
+// /metrics with a SubjectAccessReview. HTTP/2 is off (CVE-2023-44487).
+func (o *options) metricsOptions() metricsserver.Options {
+	if !o.metricsSecure {
+		return metricsserver.Options{BindAddress: o.metricsAddr}
+	}
+	return metricsserver.Options{
+		BindAddress:    o.metricsAddr,
+		SecureServing:  true,
+		FilterProvider: filters.WithAuthenticationAndAuthorization,
+		CertDir:        o.metricsCertDir,
+		TLSOpts:        []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }},
+	}
+}
+
+// vaultOptions configures the OpenBao/Vault provider.
+func (o *options) vaultOptions(observe func(operation, result string)) []vault.Option {
+	return []vault.Option{vault.WithRequestTimeout(o.vaultTimeout), vault.WithRateLimit(o.vaultRate, o.vaultBurst),
+		vault.WithNamespaceRateLimit(o.nsRate, o.nsBurst),
+		vault.WithMaxReadAge(o.maxReadAge), vault.WithRequestObserver(observe),
+		vault.WithOwnTokenFile(o.operatorTokenFile), vault.WithOperatorIdentity(o.operatorIdentity)}
+}
