@@ -94,7 +94,9 @@ type ExternalSecretTarget struct {
 
 	// RolloutRestartTargets are workloads in the same namespace restarted (their
 	// pod template annotated, as `kubectl rollout restart` does) whenever the
-	// Secret's data changes, so that they pick up rotated values.
+	// Secret's data changes, so that they pick up rotated values. The operator
+	// needs patch on them, which an admin grants as an opt-in (Helm value
+	// rolloutRestart.enabled); without it, an event RolloutRestartFailed says so.
 	// +kubebuilder:validation:MaxItems=32
 	// +optional
 	RolloutRestartTargets []RolloutRestartTarget `json:"rolloutRestartTargets,omitempty"`
