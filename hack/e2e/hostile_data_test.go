@@ -189,7 +189,7 @@ func sharedStore(t *testing.T) string {
 		StringData: map[string]string{"token": env.Vault.Token}})).To(Succeed())
 	path := "secret"
 	css := &v1alpha1.ClusterSecretStore{ObjectMeta: metav1.ObjectMeta{Name: "shared-" + ns},
-		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: env.Vault.Addr, Path: &path,
+		Spec: v1alpha1.SecretStoreSpec{Controller: hostileClass, Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: env.Vault.Addr, Path: &path,
 			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "root", Key: "token", Namespace: &ns}}}}}}
 	g.Expect(env.Client.Create(ctx, css)).To(Succeed())
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), css) })

@@ -26,7 +26,8 @@ import (
 
 // The hostile-tenant suite runs one operator process, as its own
 // ServiceAccount with the generated RBAC and the chart's GOMEMLIMIT, and
-// attacks it from tenant namespaces.
+// attacks it from tenant namespaces. It serves the controller class
+// hostileClass only, so that it leaves the other e2e tests' objects alone.
 var (
 	hostileOnce sync.Once
 	hostileOp   *testenv.OperatorProcess
@@ -40,6 +41,7 @@ const (
 	hostileMemLimit = "200MiB"
 	peakRSSBudget   = 400.0 // MiB
 	namespaceRate   = "20"
+	hostileClass    = "hostile-suite"
 )
 
 // operator returns the suite's operator process, started on first use.
@@ -48,7 +50,7 @@ func operator(t *testing.T) *testenv.OperatorProcess {
 	hostileOnce.Do(func() {
 		hostileOp, hostileErr = env.StartOperatorWithEnv(context.Background(), bin, "hostile",
 			[]string{"GOMEMLIMIT=" + hostileMemLimit},
-			"--metrics-secure=true", "--vault-namespace-rate-limit", namespaceRate, "--vault-namespace-rate-burst", namespaceRate)
+			"--metrics-secure=true", "--controller-class", hostileClass, "--vault-namespace-rate-limit", namespaceRate, "--vault-namespace-rate-burst", namespaceRate)
 	})
 	if hostileErr != nil {
 		t.Fatalf("start the operator: %v", hostileErr)
@@ -83,7 +85,7 @@ func tenantStore(t *testing.T, ns, name, server, token string, path *string) {
 	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-token", Namespace: ns},
 		StringData: map[string]string{"token": token}})).To(Succeed())
 	g.Expect(env.Client.Create(ctx, &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{
+		Spec: v1alpha1.SecretStoreSpec{Controller: hostileClass, Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{
 			Server: server, Path: path,
 			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: name + "-token", Key: "token"}}}}}})).To(Succeed())
 }

@@ -29,12 +29,12 @@ func TestHostile_StoresCannotLogInWithTheOperatorsIdentity(t *testing.T) {
 	own := v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Role: "any"}}
 
 	err := env.Client.Create(ctx, &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: "steal", Namespace: ns},
-		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: evil.srv.URL, Auth: own}}}})
+		Spec: v1alpha1.SecretStoreSpec{Controller: hostileClass, Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: evil.srv.URL, Auth: own}}}})
 	g.Expect(err).To(MatchError(ContainSubstring("cannot log in with the operator's own identity")), "admission must refuse it")
 
 	// An admin's ClusterSecretStore may, but only when the operator was started to allow it.
 	css := &v1alpha1.ClusterSecretStore{ObjectMeta: metav1.ObjectMeta{Name: "own-id-" + ns},
-		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: evil.srv.URL, Auth: own}}}}
+		Spec: v1alpha1.SecretStoreSpec{Controller: hostileClass, Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: evil.srv.URL, Auth: own}}}}
 	g.Expect(env.Client.Create(ctx, css)).To(Succeed())
 	defer func() { _ = env.Client.Delete(ctx, css) }()
 	msg := waitStore(t, css, v1alpha1.ReasonInvalidStoreConfig)
@@ -66,7 +66,7 @@ func TestHostile_TokensSentToAStoreAreNeverKubernetesAPICredentials(t *testing.T
 	}
 	for name, s := range stores {
 		store := &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-			Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: evil.srv.URL, Auth: s.auth}}}}
+			Spec: v1alpha1.SecretStoreSpec{Controller: hostileClass, Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: evil.srv.URL, Auth: s.auth}}}}
 		g.Expect(env.Client.Create(ctx, store)).To(Succeed())
 		msg := waitStore(t, store, s.reason)
 		t.Logf("%s: %s", name, msg)
@@ -118,7 +118,7 @@ func TestHostile_ServerErrorsDoNotEchoCredentials(t *testing.T) {
 	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "up", Namespace: ns},
 		StringData: map[string]string{"password": password}})).To(Succeed())
 	store := &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: "echo", Namespace: ns},
-		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: evil.srv.URL,
+		Spec: v1alpha1.SecretStoreSpec{Controller: hostileClass, Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: evil.srv.URL,
 			Auth: v1alpha1.VaultAuth{UserPass: &v1alpha1.VaultUserPassAuth{Username: "u", SecretRef: v1alpha1.SecretKeySelector{Name: "up", Key: "password"}}}}}}}
 	g.Expect(env.Client.Create(ctx, store)).To(Succeed())
 	msg := waitStore(t, store, v1alpha1.ReasonAuthFailed)
@@ -134,7 +134,7 @@ func TestHostile_ClusterStoreReferencesMustNameTheirNamespace(t *testing.T) {
 	ctx := context.Background()
 	path := "secret"
 	css := &v1alpha1.ClusterSecretStore{ObjectMeta: metav1.ObjectMeta{Name: "no-ns-" + tenant(t, "cssref")},
-		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: env.Vault.Addr, Path: &path,
+		Spec: v1alpha1.SecretStoreSpec{Controller: hostileClass, Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: env.Vault.Addr, Path: &path,
 			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "tok", Key: "token"}}}}}}
 	g.Expect(env.Client.Create(ctx, css)).To(Succeed())
 	defer func() { _ = env.Client.Delete(ctx, css) }()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -31,6 +32,15 @@ func TestNamespaceScope_ServesOnlyItsNamespace(t *testing.T) {
 				Data: []v1alpha1.ExternalSecretData{{SecretKey: "v", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: "scope/app", Property: "v"}}}}})).To(Succeed())
 	}
 	g.Eventually(func() int { return readyCount(ctx, mine) }, 60*time.Second, 200*time.Millisecond).Should(Equal(1))
+	// A PushSecret cannot reach a ClusterSecretStore through a scoped operator either.
+	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "src", Namespace: mine},
+		StringData: map[string]string{"pw": "x"}})).To(Succeed())
+	ps := &v1alpha1.PushSecret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mine}, Spec: v1alpha1.PushSecretSpec{
+		SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: "any-cluster-store", Kind: v1alpha1.SecretStoreKindCluster}},
+		Selector:        v1alpha1.PushSecretSelector{Secret: v1alpha1.PushSecretSecret{Name: "src"}},
+		Data:            []v1alpha1.PushSecretData{{Match: v1alpha1.PushSecretMatch{SecretKey: "pw", RemoteRef: v1alpha1.PushSecretRemoteRef{RemoteKey: "scope/push"}}}}}}
+	g.Expect(env.Client.Create(ctx, ps)).To(Succeed())
+	waitReason(t, ps, func() []metav1.Condition { return ps.Status.Conditions }, v1alpha1.ReasonStoreNotAllowed)
 	g.Consistently(func(g Gomega) {
 		es := &v1alpha1.ExternalSecret{}
 		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: theirs, Name: "app"}, es)).To(Succeed())

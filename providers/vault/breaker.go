@@ -2,6 +2,7 @@ package vault
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,9 +18,11 @@ type breaker struct {
 	mu        sync.Mutex
 	openUntil time.Time
 	window    time.Duration
+	cause     string // the failure that opened it, so the objects it stops say why
 }
 
 const (
+	maxCause   = 300
 	breakerMin = time.Second
 	breakerMax = 10 * time.Second
 )
@@ -29,16 +32,21 @@ func (b *breaker) check(now time.Time, name string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if now.Before(b.openUntil) {
-		return fmt.Errorf("store %s: the server failed recently; next attempt in %s: %w",
-			name, b.openUntil.Sub(now).Round(100*time.Millisecond), providers.ErrUnavailable)
+		return fmt.Errorf("store %s: the server failed recently (%s); next attempt in %s: %w",
+			name, b.cause, b.openUntil.Sub(now).Round(100*time.Millisecond), providers.ErrUnavailable)
 	}
 	return nil
 }
 
-// failed opens the breaker for the next window.
-func (b *breaker) failed(now time.Time) {
+// failed opens the breaker for the next window; cause is the failure's
+// message, which is already free of values (classify scrubbed it).
+func (b *breaker) failed(now time.Time, cause string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(cause) > maxCause {
+		cause = strings.ToValidUTF8(cause[:maxCause], "") + "…"
+	}
+	b.cause = cause
 	b.window = min(max(b.window*2, breakerMin), breakerMax)
 	b.openUntil = now.Add(b.window)
 }

@@ -244,7 +244,7 @@ func (c *storeClient) call(ctx context.Context, op, path string, fn func(context
 // answer from the server (even a refusal) shows it is up.
 func (c *storeClient) noteAvailability(err error) {
 	if errors.Is(err, providers.ErrUnavailable) && !errors.Is(err, context.Canceled) {
-		c.down.failed(c.opts.now())
+		c.down.failed(c.opts.now(), err.Error())
 		return
 	}
 	c.down.succeeded()
