@@ -35,11 +35,11 @@ var (
 )
 
 // hostileMemLimit is the GOMEMLIMIT the operator runs with here, as the chart
-// derives it from a 256Mi container limit; peakRSSBudget is what the suite
-// allows the process to reach under every attack.
+// sets it: the container's memory limit (256Mi by default). peakRSSBudget is
+// that same limit: past it, a real container would be OOM-killed.
 const (
-	hostileMemLimit = "200MiB"
-	peakRSSBudget   = 400.0 // MiB
+	hostileMemLimit = "256MiB"
+	peakRSSBudget   = 256.0 // MiB
 	namespaceRate   = "20"
 	hostileClass    = "hostile-suite"
 )
