@@ -30,7 +30,7 @@ func (r *Reconciler) fail(ctx context.Context, es *v1alpha1.ExternalSecret, err 
 	msg := fmt.Sprintf("%s: %v", storeName(es), oe.Err)
 	r.setReady(es, metav1.ConditionFalse, oe.Reason, msg)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
-	logger(ctx).Error(oe.Err, "Failed to sync ExternalSecret", "reason", oe.Reason)
+	outcome.Log(logger(ctx), oe, "Failed to sync ExternalSecret")
 	return outcome.Result(err, waitDelay(es, oe.After))
 }
 

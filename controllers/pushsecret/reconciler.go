@@ -175,7 +175,7 @@ func classify(err error) error {
 func (r *Reconciler) fail(ctx context.Context, ps *v1alpha1.PushSecret, err error) (ctrl.Result, error) {
 	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
 	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionFalse, oe.Reason, "Push", oe.Err.Error())
-	ctrl.LoggerFrom(ctx).Error(oe.Err, "Failed to push Secret", "reason", oe.Reason)
+	outcome.Log(ctrl.LoggerFrom(ctx), oe, "Failed to push Secret")
 	return outcome.Result(err, outcome.Jitter(min(refreshInterval(ps), 5*time.Minute)))
 }
 

@@ -78,7 +78,7 @@ func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericSt
 	}
 	oe := outcome.As(outcome.FromProvider(err), v1alpha1.ReasonProviderUnavailable)
 	r.setReady(store, metav1.ConditionFalse, oe.Reason, oe.Err.Error())
-	ctrl.LoggerFrom(ctx).Error(oe.Err, "Store validation failed", "reason", oe.Reason)
+	outcome.Log(ctrl.LoggerFrom(ctx), oe, "Store validation failed")
 	if oe.Class == outcome.Terminal {
 		return ctrl.Result{}, reconcile.TerminalError(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -110,6 +111,20 @@ func Result(err error, wait time.Duration) (ctrl.Result, error) {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
 	return ctrl.Result{}, err
+}
+
+// Log writes the one line of a failure at the level its class deserves: an
+// expected condition (a terminal configuration error, a wait for data or a
+// store, throttling) is information with its Reason, since the condition and
+// the event already tell the user; only a transient error is logged as an
+// error.
+func Log(log logr.Logger, err error, what string) {
+	oe := As(err, "")
+	if oe.Class == Transient {
+		log.Error(oe.Err, what, "reason", oe.Reason)
+		return
+	}
+	log.Info(what, "reason", oe.Reason, "error", oe.Err.Error())
 }
 
 // Jitter spreads d by up to +10%, so that objects with the same interval do not
