@@ -29,6 +29,7 @@ type options struct {
 	vaultBurst             int
 	nsRate                 float64
 	nsBurst                int
+	nsInFlight             int
 	maxReadAge             time.Duration
 	refreshStatus          string
 	operatorIdentity       bool
@@ -52,6 +53,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.vaultBurst, "vault-rate-burst", 400, "Burst of requests to OpenBao/Vault per store.")
 	fs.Float64Var(&o.nsRate, "vault-namespace-rate-limit", 50, "Share of each store's requests one namespace may use, per second (0: no per-namespace share); past it, objects report Throttled and retry later.")
 	fs.IntVar(&o.nsBurst, "vault-namespace-rate-burst", 100, "Burst of one namespace's share of a store's requests.")
+	fs.IntVar(&o.nsInFlight, "vault-namespace-max-in-flight", 8, "Requests to OpenBao/Vault one namespace may have under way at once, across all stores (0: no bound), so that a slow server of one tenant cannot hold every worker.")
 	fs.DurationVar(&o.maxReadAge, "max-read-age", time.Hour, "How long a value read for one ExternalSecret may serve others on the same path (capped by their refresh interval).")
 	fs.StringVar(&o.refreshStatus, "refresh-status", "OnChange", "Whether an unchanged periodic refresh rewrites status.refreshTime: Always (one status write per object per interval) or OnChange.")
 	fs.BoolVar(&o.operatorIdentity, "cluster-store-operator-identity", false, "Let ClusterSecretStores use Kubernetes auth with the operator's own projected token (--operator-vault-token-file); namespaced SecretStores never can.")
@@ -82,7 +84,7 @@ func (o *options) metricsOptions() metricsserver.Options {
 // vaultOptions configures the OpenBao/Vault provider.
 func (o *options) vaultOptions(observe func(operation, result string)) []vault.Option {
 	return []vault.Option{vault.WithRequestTimeout(o.vaultTimeout), vault.WithRateLimit(o.vaultRate, o.vaultBurst),
-		vault.WithNamespaceRateLimit(o.nsRate, o.nsBurst),
+		vault.WithNamespaceRateLimit(o.nsRate, o.nsBurst), vault.WithNamespaceMaxInFlight(o.nsInFlight),
 		vault.WithMaxReadAge(o.maxReadAge), vault.WithRequestObserver(observe),
 		vault.WithOwnTokenFile(o.operatorTokenFile), vault.WithOperatorIdentity(o.operatorIdentity)}
 }

@@ -43,6 +43,8 @@ type ServiceAccountSelector struct {
 	// with a TokenReview that the API server does not accept the token before
 	// sending it to the store's server, and refuses audiences it accepts.
 	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:items:Pattern=`^[!-~]+$`
 	// +optional
 	Audiences []string `json:"audiences,omitempty"`
 }

@@ -212,6 +212,8 @@ type VaultKubernetesServiceAccountTokenAuth struct {
 	// serviceAccountRef.audiences. A token the API server itself accepts is
 	// never sent.
 	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:items:Pattern=`^[!-~]+$`
 	// +optional
 	Audiences []string `json:"audiences,omitempty"`
 

@@ -66,10 +66,11 @@ func convertKey(path string, strategy v1alpha1.ConversionStrategy) string {
 // InvalidSpec for an invalid regexp, an invalid resulting key, or two keys
 // renamed to the same one, and with TemplateError for a failing transform.
 func rewrite(m map[string][]byte, steps []v1alpha1.ExternalSecretRewrite) (map[string][]byte, error) {
+	session := template.NewSession() // one budget for every key and step
 	for i, step := range steps {
 		next := make(map[string][]byte, len(m))
 		from := map[string]string{}
-		rename, err := renamer(i, step)
+		rename, err := renamer(session, i, step)
 		if err != nil {
 			return nil, err
 		}
@@ -93,7 +94,7 @@ func rewrite(m map[string][]byte, steps []v1alpha1.ExternalSecretRewrite) (map[s
 }
 
 // renamer returns the function of one rewrite step.
-func renamer(i int, step v1alpha1.ExternalSecretRewrite) (func(string) (string, error), error) {
+func renamer(session *template.Session, i int, step v1alpha1.ExternalSecretRewrite) (func(string) (string, error), error) {
 	if r := step.Regexp; r != nil {
 		re, err := regexp.Compile(r.Source)
 		if err != nil {
@@ -103,7 +104,7 @@ func renamer(i int, step v1alpha1.ExternalSecretRewrite) (func(string) (string, 
 	}
 	name := fmt.Sprintf("rewrite[%d].transform", i)
 	return func(k string) (string, error) {
-		out, err := template.Render(name, step.Transform.Template, map[string][]byte{"value": []byte(k)})
+		out, err := session.Render(name, step.Transform.Template, map[string][]byte{"value": []byte(k)})
 		if err != nil {
 			return "", templateError(err)
 		}

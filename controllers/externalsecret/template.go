@@ -36,15 +36,16 @@ func (r *Reconciler) applyTemplates(ctx context.Context, es *v1alpha1.ExternalSe
 	} else {
 		out.data = maps.Clone(values)
 	}
+	session := template.NewSession() // one budget for all of this object's templates
 	for key, text := range t.Data {
-		b, err := template.Render(fmt.Sprintf("template.data[%q]", key), text, values)
+		b, err := session.Render(fmt.Sprintf("template.data[%q]", key), text, values)
 		if err != nil {
 			return nil, templateError(err)
 		}
 		out.data[key] = b
 	}
 	for i, from := range t.TemplateFrom {
-		m, err := r.renderFrom(ctx, es, i, from, values)
+		m, err := r.renderFrom(ctx, session, es, i, from, values)
 		if err != nil {
 			return nil, err
 		}
@@ -54,10 +55,10 @@ func (r *Reconciler) applyTemplates(ctx context.Context, es *v1alpha1.ExternalSe
 }
 
 // renderFrom renders one templateFrom entry into a key/value map.
-func (r *Reconciler) renderFrom(ctx context.Context, es *v1alpha1.ExternalSecret, i int, from v1alpha1.TemplateFrom, values map[string][]byte) (map[string]string, error) {
+func (r *Reconciler) renderFrom(ctx context.Context, session *template.Session, es *v1alpha1.ExternalSecret, i int, from v1alpha1.TemplateFrom, values map[string][]byte) (map[string]string, error) {
 	name := fmt.Sprintf("template.templateFrom[%d]", i)
 	if from.Literal != nil {
-		m, err := template.RenderMap(name+".literal", *from.Literal, values)
+		m, err := session.RenderMap(name+".literal", *from.Literal, values)
 		return m, templateError(err)
 	}
 	ref, texts, err := r.templateSource(ctx, es, from)
@@ -72,14 +73,14 @@ func (r *Reconciler) renderFrom(ctx context.Context, es *v1alpha1.ExternalSecret
 		}
 		itemName := fmt.Sprintf("%s %s[%q]", name, ref.Name, item.Key)
 		if item.TemplateAs == v1alpha1.TemplateScopeKeysAndValues {
-			m, err := template.RenderMap(itemName, text, values)
+			m, err := session.RenderMap(itemName, text, values)
 			if err != nil {
 				return nil, templateError(err)
 			}
 			maps.Copy(out, m)
 			continue
 		}
-		b, err := template.Render(itemName, text, values)
+		b, err := session.Render(itemName, text, values)
 		if err != nil {
 			return nil, templateError(err)
 		}

@@ -83,7 +83,7 @@ func serviceAccountJWT(ctx context.Context, r *refResolver, sa *v1alpha1.Service
 		return "", fmt.Errorf("%s: request a token for ServiceAccount %s/%s: %w: %w", field, ns, sa.Name, providers.ErrAuth, err)
 	}
 	what := fmt.Sprintf("%s: the token of ServiceAccount %s/%s with audiences %q", field, ns, sa.Name, audiences)
-	if err := o.guard.check(ctx, r.kube, tok, audienceShape(audiences), what, o.now()); err != nil {
+	if err := o.guard.check(ctx, r.kube, tok, what); err != nil {
 		return "", err
 	}
 	return tok, nil

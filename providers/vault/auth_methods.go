@@ -114,7 +114,7 @@ func ownToken(ctx context.Context, r *refResolver, o *options) (string, error) {
 	}
 	jwt := strings.TrimSpace(string(b))
 	what := "auth.kubernetes: the operator's own token " + o.ownTokenFile
-	if err := o.guard.check(ctx, r.kube, jwt, "own:"+fingerprint(b), what, o.now()); err != nil {
+	if err := o.guard.check(ctx, r.kube, jwt, what); err != nil {
 		return "", err
 	}
 	return jwt, nil

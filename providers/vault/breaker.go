@@ -2,7 +2,6 @@ package vault
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,11 +17,9 @@ type breaker struct {
 	mu        sync.Mutex
 	openUntil time.Time
 	window    time.Duration
-	cause     string // the failure that opened it, so the objects it stops say why
 }
 
 const (
-	maxCause   = 300
 	breakerMin = time.Second
 	breakerMax = 10 * time.Second
 )
@@ -32,21 +29,18 @@ func (b *breaker) check(now time.Time, name string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if now.Before(b.openUntil) {
-		return fmt.Errorf("store %s: the server failed recently (%s); next attempt in %s: %w",
-			name, b.cause, b.openUntil.Sub(now).Round(100*time.Millisecond), providers.ErrUnavailable)
+		return fmt.Errorf("store %s: the server failed recently; next attempt in %s: %w",
+			name, b.openUntil.Sub(now).Round(100*time.Millisecond), providers.ErrUnavailable)
 	}
 	return nil
 }
 
-// failed opens the breaker for the next window; cause is the failure's
-// message, which is already free of values (classify scrubbed it).
-func (b *breaker) failed(now time.Time, cause string) {
+// failed opens the breaker for the next window. The failure's message is not
+// kept: a shared store's breaker answers every tenant, and the message names
+// the remote key of whichever tenant's request failed.
+func (b *breaker) failed(now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(cause) > maxCause {
-		cause = strings.ToValidUTF8(cause[:maxCause], "") + "…"
-	}
-	b.cause = cause
 	b.window = min(max(b.window*2, breakerMin), breakerMax)
 	b.openUntil = now.Add(b.window)
 }

@@ -23,6 +23,7 @@ type storeClient struct {
 	creds   *credentials
 	opts    *options
 	name    string // "Kind/namespace/name", for messages
+	cluster bool   // a ClusterSecretStore, shared by tenants
 	tlsHash string
 
 	mu        sync.Mutex // serializes logins and guards the token state below
@@ -212,18 +213,21 @@ func (c *storeClient) call(ctx context.Context, op, path string, fn func(context
 			c.opts.observe(op, "unavailable")
 			return nil, err
 		}
-		if err := c.fair.admit(ctx, c.name, tenantOf(ctx)); err != nil {
+		release, err := c.admit(ctx)
+		if err != nil {
 			c.opts.observe(op, "throttled")
 			return nil, err
 		}
 		tok, err := c.ensureToken(ctx)
 		if err != nil {
+			release()
 			c.noteAvailability(err)
 			return nil, err
 		}
 		rctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
 		sec, err := fn(rctx, c.api)
 		cancel()
+		release()
 		if err == nil {
 			c.opts.observe(op, "ok")
 			c.down.succeeded()
@@ -232,7 +236,7 @@ func (c *storeClient) call(ctx context.Context, op, path string, fn func(context
 		cerr := classify(op, path, err)
 		c.opts.observe(op, resultOf(cerr))
 		c.noteAvailability(cerr)
-		if errors.Is(cerr, providers.ErrPermissionDenied) && c.creds.staticToken == "" && attempt == 0 {
+		if errors.Is(cerr, providers.ErrPermissionDenied) && c.creds.staticToken == "" && attempt == 0 && !c.tokenWorks(ctx) {
 			c.dropToken(tok)
 			continue
 		}
@@ -240,11 +244,38 @@ func (c *storeClient) call(ctx context.Context, op, path string, fn func(context
 	}
 }
 
+// admit takes a slot of the namespace's requests under way and one request of
+// its share of the store; release gives the slot back.
+func (c *storeClient) admit(ctx context.Context) (release func(), err error) {
+	ns := tenantOf(ctx)
+	release, err = c.opts.inFlight.acquire(c.name, ns)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.fair.admit(ctx, c.name, ns); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
+}
+
+// tokenWorks reports whether the current token is still accepted. A 403 on a
+// path the policy does not grant is no reason to log in again: on a shared
+// store, a tenant reading forbidden paths would otherwise make the store log
+// in over and over, holding everyone else's requests behind the login.
+func (c *storeClient) tokenWorks(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
+	defer cancel()
+	_, err := c.api.Auth().Token().LookupSelfWithContext(ctx)
+	c.opts.observe("lookup", resultOf(classify("lookup", "auth/token/lookup-self", err)))
+	return err == nil
+}
+
 // noteAvailability opens the breaker when the server is unavailable; any
 // answer from the server (even a refusal) shows it is up.
 func (c *storeClient) noteAvailability(err error) {
 	if errors.Is(err, providers.ErrUnavailable) && !errors.Is(err, context.Canceled) {
-		c.down.failed(c.opts.now(), err.Error())
+		c.down.failed(c.opts.now())
 		return
 	}
 	c.down.succeeded()

@@ -36,8 +36,16 @@ func classify(op, path string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s %s: %w", op, path, err)
 	}
-	return fmt.Errorf("%s %s: %w: %w", op, path, providers.ErrUnavailable, err)
+	return fmt.Errorf("%s %s: %w: %w", op, path, providers.ErrUnavailable, bounded{err})
 }
+
+// bounded prints a transport error the way serverText prints a server's
+// answer (Go quotes a malformed status line, up to 64 KiB of whatever the
+// server sent, into its error), and keeps the error for errors.Is and As.
+type bounded struct{ err error }
+
+func (b bounded) Error() string { return serverText([]string{b.err.Error()}) }
+func (b bounded) Unwrap() error { return b.err }
 
 // loginError turns a failed login into ErrAuth unless the server was
 // unreachable. loginPath is the full path written to, e.g. auth/approle/login.

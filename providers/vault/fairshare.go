@@ -122,3 +122,36 @@ func tenantOf(ctx context.Context) string {
 	ns, _ := ctx.Value(tenantKey{}).(string)
 	return ns
 }
+
+// inFlight bounds the requests one namespace has under way at once, across
+// every store of the provider: the workers are shared, and a tenant's server
+// that answers slowly (but answers) would otherwise hold all of them.
+type inFlight struct {
+	max  int // 0: no bound
+	mu   sync.Mutex
+	byNS map[string]int
+}
+
+// acquire takes a slot of namespace, or returns a ThrottledError when it has
+// max requests under way already.
+func (f *inFlight) acquire(store, namespace string) (release func(), err error) {
+	if f.max <= 0 {
+		return func() {}, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.byNS == nil {
+		f.byNS = map[string]int{}
+	}
+	if f.byNS[namespace] >= f.max {
+		return nil, &providers.ThrottledError{Store: store, Namespace: namespace, After: time.Second}
+	}
+	f.byNS[namespace]++
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.byNS[namespace]--; f.byNS[namespace] <= 0 {
+			delete(f.byNS, namespace)
+		}
+	}, nil
+}

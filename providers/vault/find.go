@@ -14,8 +14,11 @@ import (
 
 // Bounds of one find, so that a broad search cannot run away.
 const (
-	maxFound    = 1000
-	maxFindDeep = 16
+	maxFound = 1000
+	// maxFoundBytes bounds what one find holds: more could never fit in a
+	// Secret (1 MiB), and a tenant's server must not make it hold gigabytes.
+	maxFoundBytes = 2 << 20
+	maxFindDeep   = 16
 )
 
 // GetAllSecrets lists the KV v2 mount under ref.Path (recursively), keeps the
@@ -34,6 +37,7 @@ func (c *storeClient) GetAllSecrets(ctx context.Context, ref providers.FindRef) 
 		return nil, err
 	}
 	out := map[string][]byte{}
+	total := 0
 	for _, key := range keys {
 		if ref.Name != nil && !ref.Name.MatchString(key) {
 			continue
@@ -53,6 +57,9 @@ func (c *storeClient) GetAllSecrets(ctx context.Context, ref providers.FindRef) 
 		}
 		if out[key], err = json.Marshal(data); err != nil {
 			return nil, fmt.Errorf("encode %s as JSON: %w", key, err)
+		}
+		if total += len(out[key]); total > maxFoundBytes {
+			return nil, fmt.Errorf("store %s: find found more than %d bytes, more than a Secret can hold; narrow find.path, name or tags: %w", c.name, maxFoundBytes, providers.ErrInvalidRef)
 		}
 	}
 	return out, nil

@@ -102,7 +102,9 @@ func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (ma
 		}
 		return nil, err
 	}
-	c.cache.put(key, data, c.opts.now(), c.opts.maxReadAge)
+	if ref.MaxAge > 0 { // nobody asked to share this read
+		c.cache.put(key, data, c.opts.now(), c.opts.maxReadAge)
+	}
 	return data, nil
 }
 

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -44,7 +45,14 @@ var (
 // into messages (see classify).
 type guard struct {
 	next http.RoundTripper
+	// big, when set, is the provider's slots for answers past bigAnswer bytes:
+	// a body of 4 MiB can decode into tens of MiB, so only a few such answers
+	// are decoded at once, whoever's server sends them.
+	big chan struct{}
 }
+
+// bigAnswer is the size past which an answer needs a slot of guard.big.
+const bigAnswer = 256 << 10
 
 // RoundTrip sends req through the wrapped transport and checks the answer.
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -62,7 +70,7 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return resp, nil
 	}
-	resp.Body = &cappedBody{rc: resp.Body, left: maxResponseBytes, err: errAnswerTooLarge}
+	resp.Body = &cappedBody{rc: resp.Body, left: maxResponseBytes, err: errAnswerTooLarge, big: g.big, ctx: req.Context()}
 	return resp, nil
 }
 
@@ -123,9 +131,21 @@ type cappedBody struct {
 	rc   io.ReadCloser
 	left int64
 	err  error // returned past the limit
+
+	big     chan struct{}
+	ctx     context.Context
+	holding bool
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.big != nil && !b.holding && maxResponseBytes-b.left >= bigAnswer {
+		select { // a big answer: wait for a slot (bounded by the request's timeout)
+		case b.big <- struct{}{}:
+			b.holding = true
+		case <-b.ctx.Done():
+			return 0, b.ctx.Err()
+		}
+	}
 	if b.left <= 0 {
 		// At the cap: only the end of the body is acceptable.
 		var probe [1]byte
@@ -143,4 +163,10 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *cappedBody) Close() error { return b.rc.Close() }
+func (b *cappedBody) Close() error {
+	if b.holding {
+		b.holding = false
+		<-b.big
+	}
+	return b.rc.Close()
+}

@@ -27,7 +27,10 @@ type options struct {
 	authRecheck      time.Duration
 	ownTokenFile     string
 	operatorIdentity bool
-	guard            *tokenGuard
+	guard            tokenGuard
+	inFlight         *inFlight
+	bigAnswers       chan struct{}
+	cacheBudget      *cacheBudget
 	maxReadAge       time.Duration
 	rateLimit        float64
 	rateBurst        int
@@ -71,6 +74,12 @@ func WithNamespaceRateLimit(perSecond float64, burst int) Option {
 	return func(o *options) { o.namespaceRate, o.namespaceBurst = perSecond, burst }
 }
 
+// WithNamespaceMaxInFlight bounds the requests one namespace has under way
+// at once across all stores (0: no bound); past it, providers.ErrThrottled.
+func WithNamespaceMaxInFlight(n int) Option {
+	return func(o *options) { o.inFlight = &inFlight{max: n} }
+}
+
 // WithRequestObserver is called once per request with its operation (login,
 // renew, lookup, read) and result (ok, not_found, denied, unavailable, error).
 func WithRequestObserver(f func(operation, result string)) Option {
@@ -101,10 +110,12 @@ func New(opts ...Option) *Provider {
 		opts: options{
 			requestTimeout: 10 * time.Second,
 			authRecheck:    time.Minute,
-			guard:          &tokenGuard{},
 			maxReadAge:     time.Hour,
 			ownTokenFile:   DefaultOwnTokenFile,
 			clock:          time.Now,
+			inFlight:       &inFlight{},
+			bigAnswers:     make(chan struct{}, 2),
+			cacheBudget:    &cacheBudget{max: 64 << 20},
 		},
 		clients: map[string]*storeClient{},
 		byStore: map[string]string{},
@@ -155,6 +166,7 @@ func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, k
 	p.mu.Unlock()
 	if replaced != nil {
 		replaced.revoke(ctx) // the credentials changed: the old token is not needed
+		replaced.cache.clear()
 	}
 	return &handle{storeClient: c, namespace: namespace}, nil
 }
@@ -172,6 +184,7 @@ func (p *Provider) Release(kind v1alpha1.SecretStoreKind, namespace, name string
 		ctx, cancel := context.WithTimeout(context.Background(), p.opts.requestTimeout)
 		defer cancel()
 		c.revoke(ctx)
+		c.cache.clear()
 	}
 }
 
@@ -189,7 +202,7 @@ func (p *Provider) build(ctx context.Context, r *refResolver, v *v1alpha1.VaultP
 	if err != nil {
 		return nil, err
 	}
-	loginClient, err := apiClient.Clone()
+	loginClient, err := apiClient.CloneWithHeaders() // the store's namespace and headers apply to logins too
 	if err != nil {
 		return nil, fmt.Errorf("clone client: %w", err)
 	}
@@ -199,8 +212,8 @@ func (p *Provider) build(ctx context.Context, r *refResolver, v *v1alpha1.VaultP
 	}
 	return &storeClient{
 		api: apiClient, login: loginClient, spec: v.DeepCopy(), creds: creds, opts: &p.opts,
-		name: identity, tlsHash: fingerprint(m.caBundle, m.clientCert, m.clientKey), checkedAt: p.opts.now(),
-		cache: readCache{entries: map[string]cachedRead{}}, fair: newFairShare(&p.opts),
+		name: identity, cluster: r.store.GetKind() == v1alpha1.SecretStoreKindCluster, tlsHash: fingerprint(m.caBundle, m.clientCert, m.clientKey), checkedAt: p.opts.now(),
+		cache: readCache{entries: map[string]cachedRead{}, budget: p.opts.cacheBudget}, fair: newFairShare(&p.opts),
 	}, nil
 }
 

@@ -101,6 +101,11 @@ func (c *storeClient) pushTarget(ctx context.Context, ref providers.PushRef) (lo
 		if current != nil && !ref.Owned {
 			return loc, current, true, "was not created by this PushSecret", nil
 		}
+		if current != nil && c.cluster {
+			// KV v1 has no metadata for an owner, and the PushSecret's own status
+			// is no proof across tenants sharing a ClusterSecretStore.
+			return loc, current, true, "is a KV v1 secret, which cannot record its owner; through a ClusterSecretStore baosync only creates KV v1 secrets, never updates or deletes them", nil
+		}
 		return loc, current, current != nil, "", nil
 	}
 	sec, err := c.call(ctx, "read", loc.metadataPath(), func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
@@ -110,14 +115,15 @@ func (c *storeClient) pushTarget(ctx context.Context, ref providers.PushRef) (lo
 		return loc, current, false, "", err
 	}
 	custom, _ := sec.Data["custom_metadata"].(map[string]any)
-	return loc, current, true, ownership(custom, ref.Owner), nil
+	return loc, current, true, ownership(custom, ref.Owner, ref.OwnerUID), nil
 }
 
 // ownership says why a KV v2 secret with this custom metadata is not owner's
 // to change, or "" when it is.
-func ownership(custom map[string]any, owner string) string {
+func ownership(custom map[string]any, owner, uid string) string {
 	marker, _ := custom[markerKey].(string)
 	recorded, _ := custom[ownerKey].(string)
+	recordedUID, _ := custom[ownerUIDKey].(string)
 	switch {
 	case marker != markerValue:
 		return "was not created by baosync"
@@ -125,6 +131,10 @@ func ownership(custom map[string]any, owner string) string {
 		return fmt.Sprintf("was created by baosync without an owner record; to hand it to this PushSecret, set its custom metadata %s=%s", ownerKey, owner)
 	case recorded != owner:
 		return "belongs to another PushSecret" // whose name is another tenant's business
+	case recordedUID != "" && uid != "" && recordedUID != uid:
+		// Same namespace and name, another object: the namespace may have been
+		// deleted and created again by someone else.
+		return fmt.Sprintf("was pushed by an earlier PushSecret of the same name (UID %s); to hand it to this one, set its custom metadata %s=%s", recordedUID, ownerUIDKey, uid)
 	}
 	return ""
 }

@@ -91,7 +91,7 @@ func newAPIClient(v *v1alpha1.VaultProvider, m tlsMaterial, o *options) (*api.Cl
 	}); err != nil {
 		return nil, fmt.Errorf("configure TLS: %w: %w", providers.ErrInvalidConfig, err)
 	}
-	if err := guardTransport(cfg); err != nil {
+	if err := guardTransport(cfg, o.bigAnswers); err != nil {
 		return nil, err
 	}
 	c, err := api.NewClient(cfg)
@@ -115,7 +115,7 @@ func newAPIClient(v *v1alpha1.VaultProvider, m tlsMaterial, o *options) (*api.Cl
 // headers, and wraps it in guard. It runs after ConfigureTLS, which needs the
 // bare *http.Transport; NewClient and Clone accept any RoundTripper for an
 // http(s) address.
-func guardTransport(cfg *api.Config) error {
+func guardTransport(cfg *api.Config, big chan struct{}) error {
 	t, ok := cfg.HttpClient.Transport.(*http.Transport)
 	if !ok {
 		return fmt.Errorf("unexpected transport %T", cfg.HttpClient.Transport)
@@ -124,6 +124,6 @@ func guardTransport(cfg *api.Config) error {
 	// JSON decoder sees it; guard refuses a compressed answer sent anyway.
 	t.DisableCompression = true
 	t.MaxResponseHeaderBytes = maxResponseHeaderBytes
-	cfg.HttpClient.Transport = &guard{next: t}
+	cfg.HttpClient.Transport = &guard{next: t, big: big}
 	return nil
 }

@@ -74,15 +74,29 @@ var (
 // budget is what one evaluation may still spend. It is used by one goroutine
 // only: text/template executes a template on the caller's goroutine.
 type budget struct {
-	steps     int
-	alloc     int
-	expensive int
-	depth     int
-	deadline  time.Time
+	steps    int
+	alloc    int
+	depth    int
+	session  *Session // the deadline and expensive units, shared by its evaluations
+	deadline time.Time
 }
 
-func newBudget() *budget {
-	return &budget{steps: maxSteps, alloc: maxAlloc, expensive: maxExpensive, deadline: time.Now().Add(evalTimeout)}
+func newBudget(s *Session) *budget {
+	return &budget{steps: maxSteps, alloc: maxAlloc, session: s, deadline: s.deadline}
+}
+
+// Session is the budget shared by the evaluations of one object's reconcile:
+// one deadline and one allowance of expensive functions for all its templates,
+// so that many templates in one object cannot multiply the cost. Steps and
+// memory stay per evaluation. A Session is not for concurrent use.
+type Session struct {
+	deadline  time.Time
+	expensive int
+}
+
+// NewSession starts a budget of evalTimeout and maxExpensive units.
+func NewSession() *Session {
+	return &Session{deadline: time.Now().Add(evalTimeout), expensive: maxExpensive}
 }
 
 // tick spends one step and checks the deadline.

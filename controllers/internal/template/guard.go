@@ -102,8 +102,8 @@ func (g *guard) run(b *budget, args []reflect.Value) ([]reflect.Value, error) {
 		return nil, err
 	}
 	if g.units > 0 {
-		b.expensive -= g.units
-		if b.expensive < 0 {
+		b.session.expensive -= g.units
+		if b.session.expensive < 0 {
 			return nil, errExpensive
 		}
 	}

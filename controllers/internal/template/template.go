@@ -43,14 +43,25 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Render executes one template over data (key to value, as strings). name
-// appears in errors, e.g. `template.data["config.json"]`.
+// Render executes one template over data (key to value, as strings) on a
+// session of its own. name appears in errors, e.g. `template.data["x"]`.
 func Render(name, text string, data map[string][]byte) ([]byte, error) {
+	return NewSession().Render(name, text, data)
+}
+
+// RenderMap executes a template whose output is a YAML map of keys to values,
+// on a session of its own.
+func RenderMap(name, text string, data map[string][]byte) (map[string]string, error) {
+	return NewSession().RenderMap(name, text, data)
+}
+
+// Render executes one template over data within the session's budget.
+func (s *Session) Render(name, text string, data map[string][]byte) ([]byte, error) {
 	trees, err := parse.Parse(name, text, "", "", parseNames, builtinNames)
 	if err != nil {
 		return nil, &Error{Parse: true, Err: err}
 	}
-	b := newBudget()
+	b := newBudget(s)
 	t := template.New(name).Option("missingkey=error").Funcs(b.funcs(instrument(trees)))
 	for n, tree := range trees {
 		if _, err := t.AddParseTree(n, tree); err != nil {
@@ -79,9 +90,10 @@ func execute(t *template.Template, w *limited, values map[string]string) (err er
 	return t.Execute(w, values)
 }
 
-// RenderMap executes a template whose output is a YAML map of keys to values.
-func RenderMap(name, text string, data map[string][]byte) (map[string]string, error) {
-	out, err := Render(name, text, data)
+// RenderMap executes a template whose output is a YAML map of keys to values,
+// within the session's budget.
+func (s *Session) RenderMap(name, text string, data map[string][]byte) (map[string]string, error) {
+	out, err := s.Render(name, text, data)
 	if err != nil {
 		return nil, err
 	}
