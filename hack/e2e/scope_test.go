@@ -32,11 +32,19 @@ func TestNamespaceScope_ServesOnlyItsNamespace(t *testing.T) {
 				Data: []v1alpha1.ExternalSecretData{{SecretKey: "v", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: "scope/app", Property: "v"}}}}})).To(Succeed())
 	}
 	g.Eventually(func() int { return readyCount(ctx, mine) }, 60*time.Second, 200*time.Millisecond).Should(Equal(1))
-	// A PushSecret cannot reach a ClusterSecretStore through a scoped operator either.
+	// A PushSecret cannot reach a ClusterSecretStore through a scoped operator
+	// either. The store names a class no operator serves, so that the other
+	// operators of this package leave the PushSecret alone.
+	path := "secret"
+	css := &v1alpha1.ClusterSecretStore{ObjectMeta: metav1.ObjectMeta{Name: "scope-" + suffix}, Spec: v1alpha1.SecretStoreSpec{Controller: "nobody",
+		Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: env.Vault.Addr, Path: &path,
+			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "tok", Key: "token", Namespace: &mine}}}}}}
+	g.Expect(env.Client.Create(ctx, css)).To(Succeed())
+	defer func() { _ = env.Client.Delete(ctx, css) }()
 	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "src", Namespace: mine},
 		StringData: map[string]string{"pw": "x"}})).To(Succeed())
 	ps := &v1alpha1.PushSecret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mine}, Spec: v1alpha1.PushSecretSpec{
-		SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: "any-cluster-store", Kind: v1alpha1.SecretStoreKindCluster}},
+		SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: css.Name, Kind: v1alpha1.SecretStoreKindCluster}},
 		Selector:        v1alpha1.PushSecretSelector{Secret: v1alpha1.PushSecretSecret{Name: "src"}},
 		Data:            []v1alpha1.PushSecretData{{Match: v1alpha1.PushSecretMatch{SecretKey: "pw", RemoteRef: v1alpha1.PushSecretRemoteRef{RemoteKey: "scope/push"}}}}}}
 	g.Expect(env.Client.Create(ctx, ps)).To(Succeed())
