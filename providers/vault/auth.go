@@ -40,7 +40,7 @@ func resolveCredentials(ctx context.Context, r *refResolver, a *v1alpha1.VaultAu
 	case a.UserPass != nil:
 		return userPassCredentials(ctx, r, a.UserPass)
 	case a.Jwt != nil:
-		return jwtCredentials(ctx, r, a.Jwt, o)
+		return jwtCredentials(ctx, r, a.Jwt)
 	case a.Cert != nil:
 		return certCredentials(a.Cert), nil
 	}
@@ -73,7 +73,7 @@ func loginPath(path, def string) string {
 // serviceAccountJWT requests a short-lived token for a ServiceAccount and
 // makes sure the API server does not accept it: the token goes to the store's
 // server, which the store's author chose.
-func serviceAccountJWT(ctx context.Context, r *refResolver, sa *v1alpha1.ServiceAccountSelector, audiences []string, o *options, field string) (string, error) {
+func serviceAccountJWT(ctx context.Context, r *refResolver, sa *v1alpha1.ServiceAccountSelector, audiences []string, field string) (string, error) {
 	ns, err := r.namespace(sa.Namespace, field)
 	if err != nil {
 		return "", err
@@ -83,7 +83,7 @@ func serviceAccountJWT(ctx context.Context, r *refResolver, sa *v1alpha1.Service
 		return "", fmt.Errorf("%s: request a token for ServiceAccount %s/%s: %w: %w", field, ns, sa.Name, providers.ErrAuth, err)
 	}
 	what := fmt.Sprintf("%s: the token of ServiceAccount %s/%s with audiences %q", field, ns, sa.Name, audiences)
-	if err := o.guard.check(ctx, r.kube, tok, what); err != nil {
+	if err := refuseAPICredential(ctx, r.kube, tok, what); err != nil {
 		return "", err
 	}
 	return tok, nil

@@ -60,7 +60,7 @@ func kubernetesCredentials(ctx context.Context, r *refResolver, k *v1alpha1.Vaul
 		aud := audiencesOrDefault(sa.Audiences)
 		c.fingerprint = fingerprint([]byte(ns), []byte(sa.Name), []byte(strings.Join(aud, ",")))
 		c.body = func(ctx context.Context) (map[string]any, error) {
-			jwt, err := serviceAccountJWT(ctx, r, sa, aud, o, "auth.kubernetes.serviceAccountRef")
+			jwt, err := serviceAccountJWT(ctx, r, sa, aud, "auth.kubernetes.serviceAccountRef")
 			if err != nil {
 				return nil, err
 			}
@@ -114,7 +114,7 @@ func ownToken(ctx context.Context, r *refResolver, o *options) (string, error) {
 	}
 	jwt := strings.TrimSpace(string(b))
 	what := "auth.kubernetes: the operator's own token " + o.ownTokenFile
-	if err := o.guard.check(ctx, r.kube, jwt, what); err != nil {
+	if err := refuseAPICredential(ctx, r.kube, jwt, what); err != nil {
 		return "", err
 	}
 	return jwt, nil
@@ -134,7 +134,7 @@ func userPassCredentials(ctx context.Context, r *refResolver, u *v1alpha1.VaultU
 }
 
 // jwtCredentials reads the JWT from a Secret or requests a ServiceAccount token.
-func jwtCredentials(ctx context.Context, r *refResolver, j *v1alpha1.VaultJwtAuth, o *options) (*credentials, error) {
+func jwtCredentials(ctx context.Context, r *refResolver, j *v1alpha1.VaultJwtAuth) (*credentials, error) {
 	c := &credentials{method: "jwt", loginPath: loginPath(j.Path, "jwt")}
 	switch {
 	case j.SecretRef != nil:
@@ -149,7 +149,7 @@ func jwtCredentials(ctx context.Context, r *refResolver, j *v1alpha1.VaultJwtAut
 		aud := audiencesOrDefault(t.Audiences, t.ServiceAccountRef.Audiences)
 		c.fingerprint = fingerprint([]byte(j.Role), []byte(t.ServiceAccountRef.Name), []byte(strings.Join(aud, ",")))
 		c.body = func(ctx context.Context) (map[string]any, error) {
-			jwt, err := serviceAccountJWT(ctx, r, &t.ServiceAccountRef, aud, o, "auth.jwt.kubernetesServiceAccountToken")
+			jwt, err := serviceAccountJWT(ctx, r, &t.ServiceAccountRef, aud, "auth.jwt.kubernetesServiceAccountToken")
 			if err != nil {
 				return nil, err
 			}

@@ -81,6 +81,9 @@ func (f *fairShare) admit(ctx context.Context, store, namespace string) error {
 		return nil
 	case <-ctx.Done():
 		all.Cancel()
+		if mine != nil {
+			mine.Cancel()
+		}
 		return ctx.Err()
 	}
 }

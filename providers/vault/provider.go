@@ -27,7 +27,6 @@ type options struct {
 	authRecheck      time.Duration
 	ownTokenFile     string
 	operatorIdentity bool
-	guard            tokenGuard
 	inFlight         *inFlight
 	bigAnswers       chan struct{}
 	cacheBudget      *cacheBudget
