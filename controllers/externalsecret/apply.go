@@ -10,48 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/outcome"
 )
-
-// getTarget returns the existing target Secret, or nil when there is none. The
-// cache holds only Secrets baosync manages; for Merge, whose Secret belongs to
-// someone else, a miss is confirmed with the API server. For Owner and Orphan
-// apply's create finds out (AlreadyExists), which saves a request per new object.
-func (r *Reconciler) getTarget(ctx context.Context, es *v1alpha1.ExternalSecret) (*corev1.Secret, error) {
-	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone {
-		return nil, nil
-	}
-	key := client.ObjectKey{Namespace: es.Namespace, Name: es.TargetName()}
-	s := &corev1.Secret{}
-	err := r.Get(ctx, key, s)
-	if apierrors.IsNotFound(err) && es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyMerge {
-		err = r.APIReader.Get(ctx, key, s)
-	}
-	return found(key, s, err)
-}
-
-// liveTarget reads the target Secret from the API server, bypassing the cache.
-func (r *Reconciler) liveTarget(ctx context.Context, es *v1alpha1.ExternalSecret) (*corev1.Secret, error) {
-	key := client.ObjectKey{Namespace: es.Namespace, Name: es.TargetName()}
-	s := &corev1.Secret{}
-	return found(key, s, r.APIReader.Get(ctx, key, s))
-}
-
-// found turns a Get's result into (Secret, nil), (nil, nil) for not found, or
-// a transient error.
-func found(key client.ObjectKey, s *corev1.Secret, err error) (*corev1.Secret, error) {
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "get target Secret %s: %w", key.Name, err)
-	}
-	return s, nil
-}
 
 // apply writes the desired Secret according to creationPolicy and reports
 // whether the Secret's data (or type) changed, which is what workloads see. It fails with TargetConflict (the Secret belongs to
@@ -175,14 +138,4 @@ func dropStaleOwner(es *v1alpha1.ExternalSecret, s *corev1.Secret) {
 	s.OwnerReferences = slices.DeleteFunc(s.OwnerReferences, func(ref metav1.OwnerReference) bool {
 		return isOwnRef(es, ref) && ref.UID != es.UID
 	})
-}
-
-// sameSecret reports whether writing next would change nothing.
-func sameSecret(a, b *corev1.Secret) bool {
-	return a.Type == b.Type &&
-		equality.Semantic.DeepEqual(a.Data, b.Data) &&
-		equality.Semantic.DeepEqual(a.Labels, b.Labels) &&
-		equality.Semantic.DeepEqual(a.Annotations, b.Annotations) &&
-		equality.Semantic.DeepEqual(a.OwnerReferences, b.OwnerReferences) &&
-		equality.Semantic.DeepEqual(a.Immutable, b.Immutable)
 }

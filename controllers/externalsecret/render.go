@@ -1,9 +1,6 @@
 package externalsecret
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -80,21 +77,4 @@ func render(es *v1alpha1.ExternalSecret, t *templated) (*corev1.Secret, error) {
 		s.Immutable = &immutable
 	}
 	return s, nil
-}
-
-// contentHash hashes a Secret's type and data in a stable order.
-func contentHash(t corev1.SecretType, data map[string][]byte) string {
-	h := sha256.New()
-	_, _ = fmt.Fprintf(h, "%s\n", t)
-	for _, k := range slices.Sorted(maps.Keys(data)) {
-		_, _ = fmt.Fprintf(h, "%d:%s=%d:", len(k), k, len(data[k]))
-		_, _ = h.Write(data[k])
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-// drifted reports whether someone changed the Secret's content since baosync
-// wrote it.
-func drifted(s *corev1.Secret) bool {
-	return s.Annotations[AnnotationDataHash] != contentHash(s.Type, s.Data)
 }

@@ -1,0 +1,39 @@
+package externalsecret
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+)
+
+// contentHash hashes a Secret's type and data in a stable order.
+func contentHash(t corev1.SecretType, data map[string][]byte) string {
+	h := sha256.New()
+	_, _ = fmt.Fprintf(h, "%s\n", t)
+	for _, k := range slices.Sorted(maps.Keys(data)) {
+		_, _ = fmt.Fprintf(h, "%d:%s=%d:", len(k), k, len(data[k]))
+		_, _ = h.Write(data[k])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// drifted reports whether someone changed the Secret's content since baosync
+// wrote it.
+func drifted(s *corev1.Secret) bool {
+	return s.Annotations[AnnotationDataHash] != contentHash(s.Type, s.Data)
+}
+
+// sameSecret reports whether writing next would change nothing.
+func sameSecret(a, b *corev1.Secret) bool {
+	return a.Type == b.Type &&
+		equality.Semantic.DeepEqual(a.Data, b.Data) &&
+		equality.Semantic.DeepEqual(a.Labels, b.Labels) &&
+		equality.Semantic.DeepEqual(a.Annotations, b.Annotations) &&
+		equality.Semantic.DeepEqual(a.OwnerReferences, b.OwnerReferences) &&
+		equality.Semantic.DeepEqual(a.Immutable, b.Immutable)
+}

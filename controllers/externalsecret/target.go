@@ -1,0 +1,48 @@
+package externalsecret
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+)
+
+// getTarget returns the existing target Secret, or nil when there is none. The
+// cache holds only Secrets baosync manages; for Merge, whose Secret belongs to
+// someone else, a miss is confirmed with the API server. For Owner and Orphan
+// apply's create finds out (AlreadyExists), which saves a request per new object.
+func (r *Reconciler) getTarget(ctx context.Context, es *v1alpha1.ExternalSecret) (*corev1.Secret, error) {
+	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone {
+		return nil, nil
+	}
+	key := client.ObjectKey{Namespace: es.Namespace, Name: es.TargetName()}
+	s := &corev1.Secret{}
+	err := r.Get(ctx, key, s)
+	if apierrors.IsNotFound(err) && es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyMerge {
+		err = r.APIReader.Get(ctx, key, s)
+	}
+	return found(key, s, err)
+}
+
+// liveTarget reads the target Secret from the API server, bypassing the cache.
+func (r *Reconciler) liveTarget(ctx context.Context, es *v1alpha1.ExternalSecret) (*corev1.Secret, error) {
+	key := client.ObjectKey{Namespace: es.Namespace, Name: es.TargetName()}
+	s := &corev1.Secret{}
+	return found(key, s, r.APIReader.Get(ctx, key, s))
+}
+
+// found turns a Get's result into (Secret, nil), (nil, nil) for not found, or
+// a transient error.
+func found(key client.ObjectKey, s *corev1.Secret, err error) (*corev1.Secret, error) {
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "get target Secret %s: %w", key.Name, err)
+	}
+	return s, nil
+}
