@@ -16,13 +16,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/baosync/baosync/api/eso"
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/commands/convert"
+	"github.com/baosync/baosync/commands/render"
 	"github.com/baosync/baosync/controllers/clusterexternalsecret"
 	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/controllers/pushsecret"
-	"github.com/baosync/baosync/controllers/render"
 	"github.com/baosync/baosync/controllers/secretstore"
 	"github.com/baosync/baosync/providers/vault"
 )
@@ -35,7 +35,7 @@ var (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "convert" {
-		os.Exit(eso.Command(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		os.Exit(convert.Command(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	if len(os.Args) > 1 && os.Args[1] == "render" {
 		os.Exit(render.Command(os.Args[2:], vault.New(), os.Stdout, os.Stderr))

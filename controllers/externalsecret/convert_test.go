@@ -13,8 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/baosync/baosync/api/eso"
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/commands/convert"
 	"github.com/baosync/baosync/hack/testenv"
 )
 
@@ -30,7 +30,7 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 	ns := newNamespace(t)
 	src = bytes.ReplaceAll(src, []byte("http://127.0.0.1:8200"), []byte(env.Vault.Addr))
 	src = bytes.ReplaceAll(src, []byte("NAMESPACE"), []byte(ns))
-	warnings, err := eso.Convert(bytes.NewReader(src), &out)
+	warnings, err := convert.Convert(bytes.NewReader(src), &out)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(warnings).To(HaveLen(2), "the AWS store and the generator are reported: %v", warnings)
 

@@ -2,10 +2,12 @@ package externalsecret
 
 import (
 	"context"
+	"errors"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
 )
 
 // Preview runs the sync's fetch, templates and render for es against store,
@@ -21,4 +23,20 @@ func (r *Reconciler) Preview(ctx context.Context, es *v1alpha1.ExternalSecret, s
 		return nil, err
 	}
 	return render(es, out)
+}
+
+// PreviewStore resolves the store es refers to from the cluster, with the
+// same rules as a sync, for `baosync render` (which lives outside controllers/).
+func (r *Reconciler) PreviewStore(ctx context.Context, es *v1alpha1.ExternalSecret) (v1alpha1.GenericStore, error) {
+	return r.resolveStore(ctx, es)
+}
+
+// Reason returns the condition Reason a Preview or PreviewStore error
+// carries, or "" when it carries none.
+func Reason(err error) string {
+	var oe *outcome.Error
+	if errors.As(err, &oe) {
+		return oe.Reason
+	}
+	return ""
 }

@@ -23,8 +23,6 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/externalsecret"
-	"github.com/baosync/baosync/controllers/internal/outcome"
-	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/providers"
 )
 
@@ -86,11 +84,11 @@ func run(ctx context.Context, o options, provider providers.Provider) (*corev1.S
 			return nil, err
 		}
 	}
-	store, err := pickStore(ctx, c, es, fileStore)
+	r := &externalsecret.Reconciler{Client: c, APIReader: c, Provider: provider}
+	store, err := pickStore(ctx, r, c, es, fileStore)
 	if err != nil {
 		return nil, err
 	}
-	r := &externalsecret.Reconciler{Client: c, APIReader: c, Provider: provider}
 	if o.vaultAddr != "" {
 		if store, err = tokenStore(store, o.vaultAddr, o.tokenFile, es.Namespace); err != nil {
 			return nil, err
@@ -106,9 +104,8 @@ func run(ctx context.Context, o options, provider providers.Provider) (*corev1.S
 
 // describe prefixes an outcome error with its Reason.
 func describe(err error) string {
-	var oe *outcome.Error
-	if errors.As(err, &oe) {
-		return oe.Reason + ": " + oe.Err.Error()
+	if reason := externalsecret.Reason(err); reason != "" {
+		return reason + ": " + err.Error()
 	}
 	return err.Error()
 }
@@ -194,7 +191,7 @@ func needsCluster(es *v1alpha1.ExternalSecret) bool {
 }
 
 // pickStore takes the store from the file, or from the cluster.
-func pickStore(ctx context.Context, c client.Client, es *v1alpha1.ExternalSecret, fromFile v1alpha1.GenericStore) (v1alpha1.GenericStore, error) {
+func pickStore(ctx context.Context, r *externalsecret.Reconciler, c client.Client, es *v1alpha1.ExternalSecret, fromFile v1alpha1.GenericStore) (v1alpha1.GenericStore, error) {
 	if fromFile != nil {
 		fromFile.SetNamespace(es.Namespace)
 		if fromFile.GetKind() == v1alpha1.SecretStoreKindCluster {
@@ -205,7 +202,7 @@ func pickStore(ctx context.Context, c client.Client, es *v1alpha1.ExternalSecret
 	if c == nil {
 		return nil, errors.New("the file holds no store: add it to the file or give --kubeconfig")
 	}
-	return storeref.Resolve(ctx, c, c, storeref.Scope{Class: ""}, es.Spec.SecretStoreRef, es.Namespace)
+	return r.PreviewStore(ctx, es)
 }
 
 // clusterClient builds a client from a kubeconfig.

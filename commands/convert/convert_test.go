@@ -1,4 +1,4 @@
-package eso
+package convert
 
 import (
 	"bytes"

@@ -1,9 +1,9 @@
-// Package eso converts External Secrets Operator manifests
+// Package convert is `baosync convert`: it converts External Secrets Operator manifests
 // (external-secrets.io/v1 and v1beta1) to baosync.io/v1alpha1. Field names are
 // shared, so a conversion changes apiVersion and drops what has no baosync
 // meaning (other providers, fields baosync does not have); every dropped field
 // is reported, per object, never dropped silently.
-package eso
+package convert
 
 import (
 	"bytes"
