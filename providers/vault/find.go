@@ -84,7 +84,7 @@ func (c *storeClient) findRoot(ctx context.Context, path string) (string, string
 			return "", "", err
 		}
 		if path == mount || strings.HasPrefix(path, mount+"/") { // the root may repeat the mount
-			path = strings.TrimPrefix(strings.TrimPrefix(path, mount), "/")
+			path = findForm(strings.TrimPrefix(strings.TrimPrefix(path, mount), "/"))
 		}
 		return mount, path, nil
 	}
@@ -99,7 +99,17 @@ func (c *storeClient) findRoot(ctx context.Context, path string) (string, string
 	if err != nil {
 		return "", "", err
 	}
-	return m.path, strings.TrimPrefix(strings.TrimPrefix(path, m.path), "/"), nil
+	return m.path, findForm(strings.TrimPrefix(strings.TrimPrefix(path, m.path), "/")), nil
+}
+
+// findForm drops the data/ segment of a search root written as the KV v2 API
+// path below its mount (secret/data/team, or secret/data for the whole mount),
+// as ESO, which lists <mount>/metadata/ for it, does.
+func findForm(rel string) string {
+	if rel == "data" {
+		return ""
+	}
+	return strings.TrimPrefix(rel, "data/")
 }
 
 // listTree appends the secret paths below prefix (relative to the mount).

@@ -156,7 +156,16 @@ func valueBytes(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-// readMetadata reads a KV v2 secret's custom metadata.
+// metadataKeys are the KV v2 metadata fields that metadataPolicy Fetch
+// exposes beside the custom metadata: ESO's choice, so that the same manifest
+// gives the same Secret (dataFrom.extract with Fetch yields exactly these keys
+// plus the custom ones).
+var metadataKeys = []string{"created_time", "current_version", "delete_version_after"}
+
+// readMetadata reads a KV v2 secret's metadata as ESO shows it with
+// metadataPolicy Fetch: one flat map of strings holding metadataKeys and every
+// custom metadata key (which wins over a field of the same name), values that
+// are not strings written in Go's %v form.
 func (c *storeClient) readMetadata(ctx context.Context, path string, ref providers.RemoteRef) (map[string]any, error) {
 	sec, err := c.call(ctx, "read", path, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
 		return cl.Logical().ReadWithContext(ctx, path)
@@ -167,9 +176,25 @@ func (c *storeClient) readMetadata(ctx context.Context, path string, ref provide
 	if sec == nil || sec.Data == nil {
 		return nil, fmt.Errorf("store %s: no metadata at %s (key %q): %w", c.name, path, ref.Key, providers.ErrNotFound)
 	}
-	custom, _ := sec.Data["custom_metadata"].(map[string]any)
-	if custom == nil {
-		custom = map[string]any{}
+	return flatMetadata(sec.Data), nil
+}
+
+// flatMetadata turns the answer of <mount>/metadata/<path> into readMetadata's
+// map.
+func flatMetadata(data map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, k := range metadataKeys {
+		if v, ok := data[k]; ok && v != nil {
+			out[k] = fmt.Sprintf("%v", v)
+		}
 	}
-	return custom, nil
+	custom, _ := data["custom_metadata"].(map[string]any)
+	for k, v := range custom {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		} else {
+			out[k] = fmt.Sprintf("%v", v)
+		}
+	}
+	return out
 }

@@ -49,8 +49,9 @@ func kvPath(v *v1alpha1.VaultProvider, key string) (string, error) {
 // path it does not start with a mount Vault reserves for itself. With a store
 // path the key is relative to that mount (a key that repeats the mount is
 // accepted, as in ESO); without one, the key's first segment is taken as the
-// mount until the server says otherwise (see locateChecked). It is pure, so
-// that it can be fuzzed.
+// mount until the server says otherwise (see locateChecked). A key that names
+// the mount may be written as the KV v2 API path (secret/data/app, see
+// apiForm). It is pure, so that it can be fuzzed.
 func locate(v *v1alpha1.VaultProvider, key string) (kvLocation, error) {
 	mount, err := storeMount(v)
 	if err != nil {
@@ -70,11 +71,27 @@ func locate(v *v1alpha1.VaultProvider, key string) (kvLocation, error) {
 		if reservedMount(m) {
 			return kvLocation{}, refErrorf("remote key %q starts with %s/, which Vault keeps for itself and is no KV mount; name a KV mount such as secret/app", key, m)
 		}
-		mount, rel = m, r
+		mount, rel = m, apiForm(v, r)
 	case strings.HasPrefix(key, mount+"/"):
-		rel = strings.TrimPrefix(key, mount+"/")
+		rel = apiForm(v, strings.TrimPrefix(key, mount+"/"))
 	}
 	return kvLocation{mount: mount, rel: rel, v1: v.Version == v1alpha1.VaultKVStoreV1}, nil
+}
+
+// apiForm drops the data/ segment that follows the mount when a KV v2 key is
+// written as the API path (secret/data/app/db, as copied from Vault Agent, the
+// CSI driver or curl): ESO reads such a key as secret/app/db, so baosync does
+// too. rel is the key below the mount, and the rule applies only to keys that
+// name the mount: with a store path, a key data/app is the secret data/app, as
+// in ESO. A lone data (secret/data) stays the secret named data.
+func apiForm(v *v1alpha1.VaultProvider, rel string) string {
+	if v.Version == v1alpha1.VaultKVStoreV1 {
+		return rel
+	}
+	if r, ok := strings.CutPrefix(rel, "data/"); ok && r != "" {
+		return r
+	}
+	return rel
 }
 
 // storeMount returns the store's KV mount, "" when it sets no path. The path is

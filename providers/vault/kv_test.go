@@ -30,6 +30,13 @@ func TestKVPath(t *testing.T) {
 		{name: "dot-dot segments are refused", path: &secret, version: v1alpha1.VaultKVStoreV2, key: "../sys/x", invalid: true},
 		{name: "a key equal to the mount is a secret below it, as before", path: &secret, version: v1alpha1.VaultKVStoreV2, key: "secret", want: "secret/data/secret"},
 		{name: "a key that only shares the mount's prefix stays below the mount", path: &secret, version: v1alpha1.VaultKVStoreV2, key: "secretive/app", want: "secret/data/secretive/app"},
+		{name: "v2 without a path reads the API form of a key as ESO does", version: v1alpha1.VaultKVStoreV2, key: "secret/data/app/db", want: "secret/data/app/db"},
+		{name: "v2 with a path reads the API form of a key that names the mount", path: &secret, version: v1alpha1.VaultKVStoreV2, key: "secret/data/app/db", want: "secret/data/app/db"},
+		{name: "v2 with a path ending in /data reads the API form too", path: &data, version: v1alpha1.VaultKVStoreV2, key: "secret/data/app", want: "secret/data/app"},
+		{name: "v2 with a path keeps data/ of a key that does not name the mount, as ESO", path: &secret, version: v1alpha1.VaultKVStoreV2, key: "data/app", want: "secret/data/data/app"},
+		{name: "v2 keeps a secret named data", version: v1alpha1.VaultKVStoreV2, key: "secret/data", want: "secret/data/data"},
+		{name: "v2 drops only one data segment", version: v1alpha1.VaultKVStoreV2, key: "secret/data/data/x", want: "secret/data/data/x"},
+		{name: "v1 keeps data/ as a folder", path: &secret, version: v1alpha1.VaultKVStoreV1, key: "secret/data/app", want: "secret/data/app"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

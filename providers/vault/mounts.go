@@ -175,7 +175,9 @@ func (c *storeClient) locateChecked(ctx context.Context, key string) (kvLocation
 		_, err := c.storeKV(ctx, mount)
 		return loc, err
 	}
-	full := loc.mount + "/" + loc.rel
+	// The key as written, not loc's guess: with the API form the data/ segment
+	// follows the real mount, which may span several segments (team/a/kv/data/app).
+	full := strings.Trim(key, "/")
 	m, err := c.keyKV(ctx, full, "remote key")
 	if err != nil {
 		return kvLocation{}, err
@@ -183,7 +185,7 @@ func (c *storeClient) locateChecked(ctx context.Context, key string) (kvLocation
 	if full == m.path {
 		return kvLocation{}, refErrorf("remote key %q names the KV mount %s itself; name a secret in it, such as %s/app", key, m.path, m.path)
 	}
-	return kvLocation{mount: m.path, rel: strings.TrimPrefix(full, m.path+"/"), v1: loc.v1}, nil
+	return kvLocation{mount: m.path, rel: apiForm(c.spec, strings.TrimPrefix(full, m.path+"/")), v1: loc.v1}, nil
 }
 
 // storeKV checks that the store's path is a KV mount of the store's version.
