@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"os"
 
+	// The image ships no CA bundle: without system roots, TLS to a Vault or
+	// OpenBao behind a public CA verifies against Mozilla's roots, embedded here.
+	_ "golang.org/x/crypto/x509roots/fallback"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
