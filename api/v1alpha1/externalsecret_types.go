@@ -180,8 +180,10 @@ type ExternalSecretDataRemoteRef struct {
 	// +optional
 	DecodingStrategy DecodingStrategy `json:"decodingStrategy,omitempty"`
 
-	// MetadataPolicy Fetch reads the KV v2 secret's custom metadata instead of
-	// its data (property selects one metadata key); None (default) reads data.
+	// MetadataPolicy Fetch reads the KV v2 secret's metadata instead of its
+	// data, as ESO does: created_time, current_version, delete_version_after and
+	// every custom metadata key, as strings (property selects one); None
+	// (default) reads data.
 	// +kubebuilder:validation:Enum=None;Fetch
 	// +optional
 	MetadataPolicy string `json:"metadataPolicy,omitempty"`

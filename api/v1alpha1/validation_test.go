@@ -77,6 +77,17 @@ func TestAdmission(t *testing.T) {
 		{name: "accepts a SecretStore with Kubernetes auth for its own ServiceAccount", obj: store(func(v *v1alpha1.VaultProvider) {
 			v.Auth = v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Role: "r", ServiceAccountRef: &v1alpha1.ServiceAccountSelector{Name: "app"}}}
 		})},
+		{name: "accepts Kubernetes auth with both serviceAccountRef and secretRef, as ESO does", obj: store(func(v *v1alpha1.VaultProvider) {
+			v.Auth = v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Role: "r", ServiceAccountRef: &v1alpha1.ServiceAccountSelector{Name: "app"},
+				SecretRef: &v1alpha1.SecretKeySelector{Name: "t", Key: "token"}}}
+		})},
+		{name: "accepts JWT auth with both secretRef and kubernetesServiceAccountToken, as ESO does", obj: store(func(v *v1alpha1.VaultProvider) {
+			v.Auth = v1alpha1.VaultAuth{Jwt: &v1alpha1.VaultJwtAuth{Role: "r", SecretRef: &v1alpha1.SecretKeySelector{Name: "t", Key: "jwt"},
+				KubernetesServiceAccountToken: &v1alpha1.VaultKubernetesServiceAccountTokenAuth{ServiceAccountRef: v1alpha1.ServiceAccountSelector{Name: "app"}}}}
+		})},
+		{name: "refuses JWT auth with no token source", obj: store(func(v *v1alpha1.VaultProvider) {
+			v.Auth = v1alpha1.VaultAuth{Jwt: &v1alpha1.VaultJwtAuth{Role: "r"}}
+		}), reject: "set secretRef or kubernetesServiceAccountToken"},
 		{name: "refuses a store re-checked more often than every 10 seconds", obj: func() client.Object {
 			s := store(nil)
 			s.Spec.RefreshInterval = 1

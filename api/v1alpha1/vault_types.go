@@ -59,8 +59,10 @@ type VaultProvider struct {
 	// +optional
 	ReadYourWrites bool `json:"readYourWrites,omitempty"`
 
-	// ForwardInconsistent asks a standby that is behind to forward the request to
-	// the active node instead of failing.
+	// ForwardInconsistent, together with readYourWrites, asks a standby that is
+	// behind to forward the request to the active node instead of failing
+	// (X-Vault-Inconsistent: forward-active-node, which the server's replication
+	// configuration must allow). Without readYourWrites it does nothing, as in ESO.
 	// +optional
 	ForwardInconsistent bool `json:"forwardInconsistent,omitempty"`
 
@@ -135,8 +137,9 @@ type VaultAppRole struct {
 }
 
 // VaultKubernetesAuth is Kubernetes login: the server reviews a ServiceAccount
-// token with the cluster's TokenReview API.
-// +kubebuilder:validation:XValidation:rule="!(has(self.serviceAccountRef) && has(self.secretRef))",message="set at most one of serviceAccountRef and secretRef"
+// token with the cluster's TokenReview API. With both serviceAccountRef and
+// secretRef set (ESO's documentation examples do), serviceAccountRef is used
+// and secretRef is ignored, as in ESO.
 type VaultKubernetesAuth struct {
 	// MountPath is the mount path of the Kubernetes auth method.
 	// +kubebuilder:default=kubernetes
@@ -179,8 +182,9 @@ type VaultUserPassAuth struct {
 	SecretRef SecretKeySelector `json:"secretRef"`
 }
 
-// VaultJwtAuth is JWT/OIDC login.
-// +kubebuilder:validation:XValidation:rule="has(self.secretRef) != has(self.kubernetesServiceAccountToken)",message="set exactly one of secretRef and kubernetesServiceAccountToken"
+// VaultJwtAuth is JWT/OIDC login. With both secretRef and
+// kubernetesServiceAccountToken set, secretRef is used, as in ESO.
+// +kubebuilder:validation:XValidation:rule="has(self.secretRef) || has(self.kubernetesServiceAccountToken)",message="set secretRef or kubernetesServiceAccountToken"
 type VaultJwtAuth struct {
 	// Path is the mount path of the JWT auth method.
 	// +kubebuilder:default=jwt

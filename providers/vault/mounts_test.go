@@ -149,6 +149,9 @@ type recorder struct {
 	*httptest.Server
 	mu    sync.Mutex
 	paths []string
+	// inconsistent holds each request's X-Vault-Inconsistent values, joined
+	// with commas ("" when it had none).
+	inconsistent []string
 }
 
 func newRecorder(t *testing.T) *recorder {
@@ -162,6 +165,7 @@ func newRecorder(t *testing.T) *recorder {
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		r.paths = append(r.paths, req.URL.Path)
+		r.inconsistent = append(r.inconsistent, strings.Join(req.Header.Values("X-Vault-Inconsistent"), ","))
 		r.mu.Unlock()
 		proxy.ServeHTTP(w, req)
 	}))

@@ -105,8 +105,16 @@ func newAPIClient(v *v1alpha1.VaultProvider, m tlsMaterial, o *options) (*api.Cl
 	for k, val := range v.Headers {
 		c.AddHeader(k, val)
 	}
-	if v.ForwardInconsistent && !v.ReadYourWrites {
-		c.AddHeader(api.IndexInconsistentHeaderName, api.IndexInconsistentForward)
+	if v.ReadYourWrites {
+		// ESO sends X-Vault-Inconsistent: forward-active-node exactly when both
+		// readYourWrites and forwardInconsistent are set, and never otherwise;
+		// OpenBao's strong consistency would send await-state and
+		// forward-active-node always. Only the index tracking is kept.
+		if v.ForwardInconsistent {
+			c.SetInconsistent(api.IndexInconsistentForward)
+		} else {
+			c.SetInconsistent()
+		}
 	}
 	return c, nil
 }
