@@ -4,36 +4,116 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 )
 
-// Command is `baosync convert -f FILE`: ESO YAML in (- reads stdin), baosync
-// YAML on stdout, one warning per dropped field or skipped object on stderr.
-// It returns the exit code: 0 when the input was read, 1 on errors, 2 on usage.
+// Exit codes of the command.
+const (
+	exitOK    = 0
+	exitFail  = 1 // an input could not be read, or an object was not converted
+	exitUsage = 2
+)
+
+// files is a repeatable -f flag.
+type files []string
+
+func (f *files) String() string     { return strings.Join(*f, ",") }
+func (f *files) Set(v string) error { *f = append(*f, v); return nil }
+
+// Command is `baosync convert -f FILE|DIR|-`: ESO YAML in, baosync YAML on
+// stdout, one line per dropped field, skipped or refused object on stderr.
+// A directory is read recursively (*.yaml, *.yml, *.json), like kubectl
+// apply -f. It returns the exit code: 0 when every ESO object of the
+// OpenBao/Vault provider was converted, 1 when one was not (or an input
+// could not be read), 2 on usage errors.
 func Command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("baosync convert", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("f", "-", "ESO manifests to convert (- reads stdin)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	flags := flag.NewFlagSet("baosync convert", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	var in files
+	flags.Var(&in, "f", "ESO manifests to convert: a file, a directory (read recursively) or - for stdin; repeatable")
+	if err := flags.Parse(args); err != nil {
+		return exitUsage
 	}
-	in := stdin
-	if *file != "-" {
-		f, err := os.Open(*file)
-		if err != nil {
-			fmt.Fprintf(stderr, "baosync convert: %v\n", err)
-			return 1
-		}
-		defer func() { _ = f.Close() }()
-		in = f
+	if len(in) == 0 {
+		in = files{"-"}
 	}
-	warnings, err := Convert(in, stdout)
+	inputs, err := readInputs(in, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "baosync convert: %v\n", err)
+		return exitFail
+	}
+	warnings, err := ConvertAll(inputs, stdout)
+	code := exitOK
 	for _, w := range warnings {
-		fmt.Fprintf(stderr, "warning: %s\n", w)
+		level := "warning"
+		if w.Failed {
+			level, code = "error", exitFail
+		}
+		fmt.Fprintf(stderr, "%s: %s\n", level, w)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "baosync convert: %v\n", err)
-		return 1
+		return exitFail
 	}
-	return 0
+	return code
+}
+
+// readInputs reads every named file, walking directories in lexical order.
+func readInputs(names []string, stdin io.Reader) ([]Input, error) {
+	var inputs []Input
+	for _, name := range names {
+		if name == "-" {
+			b, err := io.ReadAll(stdin)
+			if err != nil {
+				return nil, fmt.Errorf("read stdin: %w", err)
+			}
+			inputs = append(inputs, Input{Data: b})
+			continue
+		}
+		paths, err := manifestFiles(name)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", p, err)
+			}
+			inputs = append(inputs, Input{Name: p, Data: b})
+		}
+	}
+	return inputs, nil
+}
+
+// manifestFiles returns name itself, or the manifests below a directory.
+func manifestFiles(name string) ([]string, error) {
+	info, err := os.Stat(name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if !info.IsDir() {
+		return []string{name}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(name, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+			if !d.IsDir() {
+				out = append(out, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	sort.Strings(out)
+	return out, nil
 }

@@ -2,24 +2,31 @@ package convert
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
+// convertCase is one conversion: substrings the output must (not) hold and
+// the warnings it must give, in order.
+type convertCase struct {
+	name     string
+	in       string
+	out      []string // substrings of the output
+	notOut   []string
+	warnings []string // substrings, one per expected warning
+	failed   int      // how many of the warnings refuse the object
+}
+
 func TestConvert(t *testing.T) {
-	cases := []struct {
-		name     string
-		in       string
-		out      []string // substrings of the output
-		notOut   []string
-		warnings []string // substrings, one per expected warning
-	}{{
+	cases := []convertCase{{
 		name: "changes the apiVersion of a Vault store and keeps its fields",
 		in: `apiVersion: external-secrets.io/v1
 kind: SecretStore
 metadata: {name: s}
 spec: {provider: {vault: {server: "https://bao:8200", path: secret, auth: {tokenSecretRef: {name: t, key: token}}}}}`,
-		out: []string{"apiVersion: baosync.io/v1alpha1", "server: https://bao:8200", "tokenSecretRef:"},
+		out: []string{"apiVersion: baosync.io/v1alpha1", `server: "https://bao:8200"`, "tokenSecretRef:"},
 	}, {
 		name: "skips a store of another provider, with a warning",
 		in: `apiVersion: external-secrets.io/v1beta1
@@ -39,7 +46,7 @@ spec:
   dataFrom: [{sourceRef: {generatorRef: {kind: Password, name: pw}}}]`,
 		out:      []string{"secretKey: k"},
 		notOut:   []string{"sourceRef", "conversionStrategy", "dataFrom"},
-		warnings: []string{"ExternalSecret team/e: field spec.dataFrom[0].sourceRef has no baosync meaning; dropped"},
+		warnings: []string{"ExternalSecret team/e: field spec.dataFrom[0].sourceRef: baosync has no generators"},
 	}, {
 		name: "moves a v1 template to v2 and says so",
 		in: `apiVersion: external-secrets.io/v1
@@ -75,7 +82,7 @@ spec:
   namespaceSelectors: [{matchLabels: {team: a}}]
   refreshTime: 1m
   externalSecretSpec: {secretStoreRef: {name: s, kind: ClusterSecretStore}, data: [{secretKey: k, remoteRef: {key: a}}]}`,
-		out: []string{"kind: ClusterExternalSecret", "refreshTime: 1m0s", "team: a"},
+		out: []string{"kind: ClusterExternalSecret", "refreshTime: 1m\n", "team: a"},
 	}, {
 		name: "passes other documents through",
 		in: `apiVersion: v1
@@ -83,6 +90,9 @@ kind: ConfigMap
 metadata: {name: c}`,
 		out: []string{"kind: ConfigMap"},
 	}}
+	cases = append(cases, renameCases...)
+	cases = append(cases, defaultCases...)
+	cases = append(cases, unsupportedCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
@@ -100,6 +110,16 @@ metadata: {name: c}`,
 					t.Errorf("output has %q:\n%s", s, out.String())
 				}
 			}
+			failed := 0
+			for _, w := range ws {
+				if w.Failed {
+					failed++
+				}
+			}
+			if failed != tc.failed {
+				t.Errorf("%d refusals, want %d: %v", failed, tc.failed, ws)
+			}
+			mustBeYAMLStream(t, out.Bytes())
 			if len(ws) != len(tc.warnings) {
 				t.Fatalf("warnings %v, want %d", ws, len(tc.warnings))
 			}
@@ -131,5 +151,36 @@ func TestCommand_ReadsStdinAndReportsOnStderr(t *testing.T) {
 	}
 	if code := Command([]string{"-f", "/nonexistent"}, nil, &out, &errOut); code != 1 {
 		t.Fatalf("a missing file must exit 1, got %d", code)
+	}
+}
+
+func TestCommand_ReadsDirectoriesRecursivelyAndFailsOnRefusedObjects(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "apps", "db")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, text string) {
+		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(dir, "store.yaml"), "apiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata: {name: s}\nspec: {provider: {vault: {server: x, auth: {ldap: {}}}}}\n")
+	write(filepath.Join(sub, "es.yml"), "# db\n---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: db}\nspec: {secretStoreRef: {name: s}, data: [{secretKey: k, remoteRef: {key: a}}]}\n")
+	write(filepath.Join(sub, "README.md"), "not a manifest")
+	var out, errOut bytes.Buffer
+	if code := Command([]string{"-f", dir}, nil, &out, &errOut); code != 1 {
+		t.Fatalf("exit %d, want 1 (the store was refused): %s", code, errOut.String())
+	}
+	for _, want := range []string{
+		"error: " + filepath.Join(dir, "store.yaml") + ":1: SecretStore s: field spec.provider.vault.auth.ldap",
+		"warning: " + filepath.Join(sub, "es.yml") + ":2: ExternalSecret db: field spec.secretStoreRef: refers to SecretStore s",
+	} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+		}
+	}
+	if !strings.Contains(out.String(), "# db\n---\napiVersion: baosync.io/v1alpha1\nkind: ExternalSecret") {
+		t.Errorf("stdout: %s", out.String())
 	}
 }

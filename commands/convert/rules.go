@@ -1,0 +1,218 @@
+package convert
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// rename maps the ESO fields whose meaning baosync has under another name
+// or shape.
+func (c *conversion) rename() {
+	if c.isStore() {
+		auth := path("spec", "provider", "vault", "auth")
+		// ESO names the role of cert auth vaultRole; baosync calls it role.
+		rename(c.root, append(auth, step{key: "cert"}).child("vaultRole"), "role")
+		c.storeRefreshInterval()
+	}
+	if c.kind == "ClusterExternalSecret" {
+		c.namespaceSelector()
+	}
+	if es := c.esSpec(); es != nil {
+		p := append(es, step{key: "target"}, step{key: "template"}).child("engineVersion")
+		if n := at(c.root, p); scalarString(n) == "v1" {
+			n.Value = "v2"
+			c.warn(p, "template engineVersion v1 is not supported; set to v2 (Go templates with sprig): check the templates")
+		}
+	}
+}
+
+// storeRefreshInterval turns a store refreshInterval written as a duration
+// ("5m") into the seconds both ESO's and baosync's schemas expect.
+func (c *conversion) storeRefreshInterval() {
+	n := at(c.root, path("spec", "refreshInterval"))
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return
+	}
+	if _, err := strconv.Atoi(n.Value); err == nil {
+		return
+	}
+	d, err := time.ParseDuration(n.Value)
+	if err != nil || d < 0 {
+		return // the type check reports it
+	}
+	n.Value, n.Tag, n.Style = strconv.Itoa(int(d/time.Second)), "!!int", 0
+}
+
+// namespaceSelector moves the singular selector of older
+// ClusterExternalSecrets into the list baosync (and ESO today) use.
+func (c *conversion) namespaceSelector() {
+	spec := at(c.root, path("spec"))
+	key, sel := lookup(spec, "namespaceSelector")
+	if sel == nil {
+		return
+	}
+	_, list := lookup(spec, "namespaceSelectors")
+	if list == nil {
+		key.Value = "namespaceSelectors"
+		wrapped := *sel
+		*sel = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{&wrapped}}
+		return
+	}
+	if list.Kind == yaml.SequenceNode {
+		list.Content = append(list.Content, sel)
+		remove(c.root, path("spec", "namespaceSelector"))
+	}
+}
+
+// refuse fails the objects whose conversion would apply but behave
+// differently, or not apply at all.
+func (c *conversion) refuse() {
+	if c.isStore() {
+		if p := path("spec", "provider", "vault", "auth", "ldap"); at(c.root, p) != nil {
+			c.fail(p, "baosync has no LDAP auth method yet; use another method (kubernetes, appRole, jwt, cert, userPass or a token)")
+		}
+	}
+	if es := c.esSpec(); es != nil {
+		p := append(es, step{key: "target"}).child("creationPolicy")
+		if v := scalarString(at(c.root, p)); v == "CreateOrMerge" {
+			c.fail(p, "CreateOrMerge is not supported: choose Owner (baosync creates and owns the Secret) or Merge (the Secret must exist)")
+		}
+		for _, list := range []string{"data", "dataFrom"} {
+			c.refuseStoreRefs(append(es, step{key: list}))
+		}
+	}
+	if c.kind == "PushSecret" {
+		c.refusePushSelectors()
+	}
+}
+
+// refuseStoreRefs fails entries that read from a store other than the
+// object's: baosync reads every entry from spec.secretStoreRef.
+func (c *conversion) refuseStoreRefs(list fieldPath) {
+	seq := at(c.root, list)
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return
+	}
+	for i := range seq.Content {
+		p := list.item(i).child("sourceRef").child("storeRef")
+		if at(c.root, p) != nil {
+			c.fail(p, "baosync reads every entry from spec.secretStoreRef; split the entries that use another store into an ExternalSecret of their own")
+		}
+	}
+}
+
+// refusePushSelectors fails PushSecrets that select Secrets or stores by
+// label only: baosync pushes one named Secret to named stores.
+func (c *conversion) refusePushSelectors() {
+	sel := path("spec", "selector", "secret")
+	if at(c.root, sel.child("selector")) != nil && scalarString(at(c.root, sel.child("name"))) == "" {
+		c.fail(sel.child("selector"), "baosync pushes one Secret named by selector.secret.name; write one PushSecret per Secret")
+	}
+	refs := at(c.root, path("spec", "secretStoreRefs"))
+	if refs == nil || refs.Kind != yaml.SequenceNode {
+		return
+	}
+	for i := range refs.Content {
+		p := path("spec", "secretStoreRefs").item(i)
+		if at(c.root, p.child("labelSelector")) != nil && scalarString(at(c.root, p.child("name"))) == "" {
+			c.fail(p.child("labelSelector"), "baosync pushes to stores named in secretStoreRefs; name each store")
+		}
+	}
+}
+
+// defaults are values ESO's CRDs and webhooks write into every object
+// (exported manifests carry them), which mean what baosync does anyway.
+var defaults = map[string]string{
+	"conversionStrategy": "Default|None",
+	"decodingStrategy":   "None",
+	"metadataPolicy":     "None",
+	"nullBytePolicy":     "Ignore",
+	"engineVersion":      "v2",
+	"mergePolicy":        "Replace",
+	"deletionPolicy":     "None|Retain",
+	"updatePolicy":       "Replace",
+	"creationPolicy":     "Owner",
+}
+
+// benignDefault reports a dropped field whose value changes nothing.
+func benignDefault(p fieldPath, v any) bool {
+	if isEmpty(v) {
+		return true
+	}
+	if b, ok := v.(bool); ok && !b {
+		return true // false is every boolean's default
+	}
+	s, ok := v.(string)
+	want, known := defaults[p[len(p)-1].key]
+	if !ok || !known {
+		return false
+	}
+	for _, d := range strings.Split(want, "|") {
+		if s == d {
+			return true
+		}
+	}
+	return false
+}
+
+// reasons say why a dropped field matters, by its last key.
+var reasons = map[string]string{
+	"nullBytePolicy":         "baosync writes values holding NUL bytes as they are (ESO's Fail refuses them)",
+	"conversionStrategy":     "baosync does not convert key names (Unicode escapes stay as they are): check the key names of the Secret",
+	"finalizers":             "baosync puts no finalizers on the target Secret",
+	"valuesDecodingStrategy": "baosync does not decode template values: decode them in the template (b64dec)",
+	"checkAndSet":            "baosync writes without check-and-set: a concurrent writer is not detected",
+	"retrySettings":          "baosync retries failed calls with its own back-off",
+	"generatorRef":           "baosync has no generators: the keys this entry produced will be missing",
+	"sourceRef":              "baosync has no generators and reads every entry from spec.secretStoreRef: the keys this entry produced will be missing",
+	"labelSelector":          "baosync pushes to the named store only; stores matched by the label selector get nothing",
+	"selector":               "baosync pushes the Secret named by selector.secret.name only",
+}
+
+// droppedReason is the message for a dropped field.
+func droppedReason(p fieldPath) string {
+	for i := len(p) - 1; i >= 0; i-- {
+		if r, ok := reasons[p[i].key]; ok {
+			return r + "; dropped"
+		}
+	}
+	return "has no baosync meaning; dropped"
+}
+
+// unknownFunctions lists the functions a template calls that baosync's
+// template engine lacks. Set by the command (it lives in the operator).
+var unknownFunctions = func(string) []string { return nil }
+
+// checkTemplates warns about template functions baosync lacks: the sync
+// would fail with TemplateError.
+func (c *conversion) checkTemplates() {
+	es := c.esSpec()
+	if es == nil {
+		return
+	}
+	tpl := append(es, step{key: "target"}, step{key: "template"})
+	if data := at(c.root, tpl.child("data")); data != nil && data.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(data.Content); i += 2 {
+			c.checkTemplate(tpl.child("data").child(data.Content[i].Value), data.Content[i+1])
+		}
+	}
+	if from := at(c.root, tpl.child("templateFrom")); from != nil && from.Kind == yaml.SequenceNode {
+		for i := range from.Content {
+			p := tpl.child("templateFrom").item(i).child("literal")
+			c.checkTemplate(p, at(c.root, p))
+		}
+	}
+}
+
+func (c *conversion) checkTemplate(p fieldPath, n *yaml.Node) {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return
+	}
+	if names := unknownFunctions(n.Value); len(names) > 0 {
+		c.warn(p, fmt.Sprintf("uses %s, which baosync's templates lack: the sync will fail with TemplateError", strings.Join(names, ", ")))
+	}
+}

@@ -1,0 +1,196 @@
+package convert
+
+var renameCases = []convertCase{{
+	name: "maps ESO's OpenBao provider, cert auth's vaultRole and a duration refreshInterval",
+	in: `apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata: {name: bao}
+spec:
+  refreshInterval: 5m # re-check
+  provider:
+    openbao:
+      server: https://bao:8200
+      auth: {cert: {vaultRole: web, clientCert: {name: c, key: tls.crt}, secretRef: {name: c, key: tls.key}}}`,
+	out:    []string{"refreshInterval: 300 # re-check", "    vault:\n", "role: web"},
+	notOut: []string{"openbao", "vaultRole", "5m"},
+}, {
+	name: "keeps a store refreshInterval in seconds as it is",
+	in: `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: s}
+spec: {refreshInterval: 60, provider: {vault: {server: "https://b", auth: {tokenSecretRef: {name: t, key: token}}}}}`,
+	out: []string{"refreshInterval: 60,"},
+}, {
+	name: "moves the singular namespaceSelector of a ClusterExternalSecret into the list",
+	in: `apiVersion: external-secrets.io/v1beta1
+kind: ClusterExternalSecret
+metadata: {name: shared}
+spec:
+  namespaceSelector:
+    matchLabels: {team: a}
+  externalSecretSpec: {secretStoreRef: {name: s, kind: ClusterSecretStore}, data: [{secretKey: k, remoteRef: {key: a}}]}`,
+	out:    []string{"namespaceSelectors:\n    - matchLabels: {team: a}"},
+	notOut: []string{"namespaceSelector:"},
+}, {
+	name: "appends the singular namespaceSelector to an existing list",
+	in: `apiVersion: external-secrets.io/v1
+kind: ClusterExternalSecret
+metadata: {name: shared}
+spec:
+  namespaceSelectors: [{matchLabels: {team: b}}]
+  namespaceSelector: {matchLabels: {team: a}}
+  externalSecretSpec: {secretStoreRef: {name: s, kind: ClusterSecretStore}, data: [{secretKey: k, remoteRef: {key: a}}]}`,
+	out:    []string{"{matchLabels: {team: b}}", "{matchLabels: {team: a}}"},
+	notOut: []string{"namespaceSelector:"},
+}, {
+	name: "keeps comments, key order and the user's spelling of values",
+	in: `# the database credentials
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: db # owned by payments
+spec:
+  refreshInterval: 1h
+  secretStoreRef: {name: s}
+  data: [{secretKey: k, remoteRef: {key: "app/db"}}]`,
+	out: []string{"# the database credentials\napiVersion: baosync.io/v1alpha1\nkind: ExternalSecret\nmetadata:\n  name: db # owned by payments\nspec:\n  refreshInterval: 1h\n", `key: "app/db"`},
+}}
+
+var defaultCases = []convertCase{{
+	name: "drops the defaults ESO's CRDs write without a warning",
+	in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e}
+spec:
+  secretStoreRef: {name: s}
+  target: {creationPolicy: Owner, deletionPolicy: Retain, template: {engineVersion: v2, mergePolicy: Replace}}
+  data:
+  - secretKey: k
+    remoteRef: {key: a, conversionStrategy: Default, decodingStrategy: None, metadataPolicy: None, nullBytePolicy: Ignore}
+  dataFrom:
+  - extract: {key: b, conversionStrategy: Default, decodingStrategy: None, metadataPolicy: None, nullBytePolicy: Ignore}`,
+	notOut: []string{"conversionStrategy", "nullBytePolicy"},
+	out:    []string{"secretKey: k", "extract: {key: b"},
+}, {
+	name: "drops conversionStrategy None on PushSecret entries without a warning",
+	in: `apiVersion: external-secrets.io/v1alpha1
+kind: PushSecret
+metadata: {name: p}
+spec:
+  secretStoreRefs: [{name: vault, kind: SecretStore}]
+  selector: {secret: {name: src}}
+  data: [{conversionStrategy: None, match: {secretKey: pw, remoteRef: {remoteKey: app/db, property: password}}}]`,
+	out:    []string{"remoteKey: app/db"},
+	notOut: []string{"conversionStrategy"},
+}}
+
+var unsupportedCases = []convertCase{{
+	name: "warns with the path and the reason for every field baosync does without",
+	in: `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: s, namespace: app}
+spec:
+  retrySettings: {maxRetries: 3}
+  provider: {vault: {server: "https://b", checkAndSet: {required: true}, auth: {tokenSecretRef: {name: t, key: token}}}}`,
+	warnings: []string{
+		"SecretStore app/s: field spec.provider.vault.checkAndSet: baosync writes without check-and-set",
+		"field spec.retrySettings: baosync retries failed calls with its own back-off; dropped",
+	},
+	notOut: []string{"retrySettings", "checkAndSet"},
+}, {
+	name: "warns about non-default null byte and conversion strategies and template finalizers",
+	in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e}
+spec:
+  secretStoreRef: {name: s}
+  target: {template: {metadata: {finalizers: [x]}}}
+  data: [{secretKey: k, remoteRef: {key: a, conversionStrategy: Unicode, nullBytePolicy: Fail}}]`,
+	warnings: []string{
+		"field spec.data[0].remoteRef.conversionStrategy: baosync does not convert key names",
+		"field spec.data[0].remoteRef.nullBytePolicy: baosync writes values holding NUL bytes",
+		"field spec.target.template.metadata.finalizers: baosync puts no finalizers",
+	},
+	notOut: []string{"finalizers", "template"},
+}, {
+	name: "refuses LDAP auth, which baosync lacks, and warns the ExternalSecret using that store",
+	in: `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: ldap, namespace: app}
+spec: {provider: {vault: {server: "https://b", auth: {ldap: {path: ldap, username: u, secretRef: {name: p, key: pw}}}}}}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e, namespace: app}
+spec: {secretStoreRef: {name: ldap}, data: [{secretKey: k, remoteRef: {key: a}}]}`,
+	warnings: []string{
+		"SecretStore app/ldap: field spec.provider.vault.auth.ldap: baosync has no LDAP auth method yet",
+		"ExternalSecret app/e: field spec.secretStoreRef: refers to SecretStore ldap, which was not converted",
+	},
+	failed: 1,
+	notOut: []string{"kind: SecretStore"},
+	out:    []string{"kind: ExternalSecret"},
+}, {
+	name: "warns an ExternalSecret whose store of another provider was skipped",
+	in: `apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata: {name: aws}
+spec: {provider: {aws: {service: SecretsManager}}}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e, namespace: app}
+spec: {secretStoreRef: {name: aws, kind: ClusterSecretStore}, data: [{secretKey: k, remoteRef: {key: a}}]}`,
+	warnings: []string{"provider aws is not OpenBao/Vault; skipped", "refers to ClusterSecretStore aws, which was not converted"},
+}, {
+	name: "refuses creationPolicy CreateOrMerge and entries reading from another store",
+	in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e}
+spec:
+  secretStoreRef: {name: s}
+  target: {creationPolicy: CreateOrMerge}
+  data: [{secretKey: k, remoteRef: {key: a}, sourceRef: {storeRef: {name: other}}}]`,
+	warnings: []string{
+		"field spec.target.creationPolicy: CreateOrMerge is not supported: choose Owner",
+		"field spec.data[0].sourceRef.storeRef: baosync reads every entry from spec.secretStoreRef",
+	},
+	failed: 2,
+	notOut: []string{"kind"},
+}, {
+	name: "refuses a PushSecret selecting Secrets or stores by label only, warns when a name is given too",
+	in: `apiVersion: external-secrets.io/v1alpha1
+kind: PushSecret
+metadata: {name: p}
+spec:
+  secretStoreRefs: [{labelSelector: {matchLabels: {a: b}}}]
+  selector: {secret: {selector: {matchLabels: {push: "yes"}}}}
+  data: [{match: {secretKey: pw, remoteRef: {remoteKey: app/db}}}]
+---
+apiVersion: external-secrets.io/v1alpha1
+kind: PushSecret
+metadata: {name: q}
+spec:
+  secretStoreRefs: [{name: vault, labelSelector: {matchLabels: {a: b}}}]
+  selector: {secret: {name: src}}
+  data: [{match: {secretKey: pw, remoteRef: {remoteKey: app/db}}}]`,
+	warnings: []string{
+		"PushSecret p: field spec.selector.secret.selector: baosync pushes one Secret named by selector.secret.name",
+		"PushSecret p: field spec.secretStoreRefs[0].labelSelector: baosync pushes to stores named",
+		"PushSecret q: field spec.secretStoreRefs[0].labelSelector: baosync pushes to the named store only",
+	},
+	failed: 2,
+	out:    []string{"name: q", "name: vault}"},
+	notOut: []string{"name: p", "labelSelector"},
+}, {
+	name:     "refuses a document that is not YAML and still writes the others",
+	in:       "apiVersion: v1\nkind: ConfigMap\n---\n: : [\n",
+	out:      []string{"kind: ConfigMap"},
+	warnings: []string{"document: not valid YAML"},
+	failed:   1,
+}, {
+	name:     "refuses an object that does not fit baosync's type",
+	in:       "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: e}\nspec: {data: 5}",
+	warnings: []string{"ExternalSecret e: does not fit baosync's ExternalSecret"},
+	failed:   1,
+}}
