@@ -32,7 +32,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code, CRDs and RBAC from the Go
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
-	cp config/crd/bases/*.yaml charts/baosync/crds/
+	cp config/crd/bases/*.yaml charts/baosync/files/crds/
 	cp config/rbac/role.yaml charts/baosync/files/role.yaml
 	go run ./hack/apidocs config/crd/bases docs/api-reference.md
 

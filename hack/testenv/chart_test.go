@@ -30,7 +30,8 @@ func TestChart_RendersAndAppliesWithServerSideDryRun(t *testing.T) {
 		name:  "default values",
 		apply: true,
 		has: []string{"kind: CustomResourceDefinition", "runAsNonRoot: true", "readOnlyRootFilesystem: true", "--refresh-status=OnChange", "name: GOMEMLIMIT",
-			"--metrics-bind-address=:8443", "--metrics-secure=true", "name: baosync-metrics-reader", "nonResourceURLs"},
+			"--metrics-bind-address=:8443", "--metrics-secure=true", "name: baosync-metrics-reader", "nonResourceURLs",
+			"helm.sh/resource-policy: keep", "revisionHistoryLimit: 10", "image: \"ghcr.io/baosync/baosync:v0.1.0\""},
 		hasNot: []string{"--leader-elect", "kind: PodDisruptionBudget", "kind: ServiceMonitor",
 			"- --cluster-store-operator-identity", "vault-token", "baosync.io/vault", "rollout-restart", "--metrics-cert-dir", "volumes:"},
 	}, {
@@ -52,6 +53,27 @@ func TestChart_RendersAndAppliesWithServerSideDryRun(t *testing.T) {
 		has:    []string{"kind: Role\nmetadata:\n  name: baosync-rollout-restart\n  namespace: " + ns, "kind: RoleBinding\nmetadata:\n  name: baosync-rollout-restart", `audience: "bao.example.com"`},
 		hasNot: []string{"kind: ClusterRole\nmetadata:\n  name: baosync-rollout-restart", "kind: ClusterRoleBinding\nmetadata:\n  name: baosync-rollout-restart"},
 	}, {
+		name: "extra environment, volumes, mounts, topology spread, labels and history",
+		set: []string{"extraEnv[0].name=HTTPS_PROXY", "extraEnv[0].value=http://proxy:3128",
+			"extraVolumes[0].name=ca", "extraVolumes[0].configMap.name=vault-ca", "extraVolumeMounts[0].name=ca", "extraVolumeMounts[0].mountPath=/etc/vault-ca",
+			"topologySpreadConstraints[0].maxSkew=1", "topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone",
+			"topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway", "revisionHistoryLimit=3", "podLabels.team=a", "podAnnotations.note=b"},
+		apply: true,
+		has: []string{"name: HTTPS_PROXY\n              value: http://proxy:3128", "mountPath: /etc/vault-ca", "name: vault-ca",
+			"topologySpreadConstraints:\n        - labelSelector:\n            matchLabels:\n              app.kubernetes.io/instance: baosync",
+			"topologyKey: topology.kubernetes.io/zone", "revisionHistoryLimit: 3", "team: a", "note: b", "name: GOMEMLIMIT"},
+	}, {
+		name:   "CRDs left to the user",
+		set:    []string{"crds.install=false"},
+		apply:  true,
+		hasNot: []string{"kind: CustomResourceDefinition"},
+	}, {
+		name:   "CRDs that Helm may delete",
+		set:    []string{"crds.keep=false", "crds.annotations.team=platform"},
+		apply:  true,
+		has:    []string{"kind: CustomResourceDefinition", "team: platform"},
+		hasNot: []string{"helm.sh/resource-policy"},
+	}, {
 		name:  "plain HTTP metrics",
 		set:   []string{"metrics.secure=false", "metrics.port=8080"},
 		apply: true,
@@ -72,6 +94,7 @@ func TestChart_RendersAndAppliesWithServerSideDryRun(t *testing.T) {
 		hasNot: []string{"bearerTokenFile", "tlsConfig"},
 	}}
 	NewWithT(t).Expect(env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	createNamespace(t, "apps") // the Role of a scoped install lives there
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -111,7 +134,8 @@ func TestChart_ClusterRoleIsTheGeneratedRole(t *testing.T) {
 // baosync-chart, CRDs included, with --set values.
 func helmTemplate(t *testing.T, set ...string) []byte {
 	t.Helper()
-	args := []string{"template", "baosync", filepath.Join(Root(), "charts", "baosync"), "--namespace", "baosync-chart", "--include-crds"}
+	args := []string{"template", "baosync", filepath.Join(Root(), "charts", "baosync"), "--namespace", "baosync-chart", "--include-crds",
+		"--kube-version", serverVersion(t)}
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}
