@@ -89,7 +89,8 @@ type FindRef struct {
 type PushRef struct {
 	// Key is the remote path.
 	Key string
-	// Property inside the remote secret.
+	// Property inside the remote secret; empty makes the pushed value, a JSON
+	// object, the whole remote secret (as in ESO).
 	Property string
 	// IfNotExists leaves an existing remote secret as it is.
 	IfNotExists bool
@@ -102,4 +103,11 @@ type PushRef struct {
 	Owner string
 	// OwnerUID is the pushing object's UID, recorded for audit.
 	OwnerUID string
+	// AdoptESO lets the push take over a remote secret that External Secrets
+	// Operator pushed (its marker managed-by=external-secrets): the marker
+	// becomes the owner's. Never a secret with no marker or another one.
+	AdoptESO bool
+	// OnAdopt, when set, is called after a remote secret was taken over from
+	// ESO, so that the caller can record it.
+	OnAdopt func()
 }

@@ -1,7 +1,9 @@
 package vault
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -20,11 +22,20 @@ const (
 	ownerUIDKey = "baosync-owner-uid"
 )
 
-// PushSecret writes value into ref's property. A new KV v2 secret gets the
-// marker first (so a failure between the two writes leaves a marked, empty
-// secret, never an unmarked one); an existing one must carry it. A KV v1
-// secret has no metadata: an existing one is baosync's only if ref.Owned.
+// PushSecret writes value into ref's property or, with no property, makes
+// value (a JSON object) the whole remote secret, as ESO does. A new KV v2
+// secret gets the marker first (so a failure between the two writes leaves a
+// marked, empty secret, never an unmarked one); an existing one must carry it
+// (or ESO's, with ref.AdoptESO, see adopt). A KV v1 secret has no metadata: an
+// existing one is baosync's only if ref.Owned.
 func (c *storeClient) PushSecret(ctx context.Context, ref providers.PushRef, value []byte) (bool, error) {
+	var whole map[string]any
+	if ref.Property == "" {
+		var err error
+		if whole, err = jsonObject(value); err != nil {
+			return false, fmt.Errorf("store %s, remote key %q: %w", c.name, ref.Key, err)
+		}
+	}
 	loc, current, exists, owned, err := c.pushTarget(ctx, ref)
 	if err != nil {
 		return false, err
@@ -40,21 +51,50 @@ func (c *storeClient) PushSecret(ctx context.Context, ref providers.PushRef, val
 			return false, err
 		}
 	}
-	if s, ok := current[ref.Property].(string); ok && s == string(value) {
-		return !exists, nil // already there: no new version
+	next, changed := pushedData(current, ref.Property, value, whole)
+	if !changed && exists {
+		return false, nil // already there: no new version
 	}
-	next := map[string]any{ref.Property: string(value)}
+	return !exists, c.writeData(ctx, loc, next)
+}
+
+// pushedData is the remote secret's data after a push, and whether it differs
+// from current: the whole secret, or current with one property set.
+func pushedData(current map[string]any, prop string, value []byte, whole map[string]any) (map[string]any, bool) {
+	if prop == "" {
+		a, errA := json.Marshal(current)
+		b, errB := json.Marshal(whole)
+		return whole, current == nil || errA != nil || errB != nil || !bytes.Equal(a, b)
+	}
+	if s, ok := current[prop].(string); ok && s == string(value) {
+		return current, false
+	}
+	next := map[string]any{prop: string(value)}
 	for k, v := range current {
-		if k != ref.Property {
+		if k != prop {
 			next[k] = v
 		}
 	}
-	return !exists, c.writeData(ctx, loc, next)
+	return next, true
+}
+
+// jsonObject decodes a value pushed as a whole secret. Its error never quotes
+// the value.
+func jsonObject(value []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader(value))
+	d.UseNumber() // numbers keep their spelling, so an unchanged value compares equal
+	var m map[string]any
+	if err := d.Decode(&m); err != nil || m == nil || d.More() {
+		return nil, fmt.Errorf("with no remoteRef.property the pushed value becomes the whole remote secret, as in ESO, "+
+			"so it must be a JSON object, which it is not; set remoteRef.property to push it as one property: %w", providers.ErrInvalidRef)
+	}
+	return m, nil
 }
 
 // DeleteSecret removes ref's property from a secret baosync created, and the
 // secret (for KV v2 all versions and metadata) when nothing is left.
 func (c *storeClient) DeleteSecret(ctx context.Context, ref providers.PushRef) error {
+	ref.AdoptESO = false // a deletion never takes over what ESO pushed
 	loc, current, exists, owned, err := c.pushTarget(ctx, ref)
 	if err != nil || !exists {
 		return err
@@ -64,7 +104,7 @@ func (c *storeClient) DeleteSecret(ctx context.Context, ref providers.PushRef) e
 	}
 	next := map[string]any{}
 	for k, v := range current {
-		if k != ref.Property {
+		if ref.Property != "" && k != ref.Property { // no property: the whole secret goes
 			next[k] = v
 		}
 	}
@@ -87,9 +127,6 @@ func (c *storeClient) DeleteSecret(ctx context.Context, ref providers.PushRef) e
 // (notMine is empty for a secret ref.Owner may change): KV v2 secrets carry the
 // marker and owner, KV v1 secrets are the caller's when ref.Owned says so.
 func (c *storeClient) pushTarget(ctx context.Context, ref providers.PushRef) (loc kvLocation, current map[string]any, exists bool, notMine string, err error) {
-	if ref.Property == "" {
-		return loc, nil, false, "", fmt.Errorf("store %s: a pushed value needs a property: %w", c.name, providers.ErrInvalidConfig)
-	}
 	if loc, err = c.locateChecked(ctx, ref.Key); err != nil {
 		return loc, nil, false, "", err
 	}
@@ -99,7 +136,7 @@ func (c *storeClient) pushTarget(ctx context.Context, ref providers.PushRef) (lo
 	}
 	if loc.v1 {
 		if current != nil && !ref.Owned {
-			return loc, current, true, "was not created by this PushSecret", nil
+			return c.adoptV1(loc, current, ref)
 		}
 		if current != nil && c.cluster {
 			// KV v1 has no metadata for an owner, and the PushSecret's own status
@@ -115,7 +152,11 @@ func (c *storeClient) pushTarget(ctx context.Context, ref providers.PushRef) (lo
 		return loc, current, false, "", err
 	}
 	custom, _ := sec.Data["custom_metadata"].(map[string]any)
-	return loc, current, true, ownership(custom, ref.Owner, ref.OwnerUID), nil
+	notMine = ownership(custom, ref.Owner, ref.OwnerUID)
+	if notMine != "" && ref.AdoptESO && esoPushed(custom) {
+		notMine, err = c.adoptV2(ctx, loc, custom, ref)
+	}
+	return loc, current, true, notMine, err
 }
 
 // ownership says why a KV v2 secret with this custom metadata is not owner's
