@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -8,15 +9,58 @@ import (
 
 // readCache keeps recent reads of one store in memory so that objects sharing
 // a path share one read per refresh window. Only reads asked with a MaxAge are
-// kept; entries older than the provider's maxReadAge are dropped when the
-// cache is next touched (at most once a minute), and every store's entries
+// kept, and none when the provider's maxReadAge is zero. A read is served
+// only to a caller whose MaxAge (at most maxReadAge) it meets; the
+// provider's sweeper (Provider.Start) drops entries older than maxReadAge on
+// a timer, so that a value leaves memory at most maxReadAge + sweepPeriod
+// after it was read even when its store goes idle. Every store's entries
 // together stay under the provider's byte budget: a tenant reading many
 // distinct paths cannot grow the operator's memory through the cache.
 type readCache struct {
-	mu        sync.Mutex
-	entries   map[string]cachedRead
-	lastSweep time.Time
-	budget    *cacheBudget // shared by every store of the provider; nil: unbounded
+	mu      sync.Mutex
+	entries map[string]cachedRead
+	budget  *cacheBudget // shared by every store of the provider; nil: unbounded
+}
+
+// sweepPeriod is how often Provider.Start sweeps: every minute, or every
+// maxReadAge when that is shorter.
+func sweepPeriod(maxReadAge time.Duration) time.Duration {
+	if maxReadAge > 0 && maxReadAge < time.Minute {
+		return maxReadAge
+	}
+	return time.Minute
+}
+
+// Start sweeps every store's read cache every sweepPeriod until ctx ends; it
+// makes the Provider a manager.Runnable, started and stopped with the manager.
+func (p *Provider) Start(ctx context.Context) error {
+	t := time.NewTicker(sweepPeriod(p.opts.maxReadAge))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			p.sweep()
+		}
+	}
+}
+
+// NeedLeaderElection is false: every replica drops its own old reads.
+func (p *Provider) NeedLeaderElection() bool { return false }
+
+// sweep drops every store's entries older than maxReadAge.
+func (p *Provider) sweep() {
+	p.mu.Lock()
+	clients := make([]*storeClient, 0, len(p.clients))
+	for _, c := range p.clients {
+		clients = append(clients, c)
+	}
+	p.mu.Unlock()
+	now := p.opts.now()
+	for _, c := range clients {
+		c.cache.sweep(now, p.opts.maxReadAge)
+	}
 }
 
 type cachedRead struct {
@@ -50,14 +94,14 @@ func (b *cacheBudget) give(n int64) {
 	}
 }
 
-// get returns the data read for key at most maxAge ago.
-func (rc *readCache) get(key string, maxAge time.Duration, now time.Time, keep time.Duration) (map[string]any, bool) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	rc.sweepLocked(now, keep)
+// get returns the data read for key at most maxAge ago. keep is unused: the
+// sweeper, not the reader, drops old entries.
+func (rc *readCache) get(key string, maxAge time.Duration, now time.Time, _ time.Duration) (map[string]any, bool) {
 	if maxAge <= 0 {
 		return nil, false
 	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
 	e, ok := rc.entries[key]
 	if !ok || now.Sub(e.at) > maxAge {
 		return nil, false
@@ -65,25 +109,26 @@ func (rc *readCache) get(key string, maxAge time.Duration, now time.Time, keep t
 	return e.data, true
 }
 
-// put stores a read when the budget has room, and drops entries older than keep.
+// put stores a read when the budget has room; with keep (maxReadAge) zero,
+// nothing is kept.
 func (rc *readCache) put(key string, data map[string]any, now time.Time, keep time.Duration) {
 	size := approxSize(data, 0)
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	rc.sweepLocked(now, keep)
 	rc.dropLocked(key)
+	if keep <= 0 {
+		return
+	}
 	if !rc.budget.take(size) {
 		return
 	}
 	rc.entries[key] = cachedRead{data: data, at: now, size: size}
 }
 
-// sweepLocked drops entries older than keep, at most once a minute.
-func (rc *readCache) sweepLocked(now time.Time, keep time.Duration) {
-	if d := now.Sub(rc.lastSweep); d >= 0 && d < time.Minute {
-		return
-	}
-	rc.lastSweep = now
+// sweep drops entries older than keep.
+func (rc *readCache) sweep(now time.Time, keep time.Duration) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
 	for k, e := range rc.entries {
 		if now.Sub(e.at) > keep {
 			rc.dropLocked(k)

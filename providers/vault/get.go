@@ -88,7 +88,7 @@ func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (ma
 		return data, nil
 	}
 	var data map[string]any
-	res, err, _ := c.reads.Do(key, func() (any, error) {
+	res, err := c.shared(ctx, &c.reads, key, func(ctx context.Context) (any, error) {
 		return c.call(ctx, "read", path, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
 			return cl.Logical().ReadWithDataWithContext(ctx, path, query)
 		})

@@ -106,7 +106,7 @@ func (c *storeClient) mountOf(ctx context.Context, p string) (mountInfo, error) 
 	}
 	var m mountInfo
 	for _, group := range groups {
-		res, err, _ := mc.flight.Do(group, func() (any, error) {
+		res, err := c.shared(ctx, &mc.flight, group, func(ctx context.Context) (any, error) {
 			if done, ok := mc.lookup(p, c.opts.now()); ok { // a lookup that just ended
 				return done, nil
 			}
