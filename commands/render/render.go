@@ -1,6 +1,12 @@
-// Package render is `baosync render`: it shows the Secret an ExternalSecret
-// would produce, read from a file, without writing anything. Values are
-// masked unless --show-values is given.
+// Package render is `baosync render`: it shows the Secrets the
+// ExternalSecrets of a file would produce, without writing anything. Values
+// are masked unless --show-values is given.
+//
+// Whose permissions it uses: with a Vault address (--vault-addr or
+// VAULT_ADDR) it reads with the caller's own Vault token (--vault-token-file,
+// VAULT_TOKEN or ~/.vault-token), like every Vault CLI; without one it logs
+// in with the store's own auth method, reading the store and its auth
+// Secrets with the caller's kubeconfig.
 package render
 
 import (
@@ -11,7 +17,6 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,58 +34,99 @@ import (
 // Exit codes.
 const (
 	exitOK    = 0
-	exitFail  = 1 // the sync would fail; stderr says why, with its Reason
+	exitFail  = 1 // a sync would fail; stderr says which and why, with its Reason
 	exitUsage = 2
 )
 
-// Command runs `baosync render` with args. provider reads the secrets.
+const usage = `usage: baosync render -f FILE [-n NAMESPACE] [--kubeconfig F] [--vault-addr URL --vault-token-file F] [--show-values]
+
+Prints the Secret every ExternalSecret of FILE would produce, writing nothing.
+With a Vault address (--vault-addr, or VAULT_ADDR) it reads with your own token
+(--vault-token-file, VAULT_TOKEN, or ~/.vault-token) and honours VAULT_NAMESPACE
+and VAULT_CACERT; without one it uses the store's auth, read with your kubeconfig.`
+
+// Command runs `baosync render` with args and the process environment.
+// provider reads the secrets.
 func Command(args []string, provider providers.Provider, stdout, stderr io.Writer) int {
+	return CommandEnv(args, os.Getenv, provider, stdout, stderr)
+}
+
+// CommandEnv is Command with the environment read through getenv.
+func CommandEnv(args []string, getenv func(string) string, provider providers.Provider, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("baosync render", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	file := fs.String("f", "", "file with the ExternalSecret (and optionally its store)")
-	kubeconfig := fs.String("kubeconfig", "", "kubeconfig to read the store, its auth material and templates from (default: $KUBECONFIG or ~/.kube/config)")
-	namespace := fs.String("n", "", "namespace of the ExternalSecret, when the file names none")
-	vaultAddr := fs.String("vault-addr", "", "read from this OpenBao/Vault address with --vault-token instead of the store's auth")
-	tokenFile := fs.String("vault-token-file", "", "file holding the token for --vault-addr (a token never goes on the command line)")
+	fs.Usage = func() { fmt.Fprintln(stderr, usage+"\n\nFlags:"); fs.PrintDefaults() }
+	var o options
+	fs.StringVar(&o.file, "f", "", "file with the ExternalSecrets (and optionally their stores)")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig to read stores, their auth material and templates from (default: $KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&o.namespace, "n", "", "namespace of the ExternalSecrets that name none (default: default)")
+	fs.StringVar(&o.vault.addr, "vault-addr", "", "read from this OpenBao/Vault address with your token instead of the store's auth (default: $VAULT_ADDR)")
+	fs.StringVar(&o.vault.tokenFile, "vault-token-file", "", "file holding your token (default: $VAULT_TOKEN, then ~/.vault-token); a token never goes on the command line")
 	show := fs.Bool("show-values", false, "print the values instead of masking them")
-	timeout := fs.Duration("timeout", 30*time.Second, "time limit")
-	if err := fs.Parse(args); err != nil || *file == "" {
-		fmt.Fprintln(stderr, "usage: baosync render -f externalsecret.yaml [--kubeconfig F | --vault-addr URL --vault-token-file F] [--show-values]")
+	timeout := fs.Duration("timeout", 30*time.Second, "time limit for all ExternalSecrets")
+	if err := fs.Parse(args); err != nil || o.file == "" {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, usage)
+		}
 		return exitUsage
 	}
+	o.vault.fromEnv(getenv)
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	s, err := run(ctx, options{file: *file, kubeconfig: *kubeconfig, namespace: *namespace, vaultAddr: *vaultAddr, tokenFile: *tokenFile}, provider)
+	in, err := load(o.file)
 	if err != nil {
-		fmt.Fprintf(stderr, "baosync render: %s\n", describe(err))
-		return exitFail
-	}
-	if err := write(stdout, s, *show); err != nil {
 		fmt.Fprintf(stderr, "baosync render: %v\n", err)
 		return exitFail
 	}
-	return exitOK
+	code := exitOK
+	for i, es := range in.externalSecrets {
+		s, err := renderOne(ctx, &o, in, es, provider)
+		if err == nil && i > 0 {
+			_, err = io.WriteString(stdout, "---\n")
+		}
+		if err == nil {
+			err = write(stdout, s, *show)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "baosync render: ExternalSecret %s/%s: %s\n", es.Namespace, es.Name, describe(err))
+			code = exitFail
+		}
+	}
+	return code
 }
 
 type options struct {
-	file, kubeconfig, namespace, vaultAddr, tokenFile string
+	file, kubeconfig, namespace string
+	vault                       vaultEnv
+	// cluster is the client built from the kubeconfig, once, when needed.
+	cluster client.Client
 }
 
-// run loads the objects, resolves the store and previews the Secret.
-func run(ctx context.Context, o options, provider providers.Provider) (*corev1.Secret, error) {
-	es, fileStore, err := load(o.file)
-	if err != nil {
-		return nil, err
+// clusterClient returns the kubeconfig's client, built on first use.
+func (o *options) clusterClient() (client.Client, error) {
+	if o.cluster == nil {
+		c, err := clusterClient(o.kubeconfig)
+		if err != nil {
+			return nil, err
+		}
+		o.cluster = c
 	}
+	return o.cluster, nil
+}
+
+// renderOne resolves the store of one ExternalSecret and previews its Secret.
+func renderOne(ctx context.Context, o *options, in *input, es *v1alpha1.ExternalSecret, provider providers.Provider) (*corev1.Secret, error) {
 	if es.Namespace == "" {
 		es.Namespace = o.namespace
 	}
 	if es.Namespace == "" {
 		es.Namespace = "default"
 	}
+	fileStore := in.store(es)
 	var c client.Client
-	if o.vaultAddr == "" || needsCluster(es) || fileStore == nil {
-		if c, err = clusterClient(o.kubeconfig); err != nil {
+	if !o.vault.set() || needsCluster(es) || fileStore == nil {
+		var err error
+		if c, err = o.clusterClient(); err != nil {
 			return nil, err
 		}
 	}
@@ -89,20 +135,20 @@ func run(ctx context.Context, o options, provider providers.Provider) (*corev1.S
 	if err != nil {
 		return nil, err
 	}
-	if o.vaultAddr != "" {
-		if store, err = tokenStore(store, o.vaultAddr, o.tokenFile, es.Namespace); err != nil {
+	if o.vault.set() {
+		if store, err = o.vault.tokenStore(store, es.Namespace); err != nil {
 			return nil, err
 		}
 		var reader client.Reader
 		if c != nil {
 			reader = c
 		}
-		r.APIReader = withTokenSecret(reader, es.Namespace, o.tokenFile)
+		r.APIReader = withTokenSecret(reader, es.Namespace, o.vault.token)
 	}
 	return r.Preview(ctx, es, store)
 }
 
-// describe prefixes an outcome error with its Reason.
+// describe prefixes an error with the Reason it carries.
 func describe(err error) string {
 	if reason := externalsecret.Reason(err); reason != "" {
 		return reason + ": " + err.Error()
@@ -139,43 +185,6 @@ func write(w io.Writer, s *corev1.Secret, show bool) error {
 	return err
 }
 
-// load reads the ExternalSecret and an optional store from a YAML stream.
-func load(path string) (*v1alpha1.ExternalSecret, v1alpha1.GenericStore, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	var es *v1alpha1.ExternalSecret
-	var store v1alpha1.GenericStore
-	for _, doc := range strings.Split("\n"+string(b), "\n---") {
-		var meta struct{ Kind string }
-		if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-		var obj any
-		switch meta.Kind {
-		case "ExternalSecret":
-			es = &v1alpha1.ExternalSecret{}
-			obj = es
-		case "SecretStore":
-			store = &v1alpha1.SecretStore{}
-			obj = store
-		case "ClusterSecretStore":
-			store = &v1alpha1.ClusterSecretStore{}
-			obj = store
-		default:
-			continue
-		}
-		if err := yaml.UnmarshalStrict([]byte(doc), obj); err != nil {
-			return nil, nil, fmt.Errorf("%s: %s: %w", path, meta.Kind, err)
-		}
-	}
-	if es == nil {
-		return nil, nil, fmt.Errorf("%s holds no ExternalSecret", path)
-	}
-	return es, store, nil
-}
-
 // needsCluster reports whether the preview must read templates from the cluster.
 func needsCluster(es *v1alpha1.ExternalSecret) bool {
 	t := es.Spec.Target.Template
@@ -193,6 +202,7 @@ func needsCluster(es *v1alpha1.ExternalSecret) bool {
 // pickStore takes the store from the file, or from the cluster.
 func pickStore(ctx context.Context, r *externalsecret.Reconciler, c client.Client, es *v1alpha1.ExternalSecret, fromFile v1alpha1.GenericStore) (v1alpha1.GenericStore, error) {
 	if fromFile != nil {
+		fromFile = fromFile.DeepCopyObject().(v1alpha1.GenericStore)
 		fromFile.SetNamespace(es.Namespace)
 		if fromFile.GetKind() == v1alpha1.SecretStoreKindCluster {
 			fromFile.SetNamespace("")
@@ -200,7 +210,7 @@ func pickStore(ctx context.Context, r *externalsecret.Reconciler, c client.Clien
 		return fromFile, nil
 	}
 	if c == nil {
-		return nil, errors.New("the file holds no store: add it to the file or give --kubeconfig")
+		return nil, fmt.Errorf("the file holds no %s %q: add it to the file or give --kubeconfig", refKind(es), es.Spec.SecretStoreRef.Name)
 	}
 	return r.PreviewStore(ctx, es)
 }

@@ -70,6 +70,7 @@ func TestRender(t *testing.T) {
 		stdout   []string
 		noStdout []string
 		stderr   string
+		env      map[string]string
 	}{{
 		name: "masks values by default", prop: "pass", inFile: true,
 		args: func(f, tok string) []string {
@@ -95,6 +96,16 @@ func TestRender(t *testing.T) {
 		},
 		code: exitFail, stderr: `PropertyNotFound: data[1] (secretKey "pass")`,
 	}, {
+		name: "honours VAULT_ADDR and VAULT_TOKEN like every Vault CLI", prop: "pass", inFile: true,
+		args:   func(f, _ string) []string { return []string{"-f", f} },
+		env:    map[string]string{"VAULT_ADDR": "VAULTADDR", "VAULT_TOKEN": "VAULTTOKEN", "VAULT_NAMESPACE": ""},
+		stdout: []string{"pass: <19 bytes>"},
+	}, {
+		name: "reads ~/.vault-token when no token is given", prop: "pass", inFile: true,
+		args:   func(f, _ string) []string { return []string{"-f", f, "--vault-addr", env.Vault.Addr} },
+		env:    map[string]string{"HOME": "TOKENDIR"},
+		stdout: []string{"pass: <19 bytes>"},
+	}, {
 		name: "explains its usage", args: func(string, string) []string { return nil }, code: exitUsage, stderr: "usage: baosync render",
 	}}
 	for _, tc := range cases {
@@ -106,7 +117,13 @@ func TestRender(t *testing.T) {
 			}
 			f, tok := files(t, ns, tc.prop, tc.inFile)
 			var out, errOut bytes.Buffer
-			code := Command(tc.args(f, tok), vault.New(), &out, &errOut)
+			getenv := func(k string) string {
+				return strings.NewReplacer("VAULTADDR", env.Vault.Addr, "VAULTTOKEN", env.Vault.Token, "TOKENDIR", filepath.Dir(tok)).Replace(tc.env[k])
+			}
+			if tc.env["HOME"] != "" {
+				NewWithT(t).Expect(os.Rename(tok, filepath.Join(filepath.Dir(tok), ".vault-token"))).To(Succeed())
+			}
+			code := CommandEnv(tc.args(f, tok), getenv, vault.New(), &out, &errOut)
 			g.Expect(code).To(Equal(tc.code), "stderr: %s", errOut.String())
 			for _, s := range tc.stdout {
 				g.Expect(out.String()).To(ContainSubstring(s))
@@ -126,4 +143,22 @@ func clusterStore(t *testing.T, ns string) {
 	ctx := context.Background()
 	g.Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 	g.Expect(env.TokenStore(ctx, ns, "vault")).To(Succeed())
+}
+
+func TestRender_EveryExternalSecretOfAFile(t *testing.T) {
+	g := NewWithT(t)
+	f, tok := files(t, "render-multi", "pass", true)
+	b, err := os.ReadFile(f)
+	g.Expect(err).NotTo(HaveOccurred())
+	second := strings.NewReplacer("name: app,", "name: second,", "NS", "render-multi", "PROP", "user").Replace(esYAML)
+	broken := strings.NewReplacer("name: app,", "name: broken,", "NS", "render-multi", "PROP", "nope").Replace(esYAML)
+	g.Expect(os.WriteFile(f, []byte(string(b)+"---\n"+second+"---\n"+broken), 0o600)).To(Succeed())
+	var out, errOut bytes.Buffer
+	code := CommandEnv([]string{"-f", f, "--vault-addr", env.Vault.Addr, "--vault-token-file", tok}, func(string) string { return "" }, vault.New(), &out, &errOut)
+	g.Expect(code).To(Equal(exitFail), "one of three fails")
+	g.Expect(strings.Count(out.String(), "kind: Secret")).To(Equal(2), out.String())
+	g.Expect(out.String()).To(ContainSubstring("name: app\n"))
+	g.Expect(out.String()).To(ContainSubstring("name: second\n"))
+	g.Expect(out.String()).To(ContainSubstring("\n---\n"))
+	g.Expect(errOut.String()).To(ContainSubstring("ExternalSecret render-multi/broken: PropertyNotFound"))
 }
