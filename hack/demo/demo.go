@@ -139,11 +139,13 @@ func (d *demo) rotate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := d.env.KVPut(ctx, "secret/demo/db", map[string]any{"username": "app", "password": "rotated-password"}); err != nil {
-		return err
+	// A patch, as `vault kv patch` does: `kv put` would replace the whole
+	// secret and drop the username the ExternalSecret also maps.
+	if _, err := d.env.VaultClient.KVv2("secret").Patch(ctx, "demo/db", map[string]any{"password": "rotated-password"}); err != nil {
+		return fmt.Errorf("patch secret/demo/db: %w", err)
 	}
 	args := []string{"annotate", "externalsecret", "db-credentials", "-n", ns, "--overwrite", fmt.Sprintf("baosync.io/force-sync=%d", time.Now().Unix())}
-	fmt.Fprintf(d.out, "    vault kv put secret/demo/db password=<new value>\n$ kubectl %s\n", strings.Join(args, " "))
+	fmt.Fprintf(d.out, "    vault kv patch secret/demo/db password=<new value>\n$ kubectl %s\n", strings.Join(args, " "))
 	if err := d.show1(ctx, nil, args...); err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ func TestDemo_RunsUnattendedEndToEnd(t *testing.T) {
 		"db-credentials: keys password username",
 		"api-config: keys endpoint limits token",
 		"updated with new values from SecretStore \"vault\"",
+		"vault kv patch secret/demo/db password=<new value>",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q\n%s", want, out.String())
