@@ -38,7 +38,8 @@ func TestMain(m *testing.M) {
 }
 
 // startOperator runs the reconcilers in a manager that acts as the operator's
-// ServiceAccount with the generated RBAC, logging into the leak check.
+// ServiceAccount with the generated RBAC, logging into the leak check, and
+// registers the leak scan that runs after every test.
 func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 	env, k8s, leak, registry = e, e.Client, testenv.NewLeakCheck(), prometheus.NewRegistry()
 	cfg, err := e.OperatorConfig(ctx)
@@ -75,6 +76,7 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	e.AfterTests(scanForLeaks)
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = mgr.Start(mctx) }()

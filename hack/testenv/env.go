@@ -39,6 +39,8 @@ type Env struct {
 	Dir string
 
 	control *envtest.Environment
+	// afterTests are the checks Main runs after every test (AfterTests).
+	afterTests []func(ctx context.Context) error
 }
 
 // Options changes what Start starts.

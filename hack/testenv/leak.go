@@ -7,7 +7,8 @@ import (
 )
 
 // LeakCheck collects operator output (logs) and the secret values a test
-// suite wrote, and finds values in any text handed to it.
+// suite wrote, and finds values in any text handed to it. Scan (scan.go) is
+// the suite's final check over everything the operator emitted.
 type LeakCheck struct {
 	mu     sync.Mutex
 	logs   bytes.Buffer
@@ -31,6 +32,13 @@ func (l *LeakCheck) Secret(v string) string {
 	defer l.mu.Unlock()
 	l.values[v] = true
 	return v
+}
+
+// count returns how many values were remembered.
+func (l *LeakCheck) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.values)
 }
 
 // Logs returns what was logged so far.
