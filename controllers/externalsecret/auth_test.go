@@ -26,6 +26,7 @@ import (
 // TestAuth_EveryMethodLogsInAndSyncs proves each auth method against the real
 // server: the store turns Ready and an ExternalSecret syncs through it.
 func TestAuth_EveryMethodLogsInAndSyncs(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	cases := []struct {
 		name string
 		auth func(t *testing.T, ns string) v1alpha1.VaultAuth
@@ -80,6 +81,7 @@ func TestAuth_EveryMethodLogsInAndSyncs(t *testing.T) {
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			ns := newNamespace(t)
 			createStore(t, ns, "vault", tc.auth(t, ns))
@@ -94,6 +96,7 @@ func TestAuth_EveryMethodLogsInAndSyncs(t *testing.T) {
 }
 
 func TestAuth_WrongCredentialsMakeTheStoreNotReady(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	cases := []struct {
 		name   string
 		auth   func(t *testing.T, ns string) v1alpha1.VaultAuth
@@ -137,6 +140,7 @@ func TestAuth_WrongCredentialsMakeTheStoreNotReady(t *testing.T) {
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ns := newNamespace(t)
 			createStore(t, ns, "vault", tc.auth(t, ns))
 			waitStoreReady(t, ns, "vault", metav1.ConditionFalse, tc.reason)
@@ -188,6 +192,7 @@ func signedJWT(t *testing.T, role string) string {
 // opt-in (the suite's provider sets WithOperatorIdentity), a ClusterSecretStore
 // may log in with the operator's own projected token, whose audience is vault.
 func TestAuth_ClusterStoreLogsInWithTheOperatorsOwnToken(t *testing.T) {
+	// Not parallel: it writes the operator's own token file, which the whole suite shares.
 	g := NewWithT(t)
 	ctx := context.Background()
 	ns := newNamespace(t)

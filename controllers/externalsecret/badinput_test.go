@@ -13,6 +13,7 @@ import (
 // TestBadInput_ReportsTheReasonAndWritesNothing feeds remote data Kubernetes or
 // the spec cannot use, and checks the Reason, the hint, and that no Secret appears.
 func TestBadInput_ReportsTheReasonAndWritesNothing(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	cases := []struct {
 		name   string
 		remote map[string]any
@@ -46,6 +47,7 @@ func TestBadInput_ReportsTheReasonAndWritesNothing(t *testing.T) {
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			ns := newNamespace(t)
 			tokenStore(t, ns, "vault")

@@ -2,6 +2,7 @@ package externalsecret
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -19,6 +21,7 @@ import (
 // each way a user can, and checks the Reason, the event, and that the Secret
 // is byte-for-byte what it was.
 func TestErrors_LeaveThePreviousSecretUntouched(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	cases := []struct {
 		name    string
 		breakIt func(t *testing.T, es *v1alpha1.ExternalSecret, path string)
@@ -67,14 +70,15 @@ func TestErrors_LeaveThePreviousSecretUntouched(t *testing.T) {
 			s := getSecret(t, es.Namespace, "approle")
 			update(t, s, func(s *corev1.Secret) { s.Data["secret-id"] = []byte("00000000-0000-0000-0000-000000000000") })
 			// The cached client keeps its valid token until it compares the auth
-			// material with the cluster again (every 2s in this suite).
-			time.Sleep(2500 * time.Millisecond)
-			forceSync(t, es, "rotated")
+			// material with the cluster again (every 2s in this suite): sync
+			// again until a sync has seen the rotation.
+			syncUntilReason(t, es, v1alpha1.ReasonAuthFailed)
 		},
 		reason: v1alpha1.ReasonAuthFailed, hint: "approle",
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			ns := newNamespace(t)
 			roleID, secretID := appRole(t, "err-"+ns)
@@ -101,6 +105,7 @@ func TestErrors_LeaveThePreviousSecretUntouched(t *testing.T) {
 }
 
 func TestAccess_ASecretStoreIsInvisibleFromOtherNamespaces(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	owner, other := newNamespace(t), newNamespace(t)
 	tokenStore(t, owner, "vault")
 	createES(t, newES(other, "app", "vault", withData("k", "any", "k")))
@@ -109,6 +114,7 @@ func TestAccess_ASecretStoreIsInvisibleFromOtherNamespaces(t *testing.T) {
 }
 
 func TestAccess_ClusterSecretStoreConditions(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	cases := []struct {
 		name   string
 		labels []string
@@ -132,6 +138,7 @@ func TestAccess_ClusterSecretStoreConditions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			ns := newNamespace(t, tc.labels...)
 			tokNs := testenvNamespace(t)
@@ -159,6 +166,25 @@ func TestAccess_ClusterSecretStoreConditions(t *testing.T) {
 	}
 }
 
+// syncUntilReason forces a sync, again every half second, until Ready has
+// reason: for a change the operator notices only on a later sync.
+func syncUntilReason(t *testing.T, es *v1alpha1.ExternalSecret, reason string) {
+	t.Helper()
+	n := 0
+	NewWithT(t).Eventually(func() string {
+		n++
+		forceSync(t, es, fmt.Sprintf("until-%s-%d", reason, n))
+		got := &v1alpha1.ExternalSecret{}
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(es), got); err != nil {
+			return err.Error()
+		}
+		if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+			return c.Reason
+		}
+		return ""
+	}, eventually, 500*time.Millisecond).Should(Equal(reason))
+}
+
 // testenvNamespace creates a namespace for shared material, like an operator's own.
 func testenvNamespace(t *testing.T) string { return newNamespace(t) }
 
@@ -176,6 +202,7 @@ func eventReasons(t *testing.T, ns, name string) []string {
 }
 
 func TestAccess_StoresOfAnotherControllerClassAreLeftAlone(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	tokenStore(t, ns, "other", func(v *v1alpha1.VaultProvider) {})

@@ -15,6 +15,7 @@ import (
 // TestFaults_VaultOutagesLeaveSecretsUntouchedAndRecover puts a proxy between
 // the operator and Vault and breaks it in each way a server can fail.
 func TestFaults_VaultOutagesLeaveSecretsUntouchedAndRecover(t *testing.T) {
+	// Not parallel: it counts requests and times the back-off.
 	cases := []struct {
 		name  string
 		apply func(p *testenv.Proxy)
@@ -41,13 +42,16 @@ func TestFaults_VaultOutagesLeaveSecretsUntouchedAndRecover(t *testing.T) {
 			tc.apply(proxy)
 			start := proxy.Counts()
 			waitReady(t, ns, "app", metav1.ConditionFalse, v1alpha1.ReasonProviderUnavailable)
-			time.Sleep(4 * time.Second)
-			during := total(proxy.Counts()) - total(start)
-			after := getSecret(t, ns, "app")
-			g.Expect(after.ResourceVersion).To(Equal(before.ResourceVersion))
-			g.Expect(after.Data).To(Equal(before.Data))
-			// Back-off: a handful of attempts in these seconds, not a hot loop.
-			g.Expect(during).To(BeNumerically("<", 30), "requests during the outage")
+			// For four refresh intervals of outage, the Secret stays as it was and
+			// the retries back off (a handful of requests, not a hot loop). The
+			// check runs all along, so the first write or the 30th request fails
+			// the test at once.
+			g.Consistently(func(g Gomega) {
+				after := getSecret(t, ns, "app")
+				g.Expect(after.ResourceVersion).To(Equal(before.ResourceVersion), "the Secret was written during the outage")
+				g.Expect(after.Data).To(Equal(before.Data))
+				g.Expect(total(proxy.Counts())-total(start)).To(BeNumerically("<", 30), "requests during the outage")
+			}, 4*time.Second, 200*time.Millisecond).Should(Succeed())
 
 			proxy.SetFault(testenv.Pass)
 			proxy.SetDelay(0)
@@ -62,6 +66,7 @@ func TestFaults_VaultOutagesLeaveSecretsUntouchedAndRecover(t *testing.T) {
 // TestFaults_ARestartedVaultIsLoggedIntoAgain restarts a Vault server (its
 // data and tokens are gone) and checks that baosync logs in again by itself.
 func TestFaults_ARestartedVaultIsLoggedIntoAgain(t *testing.T) {
+	// Not parallel: it stops and restarts a Vault server.
 	g := NewWithT(t)
 	ctx := context.Background()
 	port, err := testenv.FreePortPair()

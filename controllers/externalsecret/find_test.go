@@ -15,6 +15,7 @@ import (
 )
 
 func TestFind(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	cases := []struct {
 		name   string
 		find   func(root string) v1alpha1.ExternalSecretFind
@@ -59,6 +60,7 @@ func TestFind(t *testing.T) {
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			ctx := context.Background()
 			ns := newNamespace(t)

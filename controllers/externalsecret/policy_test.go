@@ -11,6 +11,7 @@ import (
 )
 
 func TestCreationPolicy(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	cases := []struct {
 		name     string
 		policy   v1alpha1.CreationPolicy
@@ -35,6 +36,7 @@ func TestCreationPolicy(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			ns := newNamespace(t)
 			tokenStore(t, ns, "vault")
@@ -67,6 +69,7 @@ func TestCreationPolicy(t *testing.T) {
 }
 
 func TestDeletionPolicy_WhenTheRemoteSecretIsDeleted(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	cases := []struct {
 		name     string
 		creation v1alpha1.CreationPolicy
@@ -85,6 +88,7 @@ func TestDeletionPolicy_WhenTheRemoteSecretIsDeleted(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			ns := newNamespace(t)
 			tokenStore(t, ns, "vault")

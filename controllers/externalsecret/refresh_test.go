@@ -15,6 +15,7 @@ import (
 )
 
 func TestRefresh_PicksUpAChangedValueOnTheInterval(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	ns, path, _ := syncedApp(t, "before-rotation", withRefresh(time.Second))
 	putKV(t, path, map[string]any{"k": leak.Secret("after-rotation")})
 	NewWithT(t).Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).
@@ -22,6 +23,7 @@ func TestRefresh_PicksUpAChangedValueOnTheInterval(t *testing.T) {
 }
 
 func TestRefresh_WritesNeitherSecretNorStatusWhenNothingChanged(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
 	ns, path, es := syncedApp(t, "steady", withRefresh(time.Second))
 	secretRV := getSecret(t, ns, "app").ResourceVersion
@@ -39,6 +41,7 @@ func TestRefresh_WritesNeitherSecretNorStatusWhenNothingChanged(t *testing.T) {
 }
 
 func TestDrift_RestoresADeletedSecret(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
 	ns, _, _ := syncedApp(t, "restore-me", withRefresh(time.Hour))
 	g.Expect(k8s.Delete(context.Background(), getSecret(t, ns, "app"))).To(Succeed())
@@ -47,6 +50,7 @@ func TestDrift_RestoresADeletedSecret(t *testing.T) {
 }
 
 func TestDrift_RepairsAnEditedSecret(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	ns, _, _ := syncedApp(t, "the-truth", withRefresh(time.Hour))
 	update(t, getSecret(t, ns, "app"), func(s *corev1.Secret) { s.Data["k"] = []byte("tampered"); s.Data["extra"] = []byte("x") })
 	NewWithT(t).Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).
@@ -54,6 +58,7 @@ func TestDrift_RepairsAnEditedSecret(t *testing.T) {
 }
 
 func TestForceSync_RefreshesAtOnceEvenWithRefreshIntervalZero(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
 	ns, path, es := syncedApp(t, "once", withRefresh(0))
 	putKV(t, path, map[string]any{"k": leak.Secret("forced")})

@@ -16,6 +16,7 @@ import (
 )
 
 func TestRolloutRestart_RestartsWorkloadsWhenTheDataChanges(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
 	ctx := context.Background()
 	ns, path, es := syncedApp(t, "v1-value", func(es *v1alpha1.ExternalSecret) {
@@ -39,6 +40,7 @@ func TestRolloutRestart_RestartsWorkloadsWhenTheDataChanges(t *testing.T) {
 // generated role, which cannot patch workloads: the sync still succeeds and the
 // event names the missing permission and how an admin grants it.
 func TestRolloutRestart_WithoutThePermissionSaysHowToGrantIt(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
 	ns, path, es := syncedApp(t, "v1-value", func(es *v1alpha1.ExternalSecret) {
 		es.Spec.Target.RolloutRestartTargets = []v1alpha1.RolloutRestartTarget{{Kind: "Deployment", Name: "web"}}

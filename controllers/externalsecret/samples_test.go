@@ -24,6 +24,7 @@ import (
 // and feature_*.yaml as a reader would (after the "First:" steps in their
 // comments), and checks that each one works, so that no sample rots.
 func TestSamples_EveryAuthAndFeatureSampleSyncs(t *testing.T) {
+	// Not parallel: the samples use fixed names, KV paths and auth roles.
 	g := NewWithT(t)
 	ctx := context.Background()
 	ns := newNamespace(t, "baosync-samples", "true")

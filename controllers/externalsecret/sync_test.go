@@ -11,6 +11,7 @@ import (
 )
 
 func TestSync_ReadsKVv2IntoTheTargetSecret(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	cases := []struct {
 		name   string
 		remote []map[string]any // versions written in order
@@ -83,6 +84,7 @@ func TestSync_ReadsKVv2IntoTheTargetSecret(t *testing.T) {
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			ns := newNamespace(t)
 			tokenStore(t, ns, "vault")
@@ -100,6 +102,7 @@ func TestSync_ReadsKVv2IntoTheTargetSecret(t *testing.T) {
 }
 
 func TestSync_ReadsKVv1(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
 	ctx := testCtx(t)
 	g.Expect(env.EnableOnce(ctx, "kv", "kv1", map[string]any{"options": map[string]any{"version": "1"}})).To(Succeed())
@@ -114,6 +117,7 @@ func TestSync_ReadsKVv1(t *testing.T) {
 }
 
 func TestSync_StoreWithoutPathTakesTheMountFromTheKey(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	tokenStore(t, ns, "vault", func(v *v1alpha1.VaultProvider) { v.Path = nil })
@@ -125,6 +129,7 @@ func TestSync_StoreWithoutPathTakesTheMountFromTheKey(t *testing.T) {
 }
 
 func TestSync_AppliesTemplateTypeAndMetadata(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	tokenStore(t, ns, "vault")
@@ -143,6 +148,7 @@ func TestSync_AppliesTemplateTypeAndMetadata(t *testing.T) {
 }
 
 func TestSync_FetchesCustomMetadataWithMetadataPolicyFetch(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	tokenStore(t, ns, "vault")

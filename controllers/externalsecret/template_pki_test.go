@@ -21,6 +21,7 @@ import (
 // TestTemplates_BuildAKeystoreFromPEMInVault turns a PEM certificate and key
 // kept in Vault into a password-protected PKCS#12 keystore.
 func TestTemplates_BuildAKeystoreFromPEMInVault(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "keystore"},

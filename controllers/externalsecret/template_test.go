@@ -12,6 +12,7 @@ import (
 )
 
 func TestTemplates(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	literal := "greeting: hello-{{ .user }}"
 	cases := []struct {
 		name     string
@@ -46,6 +47,7 @@ func TestTemplates(t *testing.T) {
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			ns := newNamespace(t)
 			tokenStore(t, ns, "vault")
@@ -68,6 +70,7 @@ func TestTemplates(t *testing.T) {
 }
 
 func TestTemplates_ErrorsNameTheTemplateAndHideValues(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
 	cases := []struct {
 		name, text, hint string
 	}{
@@ -77,6 +80,7 @@ func TestTemplates_ErrorsNameTheTemplateAndHideValues(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			ns := newNamespace(t)
 			tokenStore(t, ns, "vault")

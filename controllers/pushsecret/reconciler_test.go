@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -67,6 +68,7 @@ func waitReason(t *testing.T, ns, reason string) {
 }
 
 func TestPushSecret_WritesTheKeyAndMarksTheRemoteAsBaosyncs(t *testing.T) {
+	t.Parallel() // own namespace, source Secret and remote key
 	ns, key := setup(t, "pushed-value")
 	NewWithT(t).Expect(env.Client.Create(context.Background(), newPush(ns, key, "Replace", "None"))).To(Succeed())
 	waitReason(t, ns, v1alpha1.ReasonPushed)
@@ -76,6 +78,7 @@ func TestPushSecret_WritesTheKeyAndMarksTheRemoteAsBaosyncs(t *testing.T) {
 }
 
 func TestPushSecret_NeverOverwritesARemoteSecretItDidNotCreate(t *testing.T) {
+	t.Parallel() // own namespace, source Secret and remote key
 	g := NewWithT(t)
 	ns, key := setup(t, "would-overwrite")
 	g.Expect(env.KVPut(context.Background(), "secret/"+key, map[string]any{"pw": "someone-elses"})).To(Succeed())
@@ -83,22 +86,35 @@ func TestPushSecret_NeverOverwritesARemoteSecretItDidNotCreate(t *testing.T) {
 	waitReason(t, ns, v1alpha1.ReasonRemoteNotOwned)
 	data, _ := remote(t, key)
 	g.Expect(data).To(Equal(map[string]any{"pw": "someone-elses"}))
-	// Deleting the PushSecret leaves the remote alone too.
+	// Deleting the PushSecret leaves the remote alone too. The finalizer is
+	// what would delete it, so the check waits until the finalizer has run and
+	// the object is gone.
 	ps := &v1alpha1.PushSecret{}
 	g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "push"}, ps)).To(Succeed())
+	g.Expect(ps.Finalizers).To(ContainElement(finalizer), "deletionPolicy Delete holds the PushSecret until its remote secrets are handled")
 	g.Expect(env.Client.Delete(context.Background(), ps)).To(Succeed())
-	g.Eventually(func() bool {
-		return client.IgnoreNotFound(env.Client.Get(context.Background(), client.ObjectKeyFromObject(ps), ps)) == nil && ps.Name != "" && ps.DeletionTimestamp == nil
-	}, wait, 100*time.Millisecond).Should(BeFalse())
+	waitGone(t, ps)
 	data, _ = remote(t, key)
 	g.Expect(data).To(Equal(map[string]any{"pw": "someone-elses"}))
 }
 
+// waitGone waits until the PushSecret no longer exists, that is until its
+// finalizer (if any) has run and been removed.
+func waitGone(t *testing.T, ps *v1alpha1.PushSecret) {
+	t.Helper()
+	NewWithT(t).Eventually(func() bool {
+		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(ps), &v1alpha1.PushSecret{})
+		return apierrors.IsNotFound(err)
+	}, wait, 100*time.Millisecond).Should(BeTrue(), "PushSecret %s/%s still exists", ps.Namespace, ps.Name)
+}
+
 func TestPushSecret_UpdatePolicies(t *testing.T) {
+	t.Parallel() // own namespace, source Secret and remote key
 	for _, tc := range []struct {
 		policy, want string
 	}{{"Replace", "second"}, {"IfNotExists", "first"}} {
 		t.Run(tc.policy, func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			ctx := context.Background()
 			ns, key := setup(t, "first")
@@ -123,6 +139,7 @@ func TestPushSecret_UpdatePolicies(t *testing.T) {
 }
 
 func TestPushSecret_DeletionPolicyDeleteRemovesWhatItPushed(t *testing.T) {
+	t.Parallel() // own namespace, source Secret and remote key
 	g := NewWithT(t)
 	ctx := context.Background()
 	ns, key := setup(t, "to-remove")
@@ -139,6 +156,7 @@ func TestPushSecret_DeletionPolicyDeleteRemovesWhatItPushed(t *testing.T) {
 // where no metadata can carry a marker: the PushSecret's status records what it
 // created, so it updates and deletes its own secret and refuses a foreign one.
 func TestPushSecret_KVv1KnowsItsOwnSecretsFromItsStatus(t *testing.T) {
+	t.Parallel() // own namespace, source Secret and remote key
 	g := NewWithT(t)
 	ctx := context.Background()
 	_, _ = env.Write(ctx, "sys/mounts/kv1", map[string]any{"type": "kv", "options": map[string]any{"version": "1"}})

@@ -267,7 +267,13 @@ func TestClient_StopsCallingAServerThatIsDown(t *testing.T) {
 	}
 	defer func() { _ = proxy.Stop() }()
 	store.Spec.Provider.Vault.Server = proxy.Addr
-	c, err := New().NewClient(ctx, store, kube, "ns")
+	// The breaker's window is read from the provider's clock, which stands
+	// still here: the window cannot lapse while the test reads, however slow
+	// the machine, and the test moves the clock past it instead of sleeping.
+	var ahead atomic.Int64
+	start := time.Now()
+	now := func() time.Time { return start.Add(time.Duration(ahead.Load())) }
+	c, err := New(WithClock(now)).NewClient(ctx, store, kube, "ns")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +295,10 @@ func TestClient_StopsCallingAServerThatIsDown(t *testing.T) {
 		t.Fatalf("200 reads against a down server sent %d requests; the breaker should hold them back", got)
 	}
 	proxy.SetFault(testenv.Pass)
-	time.Sleep(1100 * time.Millisecond) // the first window is 1 s
+	if err := read(); !errors.Is(err, providers.ErrUnavailable) {
+		t.Fatalf("the breaker let a read through inside its window: %v", err)
+	}
+	ahead.Add(int64(breakerMin + 100*time.Millisecond)) // past the first window
 	if err := read(); err != nil {
 		t.Fatalf("after recovery: %v", err)
 	}
