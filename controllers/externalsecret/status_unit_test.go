@@ -1,0 +1,203 @@
+package externalsecret
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+)
+
+// readyOf returns the Ready condition, failing the test when there is none.
+func readyOf(g Gomega, es *v1alpha1.ExternalSecret) metav1.Condition {
+	c := meta.FindStatusCondition(es.Status.Conditions, v1alpha1.ConditionReady)
+	g.Expect(c).NotTo(BeNil(), "no Ready condition")
+	return *c
+}
+
+// syncCalls reads the ExternalSecret sync counter for a Reason.
+func syncCalls(g Gomega, r *Reconciler, reason string) float64 {
+	reg := prometheus.NewPedanticRegistry()
+	g.Expect(reg.Register(r.Metrics.SyncCalls)).To(Succeed())
+	families, err := reg.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["reason"] == reason {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// drain returns the events recorded so far.
+func drain(rec *events.FakeRecorder) []string {
+	var out []string
+	for {
+		select {
+		case e := <-rec.Events:
+			out = append(out, e)
+		default:
+			return out
+		}
+	}
+}
+
+// TestFail_RecordsTheReasonAndLeavesTheRestOfTheStatus is the table of fail:
+// the Ready condition, the event (only when the state changes), the metric and
+// what a failure must not touch.
+func TestFail_RecordsTheReasonAndLeavesTheRestOfTheStatus(t *testing.T) {
+	synced := metav1.NewTime(unitNow.Add(-time.Hour))
+	cases := []struct {
+		name   string
+		before *metav1.Condition // Ready before the failure
+		err    error
+		reason string
+		event  bool
+	}{
+		{name: "a classified error gives its Reason", err: outcome.Terminalf(v1alpha1.ReasonTargetConflict, "Secret %q is someone else's", "app"),
+			reason: v1alpha1.ReasonTargetConflict, event: true},
+		{name: "an unclassified error is ProviderUnavailable", err: errors.New("connection reset"),
+			reason: v1alpha1.ReasonProviderUnavailable, event: true},
+		{name: "a wrapped classified error keeps its Reason", err: errors.Join(errors.New("context"), outcome.Waitingf(v1alpha1.ReasonRemoteNotFound, 0, "gone")),
+			reason: v1alpha1.ReasonRemoteNotFound, event: true},
+		{name: "a synced object turning False is announced", before: &metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced},
+			err: outcome.Waitingf(v1alpha1.ReasonStoreNotReady, 0, "store not ready"), reason: v1alpha1.ReasonStoreNotReady, event: true},
+		{name: "the same failure again is not announced again", before: &metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonStoreNotReady},
+			err: outcome.Waitingf(v1alpha1.ReasonStoreNotReady, 0, "store not ready"), reason: v1alpha1.ReasonStoreNotReady},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			r, rec := unitReconciler(t)
+			es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+			es.Status.RefreshTime, es.Status.SyncedResourceVersion = synced, "1-abc"
+			if tc.before != nil {
+				meta.SetStatusCondition(&es.Status.Conditions, *tc.before)
+			}
+			r.memo.remember(client.ObjectKeyFromObject(es), es.UID, "1-abc", unitNow)
+
+			_, _ = r.fail(context.Background(), es, tc.err)
+
+			c := readyOf(g, es)
+			g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(c.Reason).To(Equal(tc.reason))
+			g.Expect(c.Message).To(HavePrefix(`SecretStore "vault": `), "the message names the store")
+			g.Expect(c.ObservedGeneration).To(Equal(es.Generation))
+			g.Expect(es.Status.RefreshTime).To(Equal(synced), "a failure is no refresh")
+			g.Expect(es.Status.SyncedResourceVersion).To(Equal("1-abc"))
+			_, remembered := r.memo.recall(client.ObjectKeyFromObject(es), es.UID)
+			g.Expect(remembered).To(BeFalse(), "a failed object is synced again, not scheduled from memory")
+			g.Expect(syncCalls(g, r, tc.reason)).To(Equal(1.0))
+			evs := drain(rec)
+			if !tc.event {
+				g.Expect(evs).To(BeEmpty())
+				return
+			}
+			g.Expect(evs).To(ConsistOf(And(HavePrefix("Warning "+tc.reason), ContainSubstring(c.Message))))
+		})
+	}
+}
+
+// TestSucceed_RecordsTheSyncAndSchedulesTheNextOne is the table of succeed:
+// the condition and its message, refreshTime (kept on a quiet periodic
+// refresh), the binding, the update event and the next refresh.
+func TestSucceed_RecordsTheSyncAndSchedulesTheNextOne(t *testing.T) {
+	earlier := metav1.NewTime(unitNow.Add(-time.Hour))
+	ready := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced, Message: "old"}
+	cases := []struct {
+		name        string
+		ready       bool // Ready=True before
+		wrote       bool
+		cause       syncCause
+		always      bool // --refresh-status=Always
+		change      func(*v1alpha1.ExternalSecret)
+		message     string
+		refreshTime metav1.Time
+		events      []string // event prefixes
+		requeue     time.Duration
+		binding     string
+	}{
+		{name: "a first sync records the time and is announced once", cause: syncFirst, wrote: true,
+			message: `Secret "app" is in sync with SecretStore "vault"`, refreshTime: metav1.NewTime(unitNow),
+			events: []string{"Normal SecretSynced"}, requeue: time.Minute, binding: "app"},
+		{name: "new values for a ready object are announced as an update", ready: true, cause: syncPeriodic, wrote: true,
+			refreshTime: metav1.NewTime(unitNow), events: []string{`Normal SecretSynced Secret "app" updated with new values`}, requeue: time.Minute, binding: "app"},
+		{name: "a quiet periodic refresh keeps the status as it was", ready: true, cause: syncPeriodic,
+			refreshTime: earlier, requeue: time.Minute, binding: "app"},
+		{name: "with --refresh-status=Always a quiet refresh records the time", ready: true, cause: syncPeriodic, always: true,
+			refreshTime: metav1.NewTime(unitNow), requeue: time.Minute, binding: "app"},
+		{name: "a changed spec records the time even without a write", ready: true, cause: syncChanged,
+			refreshTime: metav1.NewTime(unitNow), requeue: time.Minute, binding: "app"},
+		{name: "creationPolicy None binds no Secret and says so", cause: syncFirst,
+			change:  func(es *v1alpha1.ExternalSecret) { es.Spec.Target.CreationPolicy = v1alpha1.CreationPolicyNone },
+			message: `Values read from SecretStore "vault"; creationPolicy None writes no Secret`, refreshTime: metav1.NewTime(unitNow),
+			events: []string{"Normal SecretSynced"}, requeue: time.Minute},
+		{name: "refreshPolicy OnChange schedules no refresh", cause: syncFirst,
+			change:      func(es *v1alpha1.ExternalSecret) { es.Spec.RefreshPolicy = v1alpha1.RefreshPolicyOnChange },
+			refreshTime: metav1.NewTime(unitNow), events: []string{"Normal SecretSynced"}, binding: "app"},
+		{name: "refreshPolicy CreatedOnce schedules no refresh", cause: syncFirst,
+			change:      func(es *v1alpha1.ExternalSecret) { es.Spec.RefreshPolicy = v1alpha1.RefreshPolicyCreatedOnce },
+			refreshTime: metav1.NewTime(unitNow), events: []string{"Normal SecretSynced"}, binding: "app"},
+		{name: "refreshInterval 0 schedules no refresh", cause: syncFirst,
+			change:      func(es *v1alpha1.ExternalSecret) { es.Spec.RefreshInterval = &metav1.Duration{} },
+			refreshTime: metav1.NewTime(unitNow), events: []string{"Normal SecretSynced"}, binding: "app"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			r, rec := unitReconciler(t)
+			r.RefreshStatusAlways = tc.always
+			es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+			es.Status.RefreshTime = earlier
+			if tc.ready {
+				meta.SetStatusCondition(&es.Status.Conditions, ready)
+				es.Status.Binding.Name = "app"
+			}
+			if tc.change != nil {
+				tc.change(es)
+			}
+
+			res, err := r.succeed(es, tc.wrote, tc.cause)
+
+			g.Expect(err).NotTo(HaveOccurred())
+			c := readyOf(g, es)
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(c.Reason).To(Equal(v1alpha1.ReasonSecretSynced))
+			if tc.message != "" {
+				g.Expect(c.Message).To(Equal(tc.message))
+			}
+			g.Expect(es.Status.RefreshTime.Time).To(BeTemporally("==", tc.refreshTime.Time))
+			g.Expect(es.Status.SyncedResourceVersion).To(Equal(resourceVersionOf(es)))
+			g.Expect(es.Status.Binding.Name).To(Equal(tc.binding))
+			_, remembered := r.memo.recall(client.ObjectKeyFromObject(es), es.UID)
+			g.Expect(remembered).To(BeTrue(), "the next refresh is scheduled from memory")
+			g.Expect(syncCalls(g, r, v1alpha1.ReasonSecretSynced)).To(Equal(1.0))
+			evs := drain(rec)
+			g.Expect(evs).To(HaveLen(len(tc.events)), "%q", evs)
+			for i, prefix := range tc.events {
+				g.Expect(evs[i]).To(HavePrefix(prefix))
+			}
+			if tc.requeue == 0 {
+				g.Expect(res.RequeueAfter).To(BeZero())
+				return
+			}
+			g.Expect(res.RequeueAfter).To(BeNumerically(">=", tc.requeue), "jitter only delays")
+			g.Expect(res.RequeueAfter).To(BeNumerically("<=", tc.requeue+tc.requeue/10))
+		})
+	}
+}
