@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,8 +51,13 @@ func TestGettingStarted_CommandsWorkAsWritten(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	if out, err := runScript(ctx, t, Script(blocks)); err != nil {
+	out, err := runScript(ctx, t, Script(blocks))
+	if err != nil {
 		t.Fatalf("the page's commands failed: %v\n%s\noperator log: %s", err, out, operatorLog)
+	}
+	// The login by hand prints the policies the page says it prints.
+	if !strings.Contains(out, "[default demo-read]") {
+		t.Errorf("the role check did not print [default demo-read]:\n%s", out)
 	}
 	assertSynced(ctx, t)
 }
