@@ -65,10 +65,11 @@ type PushSecretData struct {
 
 // PushSecretMatch maps one Secret key to a remote secret.
 type PushSecretMatch struct {
-	// SecretKey is the key of the Secret to push.
-	// +kubebuilder:validation:MinLength=1
+	// SecretKey is the key of the Secret to push. Empty pushes the whole
+	// Secret, as a JSON object of all its keys, as in ESO.
 	// +kubebuilder:validation:MaxLength=253
-	SecretKey string `json:"secretKey"`
+	// +optional
+	SecretKey string `json:"secretKey,omitempty"`
 	// RemoteRef is where it goes.
 	RemoteRef PushSecretRemoteRef `json:"remoteRef"`
 }
@@ -79,7 +80,9 @@ type PushSecretRemoteRef struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
 	RemoteKey string `json:"remoteKey"`
-	// Property within the remote secret; defaults to the Secret key.
+	// Property within the remote secret. Empty (as in ESO) makes the pushed
+	// value, which must then be a JSON object, the whole remote secret: its
+	// keys become the remote secret's properties, replacing any others.
 	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	Property string `json:"property,omitempty"`
@@ -104,11 +107,13 @@ type PushSecretStatus struct {
 
 // PushSecret writes keys of a Kubernetes Secret into OpenBao or Vault KV. baosync
 // marks what it creates (KV v2 custom metadata; for KV v1 the PushSecret's
-// status) and never overwrites or deletes a remote secret it did not create.
+// status) and never overwrites or deletes a remote secret it did not create,
+// except one External Secrets Operator pushed, which the annotation
+// baosync.io/adopt-from-eso: "true" lets it take over through a SecretStore.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:categories={baosync},shortName=ps
+// +kubebuilder:resource:categories={baosync},shortName=bps
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
