@@ -87,10 +87,16 @@ docker-build: ## Build the container image (needs a Docker engine).
 
 ##@ Deploy
 
+# The kubectl on PATH; without one, bin/kubectl (built by `make tools`, or here).
+KUBECTL ?= $(or $(shell command -v kubectl 2>/dev/null),$(BIN)/kubectl)
+
+$(BIN)/kubectl:
+	hack/tools/build.sh controlplane
+
 .PHONY: install
-install: ## Install the CRDs into the current kubeconfig's cluster.
-	$(BIN)/kubectl apply --server-side -f config/crd/bases
+install: $(KUBECTL) ## Install the CRDs into the current kubeconfig's cluster.
+	$(KUBECTL) apply --server-side -f config/crd/bases
 
 .PHONY: deploy
-deploy: ## Deploy the operator with kustomize to the current kubeconfig's cluster (IMG=repo/name:tag).
-	$(BIN)/kubectl kustomize config/default | sed 's|image: baosync:dev|image: $(IMG)|' | $(BIN)/kubectl apply --server-side -f -
+deploy: $(KUBECTL) ## Deploy the operator with kustomize to the current kubeconfig's cluster (IMG=repo/name:tag).
+	$(KUBECTL) kustomize config/default | sed 's|image: baosync:dev|image: $(IMG)|' | $(KUBECTL) apply --server-side -f -
