@@ -8,11 +8,13 @@ import (
 	"testing"
 )
 
-// TestDocsLinksResolve checks every relative link in the README, docs/ and the
-// chart README: each must name a file of the repository.
+// TestDocsLinksResolve checks every relative link in the README and the other
+// top-level pages (CONTRIBUTING.md, SECURITY.md, ...), docs/ and the chart
+// README: each must name a file of the repository.
 func TestDocsLinksResolve(t *testing.T) {
 	root := filepath.Join("..", "..")
-	files := []string{filepath.Join(root, "README.md"), filepath.Join(root, "charts", "baosync", "README.md")}
+	files, _ := filepath.Glob(filepath.Join(root, "*.md"))
+	files = append(files, filepath.Join(root, "charts", "baosync", "README.md"), filepath.Join(root, ".github", "pull_request_template.md"))
 	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	more, _ := filepath.Glob(filepath.Join(root, "docs", "*", "*.md"))
 	files = append(append(files, docs...), more...)
