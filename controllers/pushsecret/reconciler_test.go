@@ -27,7 +27,7 @@ func setup(t *testing.T, value string) (string, string) {
 	ns := fmt.Sprintf("p-%08x", rand.Uint32())
 	g.Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "src", Namespace: ns},
-		StringData: map[string]string{"password": value}})).To(Succeed())
+		StringData: map[string]string{"password": leak.Secret(value)}})).To(Succeed())
 	g.Expect(env.TokenStore(ctx, ns, "vault")).To(Succeed())
 	return ns, "pushed/" + ns
 }
@@ -81,7 +81,7 @@ func TestPushSecret_NeverOverwritesARemoteSecretItDidNotCreate(t *testing.T) {
 	t.Parallel() // own namespace, source Secret and remote key
 	g := NewWithT(t)
 	ns, key := setup(t, "would-overwrite")
-	g.Expect(env.KVPut(context.Background(), "secret/"+key, map[string]any{"pw": "someone-elses"})).To(Succeed())
+	g.Expect(env.KVPut(context.Background(), "secret/"+key, map[string]any{"pw": leak.Secret("someone-elses")})).To(Succeed())
 	g.Expect(env.Client.Create(context.Background(), newPush(ns, key, "Replace", "Delete"))).To(Succeed())
 	waitReason(t, ns, v1alpha1.ReasonRemoteNotOwned)
 	data, _ := remote(t, key)
@@ -112,18 +112,18 @@ func TestPushSecret_UpdatePolicies(t *testing.T) {
 	t.Parallel() // own namespace, source Secret and remote key
 	for _, tc := range []struct {
 		policy, want string
-	}{{"Replace", "second"}, {"IfNotExists", "first"}} {
+	}{{"Replace", "second-push-value"}, {"IfNotExists", "first-push-value"}} {
 		t.Run(tc.policy, func(t *testing.T) {
 			t.Parallel()
 			g := NewWithT(t)
 			ctx := context.Background()
-			ns, key := setup(t, "first")
+			ns, key := setup(t, "first-push-value")
 			ps := newPush(ns, key, tc.policy, "None")
 			g.Expect(env.Client.Create(ctx, ps)).To(Succeed())
 			waitReason(t, ns, v1alpha1.ReasonPushed)
 			src := &corev1.Secret{}
 			g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "src"}, src)).To(Succeed())
-			src.Data["password"] = []byte("second")
+			src.Data["password"] = []byte(leak.Secret("second-push-value"))
 			g.Expect(env.Client.Update(ctx, src)).To(Succeed())
 			g.Eventually(func() error { // force a push now
 				if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ps), ps); err != nil {
@@ -182,7 +182,7 @@ func TestPushSecret_KVv1KnowsItsOwnSecretsFromItsStatus(t *testing.T) {
 	g.Expect(ps.Status.CreatedRemoteSecrets).To(ConsistOf("SecretStore/vault/" + key))
 
 	// A foreign KV v1 secret is refused.
-	_, err := env.Write(ctx, "kv1/foreign-"+ns, map[string]any{"pw": "theirs"})
+	_, err := env.Write(ctx, "kv1/foreign-"+ns, map[string]any{"pw": leak.Secret("theirs-kv1-value")})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Eventually(func() error {
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ps), ps); err != nil {
@@ -192,7 +192,7 @@ func TestPushSecret_KVv1KnowsItsOwnSecretsFromItsStatus(t *testing.T) {
 		return env.Client.Update(ctx, ps)
 	}, wait, 100*time.Millisecond).Should(Succeed())
 	waitReason(t, ns, v1alpha1.ReasonRemoteNotOwned)
-	g.Expect(read("foreign-" + ns)).To(Equal("theirs"))
+	g.Expect(read("foreign-" + ns)).To(Equal("theirs-kv1-value"))
 
 	// Back to its own secret; deleting the PushSecret deletes it, not the foreign one.
 	g.Eventually(func() error {
@@ -205,5 +205,5 @@ func TestPushSecret_KVv1KnowsItsOwnSecretsFromItsStatus(t *testing.T) {
 	waitReason(t, ns, v1alpha1.ReasonPushed)
 	g.Expect(env.Client.Delete(ctx, ps)).To(Succeed())
 	g.Eventually(func() any { return read(key) }, wait, 100*time.Millisecond).Should(BeNil())
-	g.Expect(read("foreign-" + ns)).To(Equal("theirs"))
+	g.Expect(read("foreign-" + ns)).To(Equal("theirs-kv1-value"))
 }

@@ -2,6 +2,7 @@ package pushsecret
 
 import (
 	"context"
+	"io"
 	"os"
 	"testing"
 
@@ -13,7 +14,12 @@ import (
 	"github.com/baosync/baosync/providers/vault"
 )
 
-var env *testenv.Env
+// The suite's shared state: one control plane, one Vault, one operator whose
+// logs go to the leak check as well as to stderr.
+var (
+	env  *testenv.Env
+	leak = testenv.NewLeakCheck()
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(testenv.Main(m, func(ctx context.Context, e *testenv.Env) (func(), error) {
@@ -22,7 +28,12 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			return nil, err
 		}
-		mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: e.Scheme, Logger: zap.New(zap.WriteTo(os.Stderr)),
+		// After every test: no pushed value in the logs, events or statuses.
+		e.AfterTests(func(ctx context.Context) error {
+			_, err := leak.Scan(ctx, e.Client, nil)
+			return err
+		})
+		mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: e.Scheme, Logger: zap.New(zap.WriteTo(io.MultiWriter(leak, os.Stderr))),
 			Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
 		if err != nil {
 			return nil, err

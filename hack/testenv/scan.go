@@ -138,7 +138,7 @@ func (l *LeakCheck) leaks(texts map[string][]byte) error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("leak scan: values the suite wrote to Vault appear in operator output: %w", errors.Join(errs...))
+		return fmt.Errorf("leak scan: secret values the suite registered (leak.Secret) appear in operator output: %w", errors.Join(errs...))
 	}
 	return nil
 }
