@@ -64,6 +64,8 @@ func render(es *v1alpha1.ExternalSecret, t *templated) (*corev1.Secret, error) {
 		}
 		maps.Copy(s.Labels, tpl.Metadata.Labels)
 		maps.Copy(s.Annotations, tpl.Metadata.Annotations)
+	} else {
+		copyOwnMetadata(es, s)
 	}
 	for k, v := range t.labels {
 		if errs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(errs) > 0 {
@@ -78,3 +80,30 @@ func render(es *v1alpha1.ExternalSecret, t *templated) (*corev1.Secret, error) {
 	}
 	return s, nil
 }
+
+// lastAppliedAnnotation is where kubectl apply keeps the applied manifest.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// copyOwnMetadata gives a Secret without target.template the ExternalSecret's
+// own labels and annotations, as ESO does (kustomize commonLabels, Helm's
+// labels and Reloader's annotations rely on it); with a template, only
+// template.metadata is used, as in ESO, whatever its mergePolicy. Two kinds of
+// keys are not copied, unlike ESO: kubectl's last-applied-configuration (the
+// ExternalSecret's manifest would become the Secret's, and a later kubectl
+// apply of the Secret would merge against it) and baosync.io/ keys, which are
+// baosync's own bookkeeping and controls.
+func copyOwnMetadata(es *v1alpha1.ExternalSecret, s *corev1.Secret) {
+	for k, v := range es.Labels {
+		if !strings.HasPrefix(k, baosyncPrefix) {
+			s.Labels[k] = v
+		}
+	}
+	for k, v := range es.Annotations {
+		if k != lastAppliedAnnotation && !strings.HasPrefix(k, baosyncPrefix) {
+			s.Annotations[k] = v
+		}
+	}
+}
+
+// baosyncPrefix starts the labels and annotations baosync reads or writes.
+var baosyncPrefix = v1alpha1.GroupVersion.Group + "/"

@@ -1,0 +1,33 @@
+package externalsecret
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// TestMetadata_TheSecretCarriesTheExternalSecretsLabelsWithoutATemplate syncs
+// an ExternalSecret labelled as kustomize, Helm and Reloader label it, as ESO
+// does: without target.template its labels and annotations reach the Secret.
+func TestMetadata_TheSecretCarriesTheExternalSecretsLabelsWithoutATemplate(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	tokenStore(t, ns, "vault")
+	path := kvPath(t, "app")
+	putKV(t, path, map[string]any{"k": leak.Secret("labelled-value")})
+	createES(t, newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k"), func(es *v1alpha1.ExternalSecret) {
+		es.Labels = map[string]string{"app.kubernetes.io/part-of": "shop", "helm.sh/chart": "web-1.0.0"}
+		es.Annotations = map[string]string{"reloader.stakater.com/match": "true",
+			"kubectl.kubernetes.io/last-applied-configuration": `{"kind":"ExternalSecret"}`}
+	}))
+	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	s := getSecret(t, ns, "app")
+	g.Expect(s.Labels).To(HaveKeyWithValue("app.kubernetes.io/part-of", "shop"))
+	g.Expect(s.Labels).To(HaveKeyWithValue("helm.sh/chart", "web-1.0.0"))
+	g.Expect(s.Annotations).To(HaveKeyWithValue("reloader.stakater.com/match", "true"))
+	g.Expect(s.Annotations).NotTo(HaveKey("kubectl.kubernetes.io/last-applied-configuration"))
+}
