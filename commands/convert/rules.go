@@ -7,6 +7,8 @@ import (
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/baosync/baosync/controllers/templatefuncs"
 )
 
 // rename maps the ESO fields whose meaning baosync has under another name
@@ -184,8 +186,8 @@ func droppedReason(p fieldPath) string {
 }
 
 // unknownFunctions lists the functions a template calls that baosync's
-// template engine lacks. Set by the command (it lives in the operator).
-var unknownFunctions = func(string) []string { return nil }
+// template engine lacks.
+var unknownFunctions = templatefuncs.Unknown
 
 // checkTemplates warns about template functions baosync lacks: the sync
 // would fail with TemplateError.

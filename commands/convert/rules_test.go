@@ -85,6 +85,23 @@ spec:
 }}
 
 var unsupportedCases = []convertCase{{
+	name: "warns about template functions baosync lacks",
+	in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e}
+spec:
+  secretStoreRef: {name: s}
+  target:
+    template:
+      data: {cfg: "{{ .a | toYaml }}", other: "{{ .a | getSecretKey }}"}
+      templateFrom: [{literal: "{{ nope .a }}"}]
+  data: [{secretKey: a, remoteRef: {key: a}}]`,
+	warnings: []string{
+		"field spec.target.template.data.other: uses getSecretKey, which baosync's templates lack",
+		"field spec.target.template.templateFrom[0].literal: uses nope",
+	},
+	out: []string{"getSecretKey"},
+}, {
 	name: "warns with the path and the reason for every field baosync does without",
 	in: `apiVersion: external-secrets.io/v1
 kind: SecretStore

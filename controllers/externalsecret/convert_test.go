@@ -49,11 +49,13 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 		}
 		g.Expect(k8s.Create(ctx, u)).To(Succeed(), "create converted %s %s", u.GetKind(), u.GetName())
 	}
-	for _, name := range []string{"db", "all-of-api", "with-generator", "with-metadata"} {
+	for _, name := range []string{"db", "all-of-api", "with-generator", "with-metadata", "from-bao"} {
 		waitReady(t, ns, name, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	}
 	g.Eventually(func() map[string]string { return secretData(t, ns, "from-cluster") }, eventually, poll).
 		Should(Equal(map[string]string{"username": "app"}), "the ClusterExternalSecret's ExternalSecret synced")
+	g.Eventually(func() map[string]string { return secretData(t, ns, "from-selector") }, eventually, poll).
+		Should(Equal(map[string]string{"username": "app"}), "the singular namespaceSelector selected the namespace")
 	g.Eventually(func() any {
 		s, _ := env.VaultClient.Logical().ReadWithContext(ctx, "secret/data/eso/pushed")
 		if s == nil {

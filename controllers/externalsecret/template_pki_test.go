@@ -39,7 +39,7 @@ func TestTemplates_BuildAKeystoreFromPEMInVault(t *testing.T) {
 	createES(t, newES(ns, "app", "vault", func(es *v1alpha1.ExternalSecret) {
 		es.Spec.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{{Extract: &v1alpha1.ExternalSecretDataRemoteRef{Key: path[len("secret/"):]}}}
 		es.Spec.Target.Template = &v1alpha1.ExternalSecretTemplate{Data: map[string]string{
-			"keystore.p12": `{{ pemToPkcs12Pass .crt .key "changeit" }}`,
+			"keystore.p12": `{{ pemToPkcs12Pass .crt .key "changeit" | b64dec }}`, // base64 text, as in ESO
 			"tls.crt":      `{{ .crt | filterPEM "CERTIFICATE" }}`,
 		}}
 	}))

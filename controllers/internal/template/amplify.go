@@ -41,7 +41,9 @@ var prechecks = map[string]func(args []reflect.Value) error{
 	"randAscii": checkRandom, "randBytes": checkRandom,
 	"split": checkSplit, "splitList": checkSplit, "splitn": checkSplitN,
 	"uniq": checkUniq, "mustUniq": checkUniq, "without": checkWithout, "mustWithout": checkWithout,
-	"fromJson": checkFromJSON, "mustFromJson": checkFromJSON,
+	"fromJson": checkFromJSON, "mustFromJson": checkFromJSON, "fromYaml": checkFromJSON,
+	"jwkPublicKeyPem": checkKeyInputFirst, "jwkPrivateKeyPem": checkKeyInputFirst,
+	"rsaDecrypt":    checkRSADecrypt,
 	"genPrivateKey": checkKeyType,
 	"genCAWithKey":  checkKeyInput, "genSelfSignedCertWithKey": checkKeyInput,
 	"genSignedCert": checkKeyInput, "genSignedCertWithKey": checkKeyInput, "buildCustomCert": checkKeyInput,
@@ -214,6 +216,23 @@ func checkFromJSON(a []reflect.Value) error {
 	n := strings.Count(s, ",") + strings.Count(s, ":") + strings.Count(s, "[") + strings.Count(s, "{")
 	if grows(len(s), n, 64) {
 		return tooLarge("fromJson")
+	}
+	return nil
+}
+
+// jwkPublicKeyPem and jwkPrivateKeyPem take one key: RSA validation costs
+// the square of its size.
+func checkKeyInputFirst(a []reflect.Value) error {
+	if a[0].Len() > maxKeyInput {
+		return limitf("the key is larger than %d bytes", maxKeyInput)
+	}
+	return nil
+}
+
+// rsaDecrypt scheme hash in key: the key is bounded like every key input.
+func checkRSADecrypt(a []reflect.Value) error {
+	if a[3].Len() > maxKeyInput {
+		return limitf("the key of rsaDecrypt is larger than %d bytes", maxKeyInput)
 	}
 	return nil
 }

@@ -44,7 +44,9 @@ var expensiveUnits = map[string]int{
 	"genCA": 1, "genCAWithKey": 1, "genSelfSignedCert": 1, "genSelfSignedCertWithKey": 1,
 	"genSignedCert": 1, "genSignedCertWithKey": 1, "bcrypt": 1, "htpasswd": 1,
 	"pkcs12key": 1, "pkcs12keyPass": 1, "pkcs12cert": 1, "pkcs12certPass": 1,
-	"pemToPkcs12": 1, "pemToPkcs12Pass": 1,
+	"pemToPkcs12": 1, "pemToPkcs12Pass": 1, "fullPemToPkcs12": 1, "fullPemToPkcs12Pass": 1,
+	"pemTruststoreToPKCS12": 1, "pemTruststoreToPKCS12Pass": 1,
+	"rsaDecrypt": 1, "jwkPublicKeyPem": 1, "jwkPrivateKeyPem": 1,
 }
 
 // baseFuncs are sprig's text functions without those that read the
@@ -57,6 +59,9 @@ func baseFuncs() map[string]any {
 		delete(f, name)
 	}
 	for name, fn := range pkiFuncs {
+		f[name] = fn
+	}
+	for name, fn := range esoFuncs {
 		f[name] = fn
 	}
 	f["print"], f["printf"], f["println"] = fmt.Sprint, fmt.Sprintf, fmt.Sprintln

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/base64"
 	"encoding/pem"
 
 	"software.sslmate.com/src/go-pkcs12"
@@ -23,21 +24,37 @@ const (
 	maxDER = 32
 )
 
-// pkiFuncs are the PKCS#12 and PEM helpers ESO templates use. Inputs and
-// outputs are raw bytes as strings (b64dec/b64enc convert). Their errors are
+// pkiFuncs are the PKCS#12 and PEM helpers ESO templates use, with ESO's
+// argument order and output encoding: archives read by pkcs12key/cert are
+// raw bytes as strings (b64dec first), archives built by pemToPkcs12 and
+// its siblings are base64 text (b64dec after), as in ESO. Their errors are
 // safeError constants: they never include the input, and reach the user.
 //
 // Their inputs are bounded before any parsing: RSA key validation costs the
 // square of the key size, and a PKCS#12 archive sets its own KDF iteration
 // counts (see checkPKCS12).
 var pkiFuncs = map[string]any{
-	"pkcs12key":       func(p12 string) (string, error) { return pkcs12Key(p12, "") },
-	"pkcs12keyPass":   func(pass, p12 string) (string, error) { return pkcs12Key(p12, pass) },
-	"pkcs12cert":      func(p12 string) (string, error) { return pkcs12Certs(p12, "") },
-	"pkcs12certPass":  func(pass, p12 string) (string, error) { return pkcs12Certs(p12, pass) },
-	"pemToPkcs12":     func(cert, key string) (string, error) { return pemToPkcs12(cert, key, "") },
-	"pemToPkcs12Pass": func(cert, key, pass string) (string, error) { return pemToPkcs12(cert, key, pass) },
-	"filterPEM":       filterPEM,
+	"pkcs12key":      func(p12 string) (string, error) { return pkcs12Key(p12, "") },
+	"pkcs12keyPass":  func(pass, p12 string) (string, error) { return pkcs12Key(p12, pass) },
+	"pkcs12cert":     func(p12 string) (string, error) { return pkcs12Certs(p12, "") },
+	"pkcs12certPass": func(pass, p12 string) (string, error) { return pkcs12Certs(p12, pass) },
+	"pemToPkcs12": func(cert, key string) (string, error) {
+		return pemToPkcs12("pemToPkcs12", cert, key, "", false)
+	},
+	"pemToPkcs12Pass": func(cert, key, pass string) (string, error) {
+		return pemToPkcs12("pemToPkcs12Pass", cert, key, pass, false)
+	},
+	"fullPemToPkcs12": func(cert, key string) (string, error) {
+		return pemToPkcs12("fullPemToPkcs12", cert, key, "", true)
+	},
+	"fullPemToPkcs12Pass": func(cert, key, pass string) (string, error) {
+		return pemToPkcs12("fullPemToPkcs12Pass", cert, key, pass, true)
+	},
+	"pemTruststoreToPKCS12":     func(cert string) (string, error) { return pemTruststoreToPkcs12(cert, "") },
+	"pemTruststoreToPKCS12Pass": pemTruststoreToPkcs12,
+	"filterPEM":                 filterPEM,
+	"filterCertChain":           filterCertChain,
+	"certSANs":                  certSANs,
 }
 
 // pkcs12Key returns the private key of a PKCS#12 archive as PEM (PKCS#8).
@@ -72,13 +89,61 @@ func pkcs12Certs(p12, pass string) (string, error) {
 	return b.String(), nil
 }
 
-// pemToPkcs12 builds a PKCS#12 archive from a PEM certificate (chain) and key.
-func pemToPkcs12(certPEM, keyPEM, pass string) (string, error) {
+// pemToPkcs12 builds a PKCS#12 archive from the first PEM certificate of
+// certPEM and the first PEM block of keyPEM. With chain, the other
+// certificates of certPEM go into the archive too (fullPemToPkcs12). The
+// archive is returned base64-encoded, as ESO does, so that ESO's documented
+// `pemToPkcs12 … | b64dec` works unchanged.
+func pemToPkcs12(name, certPEM, keyPEM, pass string, chain bool) (string, error) {
 	if len(certPEM) > maxArchive || len(keyPEM) > maxKeyPEM {
-		return "", safeError("pemToPkcs12: the certificates or the key are too large")
+		return "", safeError(name + ": the certificates or the key are too large")
 	}
+	certs, err := parseCerts(name, certPEM)
+	if err != nil {
+		return "", err
+	}
+	block, _ := pem.Decode([]byte(keyPEM))
+	if block == nil {
+		return "", safeError(name + ": no PEM key in the second argument")
+	}
+	key, err := parseKey(block.Bytes)
+	if err != nil {
+		return "", err
+	}
+	var cas []*x509.Certificate
+	if chain {
+		cas = certs[1:]
+	}
+	out, err := pkcs12.Modern.Encode(key, certs[0], cas, pass)
+	if err != nil {
+		return "", safeError(name + ": the key does not suit the certificate or cannot be encoded")
+	}
+	return base64.StdEncoding.EncodeToString(out), nil
+}
+
+// pemTruststoreToPkcs12 builds a PKCS#12 trust store (certificates only,
+// no key) from every PEM certificate of certPEM, base64-encoded like ESO.
+func pemTruststoreToPkcs12(certPEM, pass string) (string, error) {
+	const name = "pemTruststoreToPKCS12"
+	if len(certPEM) > maxArchive {
+		return "", safeError(name + ": the certificates are too large")
+	}
+	certs, err := parseCerts(name, certPEM)
+	if err != nil {
+		return "", err
+	}
+	out, err := pkcs12.Modern.EncodeTrustStore(certs, pass)
+	if err != nil {
+		return "", safeError(name + ": the certificates cannot be encoded")
+	}
+	return base64.StdEncoding.EncodeToString(out), nil
+}
+
+// parseCerts parses the PEM certificates of in, in order, ignoring other
+// blocks; it fails when there is none or one does not parse.
+func parseCerts(name, in string) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
-	rest := []byte(certPEM)
+	rest := []byte(in)
 	for {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
@@ -90,26 +155,14 @@ func pemToPkcs12(certPEM, keyPEM, pass string) (string, error) {
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return "", safeError("pemToPkcs12: a certificate does not parse")
+			return nil, safeError(name + ": a certificate does not parse")
 		}
 		certs = append(certs, c)
 	}
 	if len(certs) == 0 {
-		return "", safeError("pemToPkcs12: no certificate in the first argument")
+		return nil, safeError(name + ": no PEM certificate in the first argument")
 	}
-	block, _ := pem.Decode([]byte(keyPEM))
-	if block == nil {
-		return "", safeError("pemToPkcs12: no PEM key in the second argument")
-	}
-	key, err := parseKey(block.Bytes)
-	if err != nil {
-		return "", err
-	}
-	out, err := pkcs12.Modern.Encode(key, certs[0], certs[1:], pass)
-	if err != nil {
-		return "", safeError("pemToPkcs12: the key does not suit the certificate or cannot be encoded")
-	}
-	return string(out), nil
+	return certs, nil
 }
 
 func parseKey(der []byte) (any, error) {
@@ -122,23 +175,7 @@ func parseKey(der []byte) (any, error) {
 	if k, err := x509.ParseECPrivateKey(der); err == nil {
 		return k, nil
 	}
-	return nil, safeError("pemToPkcs12: the key is not PKCS#8, PKCS#1 or EC")
-}
-
-// filterPEM keeps the PEM blocks of one type, e.g. filterPEM "CERTIFICATE".
-func filterPEM(blockType, in string) string {
-	var b bytes.Buffer
-	rest := []byte(in)
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			return b.String()
-		}
-		if block.Type == blockType {
-			_ = pem.Encode(&b, block)
-		}
-	}
+	return nil, safeError("the key is not PKCS#8, PKCS#1 or EC")
 }
 
 // checkPKCS12 bounds the work of decoding an archive. Its KDF iteration

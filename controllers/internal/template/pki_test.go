@@ -21,9 +21,9 @@ func TestPKIHelpers_RoundTripPEMThroughPKCS12(t *testing.T) {
 	certPEM, keyPEM := selfSigned(t)
 	data := map[string][]byte{"crt": []byte(certPEM), "key": []byte(keyPEM), "pw": []byte("archive-pass")}
 	cases := map[string]string{
-		"certificate back":         `{{ pemToPkcs12 .crt .key | pkcs12cert }}`,
-		"certificate, password":    `{{ pemToPkcs12Pass .crt .key .pw | pkcs12certPass .pw }}`,
-		"key back":                 `{{ pemToPkcs12 .crt .key | pkcs12key | filterPEM "PRIVATE KEY" }}`,
+		"certificate back":         `{{ pemToPkcs12 .crt .key | b64dec | pkcs12cert }}`,
+		"certificate, password":    `{{ pemToPkcs12Pass .crt .key .pw | b64dec | pkcs12certPass .pw }}`,
+		"key back":                 `{{ pemToPkcs12 .crt .key | b64dec | pkcs12key | filterPEM "PRIVATE KEY" }}`,
 		"filterPEM keeps one type": `{{ printf "%s%s" .crt .key | filterPEM "CERTIFICATE" }}`,
 	}
 	for name, text := range cases {
@@ -41,7 +41,7 @@ func TestPKIHelpers_RoundTripPEMThroughPKCS12(t *testing.T) {
 			}
 		})
 	}
-	_, err := Render("wrong", `{{ pemToPkcs12Pass .crt .key .pw | pkcs12keyPass "nope" }}`, data)
+	_, err := Render("wrong", `{{ pemToPkcs12Pass .crt .key .pw | b64dec | pkcs12keyPass "nope" }}`, data)
 	if err == nil || !strings.Contains(err.Error(), "wrong password") {
 		t.Fatalf("a wrong password must fail clearly, got %v", err)
 	}
