@@ -9,9 +9,11 @@ package convert
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -64,6 +66,11 @@ func Convert(r io.Reader, w io.Writer) ([]Warning, error) {
 func ConvertAll(inputs []Input, w io.Writer) ([]Warning, error) {
 	var results []*result
 	for _, in := range inputs {
+		if !utf8.Valid(in.Data) { // YAML in UTF-16 or 32 cannot be split and rejoined by lines
+			results = append(results, &result{source: in.Name, warnings: []Warning{{Object: "input",
+				Message: "is not UTF-8 text; not converted", Failed: true}}})
+			continue
+		}
 		for _, d := range splitDocuments(in.Data) {
 			r := convertDocument(d)
 			r.source = source(in.Name, d.line)
@@ -112,8 +119,8 @@ type result struct {
 // convertDocument converts one document, or passes it through.
 func convertDocument(d document) *result {
 	r := &result{doc: d}
-	var n yaml.Node
-	if err := yaml.Unmarshal(d.text(), &n); err != nil {
+	n, err := parseDocument(d.text())
+	if err != nil {
 		r.warnings = []Warning{{Object: "document", Message: fmt.Sprintf("not valid YAML (%v); not converted", err), Failed: true}}
 		return r
 	}
@@ -140,7 +147,7 @@ func convertDocument(d document) *result {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(&n); err != nil {
+	if err := enc.Encode(n); err != nil {
 		c.fail(nil, fmt.Sprintf("cannot be written back as YAML (%v)", err))
 		r.warnings = c.warnings
 		return r
@@ -148,4 +155,29 @@ func convertDocument(d document) *result {
 	_ = enc.Close()
 	r.out = buf.Bytes()
 	return r
+}
+
+// parseDocument parses a document to its end: yaml.Unmarshal stops after
+// the first node and would let trailing garbage through to the output.
+func parseDocument(text []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	var first *yaml.Node
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if first != nil {
+			return nil, errors.New("more than one YAML document after a \"...\" line: separate documents with ---")
+		}
+		first = &n
+	}
+	if first == nil {
+		first = &yaml.Node{}
+	}
+	return first, nil
 }

@@ -135,8 +135,13 @@ metadata: {name: c}`,
 func FuzzConvert(f *testing.F) {
 	f.Add("apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nspec: {data: 5}")
 	f.Add("---\n---\n: :")
+	f.Add("apiVersion: v1\nkind: Secret\nstringData:\n  a: |\n    -----BEGIN X-----\n---\n# c\n--- {a: b}\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		_, _ = Convert(strings.NewReader(in), &bytes.Buffer{})
+		var out bytes.Buffer
+		if _, err := Convert(strings.NewReader(in), &out); err != nil {
+			t.Fatal(err)
+		}
+		mustBeYAMLStream(t, out.Bytes()) // whatever the input
 	})
 }
 
