@@ -22,8 +22,8 @@ import (
 // with only the RBAC the chart installed: a Role in the served namespace with
 // the generated namespaced rules, and a ClusterRole with the two review APIs.
 // A SecretStore with a token (reviewed with TokenReview) and one with
-// Kubernetes auth (a TokenRequest) sync there; the ServiceAccount can read
-// nothing elsewhere.
+// Kubernetes auth (a TokenRequest) sync there, a PushSecret pushes; the
+// ServiceAccount can read nothing elsewhere.
 func TestChart_ScopedInstallSyncsWithItsRoleAlone(t *testing.T) {
 	g := NewWithT(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -79,6 +79,22 @@ func TestChart_ScopedInstallSyncsWithItsRoleAlone(t *testing.T) {
 		g.Eventually(func() string { return secretValue(ctx, apps, "by-"+store) }, time.Minute, 200*time.Millisecond).
 			Should(Equal("scoped-value"), "store %s; operator log: %s", store, op.LogPath)
 	}
+	// A PushSecret writes through the namespaced store with the Role alone.
+	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "src", Namespace: apps},
+		StringData: map[string]string{"pw": "pushed-value"}})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, &v1alpha1.PushSecret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: apps},
+		Spec: v1alpha1.PushSecretSpec{SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: "vault"}},
+			Selector: v1alpha1.PushSecretSelector{Secret: v1alpha1.PushSecretSecret{Name: "src"}},
+			Data: []v1alpha1.PushSecretData{{Match: v1alpha1.PushSecretMatch{SecretKey: "pw",
+				RemoteRef: v1alpha1.PushSecretRemoteRef{RemoteKey: "chart/scoped-push", Property: "pw"}}}}}})).To(Succeed())
+	g.Eventually(func() any {
+		s, err := env.VaultClient.Logical().ReadWithContext(ctx, "secret/data/chart/scoped-push")
+		if err != nil || s == nil {
+			return nil
+		}
+		data, _ := s.Data["data"].(map[string]any)
+		return data["pw"]
+	}, time.Minute, 200*time.Millisecond).Should(Equal("pushed-value"), "operator log: %s", op.LogPath)
 	// The operator's log shows no request the RBAC refused.
 	g.Consistently(func() string { return readFile(op.LogPath) }, 2*time.Second, 500*time.Millisecond).
 		ShouldNot(ContainSubstring("forbidden"))
