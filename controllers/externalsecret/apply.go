@@ -28,11 +28,16 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 	case policy == v1alpha1.CreationPolicyMerge && existing == nil:
 		return false, outcome.Waitingf(v1alpha1.ReasonTargetMissing, 0,
 			"creationPolicy Merge needs an existing Secret %q; create it, or use creationPolicy Owner", desired.Name)
-	case policy != v1alpha1.CreationPolicyMerge && existing != nil && !owns(es, existing):
-		return false, outcome.Terminalf(v1alpha1.ReasonTargetConflict,
-			"Secret %q exists and is not managed by this ExternalSecret; delete it, choose another target.name, or use creationPolicy Merge", existing.Name)
 	}
-	next, err := r.merge(es, existing, desired)
+	base := existing
+	if policy != v1alpha1.CreationPolicyMerge && existing != nil && !owns(es, existing) {
+		claimed, err := claimTarget(es, existing)
+		if err != nil {
+			return false, err
+		}
+		base = claimed
+	}
+	next, err := r.merge(es, base, desired)
 	if err != nil {
 		return false, err
 	}
@@ -58,6 +63,11 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 		return false, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "update Secret %q: %w", next.Name, err)
 	}
 	logger(ctx).Info("Updated Secret", "secret", next.Name)
+	if base != existing {
+		logger(ctx).Info("Took over Secret from External Secrets Operator", "secret", next.Name)
+		r.Recorder.Eventf(es, nil, corev1.EventTypeNormal, ReasonTakenOver, "Apply",
+			"took over Secret %q from External Secrets Operator in one update (annotation %s)", next.Name, AnnotationTakeOver)
+	}
 	return contentHash(existing.Type, existing.Data) != next.Annotations[AnnotationDataHash], nil
 }
 

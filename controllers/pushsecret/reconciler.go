@@ -72,7 +72,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			}
 		}
 	}()
-	err := r.push(ctx, ps)
+	adopted, err := r.push(ctx, ps)
 	if errors.Is(err, storeref.ErrOtherController) {
 		return ctrl.Result{}, nil
 	}
@@ -81,31 +81,39 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	ps.Status.RefreshTime = metav1.Now()
 	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionTrue, v1alpha1.ReasonPushed, "Push",
-		fmt.Sprintf("Secret %q is pushed to %d store(s)", ps.Spec.Selector.Secret.Name, len(ps.Spec.SecretStoreRefs)))
+		fmt.Sprintf("Secret %q is pushed to %d store(s)%s", ps.Spec.Selector.Secret.Name, len(ps.Spec.SecretStoreRefs), adoptedNote(adopted)))
 	return ctrl.Result{RequeueAfter: outcome.Jitter(refreshInterval(ps))}, nil
 }
 
-// push writes every data entry to every store.
-func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) error {
+// push writes every data entry to every store, and returns the remote secrets
+// it took over from External Secrets Operator (see AnnotationAdoptFromESO).
+func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) (adopted []string, err error) {
 	src := &corev1.Secret{}
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ps.Namespace, Name: ps.Spec.Selector.Secret.Name}, src); err != nil {
 		if apierrors.IsNotFound(err) {
-			return outcome.Waitingf(v1alpha1.ReasonSourceNotFound, 0, "Secret %q not found; create it or fix spec.selector", ps.Spec.Selector.Secret.Name)
+			return nil, outcome.Waitingf(v1alpha1.ReasonSourceNotFound, 0, "Secret %q not found; create it or fix spec.selector", ps.Spec.Selector.Secret.Name)
 		}
-		return outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "get Secret %q: %w", ps.Spec.Selector.Secret.Name, err)
+		return nil, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "get Secret %q: %w", ps.Spec.Selector.Secret.Name, err)
 	}
-	return r.eachStore(ctx, ps, func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error {
-		value, ok := src.Data[d.Match.SecretKey]
-		if !ok {
-			return outcome.Waitingf(v1alpha1.ReasonSourceNotFound, 0, "Secret %q has no key %q", src.Name, d.Match.SecretKey)
+	err = r.eachStore(ctx, ps, func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error {
+		value, err := sourceValue(src, d)
+		if err != nil {
+			return err
 		}
 		ref.IfNotExists = ps.Spec.UpdatePolicy == "IfNotExists"
+		ref.AdoptESO = adoptsFromESO(ps)
+		ref.OnAdopt = func() {
+			adopted = append(adopted, record)
+			r.Recorder.Eventf(ps, nil, corev1.EventTypeNormal, ReasonAdoptedFromESO, "Push",
+				"took over %s from External Secrets Operator: its marker now names this PushSecret (annotation %s)", record, AnnotationAdoptFromESO)
+		}
 		created, err := sc.PushSecret(ctx, ref, value)
 		if created && !slices.Contains(ps.Status.CreatedRemoteSecrets, record) {
 			ps.Status.CreatedRemoteSecrets = append(ps.Status.CreatedRemoteSecrets, record)
 		}
 		return err
 	})
+	return adopted, err
 }
 
 // finalize removes what was pushed (deletionPolicy Delete), then lets go.
@@ -179,12 +187,10 @@ func (r *Reconciler) fail(ctx context.Context, ps *v1alpha1.PushSecret, err erro
 	return outcome.Result(err, outcome.Jitter(min(refreshInterval(ps), 5*time.Minute)))
 }
 
+// pushRef addresses entry d's remote secret; an empty property pushes the
+// whole remote secret, as in ESO.
 func pushRef(d v1alpha1.PushSecretData) providers.PushRef {
-	prop := d.Match.RemoteRef.Property
-	if prop == "" {
-		prop = d.Match.SecretKey
-	}
-	return providers.PushRef{Key: d.Match.RemoteRef.RemoteKey, Property: prop}
+	return providers.PushRef{Key: d.Match.RemoteRef.RemoteKey, Property: d.Match.RemoteRef.Property}
 }
 
 func refreshInterval(ps *v1alpha1.PushSecret) time.Duration {

@@ -1,0 +1,139 @@
+package externalsecret
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// secretWatch records every event of one Secret from the moment it starts.
+type secretWatch struct {
+	mu     sync.Mutex
+	events []watch.EventType
+}
+
+// watchSecret watches ns/name until the test ends.
+func watchSecret(t *testing.T, ns, name string) *secretWatch {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := cs.CoreV1().Secrets(ns).Watch(testCtx(t), metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	sw := &secretWatch{}
+	go func() {
+		for ev := range w.ResultChan() {
+			sw.mu.Lock()
+			sw.events = append(sw.events, ev.Type)
+			sw.mu.Unlock()
+		}
+	}()
+	return sw
+}
+
+func (sw *secretWatch) seen() []watch.EventType {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return append([]watch.EventType(nil), sw.events...)
+}
+
+// esoSecret creates the Secret ESO would have written for its ExternalSecret
+// "app" (creationPolicy Owner): its controller reference, labels and hash.
+func esoSecret(t *testing.T, ns string, data map[string]string) {
+	t.Helper()
+	yes := true
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns,
+		Labels:      map[string]string{"reconcile.external-secrets.io/managed": "true", "reconcile.external-secrets.io/created-by": "d41d8cd9", "app": "web"},
+		Annotations: map[string]string{"reconcile.external-secrets.io/data-hash": "0f3c"},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "external-secrets.io/v1", Kind: "ExternalSecret", Name: "app",
+			UID: "6b1c2d3e-0000-4000-8000-000000000001", Controller: &yes}}},
+		StringData: data}
+	NewWithT(t).Expect(k8s.Create(context.Background(), s)).To(Succeed())
+}
+
+// TestCutover_TakesOverESOsSecretWithoutItEverDisappearing is the migration
+// guide's cutover, end to end: ESO's Secret in place, baosync's ExternalSecret
+// refused until it is annotated, then ownership moves in one update while a
+// watch sees the Secret modified and never deleted.
+func TestCutover_TakesOverESOsSecretWithoutItEverDisappearing(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	tokenStore(t, ns, "vault")
+	path := kvPath(t, "app")
+	putKV(t, path, map[string]any{"k": leak.Secret("cutover-value")})
+	esoSecret(t, ns, map[string]string{"k": "cutover-value"})
+	w := watchSecret(t, ns, "app")
+
+	createES(t, newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k")))
+	es := waitReady(t, ns, "app", metav1.ConditionFalse, v1alpha1.ReasonTargetConflict)
+	g.Expect(readyMessage(es)).To(ContainSubstring(AnnotationTakeOver))
+	g.Expect(getSecret(t, ns, "app").OwnerReferences[0].APIVersion).To(Equal("external-secrets.io/v1"), "refused: ESO's Secret is untouched")
+
+	update(t, es, func(es *v1alpha1.ExternalSecret) { es.Annotations = map[string]string{AnnotationTakeOver: "true"} })
+	es = waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	s := getSecret(t, ns, "app")
+	g.Expect(s.Data).To(Equal(map[string][]byte{"k": []byte("cutover-value")}))
+	g.Expect(s.OwnerReferences).To(HaveLen(1))
+	g.Expect(s.OwnerReferences[0].UID).To(Equal(es.UID), "baosync's ExternalSecret is the one owner")
+	g.Expect(s.Labels).To(Equal(map[string]string{"app": "web", LabelManaged: "true"}), "ESO's labels are gone, the user's stay")
+	g.Expect(s.Annotations).NotTo(HaveKey("reconcile.external-secrets.io/data-hash"))
+	g.Eventually(func() bool { return hasEvent(ctx, ns, "app", ReasonTakenOver) }, eventually, poll).Should(BeTrue())
+
+	// The application's Secret was modified in place, never deleted.
+	g.Consistently(func() []watch.EventType { return w.seen() }, time.Second, poll).ShouldNot(ContainElement(watch.Deleted))
+	g.Expect(w.seen()).To(ContainElement(watch.Modified))
+}
+
+// TestCutover_ADeletedConflictingSecretIsCreatedAtOnce: the other documented
+// way out of TargetConflict, deleting the Secret, needs no force-sync.
+func TestCutover_ADeletedConflictingSecretIsCreatedAtOnce(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	tokenStore(t, ns, "vault")
+	path := kvPath(t, "app")
+	putKV(t, path, map[string]any{"k": leak.Secret("recreated-value")})
+	createSecret(t, ns, "app", map[string]string{"k": "someone-elses"})
+	createES(t, newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k")))
+	waitReady(t, ns, "app", metav1.ConditionFalse, v1alpha1.ReasonTargetConflict)
+
+	g.Expect(k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns}})).To(Succeed())
+	deleted := time.Now()
+	g.Eventually(func() map[string][]byte {
+		s := &corev1.Secret{}
+		_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "app"}, s)
+		return s.Data
+	}, 2*conflictRetry+5*time.Second, poll).Should(Equal(map[string][]byte{"k": []byte("recreated-value")}))
+	t.Logf("created %s after the conflicting Secret was deleted", time.Since(deleted).Round(100*time.Millisecond))
+}
+
+// hasEvent reports whether an event with reason was recorded for the
+// ExternalSecret ns/name.
+func hasEvent(ctx context.Context, ns, name, reason string) bool {
+	events := &corev1.EventList{}
+	_ = k8s.List(ctx, events, client.InNamespace(ns))
+	for _, e := range events.Items {
+		if e.Reason == reason && e.InvolvedObject.Name == name && e.InvolvedObject.Kind == "ExternalSecret" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,87 @@
+package externalsecret
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+)
+
+// AnnotationTakeOver on an ExternalSecret, set to "true", lets it take over a
+// target Secret that External Secrets Operator created (see esoMarked): in the
+// one update that writes baosync's values, ESO's owner reference, labels and
+// annotations give way to baosync's, so the Secret never disappears.
+const AnnotationTakeOver = "baosync.io/take-over"
+
+// ESO's marks on the Secrets it writes.
+const (
+	esoGroup       = "external-secrets.io"
+	esoMetaPrefix  = "reconcile.external-secrets.io/"
+	esoLabelManged = esoMetaPrefix + "managed"
+)
+
+// conflictRetry is how soon a target that belongs to something else is looked
+// at again: the Secret is not in the cache (only managed Secrets are), so its
+// deletion, the documented fix, sends no event; a short requeue creates the
+// Secret within seconds of it.
+const conflictRetry = 10 * time.Second
+
+// claimTarget decides about an existing Secret this ExternalSecret does not
+// own (creationPolicy Owner or Orphan). With AnnotationTakeOver and ESO's
+// marks on the Secret, it returns a copy without them, for apply to write
+// over in one update; otherwise a TargetConflict that is retried shortly, so
+// that a deleted Secret is created at once.
+func claimTarget(es *v1alpha1.ExternalSecret, existing *corev1.Secret) (*corev1.Secret, error) {
+	if es.Annotations[AnnotationTakeOver] != "true" {
+		return nil, outcome.Waitingf(v1alpha1.ReasonTargetConflict, conflictRetry,
+			"Secret %q exists and is not managed by this ExternalSecret; delete it (baosync then creates it within seconds), choose another target.name, "+
+				"use creationPolicy Merge, or, if External Secrets Operator created it, annotate this ExternalSecret %s: \"true\" to take it over in place",
+			existing.Name, AnnotationTakeOver)
+	}
+	if why := esoMarked(es, existing); why != "" {
+		return nil, outcome.Waitingf(v1alpha1.ReasonTargetConflict, conflictRetry,
+			"Secret %q exists and %s, so %s does not apply to it; delete it, or choose another target.name", existing.Name, why, AnnotationTakeOver)
+	}
+	claimed := existing.DeepCopy()
+	claimed.OwnerReferences = slices.DeleteFunc(claimed.OwnerReferences, isESORef)
+	maps.DeleteFunc(claimed.Labels, isESOKey)
+	maps.DeleteFunc(claimed.Annotations, isESOKey)
+	return claimed, nil
+}
+
+// esoMarked says why s is not a Secret that External Secrets Operator wrote for
+// es ("" when it is): its controller is ESO's ExternalSecret of the same name
+// (creationPolicy Owner), or, with no controller, it carries ESO's managed
+// label (creationPolicy Orphan).
+func esoMarked(es *v1alpha1.ExternalSecret, s *corev1.Secret) string {
+	ref := metav1.GetControllerOf(s)
+	switch {
+	case ref == nil && s.Labels[esoLabelManged] == "true":
+		return ""
+	case ref == nil:
+		return "carries none of External Secrets Operator's marks (a controller reference to its ExternalSecret, or the label " + esoLabelManged + ")"
+	case !isESORef(*ref):
+		return "is controlled by " + ref.Kind + " " + ref.Name + ", not by External Secrets Operator"
+	case ref.Name != es.Name:
+		return "was written by External Secrets Operator for the ExternalSecret " + ref.Name + ", not " + es.Name
+	}
+	return ""
+}
+
+// isESORef reports whether ref names one of ESO's ExternalSecrets.
+func isESORef(ref metav1.OwnerReference) bool {
+	return ref.Kind == "ExternalSecret" && strings.HasPrefix(ref.APIVersion, esoGroup+"/")
+}
+
+// isESOKey reports whether a label or annotation key is ESO's bookkeeping.
+func isESOKey(k, _ string) bool { return strings.HasPrefix(k, esoMetaPrefix) }
+
+// ReasonTakenOver is the reason of the event that records a Secret taken over
+// from External Secrets Operator.
+const ReasonTakenOver = "TakenOver"
