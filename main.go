@@ -26,6 +26,7 @@ import (
 	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/controllers/pushsecret"
+	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/controllers/secretstore"
 	"github.com/baosync/baosync/providers/vault"
 )
@@ -82,12 +83,16 @@ func run(ctx context.Context, o *options) error {
 	}
 	m := metrics.New(nil)
 	provider := vault.New(o.vaultOptions(m.ObserveProviderRequest)...)
+	if err := mgr.Add(provider); err != nil { // sweeps the read cache while the manager runs
+		return fmt.Errorf("add the provider's cache sweeper: %w", err)
+	}
+	served := scope.Operator{Class: o.class, Namespace: o.namespace} // what this operator serves, for every reconciler
 	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
-		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, ControllerClass: o.class}
+		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, Scope: served}
 	if err := secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up SecretStore reconciler: %w", err)
 	}
-	if o.namespace == "" { // cluster-scoped kinds only in a cluster-wide install
+	if served.ClusterWide() { // cluster-scoped kinds only in a cluster-wide install
 		if err := secretstore.NewClusterSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("set up ClusterSecretStore reconciler: %w", err)
 		}
@@ -98,12 +103,12 @@ func run(ctx context.Context, o *options) error {
 	}
 	es := &externalsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: o.workers,
-		RefreshStatusAlways: o.refreshStatus == "Always", ControllerClass: o.class, Namespace: o.namespace}
+		RefreshStatusAlways: o.refreshStatus == "Always", Scope: served}
 	if err := es.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("set up ExternalSecret reconciler: %w", err)
 	}
 	push := &pushsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
-		Recorder: mgr.GetEventRecorder("baosync"), ControllerClass: o.class, Namespace: o.namespace}
+		Recorder: mgr.GetEventRecorder("baosync"), Scope: served}
 	if err := push.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up PushSecret reconciler: %w", err)
 	}

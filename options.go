@@ -5,6 +5,7 @@ import (
 	"flag"
 	"time"
 
+	"go.uber.org/zap/zapcore"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -54,7 +55,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.nsRate, "vault-namespace-rate-limit", 50, "Share of each store's requests one namespace may use, per second (0: no per-namespace share); past it, objects report Throttled and retry later.")
 	fs.IntVar(&o.nsBurst, "vault-namespace-rate-burst", 100, "Burst of one namespace's share of a store's requests.")
 	fs.IntVar(&o.nsInFlight, "vault-namespace-max-in-flight", 8, "Requests to OpenBao/Vault one namespace may have under way at once, across all stores (0: no bound), so that a slow server of one tenant cannot hold every worker.")
-	fs.DurationVar(&o.maxReadAge, "max-read-age", time.Hour, "How long a value read for one ExternalSecret may serve others on the same path (capped by their refresh interval).")
+	fs.DurationVar(&o.maxReadAge, "max-read-age", vault.DefaultMaxReadAge, "How long a value read for one ExternalSecret may serve others on the same path (capped by their refresh interval); a change reaches targets within their refresh interval plus this. 0: no sharing.")
 	fs.StringVar(&o.refreshStatus, "refresh-status", "OnChange", "Whether an unchanged periodic refresh rewrites status.refreshTime: Always (one status write per object per interval) or OnChange.")
 	fs.BoolVar(&o.operatorIdentity, "cluster-store-operator-identity", false, "Let ClusterSecretStores use Kubernetes auth with the operator's own projected token (--operator-vault-token-file); namespaced SecretStores never can.")
 	fs.StringVar(&o.operatorTokenFile, "operator-vault-token-file", vault.DefaultOwnTokenFile, "The operator's own projected ServiceAccount token with a Vault audience (never the API server's), for --cluster-store-operator-identity.")
@@ -62,6 +63,10 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.namespace, "namespace", "", "Serve only this namespace: SecretStores and ExternalSecrets there, no ClusterSecretStore (empty: the whole cluster).")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address of the pprof endpoint (empty: off).")
 	fs.BoolVar(&o.showVersion, "version", false, "Print the version and exit.")
+	// Failures are logged once, with their Reason (outcome.Retrying); a stack
+	// trace says nothing more about a refused login, so none by default
+	// (--zap-stacktrace-level=error brings them back).
+	o.zap.StacktraceLevel = zapcore.PanicLevel
 	o.zap.BindFlags(fs)
 }
 

@@ -29,6 +29,12 @@ const (
 	// ReasonProviderUnavailable: the server could not be reached or answered with an
 	// error; baosync retries with back-off.
 	ReasonProviderUnavailable = "ProviderUnavailable"
+	// ReasonKubernetesAPIError: the Kubernetes API server refused or failed a
+	// request baosync made for the object (a Secret write forbidden by RBAC,
+	// denied by an admission webhook or over a quota, or an API server error);
+	// the message names the request and the API server's answer. Fix the
+	// permission, policy or quota; baosync retries with back-off.
+	ReasonKubernetesAPIError = "KubernetesAPIError"
 	// ReasonRemoteNotFound: no secret exists at the remote key (or version); write it
 	// on the server or fix remoteRef.key.
 	ReasonRemoteNotFound = "RemoteNotFound"

@@ -232,7 +232,15 @@ type ExternalSecretStatus struct {
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// RefreshTime is when the remote values were last read successfully.
+	// RefreshTime is when the last sync that changed something succeeded: the
+	// first sync, a sync after a change of the ExternalSecret (or force-sync),
+	// one that wrote new values or repaired the Secret, or the first success
+	// after a failure. Under the operator's default --refresh-status=OnChange a
+	// periodic refresh that finds the values unchanged writes no status, so
+	// RefreshTime does not advance; with --refresh-status=Always every
+	// successful sync sets it. The values may come from a read of the same path
+	// made for another ExternalSecret shortly before (at most its refresh
+	// interval and --max-read-age earlier), not necessarily at this time.
 	// +optional
 	RefreshTime metav1.Time `json:"refreshTime,omitempty"`
 

@@ -26,6 +26,7 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/conditions"
 	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/internal/statuspatch"
 )
 
 // LabelOwner marks the ExternalSecrets a ClusterExternalSecret created.
@@ -59,10 +60,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	r.setStatus(ces, provisioned, failed)
-	if !equality.Semantic.DeepEqual(before.Status, ces.Status) {
-		if err := r.Status().Patch(ctx, ces, client.MergeFrom(before)); err != nil {
-			return ctrl.Result{}, fmt.Errorf("patch status: %w", client.IgnoreNotFound(err))
-		}
+	if err := statuspatch.IfChanged(ctx, r.Client, before, ces, func(o *v1alpha1.ClusterExternalSecret) any { return o.Status }); err != nil {
+		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: outcome.Jitter(refreshInterval(ces))}, nil
 }
@@ -199,7 +198,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&v1alpha1.ClusterExternalSecret{}).
 		Owns(&v1alpha1.ExternalSecret{}).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.all)).
-		Complete(r)
+		Complete(outcome.Retrying("Failed to reconcile ClusterExternalSecret", r))
 }
 
 // all enqueues every ClusterExternalSecret.

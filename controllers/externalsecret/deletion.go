@@ -27,7 +27,7 @@ func (r *Reconciler) remoteGone(ctx context.Context, es *v1alpha1.ExternalSecret
 	if target == nil {
 		r.setReady(es, metav1.ConditionFalse, v1alpha1.ReasonSecretDeleted,
 			fmt.Sprintf("The remote secret no longer exists and Secret %q was deleted (deletionPolicy Delete)", es.TargetName()))
-		return ctrl.Result{RequeueAfter: waitDelay(es, 0)}, nil
+		return ctrl.Result{RequeueAfter: waitDelay(es)}, nil
 	}
 	var err error
 	var done string
@@ -44,14 +44,14 @@ func (r *Reconciler) remoteGone(ctx context.Context, es *v1alpha1.ExternalSecret
 		done = fmt.Sprintf("removed keys [%s] from Secret %q (deletionPolicy Merge)", strings.Join(managed, ", "), target.Name)
 	}
 	if err != nil && !apierrors.IsNotFound(err) {
-		return r.fail(ctx, es, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "apply deletionPolicy %s: %w", policy, err))
+		return r.fail(ctx, es, outcome.FromKube("apply deletionPolicy "+string(policy), err))
 	}
 	msg := fmt.Sprintf("The remote secret no longer exists: %s", done)
 	logger(ctx).Info("Applied deletionPolicy", "policy", policy, "secret", target.Name)
 	r.setReady(es, metav1.ConditionFalse, v1alpha1.ReasonSecretDeleted, msg)
 	es.Status.SyncedResourceVersion = resourceVersionOf(es)
 	es.Status.RefreshTime = metav1.NewTime(r.Clock.Now())
-	return ctrl.Result{RequeueAfter: waitDelay(es, 0)}, nil
+	return ctrl.Result{RequeueAfter: waitDelay(es)}, nil
 }
 
 // withoutManagedKeys returns a copy of target without the keys baosync wrote

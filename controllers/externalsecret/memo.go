@@ -7,10 +7,19 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// syncMemo remembers each ExternalSecret's last successful sync in memory. The
-// cache lags behind the operator's own status writes: the event of the Secret
-// it just wrote arrives before the status patch is visible, and without this
-// the reconcile it triggers would read the server again and repeat the event.
+// syncMemo remembers each ExternalSecret's last successful sync in memory,
+// for syncDue. The status cannot say it: the cache lags behind the operator's
+// own status writes (the event of the Secret it just wrote arrives before the
+// status patch is visible), and under --refresh-status=OnChange a quiet
+// refresh writes no status at all.
+//
+// The provider's read cache does not replace it: that answers "may this read
+// be served without the server", not "is this object due". Without the memo
+// the reconcile that follows each write, and under OnChange every unrelated
+// trigger once the status's refreshTime is older than the interval, would run
+// a whole sync again: Vault would be spared by the read cache, but the sync
+// would re-render the Secret, write the status again and announce
+// SecretSynced a second time. The memo costs about 100 bytes per object.
 type syncMemo struct {
 	mu   sync.Mutex
 	last map[types.NamespacedName]syncRecord

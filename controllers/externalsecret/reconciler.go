@@ -18,6 +18,7 @@ import (
 	"github.com/baosync/baosync/controllers/internal/kubeaccess"
 	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/controllers/metrics"
+	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/providers"
 )
 
@@ -33,10 +34,8 @@ type Reconciler struct {
 	Clock     clock.Clock
 	// MaxConcurrentReconciles is the number of workers.
 	MaxConcurrentReconciles int
-	// ControllerClass: only stores whose spec.controller names it are served.
-	ControllerClass string
-	// Namespace, when set, is the one namespace served (no ClusterSecretStore).
-	Namespace string
+	// Scope is what this operator serves (controller class, namespace).
+	Scope scope.Operator
 	// RefreshStatusAlways rewrites status.refreshTime on every periodic refresh,
 	// as ESO does (one status write per object per interval). By default a
 	// refresh that changed nothing writes no status; the next refresh is

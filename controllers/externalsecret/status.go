@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -15,23 +14,22 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/conditions"
 	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/internal/statuspatch"
+	"github.com/baosync/baosync/controllers/internal/storeref"
 )
 
-// maxWait bounds how long a waiting failure (missing remote secret, store not
-// ready) sleeps before the next attempt.
-const maxWait = 5 * time.Minute
-
 // fail is the one failure path: Ready=False with the error's Reason, a Warning
-// event when the state changed, a log line, a metric, and the retry its class
-// asks for. The target Secret is not touched here or anywhere on this path.
-func (r *Reconciler) fail(ctx context.Context, es *v1alpha1.ExternalSecret, err error) (ctrl.Result, error) {
+// event when the state changed, and a metric. It returns the classified error
+// with the refresh interval as the delay of a waiting one; outcome.Retrying
+// logs it once and decides the retry. The target Secret is not touched here or
+// anywhere on this path.
+func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err error) (ctrl.Result, error) {
 	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
 	r.memo.forget(client.ObjectKeyFromObject(es))
 	msg := fmt.Sprintf("%s: %v", storeName(es), oe.Err)
 	r.setReady(es, metav1.ConditionFalse, oe.Reason, msg)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
-	outcome.Log(logger(ctx), oe, "Failed to sync ExternalSecret")
-	return outcome.Result(err, waitDelay(es, oe.After))
+	return ctrl.Result{RequeueAfter: refreshInterval(es)}, oe
 }
 
 // succeed records a sync: Ready=True, refreshTime, the synced version, and the
@@ -72,33 +70,15 @@ func (r *Reconciler) setReady(es *v1alpha1.ExternalSecret, status metav1.Conditi
 
 // patchStatus writes the status once per reconcile, and only when it changed.
 func (r *Reconciler) patchStatus(ctx context.Context, before, es *v1alpha1.ExternalSecret, retErr error) error {
-	if equality.Semantic.DeepEqual(before.Status, es.Status) {
-		return retErr
-	}
-	if err := r.Status().Patch(ctx, es, client.MergeFrom(before)); err != nil {
-		return errors.Join(retErr, fmt.Errorf("patch status: %w", client.IgnoreNotFound(err)))
-	}
-	return retErr
+	return errors.Join(retErr, statuspatch.IfChanged(ctx, r.Client, before, es,
+		func(o *v1alpha1.ExternalSecret) any { return o.Status }))
 }
 
-// waitDelay is the delay of a waiting failure: the error's own, or the refresh
-// interval, bounded by maxWait.
-func waitDelay(es *v1alpha1.ExternalSecret, after time.Duration) time.Duration {
-	d := after
-	if d <= 0 {
-		d = refreshInterval(es)
-	}
-	if d <= 0 || d > maxWait {
-		d = maxWait
-	}
-	return outcome.Jitter(d)
+// waitDelay is the delay after a sync that leaves nothing to do until the
+// remote secret changes: the refresh interval, at most outcome.MaxWait.
+func waitDelay(es *v1alpha1.ExternalSecret) time.Duration {
+	return outcome.Wait(0, refreshInterval(es))
 }
 
 // storeName names the store for messages, e.g. `ClusterSecretStore "vault"`.
-func storeName(es *v1alpha1.ExternalSecret) string {
-	kind := es.Spec.SecretStoreRef.Kind
-	if kind == "" {
-		kind = v1alpha1.SecretStoreKindNamespaced
-	}
-	return fmt.Sprintf("%s %q", kind, es.Spec.SecretStoreRef.Name)
-}
+func storeName(es *v1alpha1.ExternalSecret) string { return storeref.Describe(es.Spec.SecretStoreRef) }

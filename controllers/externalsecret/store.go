@@ -11,5 +11,5 @@ import (
 // StoreNotFound, StoreNotAllowed or StoreNotReady, or with
 // storeref.ErrOtherController for a store another operator serves.
 func (r *Reconciler) resolveStore(ctx context.Context, es *v1alpha1.ExternalSecret) (v1alpha1.GenericStore, error) {
-	return storeref.Resolve(ctx, r.Client, r.APIReader, storeref.Scope{Class: r.ControllerClass, Namespace: r.Namespace}, es.Spec.SecretStoreRef, es.Namespace)
+	return storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, es.Spec.SecretStoreRef, es.Namespace)
 }

@@ -42,7 +42,7 @@ func found(key client.ObjectKey, s *corev1.Secret, err error) (*corev1.Secret, e
 		return nil, nil
 	}
 	if err != nil {
-		return nil, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "get target Secret %s: %w", key.Name, err)
+		return nil, outcome.FromKube("get target Secret "+key.Name, err)
 	}
 	return s, nil
 }

@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/internal/storeref"
 )
 
 // indexStoreRef indexes ExternalSecrets by "Kind/name" of their store, so that
@@ -36,10 +38,10 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(secretToExternalSecret)).
 		Watches(&v1alpha1.SecretStore{}, handler.EnqueueRequestsFromMapFunc(r.storeToExternalSecrets))
-	if r.Namespace == "" { // a namespace-scoped operator serves no ClusterSecretStore
+	if r.Scope.ClusterWide() { // a namespace-scoped operator serves no ClusterSecretStore
 		b = b.Watches(&v1alpha1.ClusterSecretStore{}, handler.EnqueueRequestsFromMapFunc(r.storeToExternalSecrets))
 	}
-	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).Complete(r)
+	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).Complete(outcome.Retrying("Failed to sync ExternalSecret", r))
 }
 
 // CacheOptions make the manager cache only the Secrets baosync manages, and
@@ -90,9 +92,5 @@ func (r *Reconciler) storeToExternalSecrets(ctx context.Context, o client.Object
 }
 
 func storeKey(ref v1alpha1.SecretStoreRef) string {
-	kind := ref.Kind
-	if kind == "" {
-		kind = v1alpha1.SecretStoreKindNamespaced
-	}
-	return string(kind) + "/" + ref.Name
+	return string(storeref.KindOf(ref)) + "/" + ref.Name
 }

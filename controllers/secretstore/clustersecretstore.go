@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
 )
 
 // ClusterSecretStoreReconciler validates ClusterSecretStores.
@@ -32,5 +33,5 @@ func (r *ClusterSecretStoreReconciler) Reconcile(ctx context.Context, req ctrl.R
 func (r *ClusterSecretStoreReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named("clustersecretstore").
 		For(&v1alpha1.ClusterSecretStore{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Complete(r)
+		Complete(outcome.Retrying("Store validation failed", r))
 }

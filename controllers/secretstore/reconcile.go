@@ -6,22 +6,21 @@ package secretstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/conditions"
 	"github.com/baosync/baosync/controllers/internal/kubeaccess"
 	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/internal/statuspatch"
 	"github.com/baosync/baosync/controllers/metrics"
+	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/providers"
 )
 
@@ -37,14 +36,16 @@ type Deps struct {
 	Recorder  recorder.EventRecorder
 	Metrics   *metrics.Metrics
 	Clock     clock.PassiveClock
-	// ControllerClass: stores naming another class are left alone.
-	ControllerClass string
+	// Scope is what this operator serves; other stores are left alone.
+	Scope scope.Operator
 }
 
 // storeReconciler is the logic both store kinds share.
 type storeReconciler Deps
 
-// reconcileStore validates one store and patches its status once.
+// reconcileStore validates one store and patches its status once. A failure
+// is returned for outcome.Retrying to map, with the store's refresh interval
+// as the delay of a waiting one.
 func (r *storeReconciler) reconcileStore(ctx context.Context, key client.ObjectKey, store v1alpha1.GenericStore) (ctrl.Result, error) {
 	if err := r.Get(ctx, key, store); err != nil {
 		if client.IgnoreNotFound(err) == nil {
@@ -53,19 +54,18 @@ func (r *storeReconciler) reconcileStore(ctx context.Context, key client.ObjectK
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if store.GetSpec().Controller != r.ControllerClass {
+	if !r.Scope.Serves(store) {
 		return ctrl.Result{}, nil // another operator's store
 	}
 	before := store.DeepCopyObject().(v1alpha1.GenericStore)
 	res, err := r.validate(ctx, store)
-	if perr := r.patchStatus(ctx, before, store); perr != nil {
-		return ctrl.Result{}, errors.Join(err, perr)
-	}
-	return res, err
+	perr := statuspatch.IfChanged(ctx, r.Client, before, store, func(s v1alpha1.GenericStore) any { return s.GetStatus() })
+	return res, errors.Join(err, perr)
 }
 
-// validate checks the store against the server and records Ready. A store that
-// cannot log in backs off; a configuration error waits for a change.
+// validate checks the store against the server and records Ready. On success
+// the store is checked again after its refresh interval; on failure the error
+// is returned with the interval as the delay of a waiting one.
 func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericStore) (ctrl.Result, error) {
 	interval := defaultRefresh
 	if s := store.GetSpec().RefreshInterval; s > 0 {
@@ -78,11 +78,7 @@ func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericSt
 	}
 	oe := outcome.As(outcome.FromProvider(err), v1alpha1.ReasonProviderUnavailable)
 	r.setReady(store, metav1.ConditionFalse, oe.Reason, oe.Err.Error())
-	outcome.Log(ctrl.LoggerFrom(ctx), oe, "Store validation failed")
-	if oe.Class == outcome.Terminal {
-		return ctrl.Result{}, reconcile.TerminalError(err)
-	}
-	return ctrl.Result{}, err
+	return ctrl.Result{RequeueAfter: interval}, oe
 }
 
 // check builds (or reuses) the store's client and validates it.
@@ -104,15 +100,4 @@ func (r *storeReconciler) setReady(store v1alpha1.GenericStore, status metav1.Co
 		ready = 1
 	}
 	r.Metrics.StoreReady.WithLabelValues(string(store.GetKind()), store.GetNamespace(), store.GetName()).Set(ready)
-}
-
-// patchStatus writes the status once, only when it changed.
-func (r *storeReconciler) patchStatus(ctx context.Context, before, store v1alpha1.GenericStore) error {
-	if equality.Semantic.DeepEqual(before.GetStatus(), store.GetStatus()) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, store, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("patch store status: %w", client.IgnoreNotFound(err))
-	}
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
 )
 
 // SecretStoreReconciler validates namespaced SecretStores.
@@ -32,5 +33,5 @@ func (r *SecretStoreReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 func (r *SecretStoreReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named("secretstore").
 		For(&v1alpha1.SecretStore{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Complete(r)
+		Complete(outcome.Retrying("Store validation failed", r))
 }

@@ -58,8 +58,15 @@ func WithRequestTimeout(d time.Duration) Option { return func(o *options) { o.re
 func WithAuthRecheck(d time.Duration) Option { return func(o *options) { o.authRecheck = d } }
 
 // WithMaxReadAge caps how long a read value is kept in memory to serve other
-// reads of the same path (default 1h); see providers.RemoteRef.MaxAge.
+// reads of the same path (default DefaultMaxReadAge; 0 keeps nothing); see
+// providers.RemoteRef.MaxAge.
 func WithMaxReadAge(d time.Duration) Option { return func(o *options) { o.maxReadAge = d } }
+
+// DefaultMaxReadAge is short next to the default refresh interval (1h): a
+// shared read may make a target up to this much staler than its interval
+// promises, and credential rotations are sized to the interval. Paths shared
+// by many objects still cost at most one read per path per DefaultMaxReadAge.
+const DefaultMaxReadAge = 5 * time.Minute
 
 // WithRateLimit limits requests to the server per store (0: unlimited).
 func WithRateLimit(perSecond float64, burst int) Option {
@@ -109,7 +116,7 @@ func New(opts ...Option) *Provider {
 		opts: options{
 			requestTimeout: 10 * time.Second,
 			authRecheck:    time.Minute,
-			maxReadAge:     time.Hour,
+			maxReadAge:     DefaultMaxReadAge,
 			ownTokenFile:   DefaultOwnTokenFile,
 			clock:          time.Now,
 			inFlight:       &inFlight{},

@@ -1,35 +1,54 @@
-// Package outcome classifies reconcile errors: each carries the Reason a user
-// sees in the Ready condition and whether the reconciler retries (terminal,
-// transient with back-off, or waiting a fixed delay). One failure path per
-// reconciler reads it.
+// Package outcome classifies reconcile errors and decides, in one place for
+// every reconciler, what follows from them. Each error carries the Reason a
+// user sees in the Ready condition and a class: terminal (no retry until the
+// object changes), waiting (a fixed delay, the error's own or the caller's),
+// refused (back-off, an expected refusal) or transient (back-off, unexpected).
+// Retrying wraps a reconciler so that each failure is logged once, at the level
+// its class deserves, and controller-runtime never logs it a second time.
 package outcome
 
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
-	"github.com/go-logr/logr"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/providers"
 )
 
-// Class says how a failed reconcile is retried.
+// Class says how a failed reconcile is retried and logged.
 type Class int
 
 const (
-	// Transient errors are returned to controller-runtime, which backs off.
+	// Transient errors are unexpected (a server down, an unclassified error):
+	// retried with back-off and logged as errors.
 	Transient Class = iota
 	// Terminal errors are configuration errors: no retry until the object changes.
 	Terminal
 	// Waiting errors requeue after a fixed, jittered delay (a store not yet ready,
-	// a remote secret not yet written).
+	// a remote secret not yet written, a namespace's request budget used up).
 	Waiting
+	// Refused errors are refusals that configuration explains (a login or a read
+	// the server refuses, a write the Kubernetes API refuses, a lost update
+	// race): retried with back-off like Transient, logged as information.
+	Refused
 )
+
+// urgency orders classes when one reconcile failed in several ways (a step and
+// then the status write): the failure that needs the soonest retry decides.
+func (c Class) urgency() int {
+	switch c {
+	case Transient:
+		return 3
+	case Refused:
+		return 2
+	case Waiting:
+		return 1
+	}
+	return 0
+}
 
 // Error is a reconcile error with its Reason and retry class.
 type Error struct {
@@ -58,18 +77,51 @@ func Transientf(reason, format string, args ...any) error {
 	return &Error{Reason: reason, Class: Transient, Err: fmt.Errorf(format, args...)}
 }
 
-// As returns err as an *Error; an unclassified error is Transient with reason.
+// Refusedf returns a Refused error with a formatted message.
+func Refusedf(reason, format string, args ...any) error {
+	return &Error{Reason: reason, Class: Refused, Err: fmt.Errorf(format, args...)}
+}
+
+// As returns the classified error err carries. When err joins several (a
+// failed step and a failed status write), the most urgent class wins. An error
+// from the Kubernetes API server is classified by FromKube; anything else
+// unclassified is Transient with fallbackReason.
 func As(err error, fallbackReason string) *Error {
-	var oe *Error
-	if errors.As(err, &oe) {
+	if oe := mostUrgent(err); oe != nil {
 		return oe
+	}
+	if isKube(err) {
+		return kubeError(err)
 	}
 	return &Error{Reason: fallbackReason, Class: Transient, Err: err}
 }
 
+// mostUrgent walks err's tree down to the first *Error on each branch and
+// returns the most urgent one, or nil.
+func mostUrgent(err error) *Error {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *Error:
+		return e
+	case interface{ Unwrap() []error }:
+		var worst *Error
+		for _, part := range e.Unwrap() {
+			if oe := mostUrgent(part); oe != nil && (worst == nil || oe.Class.urgency() > worst.Class.urgency()) {
+				worst = oe
+			}
+		}
+		return worst
+	case interface{ Unwrap() error }:
+		return mostUrgent(e.Unwrap())
+	}
+	return nil
+}
+
 // FromProvider classifies an error of a providers.SecretsClient. Missing remote
-// data waits for the next refresh; bad configuration waits for a change of the
-// store; everything else backs off.
+// data and throttling wait, bad configuration waits for a change of the
+// object or store, a refused login or read backs off quietly, and everything
+// else backs off as an error.
 func FromProvider(err error) error {
 	var oe *Error
 	if errors.As(err, &oe) {
@@ -81,9 +133,9 @@ func FromProvider(err error) error {
 	case errors.Is(err, providers.ErrPropertyNotFound):
 		return &Error{Reason: v1alpha1.ReasonPropertyNotFound, Class: Waiting, Err: err}
 	case errors.Is(err, providers.ErrAuth):
-		return &Error{Reason: v1alpha1.ReasonAuthFailed, Class: Transient, Err: err}
+		return &Error{Reason: v1alpha1.ReasonAuthFailed, Class: Refused, Err: err}
 	case errors.Is(err, providers.ErrPermissionDenied):
-		return &Error{Reason: v1alpha1.ReasonPermissionDenied, Class: Transient, Err: err}
+		return &Error{Reason: v1alpha1.ReasonPermissionDenied, Class: Refused, Err: err}
 	case errors.Is(err, providers.ErrInvalidRef):
 		return &Error{Reason: v1alpha1.ReasonInvalidSpec, Class: Terminal, Err: err}
 	case errors.Is(err, providers.ErrThrottled):
@@ -100,38 +152,34 @@ func FromProvider(err error) error {
 	}
 }
 
-// Result is what a reconcile returns for a failure: a terminal error stops
-// retries until the object changes, a waiting one requeues after wait, and
-// anything else goes back to controller-runtime, which backs off.
-func Result(err error, wait time.Duration) (ctrl.Result, error) {
-	switch As(err, "").Class {
-	case Terminal:
-		return ctrl.Result{}, reconcile.TerminalError(err)
-	case Waiting:
-		return ctrl.Result{RequeueAfter: wait}, nil
+// FromKube classifies a failed request to the Kubernetes API server; what
+// names it (`create Secret "db"`). The Reason is KubernetesAPIError, which
+// sends the user to RBAC, admission webhooks and quotas rather than to
+// OpenBao. A refusal (forbidden, invalid, too large, a conflict) backs off
+// quietly; a failure of the API server itself (timeouts, 5xx, 429, no
+// connection) backs off as an error.
+func FromKube(what string, err error) error {
+	if err == nil {
+		return nil
 	}
-	return ctrl.Result{}, err
+	return kubeError(fmt.Errorf("%s: %w", what, err))
 }
 
-// Log writes the one line of a failure at the level its class deserves: an
-// expected condition (a terminal configuration error, a wait for data or a
-// store, throttling) is information with its Reason, since the condition and
-// the event already tell the user; only a transient error is logged as an
-// error.
-func Log(log logr.Logger, err error, what string) {
-	oe := As(err, "")
-	if oe.Class == Transient {
-		log.Error(oe.Err, what, "reason", oe.Reason)
-		return
+// kubeError classifies err, which came from the Kubernetes API.
+func kubeError(err error) *Error {
+	class := Transient
+	switch {
+	case apierrors.IsForbidden(err), apierrors.IsInvalid(err), apierrors.IsBadRequest(err),
+		apierrors.IsRequestEntityTooLargeError(err), apierrors.IsUnauthorized(err), apierrors.IsConflict(err),
+		apierrors.IsAlreadyExists(err), apierrors.IsNotFound(err), apierrors.IsGone(err),
+		apierrors.IsMethodNotSupported(err), apierrors.IsNotAcceptable(err), apierrors.IsUnsupportedMediaType(err):
+		class = Refused
 	}
-	log.Info(what, "reason", oe.Reason, "error", oe.Err.Error())
+	return &Error{Reason: v1alpha1.ReasonKubernetesAPIError, Class: class, Err: err}
 }
 
-// Jitter spreads d by up to +10%, so that objects with the same interval do not
-// fire together.
-func Jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return d
-	}
-	return d + time.Duration(rand.Int64N(int64(d)/10+1))
+// isKube reports whether err carries an answer of the Kubernetes API server.
+func isKube(err error) bool {
+	var status apierrors.APIStatus
+	return errors.As(err, &status)
 }

@@ -20,26 +20,16 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/scope"
 )
 
 // retryNotReady is how long an object waits for a store that is not ready.
 const retryNotReady = 30 * time.Second
 
-// ErrOtherController means the store names another controller class: this
-// operator leaves the store, and the objects that use it, alone.
+// ErrOtherController means the store names another controller class, or the
+// object lies outside the namespace this operator serves: this operator leaves
+// the store, and the objects that use it, alone.
 var ErrOtherController = errors.New("the store belongs to another controller class")
-
-// Scope is what this operator serves: stores of its controller class (empty:
-// stores that name none) and, when Namespace is set, only that namespace.
-type Scope struct {
-	Class     string
-	Namespace string
-}
-
-// Serves reports whether the store is this operator's.
-func (s Scope) Serves(store v1alpha1.GenericStore) bool {
-	return store.GetSpec().Controller == s.Class
-}
 
 // Resolve returns the store named by ref for an object in namespace, or an
 // outcome error: StoreNotFound, StoreNotAllowed or StoreNotReady. Messages
@@ -47,8 +37,11 @@ func (s Scope) Serves(store v1alpha1.GenericStore) bool {
 // missing from the cache c is looked up with the uncached live reader before
 // it is reported missing, since a store applied together with its
 // ExternalSecrets may not have reached the cache yet.
-func Resolve(ctx context.Context, c, live client.Reader, scope Scope, ref v1alpha1.SecretStoreRef, namespace string) (v1alpha1.GenericStore, error) {
-	if scope.Namespace != "" && ref.Kind == v1alpha1.SecretStoreKindCluster {
+func Resolve(ctx context.Context, c, live client.Reader, scope scope.Operator, ref v1alpha1.SecretStoreRef, namespace string) (v1alpha1.GenericStore, error) {
+	if !scope.ServesNamespace(namespace) {
+		return nil, ErrOtherController
+	}
+	if !scope.ClusterWide() && ref.Kind == v1alpha1.SecretStoreKindCluster {
 		return nil, outcome.Terminalf(v1alpha1.ReasonStoreNotAllowed,
 			"this operator serves namespace %q only and no ClusterSecretStore; use a SecretStore", scope.Namespace)
 	}
@@ -66,7 +59,7 @@ func Resolve(ctx context.Context, c, live client.Reader, scope Scope, ref v1alph
 	}
 	if apierrors.IsNotFound(err) {
 		return nil, outcome.Waitingf(v1alpha1.ReasonStoreNotFound, retryNotReady,
-			"not found in %s; create the %s or fix spec.secretStoreRef", where(ref, namespace), kindOf(ref))
+			"not found in %s; create the %s or fix spec.secretStoreRef", where(ref, namespace), KindOf(ref))
 	}
 	if err != nil {
 		return nil, outcome.Transientf(v1alpha1.ReasonStoreNotFound, "get the store: %w", err)
@@ -140,11 +133,18 @@ func matches(cond v1alpha1.ClusterSecretStoreCondition, ns *corev1.Namespace) (b
 	return true, nil
 }
 
-func kindOf(ref v1alpha1.SecretStoreRef) v1alpha1.SecretStoreKind {
+// KindOf is the kind a reference names: SecretStore unless it says otherwise.
+func KindOf(ref v1alpha1.SecretStoreRef) v1alpha1.SecretStoreKind {
 	if ref.Kind == "" {
 		return v1alpha1.SecretStoreKindNamespaced
 	}
 	return ref.Kind
+}
+
+// Describe names the store a reference names, for messages, e.g.
+// `ClusterSecretStore "vault"`.
+func Describe(ref v1alpha1.SecretStoreRef) string {
+	return fmt.Sprintf("%s %q", KindOf(ref), ref.Name)
 }
 
 func where(ref v1alpha1.SecretStoreRef, namespace string) string {
