@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -45,13 +46,15 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 		err := r.Create(ctx, next)
 		if apierrors.IsAlreadyExists(err) {
 			// A Secret baosync does not manage yet: decide on the live object.
-			if existing, err = r.liveTarget(ctx, es); err != nil || existing == nil {
-				return false, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "read Secret %q after a create conflict: %v", desired.Name, err)
+			if existing, err = r.liveTarget(ctx, es); err != nil {
+				return false, err
+			} else if existing == nil {
+				return false, outcome.Refusedf(v1alpha1.ReasonKubernetesAPIError, "Secret %q was deleted right after a create conflict", desired.Name)
 			}
 			return r.apply(ctx, es, existing, desired)
 		}
 		if err != nil {
-			return false, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "create Secret %q: %w", next.Name, err)
+			return false, outcome.FromKube("create Secret "+strconv.Quote(next.Name), err)
 		}
 		logger(ctx).Info("Created Secret", "secret", next.Name)
 		return true, nil
@@ -60,7 +63,7 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 		return false, nil
 	}
 	if err := r.Update(ctx, next); err != nil {
-		return false, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "update Secret %q: %w", next.Name, err)
+		return false, outcome.FromKube("update Secret "+strconv.Quote(next.Name), err)
 	}
 	logger(ctx).Info("Updated Secret", "secret", next.Name)
 	if base != existing {

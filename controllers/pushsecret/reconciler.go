@@ -9,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -26,7 +26,9 @@ import (
 	"github.com/baosync/baosync/controllers/internal/conditions"
 	"github.com/baosync/baosync/controllers/internal/kubeaccess"
 	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/internal/statuspatch"
 	"github.com/baosync/baosync/controllers/internal/storeref"
+	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/providers"
 )
 
@@ -38,12 +40,11 @@ const finalizer = "baosync.io/pushsecret"
 type Reconciler struct {
 	client.Client
 	// APIReader reads the source Secret (not in the managed-Secrets cache).
-	APIReader       client.Reader
-	Provider        providers.Provider
-	Recorder        recorder.EventRecorder
-	ControllerClass string
-	// Namespace, when set, is the one namespace served: no ClusterSecretStore.
-	Namespace string
+	APIReader client.Reader
+	Provider  providers.Provider
+	Recorder  recorder.EventRecorder
+	// Scope is what this operator serves (controller class, namespace).
+	Scope scope.Operator
 }
 
 // +kubebuilder:rbac:groups=baosync.io,resources=pushsecrets,verbs=get;list;watch;update
@@ -66,18 +67,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	before := ps.DeepCopy()
 	defer func() {
-		if !equality.Semantic.DeepEqual(before.Status, ps.Status) {
-			if err := r.Status().Patch(ctx, ps, client.MergeFrom(before)); err != nil {
-				retErr = errors.Join(retErr, fmt.Errorf("patch status: %w", client.IgnoreNotFound(err)))
-			}
-		}
+		retErr = errors.Join(retErr, statuspatch.IfChanged(ctx, r.Client, before, ps,
+			func(o *v1alpha1.PushSecret) any { return o.Status }))
 	}()
 	adopted, err := r.push(ctx, ps)
 	if errors.Is(err, storeref.ErrOtherController) {
 		return ctrl.Result{}, nil
 	}
 	if err != nil {
-		return r.fail(ctx, ps, err)
+		return r.fail(ps, err)
 	}
 	ps.Status.RefreshTime = metav1.Now()
 	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionTrue, v1alpha1.ReasonPushed, "Push",
@@ -93,7 +91,7 @@ func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) (adopted
 		if apierrors.IsNotFound(err) {
 			return nil, outcome.Waitingf(v1alpha1.ReasonSourceNotFound, 0, "Secret %q not found; create it or fix spec.selector", ps.Spec.Selector.Secret.Name)
 		}
-		return nil, outcome.Transientf(v1alpha1.ReasonProviderUnavailable, "get Secret %q: %w", ps.Spec.Selector.Secret.Name, err)
+		return nil, outcome.FromKube("get Secret "+strconv.Quote(ps.Spec.Selector.Secret.Name), err)
 	}
 	err = r.eachStore(ctx, ps, func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error {
 		value, err := sourceValue(src, d)
@@ -150,7 +148,7 @@ func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret,
 // store's client on every path.
 func (r *Reconciler) inStore(ctx context.Context, ps *v1alpha1.PushSecret, storeRef v1alpha1.SecretStoreRef,
 	fn func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error) error {
-	store, err := storeref.Resolve(ctx, r.Client, r.APIReader, storeref.Scope{Class: r.ControllerClass, Namespace: r.Namespace}, storeRef, ps.Namespace)
+	store, err := storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, storeRef, ps.Namespace)
 	if err != nil {
 		return err
 	}
@@ -179,12 +177,13 @@ func classify(err error) error {
 	return outcome.FromProvider(err)
 }
 
-// fail records Ready=False and retries as the error's class says.
-func (r *Reconciler) fail(ctx context.Context, ps *v1alpha1.PushSecret, err error) (ctrl.Result, error) {
+// fail records Ready=False and returns the classified error, with the refresh
+// interval as the delay of a waiting one without its own (outcome.Retrying
+// logs it and decides the retry).
+func (r *Reconciler) fail(ps *v1alpha1.PushSecret, err error) (ctrl.Result, error) {
 	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
 	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionFalse, oe.Reason, "Push", oe.Err.Error())
-	outcome.Log(ctrl.LoggerFrom(ctx), oe, "Failed to push Secret")
-	return outcome.Result(err, outcome.Jitter(min(refreshInterval(ps), 5*time.Minute)))
+	return ctrl.Result{RequeueAfter: refreshInterval(ps)}, oe
 }
 
 // pushRef addresses entry d's remote secret; an empty property pushes the
@@ -207,5 +206,5 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named("pushsecret").
 		For(&v1alpha1.PushSecret{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Complete(r)
+		Complete(outcome.Retrying("Failed to push Secret", r))
 }
