@@ -52,9 +52,14 @@ vet: ## Run go vet.
 ##@ Test
 
 .PHONY: test
-test: tools vet ## Run every test: unit, integration (real kube-apiserver + Vault) and fuzz seeds.
+test: tools vet chart-lint ## Run every test: unit, integration (real kube-apiserver + Vault) and fuzz seeds.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go test $(GOTEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+
+.PHONY: chart-lint
+chart-lint: tools ## Lint the Helm chart strictly (warnings fail): default values, then a scoped install with the options on.
+	$(BIN)/helm lint --strict charts/baosync
+	$(BIN)/helm lint --strict charts/baosync --set scopeNamespace=apps,replicaCount=2,operatorIdentity.enabled=true,rolloutRestart.enabled=true,serviceMonitor.enabled=true
 
 .PHONY: demo
 demo: tools build ## Run the main job end to end on a local control plane and Vault.
