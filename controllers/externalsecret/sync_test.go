@@ -2,6 +2,7 @@ package externalsecret
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -163,5 +164,16 @@ func TestSync_FetchesCustomMetadataWithMetadataPolicyFetch(t *testing.T) {
 		}
 	}))
 	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
-	g.Expect(secretData(t, ns, "app")).To(Equal(map[string]string{"owner": "team-a", "all": `{"owner":"team-a","tier":"1"}`}))
+	data := secretData(t, ns, "app")
+	g.Expect(data).To(HaveKeyWithValue("owner", "team-a"))
+	// As in ESO: the custom metadata and created_time, current_version and
+	// delete_version_after, all as strings.
+	var all map[string]any
+	g.Expect(json.Unmarshal([]byte(data["all"]), &all)).To(Succeed())
+	g.Expect(all).To(HaveLen(5))
+	g.Expect(all).To(HaveKeyWithValue("owner", "team-a"))
+	g.Expect(all).To(HaveKeyWithValue("tier", "1"))
+	g.Expect(all).To(HaveKeyWithValue("current_version", "1"))
+	g.Expect(all).To(HaveKeyWithValue("delete_version_after", "0s"))
+	g.Expect(all).To(HaveKeyWithValue("created_time", BeAssignableToTypeOf("")))
 }
