@@ -79,4 +79,11 @@ const (
 	// budget; the object retries after a short delay. Lengthen refreshInterval or
 	// read fewer paths.
 	ReasonThrottled = "Throttled"
+	// ReasonGeneratorNotFound: the generator a generatorRef names does not exist
+	// (a namespaced generator is looked up in the object's own namespace only);
+	// create it or fix the generatorRef.
+	ReasonGeneratorNotFound = "GeneratorNotFound"
+	// ReasonGeneratorFailed: the generator could not produce values (an invalid
+	// password spec, a refused dynamic secret request); the message says why.
+	ReasonGeneratorFailed = "GeneratorFailed"
 )

@@ -206,7 +206,7 @@ const (
 )
 
 // ExternalSecretDataFromRemoteRef copies many remote values at once.
-// +kubebuilder:validation:XValidation:rule="has(self.extract) != has(self.find)",message="set exactly one of extract and find"
+// +kubebuilder:validation:XValidation:rule="[has(self.extract), has(self.find), has(self.sourceRef)].filter(x, x).size() == 1",message="set exactly one of extract, find and sourceRef.generatorRef"
 type ExternalSecretDataFromRemoteRef struct {
 	// Extract copies every property of one remote secret into the Secret. Values
 	// that are not strings are written as JSON.
@@ -218,10 +218,59 @@ type ExternalSecretDataFromRemoteRef struct {
 	// +optional
 	Find *ExternalSecretFind `json:"find,omitempty"`
 
+	// SourceRef takes the values from a generator instead of the store. The
+	// generated values are kept (see status.generated) and generated again only
+	// when the generator's spec changes or, with refreshPolicy Periodic and a
+	// refreshInterval above 0, once per refreshInterval.
+	// +optional
+	SourceRef *StoreGeneratorSourceRef `json:"sourceRef,omitempty"`
+
 	// Rewrite renames the keys this entry produced, step by step.
 	// +kubebuilder:validation:MaxItems=16
 	// +optional
 	Rewrite []ExternalSecretRewrite `json:"rewrite,omitempty"`
+}
+
+// StoreGeneratorSourceRef names where a dataFrom entry's values come from. ESO
+// also allows storeRef here; baosync reads every store value through
+// spec.secretStoreRef, so only generatorRef is served.
+type StoreGeneratorSourceRef struct {
+	// GeneratorRef points at the generator.
+	GeneratorRef *GeneratorRef `json:"generatorRef"`
+}
+
+// GeneratedStatus describes the values one dataFrom generator entry produced:
+// when, and for a dynamic secret the lease that backs them. It never holds a
+// value.
+type GeneratedStatus struct {
+	// Index of the entry in spec.dataFrom.
+	// +kubebuilder:validation:Minimum=0
+	Index int32 `json:"index"`
+	// Kind of the generator.
+	Kind string `json:"kind"`
+	// Name of the generator.
+	Name string `json:"name"`
+	// GeneratedTime is when the values in use were generated or issued.
+	// +optional
+	GeneratedTime *metav1.Time `json:"generatedTime,omitempty"`
+	// RotationTime is when new values will be generated or issued, if planned.
+	// +optional
+	RotationTime *metav1.Time `json:"rotationTime,omitempty"`
+	// LeaseID is the lease of a dynamic secret.
+	// +optional
+	LeaseID string `json:"leaseID,omitempty"`
+	// LeaseDuration is the lease's TTL as last granted.
+	// +optional
+	LeaseDuration *metav1.Duration `json:"leaseDuration,omitempty"`
+	// Renewable says whether the server allows renewing the lease.
+	// +optional
+	Renewable bool `json:"renewable,omitempty"`
+	// IssueTime is when the lease was issued.
+	// +optional
+	IssueTime *metav1.Time `json:"issueTime,omitempty"`
+	// NextRenewalTime is when the lease will be renewed next.
+	// +optional
+	NextRenewalTime *metav1.Time `json:"nextRenewalTime,omitempty"`
 }
 
 // ExternalSecretStatus is the observed state of an ExternalSecret.
@@ -252,6 +301,13 @@ type ExternalSecretStatus struct {
 	// Binding names the Secret this ExternalSecret writes.
 	// +optional
 	Binding corev1.LocalObjectReference `json:"binding,omitempty"`
+
+	// Generated describes, per dataFrom generator entry, when its values were
+	// generated and the lease behind a dynamic secret; never a value.
+	// +listType=map
+	// +listMapKey=index
+	// +optional
+	Generated []GeneratedStatus `json:"generated,omitempty"`
 }
 
 // ExternalSecret reads values from OpenBao or Vault through a store and keeps a

@@ -11,7 +11,8 @@ type PushSecretSpec struct {
 	// +kubebuilder:validation:MaxItems=8
 	SecretStoreRefs []SecretStoreRef `json:"secretStoreRefs"`
 
-	// Selector names the Secret (in this namespace) to push.
+	// Selector names the Secret (in this namespace) or the generator whose
+	// values are pushed.
 	Selector PushSecretSelector `json:"selector"`
 
 	// Data maps keys of the Secret to remote secrets and properties.
@@ -43,10 +44,18 @@ type PushSecretSpec struct {
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
 }
 
-// PushSecretSelector names the source Secret.
+// PushSecretSelector names the source: a Secret or a generator.
+// +kubebuilder:validation:XValidation:rule="has(self.secret) != has(self.generatorRef)",message="set exactly one of secret and generatorRef"
 type PushSecretSelector struct {
 	// Secret is the Secret in the PushSecret's namespace.
-	Secret PushSecretSecret `json:"secret"`
+	// +optional
+	Secret *PushSecretSecret `json:"secret,omitempty"`
+
+	// GeneratorRef pushes generated values (ESO's "generate a password and push
+	// it" pattern). They are generated once, kept in a Secret owned by the
+	// PushSecret, and generated again only when the generator's spec changes.
+	// +optional
+	GeneratorRef *GeneratorRef `json:"generatorRef,omitempty"`
 }
 
 // PushSecretSecret names a Secret.

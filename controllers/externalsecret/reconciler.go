@@ -48,6 +48,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets/status,verbs=patch
 // +kubebuilder:rbac:groups=baosync.io,resources=secretstores;clustersecretstores,verbs=get;list;watch
+// +kubebuilder:rbac:groups=baosync.io,resources=passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch

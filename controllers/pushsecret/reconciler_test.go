@@ -35,7 +35,7 @@ func setup(t *testing.T, value string) (string, string) {
 func newPush(ns, remoteKey, update, deletion string) *v1alpha1.PushSecret {
 	return &v1alpha1.PushSecret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: ns}, Spec: v1alpha1.PushSecretSpec{
 		SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: "vault", Kind: v1alpha1.SecretStoreKindNamespaced}},
-		Selector:        v1alpha1.PushSecretSelector{Secret: v1alpha1.PushSecretSecret{Name: "src"}},
+		Selector:        v1alpha1.PushSecretSelector{Secret: &v1alpha1.PushSecretSecret{Name: "src"}},
 		Data:            []v1alpha1.PushSecretData{{Match: v1alpha1.PushSecretMatch{SecretKey: "password", RemoteRef: v1alpha1.PushSecretRemoteRef{RemoteKey: remoteKey, Property: "pw"}}}},
 		UpdatePolicy:    update, DeletionPolicy: deletion,
 		RefreshInterval: &metav1.Duration{Duration: time.Hour}}}

@@ -121,7 +121,7 @@ func TestHostile_TenantsCannotOverwriteEachOthersPushedSecrets(t *testing.T) {
 			StringData: map[string]string{"pw": value}})).To(Succeed())
 		ps := &v1alpha1.PushSecret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: ns}, Spec: v1alpha1.PushSecretSpec{
 			SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: css, Kind: v1alpha1.SecretStoreKindCluster}},
-			Selector:        v1alpha1.PushSecretSelector{Secret: v1alpha1.PushSecretSecret{Name: "src"}},
+			Selector:        v1alpha1.PushSecretSelector{Secret: &v1alpha1.PushSecretSecret{Name: "src"}},
 			DeletionPolicy:  policy,
 			Data:            []v1alpha1.PushSecretData{{Match: v1alpha1.PushSecretMatch{SecretKey: "pw", RemoteRef: v1alpha1.PushSecretRemoteRef{RemoteKey: remote, Property: "pw"}}}}}}
 		g.Expect(env.Client.Create(ctx, ps)).To(Succeed())

@@ -45,7 +45,7 @@ func TestNamespaceScope_ServesOnlyItsNamespace(t *testing.T) {
 		StringData: map[string]string{"pw": "x"}})).To(Succeed())
 	ps := &v1alpha1.PushSecret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mine}, Spec: v1alpha1.PushSecretSpec{
 		SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: css.Name, Kind: v1alpha1.SecretStoreKindCluster}},
-		Selector:        v1alpha1.PushSecretSelector{Secret: v1alpha1.PushSecretSecret{Name: "src"}},
+		Selector:        v1alpha1.PushSecretSelector{Secret: &v1alpha1.PushSecretSecret{Name: "src"}},
 		Data:            []v1alpha1.PushSecretData{{Match: v1alpha1.PushSecretMatch{SecretKey: "pw", RemoteRef: v1alpha1.PushSecretRemoteRef{RemoteKey: "scope/push"}}}}}}
 	g.Expect(env.Client.Create(ctx, ps)).To(Succeed())
 	waitReason(t, ps, func() []metav1.Condition { return ps.Status.Conditions }, v1alpha1.ReasonStoreNotAllowed)

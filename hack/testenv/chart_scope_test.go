@@ -84,7 +84,7 @@ func TestChart_ScopedInstallSyncsWithItsRoleAlone(t *testing.T) {
 		StringData: map[string]string{"pw": "pushed-value"}})).To(Succeed())
 	g.Expect(env.Client.Create(ctx, &v1alpha1.PushSecret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: apps},
 		Spec: v1alpha1.PushSecretSpec{SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: "vault"}},
-			Selector: v1alpha1.PushSecretSelector{Secret: v1alpha1.PushSecretSecret{Name: "src"}},
+			Selector: v1alpha1.PushSecretSelector{Secret: &v1alpha1.PushSecretSecret{Name: "src"}},
 			Data: []v1alpha1.PushSecretData{{Match: v1alpha1.PushSecretMatch{SecretKey: "pw",
 				RemoteRef: v1alpha1.PushSecretRemoteRef{RemoteKey: "chart/scoped-push", Property: "pw"}}}}}})).To(Succeed())
 	g.Eventually(func() any {

@@ -32,7 +32,7 @@ server's discovery.
 {{- define "baosync.rules" -}}
 {{- $rules := index . 0 }}
 {{- $which := index . 1 }}
-{{- $clusterScoped := list "namespaces" "tokenreviews" "subjectaccessreviews" "clustersecretstores" "clustersecretstores/status" "clusterexternalsecrets" "clusterexternalsecrets/status" }}
+{{- $clusterScoped := list "namespaces" "tokenreviews" "subjectaccessreviews" "clustersecretstores" "clustersecretstores/status" "clusterexternalsecrets" "clusterexternalsecrets/status" "clustergenerators" }}
 {{- $reviews := list "tokenreviews" "subjectaccessreviews" }}
 {{- $out := list }}
 {{- range $rules }}
