@@ -64,6 +64,17 @@ func TestPush_NoPropertyMakesTheJSONValueTheWholeSecret(t *testing.T) {
 			t.Fatalf("push of a non-object: %v; want ErrInvalidRef without the value", err)
 		}
 	}
+	// Deleting an entry without a property removes the whole secret.
+	if err := c.DeleteSecret(ctx, ref); err != nil {
+		t.Fatal(err)
+	}
+	root, err := server.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sec, err := root.Logical().Read("secret/metadata/pushwhole/app"); err != nil || sec != nil {
+		t.Fatalf("after DeleteSecret: %v, %v; want the secret gone", sec, err)
+	}
 }
 
 // readVersion returns a KV v2 secret's current version.
