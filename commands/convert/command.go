@@ -46,7 +46,7 @@ func Command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "baosync convert: %v\n", err)
 		return exitFail
 	}
-	warnings, err := ConvertAll(inputs, stdout)
+	warnings, err := All(inputs, stdout)
 	code := exitOK
 	for _, w := range warnings {
 		level := "warning"

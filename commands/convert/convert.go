@@ -58,12 +58,12 @@ func Convert(r io.Reader, w io.Writer) ([]Warning, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read input: %w", err)
 	}
-	return ConvertAll([]Input{{Data: in}}, w)
+	return All([]Input{{Data: in}}, w)
 }
 
-// ConvertAll converts several inputs into one stream, so that references
+// All converts several inputs into one stream, so that references
 // from one file to a store in another are checked too.
-func ConvertAll(inputs []Input, w io.Writer) ([]Warning, error) {
+func All(inputs []Input, w io.Writer) ([]Warning, error) {
 	var results []*result
 	for _, in := range inputs {
 		if !utf8.Valid(in.Data) { // YAML in UTF-16 or 32 cannot be split and rejoined by lines

@@ -158,7 +158,7 @@ func describe(err error) string {
 
 // write prints the Secret as YAML, values masked unless show.
 func write(w io.Writer, s *corev1.Secret, show bool) error {
-	s.TypeMeta.APIVersion, s.TypeMeta.Kind = "v1", "Secret"
+	s.APIVersion, s.Kind = "v1", "Secret"
 	if !show {
 		masked := map[string]string{}
 		keys := make([]string, 0, len(s.Data))

@@ -18,7 +18,7 @@ import (
 
 // renderTokenSecret is the name under which the caller's token is handed to
 // the provider, as if it were a Secret of the ExternalSecret's namespace.
-const renderTokenSecret = "baosync-render-token"
+const renderTokenSecret = "baosync-render-token" //nolint:gosec // the name of a Secret, not a credential
 
 // vaultEnv is the caller's own Vault access, from flags or the environment
 // every Vault and OpenBao CLI reads.
