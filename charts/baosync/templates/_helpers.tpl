@@ -25,9 +25,9 @@ them; "namespaced", those on namespaced resources, for the Role of a scoped
 install; "reviews", the TokenReview and SubjectAccessReview rules a scoped
 install still needs cluster-wide (reviewing tokens: the metrics filter and the
 guard against API-server tokens sent to Vault). The other cluster-scoped
-resources (Namespaces, ClusterSecretStores, ClusterExternalSecrets) are only
-read by a cluster-wide operator. A test keeps these lists true to the API
-server's discovery.
+resources (Namespaces, ClusterSecretStores, ClusterExternalSecrets,
+ClusterGenerators) are only read by a cluster-wide operator. A test keeps these
+lists true to the API server's discovery.
 */}}
 {{- define "baosync.rules" -}}
 {{- $rules := index . 0 }}
