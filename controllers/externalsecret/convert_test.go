@@ -36,6 +36,7 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 
 	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
 	createSecret(t, ns, "local-source", map[string]string{"token": "pushed-from-k8s"})
+	createSecret(t, ns, "json-source", map[string]string{"config": `{"user":"whole"}`})
 	_, err = env.Write(ctx, "secret/metadata/eso/db", map[string]any{"custom_metadata": map[string]any{"owner": "payments"}})
 	g.Expect(err).NotTo(HaveOccurred())
 	putKV(t, "secret/eso/db", map[string]any{"username": "app", "password": leak.Secret("eso-db-pw")})
@@ -68,4 +69,25 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 	g.Expect(getSecret(t, ns, "db").Labels).To(HaveKeyWithValue("team", "payments"))
 	g.Expect(secretData(t, ns, "all-of-api")).To(Equal(map[string]string{"token": "eso-api-token", "cert-a": `{"crt":"cert-a-pem"}`}))
 	g.Expect(secretData(t, ns, "with-generator")).To(Equal(map[string]string{"k": "app"}))
+
+	// Issue 12's silent differences behave as in ESO.
+	waitReady(t, ns, "eso-forms", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	forms := getSecret(t, ns, "eso-forms")
+	g.Expect(forms.Data).To(HaveKeyWithValue("username", []byte("app")), "a key written as the KV v2 API path")
+	g.Expect(string(forms.Data["version"])).To(MatchRegexp(`^[0-9]+$`), "metadataPolicy Fetch exposes current_version")
+	g.Expect(forms.Labels).To(HaveKeyWithValue("app.kubernetes.io/part-of", "shop"))
+	g.Expect(forms.Annotations).To(HaveKeyWithValue("reloader.stakater.com/match", "true"))
+	remote := func(path string) func() any {
+		return func() any {
+			s, _ := env.VaultClient.Logical().ReadWithContext(ctx, path)
+			if s == nil {
+				return nil
+			}
+			return s.Data["data"]
+		}
+	}
+	g.Eventually(remote("secret/data/eso/whole"), eventually, poll).Should(Equal(map[string]any{"user": "whole"}),
+		"an entry without property pushes the JSON value as the whole secret")
+	g.Eventually(remote("secret/data/eso/all-keys"), eventually, poll).Should(Equal(map[string]any{"config": `{"user":"whole"}`}),
+		"an entry without secretKey pushes the whole Secret")
 }
