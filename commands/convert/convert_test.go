@@ -36,17 +36,26 @@ spec: {provider: {aws: {service: SecretsManager}}}`,
 		notOut:   []string{"aws"},
 		warnings: []string{"ClusterSecretStore aws: provider aws is not OpenBao/Vault; skipped"},
 	}, {
-		name: "drops a field baosync lacks, with a warning naming its path",
+		name: "points a generatorRef at baosync's generator of the same kind",
 		in: `apiVersion: external-secrets.io/v1
 kind: ExternalSecret
 metadata: {name: e, namespace: team}
 spec:
   secretStoreRef: {name: s}
   data: [{secretKey: k, remoteRef: {key: a, property: p, conversionStrategy: Default}}]
-  dataFrom: [{sourceRef: {generatorRef: {kind: Password, name: pw}}}]`,
-		out:      []string{"secretKey: k"},
-		notOut:   []string{"sourceRef", "conversionStrategy", "dataFrom"},
-		warnings: []string{"ExternalSecret team/e: field spec.dataFrom[0].sourceRef: baosync has no generators"},
+  dataFrom: [{sourceRef: {generatorRef: {apiVersion: generators.external-secrets.io/v1alpha1, kind: Password, name: pw}}}]`,
+		out:    []string{"secretKey: k", "generatorRef: {apiVersion: baosync.io/v1alpha1, kind: Password, name: pw}"},
+		notOut: []string{"conversionStrategy", "external-secrets"},
+	}, {
+		name: "refuses a generatorRef to a kind baosync lacks",
+		in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e}
+spec:
+  secretStoreRef: {name: s}
+  dataFrom: [{sourceRef: {generatorRef: {apiVersion: generators.external-secrets.io/v1alpha1, kind: ECRAuthorizationToken, name: ecr}}}]`,
+		warnings: []string{"field spec.dataFrom[0].sourceRef.generatorRef.kind: baosync has no ECRAuthorizationToken generator"},
+		failed:   1,
 	}, {
 		name: "moves a v1 template to v2 and says so",
 		in: `apiVersion: external-secrets.io/v1
@@ -69,10 +78,22 @@ spec:
 	}, {
 		name: "reports kinds baosync does not have",
 		in: `apiVersion: generators.external-secrets.io/v1alpha1
+kind: ECRAuthorizationToken
+metadata: {name: ecr}`,
+		notOut:   []string{"ECR"},
+		warnings: []string{"ECRAuthorizationToken ecr: kind ECRAuthorizationToken (generators.external-secrets.io/v1alpha1) has no baosync equivalent; skipped"},
+	}, {
+		name: "converts ESO's generators baosync has",
+		in: `apiVersion: generators.external-secrets.io/v1alpha1
 kind: Password
-metadata: {name: pw}`,
-		notOut:   []string{"Password"},
-		warnings: []string{"Password pw: kind Password (generators.external-secrets.io/v1alpha1) has no baosync equivalent; skipped"},
+metadata: {name: pw}
+spec: {length: 32, digits: 5, symbols: 5, noUpper: false, allowRepeat: true}
+---
+apiVersion: generators.external-secrets.io/v1alpha1
+kind: ClusterGenerator
+metadata: {name: ids}
+spec: {kind: UUID, generator: {uuidSpec: {}}}`,
+		out: []string{"apiVersion: baosync.io/v1alpha1\nkind: Password", "length: 32", "kind: ClusterGenerator"},
 	}, {
 		name: "converts a ClusterExternalSecret",
 		in: `apiVersion: external-secrets.io/v1

@@ -20,6 +20,11 @@ var kinds = map[string]func() any{
 		return &v1alpha1.ClusterExternalSecret{}
 	},
 	"PushSecret": func() any { return &v1alpha1.PushSecret{} },
+	// generators.external-secrets.io kinds baosync has
+	"Password":           func() any { return &v1alpha1.Password{} },
+	"UUID":               func() any { return &v1alpha1.UUID{} },
+	"VaultDynamicSecret": func() any { return &v1alpha1.VaultDynamicSecret{} },
+	"ClusterGenerator":   func() any { return &v1alpha1.ClusterGenerator{} },
 }
 
 // conversion is the conversion of one ESO object, edited in place.

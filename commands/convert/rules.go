@@ -8,6 +8,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/templatefuncs"
 )
 
@@ -86,9 +87,34 @@ func (c *conversion) refuse() {
 		for _, list := range []string{"data", "dataFrom"} {
 			c.refuseStoreRefs(append(es, step{key: list}))
 		}
+		if from := at(c.root, es.child("dataFrom")); from != nil && from.Kind == yaml.SequenceNode {
+			for i := range from.Content {
+				c.generatorRef(es.child("dataFrom").item(i).child("sourceRef").child("generatorRef"))
+			}
+		}
 	}
 	if c.kind == "PushSecret" {
 		c.refusePushSelectors()
+		c.generatorRef(path("spec", "selector", "generatorRef"))
+	}
+}
+
+// generatorKinds are the generator kinds baosync has.
+var generatorKinds = map[string]bool{"Password": true, "UUID": true, "VaultDynamicSecret": true, "ClusterGenerator": true}
+
+// generatorRef points a reference to one of ESO's generators at baosync's
+// generator of the same kind, and fails a kind baosync does not have.
+func (c *conversion) generatorRef(p fieldPath) {
+	ref := at(c.root, p)
+	if ref == nil {
+		return
+	}
+	if kind := scalarString(at(ref, path("kind"))); !generatorKinds[kind] {
+		c.fail(p.child("kind"), fmt.Sprintf("baosync has no %s generator (only Password, UUID, VaultDynamicSecret and ClusterGenerator)", kind))
+		return
+	}
+	if av := at(ref, path("apiVersion")); av != nil && strings.Contains(av.Value, "external-secrets.io/") {
+		av.Value = v1alpha1.GroupVersion.String()
 	}
 }
 
@@ -169,8 +195,6 @@ var reasons = map[string]string{
 	"valuesDecodingStrategy": "baosync does not decode template values: decode them in the template (b64dec)",
 	"checkAndSet":            "baosync writes without check-and-set: a concurrent writer is not detected",
 	"retrySettings":          "baosync retries failed calls with its own back-off",
-	"generatorRef":           "baosync has no generators: the keys this entry produced will be missing",
-	"sourceRef":              "baosync has no generators and reads every entry from spec.secretStoreRef: the keys this entry produced will be missing",
 	"labelSelector":          "baosync pushes to the named store only; stores matched by the label selector get nothing",
 	"selector":               "baosync pushes the Secret named by selector.secret.name only",
 }
