@@ -94,9 +94,9 @@ func (b *cacheBudget) give(n int64) {
 	}
 }
 
-// get returns the data read for key at most maxAge ago. keep is unused: the
-// sweeper, not the reader, drops old entries.
-func (rc *readCache) get(key string, maxAge time.Duration, now time.Time, _ time.Duration) (map[string]any, bool) {
+// get returns the data read for key at most maxAge ago; the sweeper, not the
+// reader, drops old entries.
+func (rc *readCache) get(key string, maxAge time.Duration, now time.Time) (map[string]any, bool) {
 	if maxAge <= 0 {
 		return nil, false
 	}

@@ -142,12 +142,12 @@ func TestReadCache_StaysUnderTheProviderBudget(t *testing.T) {
 	big := map[string]any{"v": strings.Repeat("x", 6<<10)}
 	a.put("k", big, now, time.Hour)
 	b.put("k", big, now, time.Hour) // no room left: not kept
-	if _, ok := b.get("k", time.Hour, now, time.Hour); ok {
+	if _, ok := b.get("k", time.Hour, now); ok {
 		t.Fatal("a read past the shared budget was cached")
 	}
 	a.clear()
 	b.put("k", big, now, time.Hour)
-	if _, ok := b.get("k", time.Hour, now, time.Hour); !ok {
+	if _, ok := b.get("k", time.Hour, now); !ok {
 		t.Fatal("the budget was not given back when a store's cache was cleared")
 	}
 	if used := budget.used.Load(); used <= 0 || used > budget.max {
