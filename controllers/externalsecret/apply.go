@@ -87,6 +87,7 @@ func (r *Reconciler) merge(es *v1alpha1.ExternalSecret, existing, desired *corev
 		if next.Annotations == nil {
 			next.Annotations = map[string]string{}
 		}
+		pruneMetadata(existing, next, desired)
 		maps.Copy(next.Labels, desired.Labels)
 		maps.Copy(next.Annotations, desired.Annotations)
 		if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyMerge {
@@ -106,6 +107,7 @@ func (r *Reconciler) merge(es *v1alpha1.ExternalSecret, existing, desired *corev
 		next.Annotations[AnnotationExternalSecret] = es.Name
 	}
 	next.Annotations[AnnotationManagedKeys] = strings.Join(slices.Sorted(maps.Keys(desired.Data)), ",")
+	recordMetadata(next, desired)
 	next.Annotations[AnnotationDataHash] = contentHash(next.Type, next.Data)
 	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyOwner || es.Spec.Target.CreationPolicy == "" {
 		dropStaleOwner(es, next)

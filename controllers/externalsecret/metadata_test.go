@@ -1,10 +1,13 @@
 package externalsecret
 
 import (
+	"context"
 	"testing"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 )
@@ -30,4 +33,16 @@ func TestMetadata_TheSecretCarriesTheExternalSecretsLabelsWithoutATemplate(t *te
 	g.Expect(s.Labels).To(HaveKeyWithValue("helm.sh/chart", "web-1.0.0"))
 	g.Expect(s.Annotations).To(HaveKeyWithValue("reloader.stakater.com/match", "true"))
 	g.Expect(s.Annotations).NotTo(HaveKey("kubectl.kubernetes.io/last-applied-configuration"))
+
+	// A label removed from the ExternalSecret leaves the Secret, as in ESO; one
+	// someone else put on the Secret stays.
+	update(t, s, func(s *corev1.Secret) { s.Labels["owner-of-the-app"] = "web-team" })
+	es := &v1alpha1.ExternalSecret{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app"}, es)).To(Succeed())
+	update(t, es, func(es *v1alpha1.ExternalSecret) { delete(es.Labels, "helm.sh/chart") })
+	g.Eventually(func() map[string]string { return getSecret(t, ns, "app").Labels }, eventually, poll).
+		ShouldNot(HaveKey("helm.sh/chart"))
+	labels := getSecret(t, ns, "app").Labels
+	g.Expect(labels).To(HaveKeyWithValue("owner-of-the-app", "web-team"))
+	g.Expect(labels).To(HaveKeyWithValue("app.kubernetes.io/part-of", "shop"))
 }
