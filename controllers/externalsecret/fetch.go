@@ -21,11 +21,14 @@ var errRemoteGone = errors.New("every referenced remote secret is gone")
 // with the Reason of the first failing entry, and with errRemoteGone when no
 // referenced secret exists any more.
 func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1alpha1.ExternalSecret, maxAge time.Duration) (map[string][]byte, error) {
-	sc, err := r.Provider.NewClient(ctx, store, r.kube(), es.Namespace)
-	if err != nil {
-		return nil, outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
+	var sc providers.SecretsClient
+	if readsStore(es) {
+		var err error
+		if sc, err = r.Provider.NewClient(ctx, store, r.kube(), es.Namespace); err != nil {
+			return nil, outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
+		}
+		defer func() { _ = sc.Close(ctx) }()
 	}
-	defer func() { _ = sc.Close(ctx) }()
 
 	values := map[string][]byte{}
 	var firstErr error
@@ -39,8 +42,15 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 			firstErr = err
 		}
 	}
+	gen := &generation{r: r, es: es}
 	for i, df := range es.Spec.DataFrom {
-		m, err := dataFrom(ctx, sc, df, maxAge)
+		var m map[string][]byte
+		var err error
+		if df.SourceRef != nil {
+			m, err = gen.values(ctx, i, df)
+		} else {
+			m, err = dataFrom(ctx, sc, df, maxAge)
+		}
 		note(wrapEntry(err, fmt.Sprintf("dataFrom[%d]", i)))
 		for k, v := range m {
 			values[k] = v
@@ -53,6 +63,9 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 			values[d.SecretKey] = v
 		}
 	}
+	if err := gen.finish(ctx); err != nil && firstErr == nil {
+		firstErr = err
+	}
 	if firstErr == nil {
 		return values, nil
 	}
@@ -60,6 +73,20 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 		return nil, fmt.Errorf("%w: %w", errRemoteGone, outcome.FromProvider(firstErr))
 	}
 	return nil, outcome.FromProvider(firstErr)
+}
+
+// readsStore reports whether any entry reads the store (generator entries do
+// not), so that an ExternalSecret of generators alone never logs in.
+func readsStore(es *v1alpha1.ExternalSecret) bool {
+	if len(es.Spec.Data) > 0 {
+		return true
+	}
+	for _, df := range es.Spec.DataFrom {
+		if df.SourceRef == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // dataFrom reads one dataFrom entry (extract or find) and applies its rewrite.

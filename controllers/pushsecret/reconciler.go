@@ -9,11 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -79,19 +77,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	ps.Status.RefreshTime = metav1.Now()
 	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionTrue, v1alpha1.ReasonPushed, "Push",
-		fmt.Sprintf("Secret %q is pushed to %d store(s)%s", ps.Spec.Selector.Secret.Name, len(ps.Spec.SecretStoreRefs), adoptedNote(adopted)))
+		fmt.Sprintf("%s is pushed to %d store(s)%s", sourceName(ps), len(ps.Spec.SecretStoreRefs), adoptedNote(adopted)))
 	return ctrl.Result{RequeueAfter: outcome.Jitter(refreshInterval(ps))}, nil
 }
 
 // push writes every data entry to every store, and returns the remote secrets
 // it took over from External Secrets Operator (see AnnotationAdoptFromESO).
 func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) (adopted []string, err error) {
-	src := &corev1.Secret{}
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ps.Namespace, Name: ps.Spec.Selector.Secret.Name}, src); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, outcome.Waitingf(v1alpha1.ReasonSourceNotFound, 0, "Secret %q not found; create it or fix spec.selector", ps.Spec.Selector.Secret.Name)
-		}
-		return nil, outcome.FromKube("get Secret "+strconv.Quote(ps.Spec.Selector.Secret.Name), err)
+	src, err := r.source(ctx, ps)
+	if err != nil {
+		return nil, err
 	}
 	err = r.eachStore(ctx, ps, func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error {
 		value, err := sourceValue(src, d)

@@ -1,0 +1,146 @@
+package externalsecret
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/generator"
+	"github.com/baosync/baosync/controllers/internal/generatorstate"
+)
+
+// generation is the generator side of one fetch: the owner's kept state,
+// loaded on the first generator entry and saved once at the end, before any
+// value reaches the target Secret.
+type generation struct {
+	r      *Reconciler
+	es     *v1alpha1.ExternalSecret
+	state  *generatorstate.State
+	status []v1alpha1.GeneratedStatus
+}
+
+// values returns the values of dataFrom entry i, a generatorRef: the kept
+// ones while they are current, otherwise new ones. Rewrite applies as to an
+// extract.
+func (g *generation) values(ctx context.Context, i int, df v1alpha1.ExternalSecretDataFromRemoteRef) (map[string][]byte, error) {
+	if df.SourceRef == nil || df.SourceRef.GeneratorRef == nil {
+		return nil, fmt.Errorf("dataFrom[%d].sourceRef has no generatorRef", i)
+	}
+	ref := *df.SourceRef.GeneratorRef
+	res, err := generator.Resolve(ctx, g.r.APIReader, g.r.Scope, g.es.Namespace, ref)
+	if err != nil {
+		return nil, err
+	}
+	if g.state == nil {
+		if g.state, err = generatorstate.Load(ctx, g.r.APIReader, g.es, v1alpha1.GroupVersion.WithKind("ExternalSecret")); err != nil {
+			return nil, err
+		}
+	}
+	key := generatorstate.Key(i)
+	kept, found := g.state.Get(key)
+	var entry generatorstate.Entry
+	gen, static, err := generator.Static(res)
+	switch {
+	case err != nil:
+		return nil, err
+	case static:
+		entry, err = g.static(ctx, gen, res, kept, found)
+	default:
+		entry, err = g.r.issueDynamic(ctx, g.es, res, kept, found)
+	}
+	if err != nil {
+		return nil, err
+	}
+	g.state.Set(key, entry)
+	g.status = append(g.status, statusOf(i, ref, entry))
+	m := make(map[string][]byte, len(entry.Values))
+	for k, v := range entry.Values {
+		m[k] = v
+	}
+	return rewrite(m, df.Rewrite)
+}
+
+// static keeps a Password's or UUID's values, or generates new ones when there
+// are none, the generator changed, or rotation is due.
+func (g *generation) static(ctx context.Context, gen generator.Generator, res *generator.Resolved, kept generatorstate.Entry, found bool) (generatorstate.Entry, error) {
+	now := g.r.Clock.Now()
+	if found && len(kept.Values) > 0 && kept.Hash == res.Hash && (kept.Rotation.IsZero() || now.Before(kept.Rotation)) {
+		kept.Rotation = rotationOf(g.es, kept.GeneratedAt)
+		return kept, nil
+	}
+	values, _, err := gen.Generate(ctx)
+	if err != nil {
+		return generatorstate.Entry{}, err
+	}
+	return generatorstate.Entry{Values: values, Hash: res.Hash, GeneratedAt: now.UTC().Truncate(time.Second),
+		Rotation: rotationOf(g.es, now.UTC().Truncate(time.Second))}, nil
+}
+
+// rotationOf is when values generated at t are due for replacement: with
+// refreshPolicy Periodic and a refreshInterval above 0, one interval later (as
+// ESO, which generates on every refresh); otherwise never, until the generator
+// changes.
+func rotationOf(es *v1alpha1.ExternalSecret, t time.Time) time.Time {
+	policy, interval := es.Spec.RefreshPolicy, refreshInterval(es)
+	if (policy == "" || policy == v1alpha1.RefreshPolicyPeriodic) && interval > 0 {
+		return t.Add(interval)
+	}
+	return time.Time{}
+}
+
+// finish drops the state of entries that are no longer generator entries,
+// releases what they held, writes the state when it changed and records the
+// generated status. It runs before the target Secret is written, so that no
+// value is ever served that is not kept.
+func (g *generation) finish(ctx context.Context) error {
+	if g.state == nil {
+		if len(g.es.Status.Generated) == 0 {
+			return nil
+		}
+		// No generator entry left: look for kept state to release.
+		var err error
+		if g.state, err = generatorstate.Load(ctx, g.r.APIReader, g.es, v1alpha1.GroupVersion.WithKind("ExternalSecret")); err != nil {
+			return err
+		}
+	}
+	used := map[string]bool{}
+	for i, df := range g.es.Spec.DataFrom {
+		if df.SourceRef != nil {
+			used[generatorstate.Key(i)] = true
+		}
+	}
+	gone := g.state.Prune(func(k string) bool { return used[k] })
+	if err := g.r.releaseDynamic(ctx, g.es, gone); err != nil {
+		return err
+	}
+	if err := g.state.Save(ctx, g.r.Client); err != nil {
+		return err
+	}
+	g.es.Status.Generated = g.status
+	return nil
+}
+
+// statusOf describes an entry for status.generated, without its values.
+func statusOf(i int, ref v1alpha1.GeneratorRef, e generatorstate.Entry) v1alpha1.GeneratedStatus {
+	st := v1alpha1.GeneratedStatus{Index: int32(i), Kind: ref.Kind, Name: ref.Name,
+		GeneratedTime: timeOrNil(e.GeneratedAt), RotationTime: timeOrNil(e.Rotation)}
+	if e.Lease != nil {
+		st.LeaseID, st.Renewable = e.Lease.ID, e.Lease.Renewable
+		st.LeaseDuration = &metav1.Duration{Duration: e.Lease.Duration}
+		st.IssueTime = timeOrNil(e.Lease.IssueTime)
+		st.NextRenewalTime = timeOrNil(e.NextRenewal)
+	}
+	return st
+}
+
+// timeOrNil is a status timestamp, or nil for the zero time.
+func timeOrNil(t time.Time) *metav1.Time {
+	if t.IsZero() {
+		return nil
+	}
+	mt := metav1.NewTime(t)
+	return &mt
+}

@@ -1,0 +1,155 @@
+// Package generator turns a generatorRef into values: it looks the generator
+// up under the tenant rules (a namespaced generator only in the referencing
+// object's namespace, a ClusterGenerator only on a cluster-wide operator) and
+// runs the generators that need no server (Password, UUID). A
+// VaultDynamicSecret is resolved here too, but issued by the provider.
+package generator
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/scope"
+)
+
+// retryMissing is how long an object waits for a generator that does not exist.
+const retryMissing = 30 * time.Second
+
+// Lease is the lease behind generated values, as the server granted it. Values
+// of generators without a lease (Password, UUID) have none.
+type Lease struct {
+	// ID is the server's lease ID.
+	ID string `json:"id"`
+	// Duration is the TTL last granted.
+	Duration time.Duration `json:"duration"`
+	// Renewable says whether the server allows renewal.
+	Renewable bool `json:"renewable"`
+	// IssueTime is when the lease was issued.
+	IssueTime time.Time `json:"issueTime"`
+}
+
+// Generator produces a fresh set of values each time it is called.
+type Generator interface {
+	// Generate returns new values, and the lease behind them if any.
+	Generate(ctx context.Context) (map[string][]byte, *Lease, error)
+}
+
+// Resolved is a generator reference looked up: its kind, where it lives and
+// its spec, plus a hash of the spec that says when kept values are outdated.
+type Resolved struct {
+	// Kind of the generator (Password, UUID or VaultDynamicSecret), also for a
+	// ClusterGenerator.
+	Kind v1alpha1.GeneratorKind
+	// Name of the generator object.
+	Name string
+	// Namespace of the generator object; empty for a ClusterGenerator.
+	Namespace string
+	// Spec is the generator's spec; exactly one field is set.
+	Spec v1alpha1.GeneratorSpec
+	// Hash identifies the reference and the spec.
+	Hash string
+}
+
+// Cluster reports whether the generator is a ClusterGenerator.
+func (r *Resolved) Cluster() bool { return r.Namespace == "" }
+
+// Resolve looks up the generator ref names for an object in namespace, or
+// fails with an outcome error (GeneratorNotFound or StoreNotAllowed). It reads
+// through live, uncached, so that the operator keeps no informer on generator
+// kinds; generators are read only when values are due.
+func Resolve(ctx context.Context, live client.Reader, sc scope.Operator, namespace string, ref v1alpha1.GeneratorRef) (*Resolved, error) {
+	key := client.ObjectKey{Namespace: namespace, Name: ref.Name}
+	res := &Resolved{Kind: v1alpha1.GeneratorKind(ref.Kind), Name: ref.Name, Namespace: namespace}
+	switch res.Kind {
+	case v1alpha1.GeneratorKindPassword:
+		o := &v1alpha1.Password{}
+		if err := get(ctx, live, key, o, ref); err != nil {
+			return nil, err
+		}
+		res.Spec.PasswordSpec = &o.Spec
+	case v1alpha1.GeneratorKindUUID:
+		o := &v1alpha1.UUID{}
+		if err := get(ctx, live, key, o, ref); err != nil {
+			return nil, err
+		}
+		res.Spec.UUIDSpec = &o.Spec
+	case v1alpha1.GeneratorKindVaultDynamicSecret:
+		o := &v1alpha1.VaultDynamicSecret{}
+		if err := get(ctx, live, key, o, ref); err != nil {
+			return nil, err
+		}
+		res.Spec.VaultDynamicSecretSpec = &o.Spec
+	case v1alpha1.GeneratorKindCluster:
+		if !sc.ClusterWide() {
+			return nil, outcome.Terminalf(v1alpha1.ReasonStoreNotAllowed,
+				"this operator serves namespace %q only and no ClusterGenerator; use a namespaced generator", sc.Namespace)
+		}
+		cg := &v1alpha1.ClusterGenerator{}
+		if err := get(ctx, live, client.ObjectKey{Name: ref.Name}, cg, ref); err != nil {
+			return nil, err
+		}
+		res.Kind, res.Namespace, res.Spec = cg.Spec.Kind, "", cg.Spec.Generator
+	default:
+		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec,
+			"generatorRef kind %q is not served; use Password, UUID, VaultDynamicSecret or ClusterGenerator", ref.Kind)
+	}
+	res.Hash = HashOf(res)
+	return res, nil
+}
+
+// get reads one generator object and maps its errors to outcomes.
+func get(ctx context.Context, live client.Reader, key client.ObjectKey, obj client.Object, ref v1alpha1.GeneratorRef) error {
+	err := live.Get(ctx, key, obj)
+	if apierrors.IsNotFound(err) {
+		where := "the cluster"
+		if key.Namespace != "" {
+			where = fmt.Sprintf("namespace %q (a generatorRef never reaches into another namespace)", key.Namespace)
+		}
+		return outcome.Waitingf(v1alpha1.ReasonGeneratorNotFound, retryMissing,
+			"%s %q not found in %s; create it or fix the generatorRef", ref.Kind, ref.Name, where)
+	}
+	if err != nil {
+		return outcome.FromKube(fmt.Sprintf("get %s %q", ref.Kind, ref.Name), err)
+	}
+	return nil
+}
+
+// HashOf identifies a resolved generator: its kind, its location and its spec.
+// Values kept under another hash were made by a different generator.
+func HashOf(r *Resolved) string {
+	b, err := json.Marshal(struct {
+		Kind      v1alpha1.GeneratorKind
+		Namespace string
+		Name      string
+		Spec      v1alpha1.GeneratorSpec
+	}{r.Kind, r.Namespace, r.Name, r.Spec})
+	if err != nil { // a spec of plain fields always marshals
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
+// Static returns the generator for a kind that needs no server (Password,
+// UUID); ok is false for a VaultDynamicSecret, which the provider issues.
+func Static(r *Resolved) (g Generator, ok bool, err error) {
+	switch {
+	case r.Kind == v1alpha1.GeneratorKindPassword && r.Spec.PasswordSpec != nil:
+		return Password{Spec: *r.Spec.PasswordSpec}, true, nil
+	case r.Kind == v1alpha1.GeneratorKindUUID && r.Spec.UUIDSpec != nil:
+		return UUID{}, true, nil
+	case r.Kind == v1alpha1.GeneratorKindVaultDynamicSecret && r.Spec.VaultDynamicSecretSpec != nil:
+		return nil, false, nil
+	}
+	return nil, false, outcome.Terminalf(v1alpha1.ReasonInvalidSpec,
+		"generator %q of kind %s holds no %s spec; fix its spec.generator", r.Name, r.Kind, r.Kind)
+}

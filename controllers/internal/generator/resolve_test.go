@@ -1,0 +1,73 @@
+package generator
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/scope"
+)
+
+func TestResolve_FindsGeneratorsUnderTheTenantRules(t *testing.T) {
+	s := runtime.NewScheme()
+	NewWithT(t).Expect(clientgoscheme.AddToScheme(s)).To(Succeed())
+	NewWithT(t).Expect(v1alpha1.AddToScheme(s)).To(Succeed())
+	c := fake.NewClientBuilder().WithScheme(s).WithObjects(
+		&v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: "team-a"}, Spec: v1alpha1.PasswordSpec{Length: 12}},
+		&v1alpha1.UUID{ObjectMeta: metav1.ObjectMeta{Name: "id", Namespace: "team-a"}},
+		&v1alpha1.ClusterGenerator{ObjectMeta: metav1.ObjectMeta{Name: "shared"}, Spec: v1alpha1.ClusterGeneratorSpec{
+			Kind: v1alpha1.GeneratorKindPassword, Generator: v1alpha1.GeneratorSpec{PasswordSpec: &v1alpha1.PasswordSpec{Length: 40}}}},
+	).Build()
+	for _, tc := range []struct {
+		name       string
+		scope      scope.Operator
+		namespace  string
+		ref        v1alpha1.GeneratorRef
+		wantKind   v1alpha1.GeneratorKind
+		wantReason string
+	}{
+		{name: "finds a Password in the object's own namespace", namespace: "team-a",
+			ref: v1alpha1.GeneratorRef{Kind: "Password", Name: "pw"}, wantKind: v1alpha1.GeneratorKindPassword},
+		{name: "finds a UUID in the object's own namespace", namespace: "team-a",
+			ref: v1alpha1.GeneratorRef{Kind: "UUID", Name: "id"}, wantKind: v1alpha1.GeneratorKindUUID},
+		{name: "never finds another namespace's Password", namespace: "team-b",
+			ref: v1alpha1.GeneratorRef{Kind: "Password", Name: "pw"}, wantReason: v1alpha1.ReasonGeneratorNotFound},
+		{name: "finds a ClusterGenerator from any namespace", namespace: "team-b",
+			ref: v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "shared"}, wantKind: v1alpha1.GeneratorKindPassword},
+		{name: "refuses a ClusterGenerator on a namespace-scoped operator", namespace: "team-a", scope: scope.Operator{Namespace: "team-a"},
+			ref: v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "shared"}, wantReason: v1alpha1.ReasonStoreNotAllowed},
+		{name: "reports a missing ClusterGenerator", namespace: "team-a",
+			ref: v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "nope"}, wantReason: v1alpha1.ReasonGeneratorNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			res, err := Resolve(context.Background(), c, tc.scope, tc.namespace, tc.ref)
+			if tc.wantReason != "" {
+				g.Expect(err).To(HaveOccurred())
+				g.Expect(outcome.As(err, "").Reason).To(Equal(tc.wantReason))
+				return
+			}
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(res.Kind).To(Equal(tc.wantKind))
+			g.Expect(res.Hash).NotTo(BeEmpty())
+		})
+	}
+}
+
+func TestHashOf_ChangesWithTheSpecOnly(t *testing.T) {
+	g := NewWithT(t)
+	a := &Resolved{Kind: v1alpha1.GeneratorKindPassword, Name: "pw", Namespace: "ns",
+		Spec: v1alpha1.GeneratorSpec{PasswordSpec: &v1alpha1.PasswordSpec{Length: 12}}}
+	b := &Resolved{Kind: v1alpha1.GeneratorKindPassword, Name: "pw", Namespace: "ns",
+		Spec: v1alpha1.GeneratorSpec{PasswordSpec: &v1alpha1.PasswordSpec{Length: 12}}}
+	g.Expect(HashOf(a)).To(Equal(HashOf(b)))
+	b.Spec.PasswordSpec.Length = 13
+	g.Expect(HashOf(a)).NotTo(Equal(HashOf(b)))
+}
