@@ -5,9 +5,13 @@ SHELL := /usr/bin/env bash -o pipefail
 BIN          := $(CURDIR)/bin
 CONTROLLER_GEN := $(BIN)/controller-gen
 IMG          ?= baosync:dev
+# Where a release pushes the image and the chart.
+IMAGE_REPO   ?= ghcr.io/baosync/baosync
+CHART_REPO   ?= oci://ghcr.io/baosync/charts
 VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT       ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-LDFLAGS      := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+# The same flags build bin/baosync, the image's binaries (hack/image) and the Dockerfile's.
+LDFLAGS      := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # Integration suites start a real API server and Vault; give a busy machine room.
 TEST_TIMEOUT ?= 25m
 GOTEST_FLAGS ?= -race
@@ -19,8 +23,8 @@ help: ## List the targets.
 ##@ Tools
 
 .PHONY: tools
-tools: ## Build (or link from the cache) kube-apiserver, etcd, kubectl, vault, controller-gen and helm into bin/.
-	hack/tools/build.sh codegen controlplane vault helm
+tools: ## Build (or link from the cache) kube-apiserver, etcd, kubectl, vault, controller-gen, helm and cyclonedx-gomod into bin/.
+	hack/tools/build.sh codegen controlplane vault helm cyclonedx-gomod
 
 $(CONTROLLER_GEN): hack/tools/codegen/go.mod hack/tools/codegen/go.sum
 	hack/tools/build.sh codegen
@@ -89,6 +93,18 @@ run: ## Run the operator against the current kubeconfig.
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
 	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMG) .
+
+.PHONY: image
+image: ## Build the linux/amd64+arm64 OCI image without a Docker engine into bin/image, with its SBOM; prints the digest.
+	hack/tools/build.sh cyclonedx-gomod
+	go run -C hack/image . -root $(CURDIR) -version $(VERSION) -commit $(COMMIT) -repo $(IMAGE_REPO) -sbom-tool $(BIN)/cyclonedx-gomod
+
+.PHONY: release-dry-run
+release-dry-run: ## Every step of a release short of pushing (VERSION=v0.1.0): image, SBOM, chart, notes.
+	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "release-dry-run: VERSION=$(VERSION) must look like v0.1.0"; exit 1; }
+	$(MAKE) --no-print-directory image VERSION=$(VERSION)
+	hack/tools/build.sh helm
+	IMAGE_REPO=$(IMAGE_REPO) CHART_REPO=$(CHART_REPO) hack/release/dry-run.sh $(VERSION)
 
 ##@ Deploy
 

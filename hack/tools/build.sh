@@ -5,6 +5,7 @@
 #   vault         a Vault server for the dev-mode integration tests (BUSL: local use only)
 #   codegen       controller-gen
 #   helm          helm (renders the chart in tests)
+#   cyclonedx-gomod  cyclonedx-gomod (the image's SBOM, make image)
 #
 # Each tool module lives in hack/tools/TOOL with its own go.mod. Its binaries are cached
 # outside the clone, in $BAOSYNC_TOOLS_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/baosync/tools),
@@ -26,6 +27,7 @@ binaries() {
     vault) echo vault ;;
     codegen) echo controller-gen ;;
     helm) echo helm ;;
+    cyclonedx-gomod) echo cyclonedx-gomod ;;
     *) echo "build.sh: unknown tool $1" >&2; exit 2 ;;
   esac
 }
@@ -71,6 +73,12 @@ build_vault() {
 build_helm() {
   local out=$1
   (cd "$root/hack/tools/helm" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$out/helm" helm.sh/helm/v3/cmd/helm)
+}
+
+build_cyclonedx-gomod() {
+  local out=$1
+  (cd "$root/hack/tools/cyclonedx-gomod" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" \
+    -o "$out/cyclonedx-gomod" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod)
 }
 
 build_codegen() {
