@@ -53,6 +53,15 @@ fmt: ## Format the code.
 vet: ## Run go vet.
 	go vet ./...
 
+.PHONY: lint-tools
+lint-tools: ## Build (or link from the cache) golangci-lint and actionlint into bin/.
+	hack/tools/build.sh golangci-lint actionlint
+
+.PHONY: lint
+lint: lint-tools ## actionlint on .github/workflows, then golangci-lint (.golangci.yml) on the Go code.
+	$(BIN)/actionlint
+	$(BIN)/golangci-lint run ./...
+
 ##@ Test
 
 .PHONY: test

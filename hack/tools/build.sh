@@ -6,6 +6,8 @@
 #   codegen       controller-gen
 #   helm          helm (renders the chart in tests)
 #   cyclonedx-gomod  cyclonedx-gomod (the image's SBOM, make image)
+#   golangci-lint golangci-lint (make lint)
+#   actionlint    actionlint (make lint: the GitHub workflows)
 #
 # Each tool module lives in hack/tools/TOOL with its own go.mod. Its binaries are cached
 # outside the clone, in $BAOSYNC_TOOLS_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/baosync/tools),
@@ -28,6 +30,8 @@ binaries() {
     codegen) echo controller-gen ;;
     helm) echo helm ;;
     cyclonedx-gomod) echo cyclonedx-gomod ;;
+    golangci-lint) echo golangci-lint ;;
+    actionlint) echo actionlint ;;
     *) echo "build.sh: unknown tool $1" >&2; exit 2 ;;
   esac
 }
@@ -75,6 +79,22 @@ build_helm() {
   (cd "$root/hack/tools/helm" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$out/helm" helm.sh/helm/v3/cmd/helm)
 }
 
+# build_golangci-lint stamps the version, which golangci-lint otherwise reads from the
+# main module (ours, unversioned); `golangci-lint version` then names the real pin.
+build_golangci-lint() {
+  local out=$1 src=$root/hack/tools/golangci-lint v
+  v=$(awk '$1 == "github.com/golangci/golangci-lint/v2" {print $2}' "$src/go.mod")
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${v#v} -X main.date=module-proxy" \
+    -o "$out/golangci-lint" github.com/golangci/golangci-lint/v2/cmd/golangci-lint)
+}
+
+build_actionlint() {
+  local out=$1 src=$root/hack/tools/actionlint v
+  v=$(awk '$1 == "github.com/rhysd/actionlint" {print $2}' "$src/go.mod")
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X github.com/rhysd/actionlint.version=$v" \
+    -o "$out/actionlint" github.com/rhysd/actionlint/cmd/actionlint)
+}
+
 build_cyclonedx-gomod() {
   local out=$1
   (cd "$root/hack/tools/cyclonedx-gomod" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" \
@@ -111,5 +131,5 @@ ensure() {
   echo "==> $tool ready: $(for b in $bins; do printf 'bin/%s ' "$b"; done)(cache $dest)"
 }
 
-[ $# -gt 0 ] || { echo "usage: build.sh controlplane|vault|codegen|helm..." >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: build.sh controlplane|vault|codegen|helm|cyclonedx-gomod|golangci-lint|actionlint..." >&2; exit 2; }
 for t in "$@"; do ensure "$t"; done

@@ -20,7 +20,7 @@ type breaker struct {
 }
 
 const (
-	breakerMin = time.Second
+	breakerMin = time.Second //nolint:revive // time-naming: Min is the minimum window, not minutes
 	breakerMax = 10 * time.Second
 )
 
