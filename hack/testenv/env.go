@@ -39,6 +39,8 @@ type Env struct {
 	Dir string
 
 	control *envtest.Environment
+	// dynamic holds PostgreSQL and the dynamic engines, set up on first use.
+	dynamic dynamicEngines
 	// afterTests are the checks Main runs after every test (AfterTests).
 	afterTests []func(ctx context.Context) error
 }
@@ -158,6 +160,7 @@ func (e *Env) Stop() {
 	}
 	_ = e.Vault.Stop()
 	e.Vault = nil
+	e.stopDynamic()
 	if e.control != nil {
 		_ = e.control.Stop()
 		e.control = nil
