@@ -75,8 +75,11 @@ func run(ctx context.Context, o *options) error {
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "baosync.baosync.io",
 		LeaderElectionNamespace: o.leaderNamespace,
-		Cache:                   externalsecret.CacheOptions(o.namespace),
-		PprofBindAddress:        o.pprofAddr,
+		// The process exits as soon as the manager stops, so handing the lease
+		// back at once is safe and spares a rolling upgrade the lease's 15 s expiry.
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         externalsecret.CacheOptions(o.namespace),
+		PprofBindAddress:              o.pprofAddr,
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
