@@ -48,7 +48,9 @@ const (
 	// ReasonInvalidSpec: the spec is inconsistent in a way admission cannot check.
 	ReasonInvalidSpec = "InvalidSpec"
 	// ReasonTargetConflict: the target Secret exists and belongs to something else;
-	// delete it, rename the target, or use creationPolicy Merge.
+	// delete it (it is created again within seconds), rename the target, use
+	// creationPolicy Merge, or take over one ESO created (annotation
+	// baosync.io/take-over).
 	ReasonTargetConflict = "TargetConflict"
 	// ReasonTargetMissing: creationPolicy Merge or None needs an existing Secret.
 	ReasonTargetMissing = "TargetMissing"
