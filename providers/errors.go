@@ -35,6 +35,9 @@ var (
 	// cannot be used as written, for example because it leaves the store's KV
 	// mounts. The object's spec must change; the store is fine.
 	ErrInvalidRef = errors.New("invalid remote reference")
+	// ErrLeaseGone means a lease can no longer be renewed (revoked, expired or
+	// at its max TTL): the caller issues a new credential.
+	ErrLeaseGone = errors.New("lease cannot be renewed")
 	// ErrThrottled means a namespace used up its share of a store's request
 	// budget; a ThrottledError says when to try again.
 	ErrThrottled = errors.New("request budget of the namespace used up")

@@ -111,3 +111,49 @@ type PushRef struct {
 	// ESO, so that the caller can record it.
 	OnAdopt func()
 }
+
+// DynamicClient issues dynamic secrets (database credentials, certificates,
+// tokens) and keeps their leases. A SecretsClient that supports it also
+// implements it; callers type-assert.
+type DynamicClient interface {
+	// Generate sends one request to req.Path and returns the values and the
+	// lease behind them. Paths of the server's own configuration (sys/) are
+	// refused, and auth/ paths unless the result is the auth block.
+	Generate(ctx context.Context, req DynamicRequest) (*DynamicSecret, error)
+	// RenewLease asks for the lease to be extended by increment and returns
+	// the lease as granted; the server may grant less (its max TTL).
+	// ErrLeaseGone means the lease cannot be renewed any more.
+	RenewLease(ctx context.Context, path, leaseID string, increment time.Duration) (Lease, error)
+	// RevokeLease revokes the lease; a lease already gone is no error.
+	RevokeLease(ctx context.Context, path, leaseID string) error
+}
+
+// DynamicRequest is one request for a dynamic secret.
+type DynamicRequest struct {
+	// Path is the server path, e.g. "database/creds/app" or "pki/issue/web".
+	Path string
+	// Method is GET (a read, the default), POST or PUT (a write with Params).
+	Method string
+	// Params are the JSON body of a write.
+	Params map[string]any
+	// Result selects the part of the answer: Data (default), Auth or Raw.
+	Result string
+}
+
+// DynamicSecret is what Generate returns.
+type DynamicSecret struct {
+	// Values by key; strings as they are, anything else as JSON.
+	Values map[string][]byte
+	// Lease behind the values; its ID is empty when the server gave none.
+	Lease Lease
+}
+
+// Lease is a lease as the server granted it.
+type Lease struct {
+	// ID of the lease; it starts with the path that issued it.
+	ID string
+	// Duration is the TTL granted.
+	Duration time.Duration
+	// Renewable says whether the server allows renewal.
+	Renewable bool
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/providers"
@@ -48,6 +49,11 @@ type Client struct {
 	errs    map[string]error
 	// Calls logs every key read, in order.
 	Calls []string
+
+	// Dynamic secrets (dynamic.go).
+	leaseTTL time.Duration
+	issued   int
+	leases   map[string]time.Duration
 }
 
 // WithSecret stores data at key.
