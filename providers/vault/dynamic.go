@@ -66,7 +66,9 @@ func (c *storeClient) Generate(ctx context.Context, req providers.DynamicRequest
 	var fn func(context.Context, *api.Client) (*api.Secret, error)
 	switch method {
 	case "", "GET":
-		fn = func(ctx context.Context, cl *api.Client) (*api.Secret, error) { return cl.Logical().ReadWithContext(ctx, path) }
+		fn = func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
+			return cl.Logical().ReadWithContext(ctx, path)
+		}
 	case "POST", "PUT":
 		fn = func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
 			return cl.Logical().WriteWithContext(ctx, path, req.Params)
