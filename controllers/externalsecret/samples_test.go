@@ -72,7 +72,7 @@ func TestSamples_EveryAuthAndFeatureSampleSyncs(t *testing.T) {
 	g.Expect(applied).To(BeNumerically(">=", 16))
 
 	for _, name := range []string{"cert-example", "token-example", "approle-example", "userpass-example", "jwt-example",
-		"template-example", "find-example", "cluster-store-example", "restart-example", "shared-credentials"} {
+		"template-example", "find-example", "cluster-store-example", "restart-example", "shared-credentials", "generated-example"} {
 		waitReady(t, ns, name, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	}
 	g.Expect(secretData(t, ns, "approle-example")).To(Equal(map[string]string{"password": "sample-password"}))
@@ -85,6 +85,21 @@ func TestSamples_EveryAuthAndFeatureSampleSyncs(t *testing.T) {
 		}
 		return s.Data["data"]
 	}, eventually, poll).Should(Equal(map[string]any{"key": "pushed-sample"}))
+	generated := generatedData(t, ns, "generated-example")
+	g.Expect([]rune(generated["DB_PASSWORD"])).To(HaveLen(32))
+	g.Expect(generated["uuid"]).To(HaveLen(36))
+	g.Eventually(func() any {
+		s, _ := env.VaultClient.Logical().ReadWithContext(ctx, "secret/data/samples/generated")
+		if s == nil {
+			return ""
+		}
+		d, _ := s.Data["data"].(map[string]any)
+		v, _ := d["password"].(string)
+		if v != "" {
+			leak.Secret(v)
+		}
+		return v
+	}, eventually, poll).Should(HaveLen(32))
 }
 
 // tlsVaultWithCertAuth starts a second Vault over https with cert auth trusting

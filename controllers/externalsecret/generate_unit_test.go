@@ -1,0 +1,72 @@
+package externalsecret
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// generateOnce runs the generator side of one fetch and returns the password.
+func generateOnce(t *testing.T, r *Reconciler, es *v1alpha1.ExternalSecret) string {
+	t.Helper()
+	g := NewWithT(t)
+	gen := &generation{r: r, es: es}
+	m, err := gen.values(context.Background(), 0, es.Spec.DataFrom[0])
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(gen.finish(context.Background())).To(Succeed())
+	return string(m["password"])
+}
+
+func TestGeneration_KeepsValuesUntilThePolicySaysOtherwise(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		policy   v1alpha1.RefreshPolicy
+		interval time.Duration
+		after    time.Duration
+		wantNew  bool
+	}{
+		{name: "keeps the password within the Periodic interval", policy: v1alpha1.RefreshPolicyPeriodic, interval: time.Hour, after: 59 * time.Minute},
+		{name: "generates a new password once the Periodic interval passed", policy: v1alpha1.RefreshPolicyPeriodic, interval: time.Hour, after: time.Hour, wantNew: true},
+		{name: "keeps the password forever with refreshInterval 0", policy: v1alpha1.RefreshPolicyPeriodic, after: 1000 * time.Hour},
+		{name: "keeps the password forever with OnChange", policy: v1alpha1.RefreshPolicyOnChange, interval: time.Hour, after: 1000 * time.Hour},
+		{name: "keeps the password forever with CreatedOnce", policy: v1alpha1.RefreshPolicyCreatedOnce, interval: time.Hour, after: 1000 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+			es.Spec.Data = nil
+			withGenerator("Password", "pw")(es)
+			es.Spec.RefreshPolicy, es.Spec.RefreshInterval = tc.policy, &metav1.Duration{Duration: tc.interval}
+			pw := &v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: "ns"}, Spec: v1alpha1.PasswordSpec{Length: 24}}
+			r, _ := unitReconciler(t, pw)
+			first := generateOnce(t, r, es)
+			g.Expect(es.Status.Generated).To(HaveLen(1))
+			r.Clock.(*clocktesting.FakeClock).Step(tc.after)
+			second := generateOnce(t, r, es)
+			if tc.wantNew {
+				g.Expect(second).NotTo(Equal(first))
+			} else {
+				g.Expect(second).To(Equal(first))
+			}
+		})
+	}
+}
+
+func TestGeneration_ReleasesTheStateOfARemovedEntry(t *testing.T) {
+	g := NewWithT(t)
+	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+	withGenerator("Password", "pw")(es)
+	pw := &v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: "ns"}, Spec: v1alpha1.PasswordSpec{Length: 24}}
+	r, _ := unitReconciler(t, pw)
+	generateOnce(t, r, es)
+	es.Spec.DataFrom = nil
+	gen := &generation{r: r, es: es}
+	g.Expect(gen.finish(context.Background())).To(Succeed())
+	g.Expect(es.Status.Generated).To(BeEmpty())
+}
