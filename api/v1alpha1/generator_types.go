@@ -45,11 +45,11 @@ type GeneratorRef struct {
 // defaults are ESO's.
 // +kubebuilder:validation:XValidation:rule="(has(self.digits) ? self.digits : 0) + (has(self.symbols) ? self.symbols : 0) <= self.length",message="digits plus symbols must not exceed length"
 type PasswordSpec struct {
-	// Length of the password.
+	// Length of the password (default 24).
 	// +kubebuilder:default=24
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1024
-	Length int `json:"length"`
+	Length int `json:"length,omitempty"`
 
 	// Digits is how many characters are digits; defaults to a quarter of the
 	// length.

@@ -112,7 +112,7 @@ func TestAdmission(t *testing.T) {
 		}), reject: "cannot be combined"},
 		{name: "refuses a dataFrom entry that says nothing", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
 			s.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{{}}
-		}), reject: "set exactly one of extract and find"},
+		}), reject: "set exactly one of extract, find and sourceRef.generatorRef"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
