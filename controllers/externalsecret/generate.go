@@ -26,6 +26,20 @@ type generation struct {
 // ones while they are current, otherwise new ones. Rewrite applies as to an
 // extract.
 func (g *generation) values(ctx context.Context, i int, df v1alpha1.ExternalSecretDataFromRemoteRef) (map[string][]byte, error) {
+	m, err := g.entry(ctx, i, df)
+	if err != nil {
+		// The kept values are untouched, and so is what status says of them.
+		for _, st := range g.es.Status.Generated {
+			if st.Index == int32(i) {
+				g.status = append(g.status, st)
+			}
+		}
+	}
+	return m, err
+}
+
+// entry is values without the status bookkeeping of a failure.
+func (g *generation) entry(ctx context.Context, i int, df v1alpha1.ExternalSecretDataFromRemoteRef) (map[string][]byte, error) {
 	if df.SourceRef == nil || df.SourceRef.GeneratorRef == nil {
 		return nil, fmt.Errorf("dataFrom[%d].sourceRef has no generatorRef", i)
 	}
