@@ -43,7 +43,8 @@ var (
 func testImage(t *testing.T) builtImage {
 	t.Helper()
 	imageOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "baosync-image-")
+		// Inside the harness's directory, which Main removes when every test passed.
+		dir, err := os.MkdirTemp(env.Dir, "image-")
 		if err != nil {
 			imageErr = err
 			return
