@@ -99,7 +99,9 @@ func As(err error, fallbackReason string) *Error {
 // mostUrgent walks err's tree down to the first *Error on each branch and
 // returns the most urgent one, or nil.
 func mostUrgent(err error) *Error {
-	switch e := err.(type) {
+	// A deliberate type switch: errors.As would stop at the first *Error of a
+	// joined error, and this walk must compare every branch.
+	switch e := err.(type) { //nolint:errorlint // see above
 	case nil:
 		return nil
 	case *Error:

@@ -22,7 +22,9 @@ type returns struct {
 	err error
 }
 
-func (r *returns) Reconcile(context.Context, reconcile.Request) (ctrl.Result, error) { return r.res, r.err }
+func (r *returns) Reconcile(context.Context, reconcile.Request) (ctrl.Result, error) {
+	return r.res, r.err
+}
 
 // capture collects log lines, each "info" or "error" and its text.
 type capture struct{ lines []string }
