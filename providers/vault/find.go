@@ -130,7 +130,7 @@ func (c *storeClient) listTree(ctx context.Context, mount, prefix string, depth 
 		full := strings.TrimPrefix(strings.TrimSuffix(prefix, "/")+"/"+name, "/")
 		if err := checkPath(strings.TrimSuffix(full, "/")); err != nil {
 			// Each entry becomes a path that is listed or read in turn.
-			return fmt.Errorf("store %s: the server listed %q under %s, which %v: %w", c.name, serverText([]string{name}), mount, err, providers.ErrInvalidConfig)
+			return fmt.Errorf("store %s: the server listed %q under %s, which %v: %w", c.name, serverText([]string{name}), mount, err, providers.ErrInvalidConfig) //nolint:errorlint // the class is the sentinel, not the cause
 		}
 		if strings.HasSuffix(name, "/") {
 			if err := c.listTree(ctx, mount, full, depth+1, keys); err != nil {

@@ -109,7 +109,7 @@ func storeMount(v *v1alpha1.VaultProvider) (string, error) {
 		return "", nil
 	}
 	if err := checkPath(mount); err != nil {
-		return "", fmt.Errorf("the store's path %q %v; set it to the KV mount, such as secret: %w", *v.Path, err, providers.ErrInvalidConfig)
+		return "", fmt.Errorf("the store's path %q %v; set it to the KV mount, such as secret: %w", *v.Path, err, providers.ErrInvalidConfig) //nolint:errorlint // the class is the sentinel, not the cause
 	}
 	if first, _, _ := strings.Cut(mount, "/"); reservedMount(first) {
 		return "", fmt.Errorf("the store's path %q is under %s/, which Vault keeps for itself and is no KV mount; set it to a KV mount such as secret: %w",

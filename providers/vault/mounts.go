@@ -131,7 +131,7 @@ func (c *storeClient) lookupMount(ctx context.Context, mc *mountCache, p string)
 	switch {
 	case errors.Is(err, providers.ErrNotFound):
 		// Never ErrNotFound: that may delete a target Secret (deletionPolicy).
-		return mountInfo{}, fmt.Errorf("could not check that %q is in a KV mount, so it is not used: %v: %w", p, err, providers.ErrUnavailable)
+		return mountInfo{}, fmt.Errorf("could not check that %q is in a KV mount, so it is not used: %v: %w", p, err, providers.ErrUnavailable) //nolint:errorlint // the class is the sentinel, not the cause
 	case errors.Is(err, providers.ErrPermissionDenied):
 		// Vault answers 403 for a path in no mount too, so that mounts cannot be probed.
 		return mountInfo{}, fmt.Errorf("could not check that %q is in a KV mount (does the mount exist, and does the token's policy allow it?), so it is not used: %w", p, err)
