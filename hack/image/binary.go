@@ -99,7 +99,9 @@ func buildBinary(ctx context.Context, root, dir string, p platform, s stamp) (st
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	out := filepath.Join(dir, p.OS+"-"+p.Arch, "baosync")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", s.ldflags(), "-o", out, ".")
+	// No VCS stamp: the commit is in the ldflags and the labels, and the Dockerfile's
+	// build, which has no .git, then makes the same bytes.
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags", s.ldflags(), "-o", out, ".")
 	cmd.Dir = root
 	// GOFLAGS from the caller (a -race test run, say) must not leak into the image.
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Arch,
