@@ -30,35 +30,53 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 		return false, outcome.Waitingf(v1alpha1.ReasonTargetMissing, 0,
 			"creationPolicy Merge needs an existing Secret %q; create it, or use creationPolicy Owner", desired.Name)
 	}
-	base := existing
-	if policy != v1alpha1.CreationPolicyMerge && existing != nil && !owns(es, existing) {
-		claimed, err := claimTarget(es, existing)
-		if err != nil {
-			return false, err
-		}
-		base = claimed
+	base, err := baseFor(es, existing)
+	if err != nil {
+		return false, err
 	}
 	next, err := r.merge(es, base, desired)
 	if err != nil {
 		return false, err
 	}
 	if existing == nil {
-		err := r.Create(ctx, next)
-		if apierrors.IsAlreadyExists(err) {
-			// A Secret baosync does not manage yet: decide on the live object.
-			if existing, err = r.liveTarget(ctx, es); err != nil {
-				return false, err
-			} else if existing == nil {
-				return false, outcome.Refusedf(v1alpha1.ReasonKubernetesAPIError, "Secret %q was deleted right after a create conflict", desired.Name)
-			}
-			return r.apply(ctx, es, existing, desired)
-		}
-		if err != nil {
-			return false, outcome.FromKube("create Secret "+strconv.Quote(next.Name), err)
-		}
-		logger(ctx).Info("Created Secret", "secret", next.Name)
-		return true, nil
+		return r.create(ctx, es, next, desired)
 	}
+	return r.update(ctx, es, existing, base, next)
+}
+
+// baseFor returns the Secret to lay the desired one over: the existing one,
+// or, when another owner's Secret may be taken over, the existing one claimed.
+func baseFor(es *v1alpha1.ExternalSecret, existing *corev1.Secret) (*corev1.Secret, error) {
+	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyMerge || existing == nil || owns(es, existing) {
+		return existing, nil
+	}
+	return claimTarget(es, existing)
+}
+
+// create writes a Secret that did not exist; when one appeared meanwhile, the
+// decision is made again on the live object.
+func (r *Reconciler) create(ctx context.Context, es *v1alpha1.ExternalSecret, next, desired *corev1.Secret) (bool, error) {
+	err := r.Create(ctx, next)
+	if apierrors.IsAlreadyExists(err) {
+		// A Secret baosync does not manage yet: decide on the live object.
+		existing, err := r.liveTarget(ctx, es)
+		if err != nil {
+			return false, err
+		} else if existing == nil {
+			return false, outcome.Refusedf(v1alpha1.ReasonKubernetesAPIError, "Secret %q was deleted right after a create conflict", desired.Name)
+		}
+		return r.apply(ctx, es, existing, desired)
+	}
+	if err != nil {
+		return false, outcome.FromKube("create Secret "+strconv.Quote(next.Name), err)
+	}
+	logger(ctx).Info("Created Secret", "secret", next.Name)
+	return true, nil
+}
+
+// update writes next over existing when they differ, and reports whether the
+// data changed; base differs from existing when the Secret was taken over.
+func (r *Reconciler) update(ctx context.Context, es *v1alpha1.ExternalSecret, existing, base, next *corev1.Secret) (bool, error) {
 	if sameSecret(existing, next) {
 		return false, nil
 	}
