@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -111,7 +112,7 @@ func (l ociLayout) index() (ociIndex, error) {
 // layerFile is one entry of a layer.
 type layerFile struct {
 	Mode     int64
-	Uid, Gid int
+	UID, GID int
 	Data     []byte
 }
 
@@ -137,7 +138,7 @@ func (l ociLayout) layerFiles(d ociDescriptor, diffID string) (map[string]layerF
 	tr := tar.NewReader(bytes.NewReader(raw))
 	for {
 		h, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return files, nil
 		}
 		if err != nil {
@@ -147,6 +148,6 @@ func (l ociLayout) layerFiles(d ociDescriptor, diffID string) (map[string]layerF
 		if err != nil {
 			return nil, fmt.Errorf("untar %s: %w", h.Name, err)
 		}
-		files[h.Name] = layerFile{Mode: h.Mode, Uid: h.Uid, Gid: h.Gid, Data: data}
+		files[h.Name] = layerFile{Mode: h.Mode, UID: h.Uid, GID: h.Gid, Data: data}
 	}
 }
