@@ -63,7 +63,22 @@ type SecretStoreStatus struct {
 	// +listMapKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// Capabilities says whether ExternalSecrets may read from the store and
+	// PushSecrets may write to it, as ESO shows it in `kubectl get`.
+	// +optional
+	Capabilities SecretStoreCapabilities `json:"capabilities,omitempty"`
 }
+
+// SecretStoreCapabilities is what a store allows: reads, pushes or both.
+// +kubebuilder:validation:Enum=ReadOnly;WriteOnly;ReadWrite
+type SecretStoreCapabilities string
+
+// The capabilities ESO names; an OpenBao or Vault store reads and pushes.
+const (
+	SecretStoreReadOnly  SecretStoreCapabilities = "ReadOnly"
+	SecretStoreWriteOnly SecretStoreCapabilities = "WriteOnly"
+	SecretStoreReadWrite SecretStoreCapabilities = "ReadWrite"
+)
 
 // SecretStore is a namespaced store: only ExternalSecrets of its own namespace
 // may use it, and it may only read Secrets and ServiceAccounts of that namespace.
@@ -74,6 +89,7 @@ type SecretStoreStatus struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Capabilities",type=string,JSONPath=`.status.capabilities`
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.conditions) || size(self.spec.conditions) == 0",message="spec.conditions applies to ClusterSecretStore only"
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.provider.vault.auth.kubernetes) || has(self.spec.provider.vault.auth.kubernetes.serviceAccountRef) || has(self.spec.provider.vault.auth.kubernetes.secretRef)",message="a SecretStore cannot log in with the operator's own identity: set auth.kubernetes.serviceAccountRef (or secretRef)"
 type SecretStore struct {
@@ -102,6 +118,7 @@ type SecretStoreList struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Capabilities",type=string,JSONPath=`.status.capabilities`
 type ClusterSecretStore struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -71,6 +71,9 @@ func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericSt
 	if s := store.GetSpec().RefreshInterval; s > 0 {
 		interval = time.Duration(s) * time.Second
 	}
+	// What a store can do does not depend on whether it can log in now: every
+	// OpenBao/Vault store serves reads and pushes.
+	store.GetStatus().Capabilities = v1alpha1.SecretStoreReadWrite
 	err := r.check(ctx, store)
 	if err == nil {
 		r.setReady(store, metav1.ConditionTrue, v1alpha1.ReasonStoreValid, "The store is valid and can log in")

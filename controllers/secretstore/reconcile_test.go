@@ -137,6 +137,9 @@ func TestStoreReconciler_RecordsReadyAndRetriesAsTheFailureSays(t *testing.T) {
 			if r := readyOf(got); r != tc.wantReady {
 				t.Fatalf("Ready %q, want %q", r, tc.wantReady)
 			}
+			if got.Status.Capabilities != v1alpha1.SecretStoreReadWrite {
+				t.Fatalf("capabilities %q, want ReadWrite whether or not the store logs in", got.Status.Capabilities)
+			}
 			if res.RequeueAfter < tc.min || res.RequeueAfter > tc.max {
 				t.Fatalf("requeue after %v, want %v..%v", res.RequeueAfter, tc.min, tc.max)
 			}
