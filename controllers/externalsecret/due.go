@@ -31,6 +31,7 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 		targetMissing: target == nil,
 		targetDrifted: target != nil && drifted(target),
 		writesNothing: es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone,
+		leaseDue:      leaseDue(es),
 	}
 	// The cached status may predate this operator's own last sync.
 	if rec, ok := r.memo.recall(client.ObjectKeyFromObject(es), es.UID); ok && rec.version == resourceVersionOf(es) && rec.at.After(in.refreshTime) {
@@ -51,6 +52,10 @@ type syncInput struct {
 	targetMissing bool
 	targetDrifted bool
 	writesNothing bool
+	// leaseDue is when a dynamic secret's lease needs renewal, rotation or a
+	// retired lease's revocation; zero for none. It applies under every
+	// refresh policy: a lease expires whatever the policy says.
+	leaseDue time.Time
 }
 
 // syncCause says why a reconcile reads the remote values; it decides how old a
@@ -70,12 +75,29 @@ const (
 	syncRepair
 	// syncPeriodic: the refresh interval elapsed.
 	syncPeriodic
+	// syncLease: a dynamic secret's lease needs the server.
+	syncLease
 )
 
 // decideSync is the pure refresh decision: sync at once after a change of the
 // ExternalSecret or a failure, when the target Secret is missing or was edited
 // (drift), and otherwise when the refresh interval has elapsed.
 func decideSync(in syncInput) (syncCause, time.Duration) {
+	cause, wait := decideRefresh(in)
+	if cause != noSync || in.leaseDue.IsZero() {
+		return cause, wait
+	}
+	if !in.now.Before(in.leaseDue) {
+		return syncLease, 0
+	}
+	if untilLease := in.leaseDue.Sub(in.now); wait == 0 || untilLease < wait {
+		return noSync, untilLease
+	}
+	return noSync, wait
+}
+
+// decideRefresh is decideSync without leases.
+func decideRefresh(in syncInput) (syncCause, time.Duration) {
 	switch {
 	case in.neverSynced:
 		return syncFirst, 0
@@ -127,7 +149,7 @@ const (
 func maxReadAge(cause syncCause, es *v1alpha1.ExternalSecret) time.Duration {
 	interval := refreshInterval(es)
 	switch cause {
-	case syncPeriodic, syncRepair:
+	case syncPeriodic, syncRepair, syncLease:
 		return interval
 	case syncFirst:
 		return capAt(firstSyncReadWindow, interval)

@@ -2,26 +2,159 @@ package externalsecret
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/generator"
 	"github.com/baosync/baosync/controllers/internal/generatorstate"
+	"github.com/baosync/baosync/controllers/internal/lease"
 	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/providers"
 )
 
-// issueDynamic returns the entry of a VaultDynamicSecret generator: the kept
-// lease while it is valid (renewed when due), or a newly issued one. kept and
-// found are what the state held for this entry.
-//
-// The lease lifecycle is not wired yet: a VaultDynamicSecret is refused with
-// GeneratorFailed, so no credential is ever issued without its lease kept.
-func (r *Reconciler) issueDynamic(_ context.Context, _ *v1alpha1.ExternalSecret, res *generator.Resolved, _ generatorstate.Entry, _ bool) (generatorstate.Entry, error) {
-	return generatorstate.Entry{}, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed,
-		"VaultDynamicSecret %q: dynamic secrets are not served by this build yet", res.Name)
+// Event reasons of the lease lifecycle.
+const (
+	eventCredentialIssued   = "CredentialIssued"
+	eventLeaseRenewalFailed = "LeaseRenewalFailed"
+	eventLeaseRevokeFailed  = "LeaseRevokeFailed"
+)
+
+// renewRetry is how soon a renewal that failed for a passing reason is tried
+// again, at most: a quarter of the time the lease has left, if less.
+const renewRetry = 30 * time.Second
+
+// dynamicCall is one reconcile's use of a VaultDynamicSecret: the generator,
+// its policy, and the provider client, built only when the server is needed.
+type dynamicCall struct {
+	r   *Reconciler
+	es  *v1alpha1.ExternalSecret
+	res *generator.Resolved
+	pol lease.Policy
+	now time.Time
+	dc  providers.DynamicClient
 }
 
-// releaseDynamic revokes the leases of state entries the ExternalSecret no
-// longer uses. Entries without a lease need nothing.
-func (r *Reconciler) releaseDynamic(_ context.Context, _ *v1alpha1.ExternalSecret, _ map[string]generatorstate.Entry) error {
-	return nil
+// issueDynamic returns the entry of a VaultDynamicSecret generator: the kept
+// credential while its lease is valid (renewed when due), or a newly issued
+// one, the replaced lease retired for its grace period. kept and found are
+// what the state held for this entry.
+func (r *Reconciler) issueDynamic(ctx context.Context, es *v1alpha1.ExternalSecret, res *generator.Resolved, kept generatorstate.Entry, found bool) (generatorstate.Entry, error) {
+	spec := res.Spec.VaultDynamicSecretSpec
+	c := &dynamicCall{r: r, es: es, res: res, now: r.Clock.Now(),
+		pol: lease.Policy{RenewPercent: percentOr(spec.RenewPercent), RotatePercent: percentOr(spec.RotatePercent)}}
+	current := found && kept.Hash == res.Hash && !kept.GeneratedAt.IsZero() && kept.Lease != nil
+	st := lease.State{Current: current}
+	if current {
+		st = lease.State{Current: true, Renewable: kept.Lease.Renewable, Expires: kept.Lease.Expires,
+			RenewAt: kept.Lease.RenewAt, Rotation: kept.Rotation}
+	}
+	action, why := lease.Decide(c.now, st)
+	var entry generatorstate.Entry
+	var err error
+	switch action {
+	case lease.Keep:
+		entry = kept
+	case lease.Renew:
+		entry, err = c.renew(ctx, kept)
+	}
+	if action == lease.Issue || errors.Is(err, providers.ErrLeaseGone) {
+		if err != nil {
+			why = "the server refused the renewal"
+		}
+		entry, err = c.issue(ctx, kept, found, why)
+	}
+	if err != nil {
+		return generatorstate.Entry{}, err
+	}
+	entry.Retired = c.revokeRetired(ctx, entry.Retired)
+	entry.NextRenewal = nextAction(entry)
+	r.leases.hold(r.Metrics, es.UID, entry)
+	return entry, nil
+}
+
+// percentOr is a percentage from the spec, or the default two thirds when the
+// API server did not default it (an object created before the default).
+func percentOr(p int) int {
+	if p <= 0 {
+		return 67
+	}
+	return p
+}
+
+// client returns the provider's client for the generator, built on first use.
+func (c *dynamicCall) client(ctx context.Context) (providers.DynamicClient, error) {
+	if c.dc != nil {
+		return c.dc, nil
+	}
+	dc, err := c.r.dynamicClient(ctx, c.es.Namespace, c.res)
+	if err != nil {
+		return nil, err
+	}
+	c.dc = dc
+	return dc, nil
+}
+
+// dynamicClient returns the provider client of a VaultDynamicSecret, through
+// the same cache, token lifecycle and tenant rules as a store's: a namespaced
+// generator is a SecretStore of its namespace, a ClusterGenerator a
+// ClusterSecretStore. Their names hold a "/", which no store name can, so
+// that they never share a real store's client.
+func (r *Reconciler) dynamicClient(ctx context.Context, namespace string, res *generator.Resolved) (providers.DynamicClient, error) {
+	spec := res.Spec.VaultDynamicSecretSpec
+	storeSpec := v1alpha1.SecretStoreSpec{Controller: spec.Controller, Provider: v1alpha1.SecretStoreProvider{Vault: spec.Provider}}
+	meta := metav1.ObjectMeta{Name: "VaultDynamicSecret/" + res.Name, Namespace: res.Namespace, UID: types.UID(res.Hash), Generation: 1}
+	var store v1alpha1.GenericStore = &v1alpha1.SecretStore{ObjectMeta: meta, Spec: storeSpec}
+	if res.Cluster() {
+		meta.Name = "ClusterGenerator/" + res.Name
+		store = &v1alpha1.ClusterSecretStore{ObjectMeta: meta, Spec: storeSpec}
+	}
+	sc, err := r.Provider.NewClient(ctx, store, r.kube(), namespace)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", res.Kind, res.Name, err)
+	}
+	dc, ok := sc.(providers.DynamicClient)
+	if !ok {
+		return nil, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed, "%s %q: the provider issues no dynamic secrets", res.Kind, res.Name)
+	}
+	return dc, nil
+}
+
+// renew extends the kept lease. A refusal (ErrLeaseGone) is returned for the
+// caller to issue anew; any other failure keeps the credential, which is still
+// valid, and tries again soon, with a Warning event.
+func (c *dynamicCall) renew(ctx context.Context, kept generatorstate.Entry) (generatorstate.Entry, error) {
+	l := *kept.Lease
+	dc, err := c.client(ctx)
+	var granted providers.Lease
+	if err == nil {
+		granted, err = dc.RenewLease(ctx, l.Path, l.ID, l.Increment)
+	}
+	if errors.Is(err, providers.ErrLeaseGone) {
+		c.r.Metrics.LeaseOperations.WithLabelValues("renew", "failed").Inc()
+		return kept, err
+	}
+	if err != nil {
+		c.r.Metrics.LeaseOperations.WithLabelValues("renew", "failed").Inc()
+		c.r.Recorder.Eventf(c.es, nil, corev1.EventTypeWarning, eventLeaseRenewalFailed, "Renew",
+			"%s %q: renewing lease %s failed, the credential stays until %s: %v", c.res.Kind, c.res.Name, l.ID,
+			l.Expires.UTC().Format(time.RFC3339), err)
+		logger(ctx).Info("Lease renewal failed; retrying", "generator", c.res.Name, "lease", l.ID, "error", err.Error())
+		retry := min(renewRetry, l.Expires.Sub(c.now)/4)
+		l.RenewAt = c.now.Add(max(retry, time.Second))
+		kept.Lease = &l
+		return kept, nil
+	}
+	c.r.Metrics.LeaseOperations.WithLabelValues("renew", "ok").Inc()
+	plan := lease.AfterRenew(c.now, l.IssueTime, l.Increment, granted.Duration, c.pol, rand.Float64()) //nolint:gosec // G404: jitter, not a secret
+	l.Duration, l.Renewable, l.Expires, l.RenewAt = granted.Duration, granted.Renewable, plan.Expires, plan.RenewAt
+	kept.Lease, kept.Rotation = &l, plan.Rotation
+	logger(ctx).V(1).Info("Lease renewed", "generator", c.res.Name, "lease", l.ID, "ttl", granted.Duration.String())
+	return kept, nil
 }

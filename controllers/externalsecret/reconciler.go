@@ -43,9 +43,11 @@ type Reconciler struct {
 	RefreshStatusAlways bool
 
 	memo syncMemo
+	// leases counts the dynamic-secret leases held (dynamic.go).
+	leases leaseTracker
 }
 
-// +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets/status,verbs=patch
 // +kubebuilder:rbac:groups=baosync.io,resources=secretstores;clustersecretstores,verbs=get;list;watch
 // +kubebuilder:rbac:groups=baosync.io,resources=passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch
@@ -66,7 +68,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !es.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil // the owner reference lets the garbage collector remove an owned Secret
+		// The owner reference lets the garbage collector remove an owned
+		// Secret; leases of dynamic secrets are revoked first.
+		return r.finalize(ctx, es)
 	}
 	before := es.DeepCopy()
 	defer func() { retErr = r.patchStatus(ctx, before, es, retErr) }()

@@ -56,11 +56,25 @@ func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool, cause sync
 	}
 	r.setReady(es, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced, msg)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", v1alpha1.ReasonSecretSynced).Inc()
+	return ctrl.Result{RequeueAfter: nextSync(es, now)}, nil
+}
+
+// nextSync is the delay to the next sync: the jittered refresh interval under
+// the Periodic policy, or sooner when a dynamic secret's lease needs the
+// server; 0 for none.
+func nextSync(es *v1alpha1.ExternalSecret, now time.Time) time.Duration {
+	var wait time.Duration
 	interval := refreshInterval(es)
-	if interval <= 0 || es.Spec.RefreshPolicy == v1alpha1.RefreshPolicyOnChange || es.Spec.RefreshPolicy == v1alpha1.RefreshPolicyCreatedOnce {
-		return ctrl.Result{}, nil
+	if interval > 0 && es.Spec.RefreshPolicy != v1alpha1.RefreshPolicyOnChange && es.Spec.RefreshPolicy != v1alpha1.RefreshPolicyCreatedOnce {
+		wait = outcome.Jitter(interval)
 	}
-	return ctrl.Result{RequeueAfter: outcome.Jitter(interval)}, nil
+	if due := leaseDue(es); !due.IsZero() {
+		untilLease := max(due.Sub(now), time.Second)
+		if wait == 0 || untilLease < wait {
+			wait = untilLease
+		}
+	}
+	return wait
 }
 
 // setReady sets the Ready condition, with an event when it changes.

@@ -19,6 +19,11 @@ type Metrics struct {
 	ProviderRequests *prometheus.CounterVec
 	// StoreReady is 1 when a store is Ready, 0 when not.
 	StoreReady *prometheus.GaugeVec
+	// LeaseOperations counts dynamic-secret lease operations (issue, renew,
+	// revoke) by result (ok, failed).
+	LeaseOperations *prometheus.CounterVec
+	// LeasesHeld is the number of dynamic-secret leases the operator keeps.
+	LeasesHeld prometheus.Gauge
 }
 
 // New creates the metrics and registers them on reg (nil: controller-runtime's
@@ -45,8 +50,16 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "baosync_store_ready",
 			Help: "1 when the store can log in, 0 otherwise.",
 		}, []string{"kind", "namespace", "name"}),
+		LeaseOperations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "baosync_lease_operations_total",
+			Help: "Dynamic-secret lease operations (issue, renew, revoke), by result (ok, failed).",
+		}, []string{"operation", "result"}),
+		LeasesHeld: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "baosync_leases_held",
+			Help: "Dynamic-secret leases the operator keeps (renews and will revoke).",
+		}),
 	}
-	reg.MustRegister(m.SyncCalls, m.SyncDuration, m.ProviderRequests, m.StoreReady)
+	reg.MustRegister(m.SyncCalls, m.SyncDuration, m.ProviderRequests, m.StoreReady, m.LeaseOperations, m.LeasesHeld)
 	return m
 }
 

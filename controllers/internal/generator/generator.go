@@ -35,6 +35,18 @@ type Lease struct {
 	Renewable bool `json:"renewable"`
 	// IssueTime is when the lease was issued.
 	IssueTime time.Time `json:"issueTime"`
+	// Expires is when the current grant ends (a certificate's NotAfter).
+	Expires time.Time `json:"expires,omitzero"`
+	// Increment is the TTL asked for on renewal: the first grant's.
+	Increment time.Duration `json:"increment,omitempty"`
+	// RenewAt is when the lease is due for renewal; zero for none.
+	RenewAt time.Time `json:"renewAt,omitzero"`
+	// Path is the path that issued the lease; renewals and revocations name
+	// it so that only its own leases are touched.
+	Path string `json:"path,omitempty"`
+	// Ref names the generator that issued the lease, so that it can be
+	// revoked after the ExternalSecret stopped referencing it.
+	Ref v1alpha1.GeneratorRef `json:"ref,omitzero"`
 }
 
 // Generator produces a fresh set of values each time it is called.

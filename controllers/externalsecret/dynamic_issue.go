@@ -1,0 +1,186 @@
+package externalsecret
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/generator"
+	"github.com/baosync/baosync/controllers/internal/generatorstate"
+	"github.com/baosync/baosync/controllers/internal/lease"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/providers"
+)
+
+// defaultGrace is how long a replaced lease stays valid when the generator
+// does not say (the API's default too).
+const defaultGrace = 5 * time.Minute
+
+// issue asks the server for a new credential and plans its lease. The lease it
+// replaces, if any, is retired: revoked once the grace period ends, so that
+// workloads restarted onto the new credential never see the old one vanish
+// under them. The ExternalSecret gets the finalizer that revokes its leases
+// before the request, so that no lease is ever issued that its deletion would
+// leave behind.
+func (c *dynamicCall) issue(ctx context.Context, kept generatorstate.Entry, found bool, why string) (generatorstate.Entry, error) {
+	spec := c.res.Spec.VaultDynamicSecretSpec
+	if revokes(spec) {
+		if err := c.r.addLeaseFinalizer(ctx, c.es); err != nil {
+			return generatorstate.Entry{}, err
+		}
+	}
+	dc, err := c.client(ctx)
+	if err != nil {
+		return generatorstate.Entry{}, err
+	}
+	ds, err := dc.Generate(ctx, providers.DynamicRequest{Path: spec.Path, Method: spec.Method,
+		Params: paramsOf(spec), Result: string(spec.ResultType)})
+	if err != nil {
+		c.r.Metrics.LeaseOperations.WithLabelValues("issue", "failed").Inc()
+		return generatorstate.Entry{}, fmt.Errorf("%s %q: %w", c.res.Kind, c.res.Name, err)
+	}
+	if len(ds.Values) == 0 && !spec.AllowEmptyResponse {
+		return generatorstate.Entry{}, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed,
+			"%s %q: %s answered no values; check the path and resultType, or set allowEmptyResponse", c.res.Kind, c.res.Name, spec.Path)
+	}
+	c.r.Metrics.LeaseOperations.WithLabelValues("issue", "ok").Inc()
+	entry := c.planned(ds)
+	if found && kept.Lease != nil {
+		entry.Retired = append(kept.Retired, c.retire(*kept.Lease))
+		c.r.Recorder.Eventf(c.es, nil, corev1.EventTypeNormal, eventCredentialIssued, "Rotate",
+			"%s %q: new credential issued (%s); lease %s replaces %s", c.res.Kind, c.res.Name, why, ds.Lease.ID, kept.Lease.ID)
+	}
+	logger(ctx).Info("Dynamic secret issued", "generator", c.res.Name, "lease", ds.Lease.ID, "ttl", ds.Lease.Duration.String(), "why", why)
+	return entry, nil
+}
+
+// planned is the state entry of a fresh credential: its lease, its renewal
+// and its rotation, a certificate's read from the certificate itself.
+func (c *dynamicCall) planned(ds *providers.DynamicSecret) generatorstate.Entry {
+	j := rand.Float64() //nolint:gosec // G404: jitter, not a secret
+	renewable := ds.Lease.Renewable && ds.Lease.ID != ""
+	plan := lease.AfterIssue(c.now, ds.Lease.Duration, renewable, c.pol, j)
+	if nb, na, ok := certificateValidity(ds.Values["certificate"]); ok {
+		plan = lease.Certificate(nb, na, c.pol, j)
+		renewable = false // the lease of a certificate adds nothing: the certificate expires
+	}
+	l := &generator.Lease{ID: ds.Lease.ID, Duration: ds.Lease.Duration, Renewable: renewable, IssueTime: c.now.UTC(),
+		Expires: plan.Expires, Increment: ds.Lease.Duration, RenewAt: plan.RenewAt, Path: c.res.Spec.VaultDynamicSecretSpec.Path,
+		Ref: v1alpha1.GeneratorRef{Kind: refKind(c.res), Name: c.res.Name}}
+	return generatorstate.Entry{Values: ds.Values, Hash: c.res.Hash, GeneratedAt: c.now.UTC().Truncate(time.Second),
+		Lease: l, Rotation: plan.Rotation}
+}
+
+// refKind is the kind a generatorRef names the generator by.
+func refKind(res *generator.Resolved) string {
+	if res.Cluster() {
+		return v1alpha1.GeneratorKindCluster
+	}
+	return string(res.Kind)
+}
+
+// retire schedules the revocation of a replaced lease after the grace period,
+// never later than its own expiry.
+func (c *dynamicCall) retire(old generator.Lease) generatorstate.Retired {
+	grace := defaultGrace
+	if g := c.res.Spec.VaultDynamicSecretSpec.RotationGracePeriod; g != nil {
+		grace = g.Duration
+	}
+	at := c.now.Add(grace)
+	if !old.Expires.IsZero() && old.Expires.Before(at) {
+		at = old.Expires
+	}
+	return generatorstate.Retired{Lease: old, RevokeAt: at}
+}
+
+// revokeRetired revokes the retired leases whose grace period ended and
+// returns those still waiting. A lease past its expiry is gone by itself; a
+// revocation that fails is tried again at the next reconcile.
+func (c *dynamicCall) revokeRetired(ctx context.Context, retired []generatorstate.Retired) []generatorstate.Retired {
+	var left []generatorstate.Retired
+	for _, rt := range retired {
+		expired := !rt.Lease.Expires.IsZero() && !c.now.Before(rt.Lease.Expires)
+		switch {
+		case rt.Lease.ID == "" || expired || !revokes(c.res.Spec.VaultDynamicSecretSpec):
+			c.r.leases.drop(c.r.Metrics, rt.Lease.ID)
+		case c.now.Before(rt.RevokeAt):
+			left = append(left, rt)
+		default:
+			if c.revoke(ctx, rt.Lease) != nil {
+				left = append(left, rt)
+			}
+		}
+	}
+	return left
+}
+
+// revoke revokes one lease with the generator's client.
+func (c *dynamicCall) revoke(ctx context.Context, l generator.Lease) error {
+	dc, err := c.client(ctx)
+	if err == nil {
+		err = dc.RevokeLease(ctx, l.Path, l.ID)
+	}
+	if err != nil {
+		c.r.Metrics.LeaseOperations.WithLabelValues("revoke", "failed").Inc()
+		c.r.Recorder.Eventf(c.es, nil, corev1.EventTypeWarning, eventLeaseRevokeFailed, "Revoke",
+			"%s %q: revoking lease %s failed; it is tried again: %v", c.res.Kind, c.res.Name, l.ID, err)
+		return err
+	}
+	c.r.Metrics.LeaseOperations.WithLabelValues("revoke", "ok").Inc()
+	c.r.leases.drop(c.r.Metrics, l.ID)
+	logger(ctx).Info("Lease revoked", "generator", c.res.Name, "lease", l.ID)
+	return nil
+}
+
+// nextAction is when the entry needs the server next: its renewal, or the end
+// of a retired lease's grace period. Rotation is scheduled on its own.
+func nextAction(e generatorstate.Entry) time.Time {
+	var ts []time.Time
+	if e.Lease != nil {
+		ts = append(ts, e.Lease.RenewAt)
+	}
+	for _, rt := range e.Retired {
+		ts = append(ts, rt.RevokeAt)
+	}
+	return lease.Earliest(ts...)
+}
+
+// revokes reports whether the generator's leases are revoked when no longer
+// used (revokeOnDelete, default true).
+func revokes(spec *v1alpha1.VaultDynamicSecretSpec) bool {
+	return spec.RevokeOnDelete == nil || *spec.RevokeOnDelete
+}
+
+// paramsOf decodes the generator's parameters; the API server checked that
+// they are JSON, and only an object is a request body.
+func paramsOf(spec *v1alpha1.VaultDynamicSecretSpec) map[string]any {
+	if spec.Parameters == nil || len(spec.Parameters.Raw) == 0 {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(spec.Parameters.Raw, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// certificateValidity reads NotBefore and NotAfter of the first certificate
+// in PEM; ok is false when there is none.
+func certificateValidity(pemBytes []byte) (notBefore, notAfter time.Time, ok bool) {
+	block, _ := pem.Decode(pemBytes)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return time.Time{}, time.Time{}, false
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil || !cert.NotAfter.After(cert.NotBefore) {
+		return time.Time{}, time.Time{}, false
+	}
+	return cert.NotBefore, cert.NotAfter, true
+}

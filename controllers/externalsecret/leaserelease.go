@@ -1,0 +1,163 @@
+package externalsecret
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/generator"
+	"github.com/baosync/baosync/controllers/internal/generatorstate"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+)
+
+// LeaseFinalizer holds an ExternalSecret that keeps dynamic-secret leases
+// until they are revoked. It is added before the first lease is issued and
+// removed once every lease is revoked (or can no longer be).
+const LeaseFinalizer = "baosync.io/revoke-leases"
+
+// addLeaseFinalizer adds LeaseFinalizer unless it is there.
+func (r *Reconciler) addLeaseFinalizer(ctx context.Context, es *v1alpha1.ExternalSecret) error {
+	if controllerutil.ContainsFinalizer(es, LeaseFinalizer) {
+		return nil
+	}
+	next := es.DeepCopy()
+	controllerutil.AddFinalizer(next, LeaseFinalizer)
+	if err := r.Patch(ctx, next, client.MergeFromWithOptions(es, client.MergeFromWithOptimisticLock{})); err != nil {
+		return outcome.FromKube("add the lease finalizer", err)
+	}
+	es.Finalizers = next.Finalizers // its resourceVersion stays: the status patch is computed from the object as read
+	return nil
+}
+
+// finalize revokes the leases of a deleted ExternalSecret and then lets it go.
+// A revocation that fails is retried with backoff while any lease can still
+// be used; a lease whose generator is gone cannot be revoked and is left to
+// expire, with a Warning event.
+func (r *Reconciler) finalize(ctx context.Context, es *v1alpha1.ExternalSecret) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(es, LeaseFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	entries, err := r.keptLeases(ctx, es)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.releaseDynamic(ctx, es, entries); err != nil {
+		return ctrl.Result{}, err
+	}
+	next := es.DeepCopy()
+	controllerutil.RemoveFinalizer(next, LeaseFinalizer)
+	if err := r.Patch(ctx, next, client.MergeFrom(es)); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, fmt.Errorf("remove the lease finalizer: %w", err)
+	}
+	r.leases.dropOwner(r.Metrics, es.UID)
+	return ctrl.Result{}, nil
+}
+
+// keptLeases returns the state entries of a deleted ExternalSecret. When the
+// state Secret is already gone (a foreground deletion removes dependents
+// first), status.generated still names each current lease and its generator.
+func (r *Reconciler) keptLeases(ctx context.Context, es *v1alpha1.ExternalSecret) (map[string]generatorstate.Entry, error) {
+	st, err := generatorstate.Load(ctx, r.APIReader, es, v1alpha1.GroupVersion.WithKind("ExternalSecret"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]generatorstate.Entry{}
+	for _, k := range st.Keys() {
+		out[k], _ = st.Get(k)
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	for _, g := range es.Status.Generated {
+		if g.LeaseID != "" {
+			out[generatorstate.Key(int(g.Index))] = generatorstate.Entry{Lease: &generator.Lease{ID: g.LeaseID,
+				Ref: v1alpha1.GeneratorRef{Kind: g.Kind, Name: g.Name}}}
+		}
+	}
+	return out, nil
+}
+
+// releaseDynamic revokes the leases of state entries the ExternalSecret no
+// longer uses (or of all its entries, when it is deleted), current and
+// retired, unless their generator says revokeOnDelete: false. Entries without
+// a lease need nothing. It fails only while a lease that could not be revoked
+// is still valid, so that it is tried again.
+func (r *Reconciler) releaseDynamic(ctx context.Context, es *v1alpha1.ExternalSecret, gone map[string]generatorstate.Entry) error {
+	var errs []error
+	for _, e := range gone {
+		leases := make([]generator.Lease, 0, 1+len(e.Retired))
+		if e.Lease != nil && e.Lease.ID != "" {
+			leases = append(leases, *e.Lease)
+		}
+		for _, rt := range e.Retired {
+			leases = append(leases, rt.Lease)
+		}
+		if len(leases) > 0 {
+			errs = append(errs, r.revokeAll(ctx, es, leases))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// revokeAll revokes leases of one generator entry with that generator's
+// client. A generator that no longer exists, or that keeps its leases, is
+// reported and its leases are left to expire.
+func (r *Reconciler) revokeAll(ctx context.Context, es *v1alpha1.ExternalSecret, leases []generator.Lease) error {
+	now := r.Clock.Now()
+	ref := leases[0].Ref
+	res, err := generator.Resolve(ctx, r.APIReader, r.Scope, es.Namespace, ref)
+	if err != nil || res.Spec.VaultDynamicSecretSpec == nil {
+		r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, eventLeaseRevokeFailed, "Revoke",
+			"%s %q is gone or not a VaultDynamicSecret: lease %s is left to expire", ref.Kind, ref.Name, leases[0].ID)
+		r.leases.drop(r.Metrics, leaseIDs(leases)...)
+		return nil
+	}
+	c := &dynamicCall{r: r, es: es, res: res, now: now}
+	if !revokes(res.Spec.VaultDynamicSecretSpec) {
+		r.leases.drop(r.Metrics, leaseIDs(leases)...)
+		return nil
+	}
+	var errs []error
+	for _, l := range leases {
+		if l.Path == "" {
+			l.Path = res.Spec.VaultDynamicSecretSpec.Path
+		}
+		expired := !l.Expires.IsZero() && !now.Before(l.Expires)
+		if err := c.revoke(ctx, l); err != nil && !expired {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// leaseIDs lists the IDs of leases.
+func leaseIDs(leases []generator.Lease) []string {
+	ids := make([]string, len(leases))
+	for i, l := range leases {
+		ids[i] = l.ID
+	}
+	return ids
+}
+
+// leaseDue is the earliest time a generated entry needs the operator again
+// (a renewal, a rotation, the end of a grace period), from status; zero when
+// none is planned.
+func leaseDue(es *v1alpha1.ExternalSecret) time.Time {
+	var due time.Time
+	for _, g := range es.Status.Generated {
+		for _, t := range []*metav1.Time{g.NextRenewalTime, g.RotationTime} {
+			if t != nil && (due.IsZero() || t.Time.Before(due)) {
+				due = t.Time
+			}
+		}
+	}
+	return due
+}
