@@ -81,7 +81,7 @@ type VaultClientTLS struct {
 }
 
 // VaultAuth selects exactly one way to obtain a token.
-// +kubebuilder:validation:XValidation:rule="[has(self.tokenSecretRef), has(self.appRole), has(self.kubernetes), has(self.userPass), has(self.jwt), has(self.cert)].filter(x, x).size() == 1",message="set exactly one auth method: tokenSecretRef, appRole, kubernetes, userPass, jwt or cert"
+// +kubebuilder:validation:XValidation:rule="[has(self.tokenSecretRef), has(self.appRole), has(self.kubernetes), has(self.userPass), has(self.ldap), has(self.jwt), has(self.cert)].filter(x, x).size() == 1",message="set exactly one auth method: tokenSecretRef, appRole, kubernetes, userPass, ldap, jwt or cert"
 type VaultAuth struct {
 	// Namespace is the OpenBao/Vault namespace of the auth mount, when it differs
 	// from the provider's namespace.
@@ -104,6 +104,10 @@ type VaultAuth struct {
 	// UserPass logs in with a username and password.
 	// +optional
 	UserPass *VaultUserPassAuth `json:"userPass,omitempty"`
+
+	// Ldap logs in with an LDAP username and password (ESO's auth.ldap).
+	// +optional
+	Ldap *VaultLdapAuth `json:"ldap,omitempty"`
 
 	// Jwt logs in with a JWT, read from a Secret or requested for a ServiceAccount.
 	// +optional
@@ -179,6 +183,24 @@ type VaultUserPassAuth struct {
 	Username string `json:"username"`
 
 	// SecretRef reads the password from a Secret.
+	SecretRef SecretKeySelector `json:"secretRef"`
+}
+
+// VaultLdapAuth is LDAP login: the server binds to its directory as the user
+// with the password, and maps the user's LDAP groups to policies.
+type VaultLdapAuth struct {
+	// Path is the mount path of the LDAP auth method.
+	// +kubebuilder:default=ldap
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Path string `json:"path,omitempty"`
+
+	// Username is the LDAP user to log in as.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	Username string `json:"username"`
+
+	// SecretRef reads the user's LDAP password from a Secret.
 	SecretRef SecretKeySelector `json:"secretRef"`
 }
 

@@ -39,6 +39,8 @@ func resolveCredentials(ctx context.Context, r *refResolver, a *v1alpha1.VaultAu
 		return kubernetesCredentials(ctx, r, a.Kubernetes, o)
 	case a.UserPass != nil:
 		return userPassCredentials(ctx, r, a.UserPass)
+	case a.Ldap != nil:
+		return ldapCredentials(ctx, r, a.Ldap)
 	case a.Jwt != nil:
 		return jwtCredentials(ctx, r, a.Jwt)
 	case a.Cert != nil:

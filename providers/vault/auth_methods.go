@@ -133,6 +133,20 @@ func userPassCredentials(ctx context.Context, r *refResolver, u *v1alpha1.VaultU
 	}, nil
 }
 
+// ldapCredentials reads the LDAP password; the server checks it against its
+// directory, so the login is the same request as userpass at another mount.
+func ldapCredentials(ctx context.Context, r *refResolver, l *v1alpha1.VaultLdapAuth) (*credentials, error) {
+	pw, err := r.secret(ctx, &l.SecretRef, "", "auth.ldap.secretRef", providers.ErrAuth)
+	if err != nil {
+		return nil, err
+	}
+	return &credentials{
+		method: "ldap", loginPath: loginPath(l.Path, "ldap") + "/" + l.Username,
+		body:        staticBody(map[string]any{"password": string(pw)}),
+		fingerprint: fingerprint([]byte(l.Username), pw),
+	}, nil
+}
+
 // jwtCredentials reads the JWT from a Secret or requests a ServiceAccount token.
 func jwtCredentials(ctx context.Context, r *refResolver, j *v1alpha1.VaultJwtAuth) (*credentials, error) {
 	c := &credentials{method: "jwt", loginPath: loginPath(j.Path, "jwt")}

@@ -1,0 +1,95 @@
+package externalsecret
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/hack/testenv"
+)
+
+// ldapUser starts a real slapd for t, adds user (member of group readers) with
+// password, and mounts Vault's ldap auth method at mount against it. Vault's
+// bind password (the directory's root password) joins the leak scan.
+func ldapUser(t *testing.T, mount, user, password string) *testenv.LDAPServer {
+	t.Helper()
+	g := NewWithT(t)
+	s := testenv.LDAPForTest(t)
+	leak.Secret(s.RootPassword)
+	ctx := context.Background()
+	g.Expect(s.AddUser(ctx, user, password, "readers")).To(Succeed())
+	g.Expect(env.LDAPAuth(ctx, mount, s, "readers")).To(Succeed())
+	return s
+}
+
+// TestAuthLDAP_DirectoryUserLogsInAndSyncs: a SecretStore with auth.ldap logs
+// in as a user of a real OpenLDAP directory, whose group grants the read
+// policy, and an ExternalSecret syncs through it.
+func TestAuthLDAP_DirectoryUserLogsInAndSyncs(t *testing.T) {
+	t.Parallel() // own namespace, slapd, auth mount and KV path
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	mount := "ldap-" + ns
+	_ = ldapUser(t, mount, "reader", leak.Secret("ldap-pw-"+ns))
+	createSecret(t, ns, "ldap", map[string]string{"password": "ldap-pw-" + ns})
+	createStore(t, ns, "vault", v1alpha1.VaultAuth{Ldap: &v1alpha1.VaultLdapAuth{Path: mount, Username: "reader",
+		SecretRef: v1alpha1.SecretKeySelector{Name: "ldap", Key: "password"}}})
+	waitStoreReady(t, ns, "vault", metav1.ConditionTrue, v1alpha1.ReasonStoreValid)
+	path := kvPath(t, "app")
+	putKV(t, path, map[string]any{"k": leak.Secret("ldap-value-" + ns)})
+	createES(t, newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k")))
+	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	g.Expect(secretData(t, ns, "app")).To(Equal(map[string]string{"k": "ldap-value-" + ns}))
+}
+
+// TestAuthLDAP_RefusedLoginsSayWhereAndNeverThePassword: the directory refuses
+// a wrong password (AuthFailed naming the login path, with neither password in
+// the message; the leak scan checks logs and events too), and a SecretStore
+// may not read its password from another namespace.
+func TestAuthLDAP_RefusedLoginsSayWhereAndNeverThePassword(t *testing.T) {
+	t.Parallel() // own namespaces, slapd and auth mount
+	cases := []struct {
+		name    string
+		setup   func(t *testing.T, ns string) *v1alpha1.VaultLdapAuth
+		reason  string
+		message string
+	}{{
+		name: "a wrong password",
+		setup: func(t *testing.T, ns string) *v1alpha1.VaultLdapAuth {
+			_ = ldapUser(t, "ldap-"+ns, "reader", leak.Secret("right-ldap-pw-"+ns))
+			createSecret(t, ns, "ldap", map[string]string{"password": leak.Secret("wrong-ldap-pw-" + ns)})
+			return &v1alpha1.VaultLdapAuth{Path: "ldap-" + ns, Username: "reader", SecretRef: v1alpha1.SecretKeySelector{Name: "ldap", Key: "password"}}
+		},
+		reason: v1alpha1.ReasonAuthFailed, message: "login at auth/ldap-{ns}/login/reader",
+	}, {
+		name: "a password Secret of another namespace",
+		setup: func(t *testing.T, ns string) *v1alpha1.VaultLdapAuth {
+			other := "default"
+			return &v1alpha1.VaultLdapAuth{Username: "reader", SecretRef: v1alpha1.SecretKeySelector{Name: "ldap", Key: "password", Namespace: &other}}
+		},
+		reason: v1alpha1.ReasonInvalidStoreConfig, message: `auth.ldap.secretRef names namespace "default"`,
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ns := newNamespace(t)
+			createStore(t, ns, "vault", v1alpha1.VaultAuth{Ldap: tc.setup(t, ns)})
+			waitStoreReady(t, ns, "vault", metav1.ConditionFalse, tc.reason)
+			g := NewWithT(t)
+			s := &v1alpha1.SecretStore{}
+			g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "vault"}, s)).To(Succeed())
+			c := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ConditionReady)
+			g.Expect(c).NotTo(BeNil())
+			t.Logf("Ready=False %s: %s", c.Reason, c.Message)
+			g.Expect(c.Message).To(ContainSubstring(strings.ReplaceAll(tc.message, "{ns}", ns)))
+			// Neither password, nor the directory's root password Vault binds with.
+			g.Expect(c.Message).NotTo(Or(ContainSubstring("ldap-pw-"), ContainSubstring("ldap-root-")))
+		})
+	}
+}
