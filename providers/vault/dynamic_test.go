@@ -1,0 +1,55 @@
+package vault
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/baosync/baosync/providers"
+)
+
+func TestDynamicPath_RefusesTheServersConfigurationAndAuthUnlessAuthResult(t *testing.T) {
+	tests := []struct {
+		name, path, result string
+		ok                 bool
+	}{
+		{"a database role", "database/creds/app", "Data", true},
+		{"a PKI issue with slashes around", "/pki/issue/web/", "", true},
+		{"a token for resultType Auth", "auth/token/create", "Auth", true},
+		{"sys is never a generator's", "sys/policies/acl/root", "Data", false},
+		{"sys even for Raw", "sys/leases/lookup", "Raw", false},
+		{"auth config without resultType Auth", "auth/kubernetes/config", "Data", false},
+		{"dot segments", "database/../sys/mounts", "Data", false},
+		{"an empty segment", "database//creds", "Data", false},
+		{"empty", "", "Data", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := dynamicPath(tt.path, tt.result)
+			if (err == nil) != tt.ok {
+				t.Fatalf("dynamicPath(%q, %q) = %v, want ok=%v", tt.path, tt.result, err, tt.ok)
+			}
+			if err != nil && !errors.Is(err, providers.ErrInvalidRef) {
+				t.Fatalf("error %v is not ErrInvalidRef", err)
+			}
+		})
+	}
+}
+
+func TestLeaseOfPath_OnlyTheGeneratorsOwnLeases(t *testing.T) {
+	tests := []struct {
+		name, path, id string
+		ok             bool
+	}{
+		{"its own lease", "database/creds/app", "database/creds/app/AbC", true},
+		{"another role's lease", "database/creds/app", "database/creds/app2/AbC", false},
+		{"another engine's lease", "database/creds/app", "pki/issue/web/AbC", false},
+		{"no lease", "database/creds/app", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := leaseOfPath(tt.path, tt.id); (err == nil) != tt.ok {
+				t.Fatalf("leaseOfPath(%q, %q) = %v, want ok=%v", tt.path, tt.id, err, tt.ok)
+			}
+		})
+	}
+}
