@@ -191,7 +191,7 @@ func TestCommand_ReadsDirectoriesRecursivelyAndFailsOnRefusedObjects(t *testing.
 			t.Fatal(err)
 		}
 	}
-	write(filepath.Join(dir, "store.yaml"), "apiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata: {name: s}\nspec: {provider: {vault: {server: x, auth: {ldap: {}}}}}\n")
+	write(filepath.Join(dir, "store.yaml"), "apiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata: {name: s}\nspec: {provider: {vault: {server: x, auth: {ldap: {username: u}}}}}\n")
 	write(filepath.Join(sub, "es.yml"), "# db\n---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: db}\nspec: {secretStoreRef: {name: s}, data: [{secretKey: k, remoteRef: {key: a}}]}\n")
 	write(filepath.Join(sub, "README.md"), "not a manifest")
 	var out, errOut bytes.Buffer
@@ -199,7 +199,7 @@ func TestCommand_ReadsDirectoriesRecursivelyAndFailsOnRefusedObjects(t *testing.
 		t.Fatalf("exit %d, want 1 (the store was refused): %s", code, errOut.String())
 	}
 	for _, want := range []string{
-		"error: " + filepath.Join(dir, "store.yaml") + ":1: SecretStore s: field spec.provider.vault.auth.ldap",
+		"error: " + filepath.Join(dir, "store.yaml") + ":1: SecretStore s: field spec.provider.vault.auth.ldap.secretRef",
 		"warning: " + filepath.Join(sub, "es.yml") + ":2: ExternalSecret db: field spec.secretStoreRef: refers to SecretStore s",
 	} {
 		if !strings.Contains(errOut.String(), want) {

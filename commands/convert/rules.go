@@ -75,8 +75,10 @@ func (c *conversion) namespaceSelector() {
 // differently, or not apply at all.
 func (c *conversion) refuse() {
 	if c.isStore() {
-		if p := path("spec", "provider", "vault", "auth", "ldap"); at(c.root, p) != nil {
-			c.fail(p, "baosync has no LDAP auth method yet; use another method (kubernetes, appRole, jwt, cert, userPass or a token)")
+		// auth.ldap carries over as it is; without secretRef ESO cannot log in
+		// either, and baosync's CRD requires it.
+		if p := path("spec", "provider", "vault", "auth", "ldap"); at(c.root, p) != nil && at(c.root, p.child("secretRef")) == nil {
+			c.fail(p.child("secretRef"), "auth.ldap needs secretRef, the Secret holding the LDAP password")
 		}
 	}
 	if es := c.esSpec(); es != nil {

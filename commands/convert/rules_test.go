@@ -130,23 +130,22 @@ spec:
 	},
 	notOut: []string{"finalizers", "template"},
 }, {
-	name: "refuses LDAP auth, which baosync lacks, and warns the ExternalSecret using that store",
+	name: "maps LDAP auth 1:1 and refuses it without the password's secretRef",
 	in: `apiVersion: external-secrets.io/v1
 kind: SecretStore
 metadata: {name: ldap, namespace: app}
-spec: {provider: {vault: {server: "https://b", auth: {ldap: {path: ldap, username: u, secretRef: {name: p, key: pw}}}}}}
+spec: {provider: {vault: {server: "https://b", auth: {ldap: {path: corp-ldap, username: u, secretRef: {name: p, key: pw}}}}}}
 ---
 apiVersion: external-secrets.io/v1
-kind: ExternalSecret
-metadata: {name: e, namespace: app}
-spec: {secretStoreRef: {name: ldap}, data: [{secretKey: k, remoteRef: {key: a}}]}`,
+kind: SecretStore
+metadata: {name: nopw, namespace: app}
+spec: {provider: {vault: {server: "https://b", auth: {ldap: {username: u}}}}}`,
 	warnings: []string{
-		"SecretStore app/ldap: field spec.provider.vault.auth.ldap: baosync has no LDAP auth method yet",
-		"ExternalSecret app/e: field spec.secretStoreRef: refers to SecretStore ldap, which was not converted",
+		"SecretStore app/nopw: field spec.provider.vault.auth.ldap.secretRef: auth.ldap needs secretRef",
 	},
 	failed: 1,
-	notOut: []string{"kind: SecretStore"},
-	out:    []string{"kind: ExternalSecret"},
+	out:    []string{"auth: {ldap: {path: corp-ldap, username: u, secretRef: {name: p, key: pw}}}"},
+	notOut: []string{"name: nopw"},
 }, {
 	name: "warns an ExternalSecret whose store of another provider was skipped",
 	in: `apiVersion: external-secrets.io/v1
