@@ -2,6 +2,7 @@ package externalsecret
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -92,4 +93,19 @@ func TestAuthLDAP_RefusedLoginsSayWhereAndNeverThePassword(t *testing.T) {
 			g.Expect(c.Message).NotTo(Or(ContainSubstring("ldap-pw-"), ContainSubstring("ldap-root-")))
 		})
 	}
+}
+
+// ldapSample prepares config/samples/auth_ldap.yaml: a directory user baosync
+// in group readers, Vault's ldap auth method at the default mount "ldap", and
+// the ldap-password Secret in ns. Without OpenLDAP (and outside CI) it returns
+// false, and the samples test leaves that one sample out instead of skipping.
+func ldapSample(t *testing.T, ns string) bool {
+	t.Helper()
+	if err := testenv.LDAPAvailable(); err != nil && os.Getenv("CI") != "true" {
+		t.Logf("config/samples/auth_ldap.yaml left out: %v", err)
+		return false
+	}
+	_ = ldapUser(t, "ldap", "baosync", leak.Secret("sample-ldap-pw"))
+	createSecret(t, ns, "ldap-password", map[string]string{"password": "sample-ldap-pw"})
+	return true
 }

@@ -47,6 +47,12 @@ func TestSamples_EveryAuthAndFeatureSampleSyncs(t *testing.T) {
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "example.invalid/web"}}}}}})).To(Succeed())
 
 	tlsAddr, caBundle := tlsVaultWithCertAuth(t, ns)
+	synced := []string{"cert-example", "token-example", "approle-example", "userpass-example", "jwt-example",
+		"template-example", "find-example", "cluster-store-example", "restart-example", "shared-credentials", "generated-example"}
+	withLDAP := ldapSample(t, ns)
+	if withLDAP {
+		synced = append(synced, "ldap-example")
+	}
 
 	files, _ := filepath.Glob(filepath.Join(testenv.Root(), "config", "samples", "*_*.yaml"))
 	replace := strings.NewReplacer("http://127.0.0.1:8200", env.Vault.Addr, "ROLE_ID", roleID, "OPERATOR_NAMESPACE", ns,
@@ -54,7 +60,7 @@ func TestSamples_EveryAuthAndFeatureSampleSyncs(t *testing.T) {
 	applied := 0
 	for _, f := range files {
 		base := filepath.Base(f)
-		if !strings.HasPrefix(base, "auth_") && !strings.HasPrefix(base, "feature_") {
+		if !strings.HasPrefix(base, "auth_") && !strings.HasPrefix(base, "feature_") || base == "auth_ldap.yaml" && !withLDAP {
 			continue
 		}
 		b, err := os.ReadFile(f)
@@ -71,8 +77,7 @@ func TestSamples_EveryAuthAndFeatureSampleSyncs(t *testing.T) {
 	}
 	g.Expect(applied).To(BeNumerically(">=", 16))
 
-	for _, name := range []string{"cert-example", "token-example", "approle-example", "userpass-example", "jwt-example",
-		"template-example", "find-example", "cluster-store-example", "restart-example", "shared-credentials", "generated-example"} {
+	for _, name := range synced {
 		waitReady(t, ns, name, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	}
 	g.Expect(secretData(t, ns, "approle-example")).To(Equal(map[string]string{"password": "sample-password"}))
