@@ -36,12 +36,16 @@ func (c *dynamicCall) issue(ctx context.Context, kept generatorstate.Entry, foun
 			return generatorstate.Entry{}, err
 		}
 	}
+	params, err := paramsOf(spec)
+	if err != nil {
+		return generatorstate.Entry{}, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "%s %q: %v", c.res.Kind, c.res.Name, err)
+	}
 	dc, err := c.client(ctx)
 	if err != nil {
 		return generatorstate.Entry{}, err
 	}
 	ds, err := dc.Generate(ctx, providers.DynamicRequest{Path: spec.Path, Method: spec.Method,
-		Params: paramsOf(spec), Result: string(spec.ResultType)})
+		Params: params, Result: string(spec.ResultType)})
 	if err != nil {
 		c.r.Metrics.LeaseOperations.WithLabelValues("issue", "failed").Inc()
 		return generatorstate.Entry{}, fmt.Errorf("%s %q: %w", c.res.Kind, c.res.Name, err)
@@ -158,17 +162,17 @@ func revokes(spec *v1alpha1.VaultDynamicSecretSpec) bool {
 	return spec.RevokeOnDelete == nil || *spec.RevokeOnDelete
 }
 
-// paramsOf decodes the generator's parameters; the API server checked that
-// they are JSON, and only an object is a request body.
-func paramsOf(spec *v1alpha1.VaultDynamicSecretSpec) map[string]any {
+// paramsOf decodes the generator's parameters: the API server checked that
+// they are JSON, but only an object is a request body.
+func paramsOf(spec *v1alpha1.VaultDynamicSecretSpec) (map[string]any, error) {
 	if spec.Parameters == nil || len(spec.Parameters.Raw) == 0 {
-		return nil
+		return nil, nil
 	}
 	var m map[string]any
-	if json.Unmarshal(spec.Parameters.Raw, &m) != nil {
-		return nil
+	if err := json.Unmarshal(spec.Parameters.Raw, &m); err != nil {
+		return nil, fmt.Errorf("spec.parameters must be a JSON object of request fields: %w", err)
 	}
-	return m
+	return m, nil
 }
 
 // certificateValidity reads NotBefore and NotAfter of the first certificate

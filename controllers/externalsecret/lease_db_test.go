@@ -100,3 +100,27 @@ func TestLease_ShortLeaseIsRenewedThenReissuedAndNeverServedExpired(t *testing.T
 	// The replaced lease is revoked once its grace period (or its life) ends.
 	g.Eventually(func() bool { return leaseFound(t, firstLease) }, eventually, poll).Should(BeFalse())
 }
+
+func TestLease_AnEntryNoLongerUsedHasItsLeaseRevoked(t *testing.T) {
+	t.Parallel() // own namespace, database role and generator
+	g := NewWithT(t)
+	ctx := testCtx(t)
+	ns := newNamespace(t)
+	role := dbRole(t, ns, time.Hour, 2*time.Hour)
+	pg := postgres(t)
+	tokenStore(t, ns, "vault")
+	dynamicToken(t, ns)
+	createDynamic(t, ns, "db", "database/creds/"+role, nil)
+	path := kvPath(t, "plain")
+	putKV(t, path, map[string]any{"k": "plain-kv-value"})
+	es := newES(ns, "app", "vault", withGenerator("VaultDynamicSecret", "db"), withData("k", path[len("secret/"):], "k"))
+	createES(t, es)
+	id := leaseOf(g, waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced))
+	creds := generatedData(t, ns, "app")
+	g.Expect(pg.TryLogin(ctx, creds["username"], creds["password"])).To(Succeed())
+
+	update(t, es, func(es *v1alpha1.ExternalSecret) { es.Spec.DataFrom = nil })
+	g.Eventually(func() bool { return leaseFound(t, id) }, eventually, poll).Should(BeFalse())
+	g.Expect(pg.TryLogin(ctx, creds["username"], creds["password"])).NotTo(Succeed())
+	g.Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).Should(Equal(map[string]string{"k": "plain-kv-value"}))
+}
