@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
@@ -47,8 +48,13 @@ func TestSamples_EveryAuthAndFeatureSampleSyncs(t *testing.T) {
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "example.invalid/web"}}}}}})).To(Succeed())
 
 	tlsAddr, caBundle := tlsVaultWithCertAuth(t, ns)
+	// feature_generator_database.yaml and feature_generator_pki.yaml: the roles
+	// docs/generators-vault-dynamic.md sets up.
+	g.Expect(env.DatabaseRole(ctx, "app", time.Hour, 24*time.Hour)).To(Succeed())
+	g.Expect(env.PKIRole(ctx, "web", 720*time.Hour)).To(Succeed())
 	synced := []string{"cert-example", "token-example", "approle-example", "userpass-example", "jwt-example",
-		"template-example", "find-example", "cluster-store-example", "restart-example", "shared-credentials", "generated-example"}
+		"template-example", "find-example", "cluster-store-example", "restart-example", "shared-credentials", "generated-example",
+		"database-example", "pki-example"}
 	withLDAP := ldapSample(t, ns)
 	if withLDAP {
 		synced = append(synced, "ldap-example")
@@ -90,6 +96,12 @@ func TestSamples_EveryAuthAndFeatureSampleSyncs(t *testing.T) {
 		}
 		return s.Data["data"]
 	}, eventually, poll).Should(Equal(map[string]any{"key": "pushed-sample"}))
+	pg, err := env.Postgres(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	db := generatedData(t, ns, "database-example")
+	g.Expect(pg.TryLogin(ctx, db["username"], db["password"])).To(Succeed())
+	g.Expect(getSecret(t, ns, "pki-example").Type).To(Equal(corev1.SecretTypeTLS))
+	leak.Secret(string(getSecret(t, ns, "pki-example").Data["tls.key"]))
 	generated := generatedData(t, ns, "generated-example")
 	g.Expect([]rune(generated["DB_PASSWORD"])).To(HaveLen(32))
 	g.Expect(generated["uuid"]).To(HaveLen(36))
