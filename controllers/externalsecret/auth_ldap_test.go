@@ -1,6 +1,7 @@
 package externalsecret
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"strings"
@@ -9,9 +10,12 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/commands/convert"
 	"github.com/baosync/baosync/hack/testenv"
 )
 
@@ -108,4 +112,70 @@ func ldapSample(t *testing.T, ns string) bool {
 	_ = ldapUser(t, "ldap", "baosync", leak.Secret("sample-ldap-pw"))
 	createSecret(t, ns, "ldap-password", map[string]string{"password": "sample-ldap-pw"})
 	return true
+}
+
+// esoLDAPManifest is an ESO SecretStore with auth.ldap, written as ESO's
+// documentation shows it, and an ExternalSecret using it.
+const esoLDAPManifest = `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata:
+  name: vault-backend
+spec:
+  provider:
+    vault:
+      server: "VAULT_ADDR"
+      path: "secret"
+      version: "v2"
+      auth:
+        # VaultLdap authenticates with Vault using the LDAP auth mechanism
+        ldap:
+          path: "MOUNT"
+          username: "reader"
+          secretRef:
+            name: "ldap-secret"
+            key: "ldap-password"
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: from-ldap
+spec:
+  refreshInterval: 1h
+  secretStoreRef:
+    name: vault-backend
+    kind: SecretStore
+  data:
+    - secretKey: k
+      remoteRef:
+        key: KEY
+        property: k
+`
+
+// TestAuthLDAP_ESOManifestConvertsAppliesAndSyncs: ESO's auth.ldap store goes
+// through baosync convert without a warning, applies, and syncs against a
+// real directory.
+func TestAuthLDAP_ESOManifestConvertsAppliesAndSyncs(t *testing.T) {
+	t.Parallel() // own namespace, slapd, auth mount and KV path
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	mount := "ldap-eso-" + ns
+	_ = ldapUser(t, mount, "reader", leak.Secret("eso-ldap-pw-"+ns))
+	createSecret(t, ns, "ldap-secret", map[string]string{"ldap-password": "eso-ldap-pw-" + ns})
+	path := kvPath(t, "eso-ldap")
+	putKV(t, path, map[string]any{"k": leak.Secret("eso-ldap-value-" + ns)})
+	src := strings.NewReplacer("VAULT_ADDR", env.Vault.Addr, "MOUNT", mount, "KEY", path[len("secret/"):]).Replace(esoLDAPManifest)
+	var out bytes.Buffer
+	warnings, err := convert.Convert(strings.NewReader(src), &out)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(warnings).To(BeEmpty())
+	g.Expect(out.String()).To(ContainSubstring("ldap:\n          path: \"" + mount + "\""))
+	for _, doc := range strings.Split(out.String(), "\n---\n") {
+		u := &unstructured.Unstructured{}
+		g.Expect(yaml.Unmarshal([]byte(doc), &u.Object)).To(Succeed())
+		u.SetNamespace(ns)
+		g.Expect(k8s.Create(ctx, u)).To(Succeed(), "create converted %s %s", u.GetKind(), u.GetName())
+	}
+	waitReady(t, ns, "from-ldap", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	g.Expect(secretData(t, ns, "from-ldap")).To(Equal(map[string]string{"k": "eso-ldap-value-" + ns}))
 }
