@@ -151,6 +151,19 @@ type ExternalSecretData struct {
 
 	// RemoteRef says which remote value to read.
 	RemoteRef ExternalSecretDataRemoteRef `json:"remoteRef"`
+
+	// SourceRef reads this entry from another store than spec.secretStoreRef,
+	// under the same rules (a SecretStore of the ExternalSecret's namespace, or a
+	// ClusterSecretStore whose conditions admit it).
+	// +optional
+	SourceRef *StoreSourceRef `json:"sourceRef,omitempty"`
+}
+
+// StoreSourceRef names the store a data entry is read from. ESO's deprecated
+// data[].sourceRef.generatorRef is not served: use dataFrom for generators.
+type StoreSourceRef struct {
+	// StoreRef names the store.
+	StoreRef SecretStoreRef `json:"storeRef"`
 }
 
 // ExternalSecretDataRemoteRef addresses a remote secret, or one property of it.
@@ -206,7 +219,7 @@ const (
 )
 
 // ExternalSecretDataFromRemoteRef copies many remote values at once.
-// +kubebuilder:validation:XValidation:rule="[has(self.extract), has(self.find), has(self.sourceRef)].filter(x, x).size() == 1",message="set exactly one of extract, find and sourceRef.generatorRef"
+// +kubebuilder:validation:XValidation:rule="has(self.sourceRef) && has(self.sourceRef.generatorRef) ? !has(self.extract) && !has(self.find) : [has(self.extract), has(self.find)].filter(x, x).size() == 1",message="set exactly one of extract, find and sourceRef.generatorRef"
 type ExternalSecretDataFromRemoteRef struct {
 	// Extract copies every property of one remote secret into the Secret. Values
 	// that are not strings are written as JSON.
@@ -218,10 +231,12 @@ type ExternalSecretDataFromRemoteRef struct {
 	// +optional
 	Find *ExternalSecretFind `json:"find,omitempty"`
 
-	// SourceRef takes the values from a generator instead of the store. The
-	// generated values are kept (see status.generated) and generated again only
-	// when the generator's spec changes or, with refreshPolicy Periodic and a
-	// refreshInterval above 0, once per refreshInterval.
+	// SourceRef reads extract or find from another store than
+	// spec.secretStoreRef (storeRef), or takes the values from a generator
+	// instead of a store (generatorRef, alone in the entry). Generated values are
+	// kept (see status.generated) and generated again only when the generator's
+	// spec changes or, with refreshPolicy Periodic and a refreshInterval above 0,
+	// once per refreshInterval.
 	// +optional
 	SourceRef *StoreGeneratorSourceRef `json:"sourceRef,omitempty"`
 
@@ -231,12 +246,16 @@ type ExternalSecretDataFromRemoteRef struct {
 	Rewrite []ExternalSecretRewrite `json:"rewrite,omitempty"`
 }
 
-// StoreGeneratorSourceRef names where a dataFrom entry's values come from. ESO
-// also allows storeRef here; baosync reads every store value through
-// spec.secretStoreRef, so only generatorRef is served.
+// StoreGeneratorSourceRef names where a dataFrom entry's values come from: a
+// store or a generator.
+// +kubebuilder:validation:XValidation:rule="has(self.storeRef) != has(self.generatorRef)",message="set exactly one of storeRef and generatorRef"
 type StoreGeneratorSourceRef struct {
+	// StoreRef reads the entry's extract or find from this store.
+	// +optional
+	StoreRef *SecretStoreRef `json:"storeRef,omitempty"`
 	// GeneratorRef points at the generator.
-	GeneratorRef *GeneratorRef `json:"generatorRef"`
+	// +optional
+	GeneratorRef *GeneratorRef `json:"generatorRef,omitempty"`
 }
 
 // GeneratedStatus describes the values one dataFrom generator entry produced:

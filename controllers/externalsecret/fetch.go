@@ -16,19 +16,14 @@ import (
 // "not found": the one case in which deletionPolicy applies.
 var errRemoteGone = errors.New("every referenced remote secret is gone")
 
-// fetch reads every dataFrom and data entry through the store's client. Later
-// dataFrom entries win over earlier ones, and data wins over dataFrom. It fails
-// with the Reason of the first failing entry, and with errRemoteGone when no
-// referenced secret exists any more.
+// fetch reads every dataFrom and data entry through the client of its store
+// (spec.secretStoreRef, or the entry's sourceRef.storeRef). Later dataFrom
+// entries win over earlier ones, and data wins over dataFrom. It fails with the
+// Reason of the first failing entry, and with errRemoteGone when no referenced
+// secret exists any more.
 func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1alpha1.ExternalSecret, maxAge time.Duration) (map[string][]byte, error) {
-	var sc providers.SecretsClient
-	if readsStore(es) {
-		var err error
-		if sc, err = r.Provider.NewClient(ctx, store, r.kube(), es.Namespace); err != nil {
-			return nil, outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
-		}
-		defer func() { _ = sc.Close(ctx) }()
-	}
+	stores := newStoreClients(r, es, store)
+	defer stores.close(ctx)
 
 	values := map[string][]byte{}
 	var firstErr error
@@ -44,21 +39,21 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 	}
 	gen := &generation{r: r, es: es}
 	for i, df := range es.Spec.DataFrom {
-		var m map[string][]byte
-		var err error
-		if df.SourceRef != nil {
-			m, err = gen.values(ctx, i, df)
-		} else {
-			m, err = dataFrom(ctx, sc, df, maxAge)
-		}
+		m, err := dataFromEntry(ctx, stores, gen, i, df, maxAge)
 		note(wrapEntry(err, fmt.Sprintf("dataFrom[%d]", i)))
 		for k, v := range m {
 			values[k] = v
 		}
 	}
 	for i, d := range es.Spec.Data {
+		entry := fmt.Sprintf("data[%d] (secretKey %q)", i, d.SecretKey)
+		sc, err := stores.get(ctx, dataStoreRef(d))
+		if err != nil {
+			note(relabel(err, entry))
+			continue
+		}
 		v, err := getOne(ctx, sc, d.RemoteRef, maxAge)
-		note(wrapEntry(err, fmt.Sprintf("data[%d] (secretKey %q)", i, d.SecretKey)))
+		note(wrapEntry(err, entry))
 		if err == nil {
 			values[d.SecretKey] = v
 		}
@@ -75,18 +70,17 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 	return nil, outcome.FromProvider(firstErr)
 }
 
-// readsStore reports whether any entry reads the store (generator entries do
-// not), so that an ExternalSecret of generators alone never logs in.
-func readsStore(es *v1alpha1.ExternalSecret) bool {
-	if len(es.Spec.Data) > 0 {
-		return true
+// dataFromEntry reads one dataFrom entry from its generator or its store. A
+// store that cannot be used fails with the entry's name in the message.
+func dataFromEntry(ctx context.Context, stores *storeClients, gen *generation, i int, df v1alpha1.ExternalSecretDataFromRemoteRef, maxAge time.Duration) (map[string][]byte, error) {
+	if generated(df) {
+		return gen.values(ctx, i, df)
 	}
-	for _, df := range es.Spec.DataFrom {
-		if df.SourceRef == nil {
-			return true
-		}
+	sc, err := stores.get(ctx, dataFromStoreRef(df))
+	if err != nil {
+		return nil, relabel(err, fmt.Sprintf("dataFrom[%d]", i))
 	}
-	return false
+	return dataFrom(ctx, sc, df, maxAge)
 }
 
 // dataFrom reads one dataFrom entry (extract or find) and applies its rewrite.

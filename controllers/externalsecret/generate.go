@@ -89,8 +89,8 @@ func (g *generation) static(ctx context.Context, gen generator.Generator, res *g
 	if err != nil {
 		return generatorstate.Entry{}, err
 	}
-	return generatorstate.Entry{Values: values, Hash: res.Hash, GeneratedAt: now.UTC().Truncate(time.Second),
-		Rotation: rotationOf(g.es, now.UTC().Truncate(time.Second))}, nil
+	return generatorstate.Entry{Values: values, Hash: res.Hash, GeneratedAt: now.UTC(),
+		Rotation: rotationOf(g.es, now.UTC())}, nil
 }
 
 // rotationOf is when values generated at t are due for replacement: with
@@ -122,7 +122,7 @@ func (g *generation) finish(ctx context.Context) error {
 	}
 	used := map[string]bool{}
 	for i, df := range g.es.Spec.DataFrom {
-		if df.SourceRef != nil {
+		if generated(df) {
 			used[generatorstate.Key(i)] = true
 		}
 	}

@@ -19,8 +19,9 @@ import (
 	"github.com/baosync/baosync/controllers/internal/storeref"
 )
 
-// indexStoreRef indexes ExternalSecrets by "Kind/name" of their store, so that
-// a store change wakes exactly the ExternalSecrets that use it.
+// indexStoreRef indexes ExternalSecrets by "Kind/name" of their stores
+// (spec.secretStoreRef and every sourceRef.storeRef), so that a store change
+// wakes exactly the ExternalSecrets that use it.
 const indexStoreRef = "spec.secretStoreRef"
 
 // SetupWithManager registers the reconciler: ExternalSecrets (on spec, label or
@@ -28,7 +29,7 @@ const indexStoreRef = "spec.secretStoreRef"
 // manages (drift repair), and stores (readiness changes).
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.ExternalSecret{}, indexStoreRef, func(o client.Object) []string {
-		return []string{storeKey(o.(*v1alpha1.ExternalSecret).Spec.SecretStoreRef)}
+		return storeKeys(o.(*v1alpha1.ExternalSecret))
 	}); err != nil {
 		return err
 	}

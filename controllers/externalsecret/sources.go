@@ -1,0 +1,137 @@
+package externalsecret
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/internal/storeref"
+	"github.com/baosync/baosync/providers"
+)
+
+// storeClients hands out one client per store an ExternalSecret reads: the
+// store of spec.secretStoreRef and those of sourceRef.storeRef entries. Each
+// store is resolved under the same tenant rules and logged in to once per
+// sync, on first use; close releases every client.
+type storeClients struct {
+	r  *Reconciler
+	es *v1alpha1.ExternalSecret
+	// def is spec.secretStoreRef's store, resolved by the reconciler.
+	def     v1alpha1.GenericStore
+	clients map[string]providers.SecretsClient
+	errs    map[string]error
+}
+
+func newStoreClients(r *Reconciler, es *v1alpha1.ExternalSecret, def v1alpha1.GenericStore) *storeClients {
+	return &storeClients{r: r, es: es, def: def, clients: map[string]providers.SecretsClient{}, errs: map[string]error{}}
+}
+
+// get returns the client of the store ref names, spec.secretStoreRef's when
+// ref is nil. A failure is remembered, so that every entry of a broken store
+// reports it without another login.
+func (s *storeClients) get(ctx context.Context, ref *v1alpha1.SecretStoreRef) (providers.SecretsClient, error) {
+	if ref == nil {
+		ref = &s.es.Spec.SecretStoreRef
+	}
+	key := storeKey(*ref)
+	if c, ok := s.clients[key]; ok {
+		return c, nil
+	}
+	if err, ok := s.errs[key]; ok {
+		return nil, err
+	}
+	c, err := s.open(ctx, *ref)
+	if err != nil {
+		s.errs[key] = err
+		return nil, err
+	}
+	s.clients[key] = c
+	return c, nil
+}
+
+// open resolves the store (spec.secretStoreRef's is already resolved) and logs
+// in. Errors name the store, since one ExternalSecret may read several.
+func (s *storeClients) open(ctx context.Context, ref v1alpha1.SecretStoreRef) (providers.SecretsClient, error) {
+	store := s.def
+	if storeKey(ref) != storeKey(s.es.Spec.SecretStoreRef) {
+		var err error
+		store, err = storeref.Resolve(ctx, s.r.Client, s.r.APIReader, s.r.Scope, ref, s.es.Namespace)
+		if errors.Is(err, storeref.ErrOtherController) {
+			err = outcome.Terminalf(v1alpha1.ReasonStoreNotAllowed,
+				"served by another controller class or outside this operator's namespace; use a store this operator serves")
+		}
+		if err != nil {
+			return nil, relabel(err, "sourceRef.storeRef "+storeref.Describe(ref))
+		}
+	}
+	c, err := s.r.Provider.NewClient(ctx, store, s.r.kube(), s.es.Namespace)
+	if err != nil {
+		return nil, outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
+	}
+	return c, nil
+}
+
+// relabel puts what in front of err's message. A classified error keeps its
+// Reason and class; its message is what the Ready condition shows, so the
+// words go inside it rather than around it, where they would be lost.
+func relabel(err error, what string) error {
+	var oe *outcome.Error
+	if errors.As(err, &oe) {
+		return &outcome.Error{Reason: oe.Reason, Class: oe.Class, After: oe.After, Err: fmt.Errorf("%s: %w", what, oe.Err)}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// close releases every client opened.
+func (s *storeClients) close(ctx context.Context) {
+	for _, c := range s.clients {
+		_ = c.Close(ctx)
+	}
+}
+
+// dataStoreRef is the store a data entry names, nil for spec.secretStoreRef.
+func dataStoreRef(d v1alpha1.ExternalSecretData) *v1alpha1.SecretStoreRef {
+	if d.SourceRef == nil {
+		return nil
+	}
+	return &d.SourceRef.StoreRef
+}
+
+// dataFromStoreRef is the store a dataFrom entry names, nil for
+// spec.secretStoreRef.
+func dataFromStoreRef(df v1alpha1.ExternalSecretDataFromRemoteRef) *v1alpha1.SecretStoreRef {
+	if df.SourceRef == nil {
+		return nil
+	}
+	return df.SourceRef.StoreRef
+}
+
+// generated reports whether a dataFrom entry takes its values from a generator.
+func generated(df v1alpha1.ExternalSecretDataFromRemoteRef) bool {
+	return df.SourceRef != nil && df.SourceRef.GeneratorRef != nil
+}
+
+// storeKeys are the "Kind/name" keys of every store an ExternalSecret reads,
+// for the index that wakes it when one of them changes.
+func storeKeys(es *v1alpha1.ExternalSecret) []string {
+	keys := []string{storeKey(es.Spec.SecretStoreRef)}
+	seen := map[string]bool{keys[0]: true}
+	add := func(ref *v1alpha1.SecretStoreRef) {
+		if ref == nil {
+			return
+		}
+		if k := storeKey(*ref); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, d := range es.Spec.Data {
+		add(dataStoreRef(d))
+	}
+	for _, df := range es.Spec.DataFrom {
+		add(dataFromStoreRef(df))
+	}
+	return keys
+}
