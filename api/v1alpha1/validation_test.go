@@ -60,6 +60,15 @@ func TestAdmission(t *testing.T) {
 			v.Auth.UserPass = &v1alpha1.VaultUserPassAuth{Username: "u", SecretRef: v1alpha1.SecretKeySelector{Name: "p", Key: "k"}}
 		}), reject: "set exactly one auth method"},
 		{name: "refuses no auth method", obj: store(func(v *v1alpha1.VaultProvider) { v.Auth = v1alpha1.VaultAuth{} }), reject: "set exactly one auth method"},
+		{name: "accepts LDAP auth", obj: store(func(v *v1alpha1.VaultProvider) {
+			v.Auth = v1alpha1.VaultAuth{Ldap: &v1alpha1.VaultLdapAuth{Username: "u", SecretRef: v1alpha1.SecretKeySelector{Name: "p", Key: "k"}}}
+		})},
+		{name: "refuses LDAP auth next to another method", obj: store(func(v *v1alpha1.VaultProvider) {
+			v.Auth.Ldap = &v1alpha1.VaultLdapAuth{Username: "u", SecretRef: v1alpha1.SecretKeySelector{Name: "p", Key: "k"}}
+		}), reject: "set exactly one auth method"},
+		{name: "refuses LDAP auth without a username", obj: store(func(v *v1alpha1.VaultProvider) {
+			v.Auth = v1alpha1.VaultAuth{Ldap: &v1alpha1.VaultLdapAuth{SecretRef: v1alpha1.SecretKeySelector{Name: "p", Key: "k"}}}
+		}), reject: "spec.provider.vault.auth.ldap.username"},
 		{name: "refuses AppRole with both roleId and roleRef", obj: store(func(v *v1alpha1.VaultProvider) {
 			v.Auth = v1alpha1.VaultAuth{AppRole: &v1alpha1.VaultAppRole{RoleID: &roleID, RoleRef: &v1alpha1.SecretKeySelector{Name: "r"},
 				SecretRef: v1alpha1.SecretKeySelector{Name: "s", Key: "k"}}}
