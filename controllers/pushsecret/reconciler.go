@@ -58,10 +58,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if !ps.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, ps)
 	}
-	if ps.Spec.DeletionPolicy == "Delete" && controllerutil.AddFinalizer(ps, finalizer) {
-		if err := r.Update(ctx, ps); err != nil {
-			return ctrl.Result{}, err
-		}
+	if err := r.syncFinalizer(ctx, ps); err != nil {
+		return ctrl.Result{}, err
 	}
 	before := ps.DeepCopy()
 	defer func() {
@@ -109,10 +107,31 @@ func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) (adopted
 	return adopted, err
 }
 
-// finalize removes what was pushed (deletionPolicy Delete), then lets go.
+// syncFinalizer holds the finalizer exactly while deletionPolicy is Delete:
+// a PushSecret changed to None no longer waits for a cleanup it does not want.
+func (r *Reconciler) syncFinalizer(ctx context.Context, ps *v1alpha1.PushSecret) error {
+	var changed bool
+	if ps.Spec.DeletionPolicy == "Delete" {
+		changed = controllerutil.AddFinalizer(ps, finalizer)
+	} else {
+		changed = controllerutil.RemoveFinalizer(ps, finalizer)
+	}
+	if !changed {
+		return nil
+	}
+	return r.Update(ctx, ps)
+}
+
+// finalize removes what was pushed when deletionPolicy is Delete at the time
+// of deletion (the policy may have changed since the finalizer was added),
+// then lets go.
 func (r *Reconciler) finalize(ctx context.Context, ps *v1alpha1.PushSecret) error {
 	if !controllerutil.ContainsFinalizer(ps, finalizer) {
 		return nil
+	}
+	if ps.Spec.DeletionPolicy != "Delete" {
+		controllerutil.RemoveFinalizer(ps, finalizer)
+		return r.Update(ctx, ps)
 	}
 	err := r.eachStore(ctx, ps, func(sc providers.SecretsClient, _ string, ref providers.PushRef, _ v1alpha1.PushSecretData) error {
 		return sc.DeleteSecret(ctx, ref)
