@@ -33,9 +33,10 @@ type LDAPServer struct {
 	// LogPath is the file the server logs to.
 	LogPath string
 
-	dir  string
-	cmd  *exec.Cmd
-	done chan error
+	dir     string
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when slapd has exited; waitErr is then set
+	waitErr error
 }
 
 // ldapSchemas are the schema files slapd.conf includes, in dependency order.
@@ -104,7 +105,7 @@ func StartLDAP(ctx context.Context, dir string) (*LDAPServer, error) {
 		return nil, fmt.Errorf("create ldap dir: %w", err)
 	}
 	s := &LDAPServer{URL: "ldap://127.0.0.1:" + strconv.Itoa(port), RootDN: "cn=admin," + LDAPBaseDN,
-		RootPassword: "ldap-root-" + strconv.Itoa(port), LogPath: filepath.Join(dir, "slapd.log"), dir: base, done: make(chan error, 1)}
+		RootPassword: "ldap-root-" + strconv.Itoa(port), LogPath: filepath.Join(dir, "slapd.log"), dir: base, done: make(chan struct{})}
 	conf := filepath.Join(base, "slapd.conf")
 	if err := os.WriteFile(conf, []byte(s.config(base)), 0o600); err != nil {
 		return nil, fmt.Errorf("write slapd.conf: %w", err)
@@ -158,7 +159,7 @@ func (s *LDAPServer) start(ctx context.Context, conf string) error {
 		_ = logf.Close()
 		return fmt.Errorf("start slapd: %w", err)
 	}
-	go func() { s.done <- s.cmd.Wait(); _ = logf.Close() }()
+	go func() { s.waitErr = s.cmd.Wait(); _ = logf.Close(); close(s.done) }()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
@@ -167,12 +168,11 @@ func (s *LDAPServer) start(ctx context.Context, conf string) error {
 			return nil
 		}
 		select {
-		case err2 := <-s.done:
-			s.done <- err2
-			return fmt.Errorf("slapd exited before it was ready (%v): %s", err2, tailLines(s.LogPath, 20))
+		case <-s.done:
+			return fmt.Errorf("slapd exited before it was ready (%w): %s", errors.Join(s.waitErr, err), tailLines(s.LogPath, 20))
 		case <-ctx.Done():
 			_ = s.Stop()
-			return fmt.Errorf("slapd not ready after 30s (last error %v): %s", err, tailLines(s.LogPath, 20))
+			return fmt.Errorf("slapd not ready after 30s (last error: %w): %s", err, tailLines(s.LogPath, 20))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
