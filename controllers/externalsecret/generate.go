@@ -30,7 +30,7 @@ func (g *generation) values(ctx context.Context, i int, df v1alpha1.ExternalSecr
 	if err != nil {
 		// The kept values are untouched, and so is what status says of them.
 		for _, st := range g.es.Status.Generated {
-			if st.Index == int32(i) {
+			if int(st.Index) == i {
 				g.status = append(g.status, st)
 			}
 		}
@@ -139,7 +139,7 @@ func (g *generation) finish(ctx context.Context) error {
 
 // statusOf describes an entry for status.generated, without its values.
 func statusOf(i int, ref v1alpha1.GeneratorRef, e generatorstate.Entry) v1alpha1.GeneratedStatus {
-	st := v1alpha1.GeneratedStatus{Index: int32(i), Kind: ref.Kind, Name: ref.Name,
+	st := v1alpha1.GeneratedStatus{Index: int32(i), Kind: ref.Kind, Name: ref.Name, //nolint:gosec // G115: dataFrom has at most 64 entries (MaxItems)
 		GeneratedTime: timeOrNil(e.GeneratedAt), RotationTime: timeOrNil(e.Rotation)}
 	if e.Lease != nil {
 		st.LeaseID, st.Renewable = e.Lease.ID, e.Lease.Renewable

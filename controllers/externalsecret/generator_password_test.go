@@ -75,7 +75,10 @@ func TestGenerator_PasswordIsNewOncePerPeriodicInterval(t *testing.T) {
 	createES(t, newES(ns, "app", "vault", withGenerator("Password", "pw"), withRefresh(2*time.Second)))
 	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	first := generatedData(t, ns, "app")["password"]
+	es := waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	generatedAt := es.Status.Generated[0].GeneratedTime.Time
 	g.Eventually(func() string { return secretData(t, ns, "app")["password"] }, eventually, poll).ShouldNot(Equal(first))
+	g.Expect(time.Since(generatedAt)).To(BeNumerically(">=", 2*time.Second), "not before the interval passed")
 	leak.Secret(secretData(t, ns, "app")["password"])
 }
 

@@ -66,7 +66,7 @@ func (r *Reconciler) generated(ctx context.Context, ps *v1alpha1.PushSecret, ref
 		if err != nil {
 			return nil, err
 		}
-		entry = generatorstate.Entry{Values: values, Hash: res.Hash, GeneratedAt: time.Now().UTC().Truncate(time.Second)}
+		entry = generatorstate.Entry{Values: values, Hash: res.Hash, GeneratedAt: time.Now().UTC()}
 		state.Set(stateKey, entry)
 		if err := state.Save(ctx, r.Client); err != nil {
 			return nil, err

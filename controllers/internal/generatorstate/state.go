@@ -11,13 +11,13 @@
 package generatorstate
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"time"
 
@@ -69,7 +69,7 @@ type State struct {
 	gvk     schema.GroupVersionKind
 	secret  *corev1.Secret // nil until the Secret exists
 	entries map[string]Entry
-	loaded  map[string]Entry
+	saved   map[string][]byte // the Secret's data as read or last written
 }
 
 // Name is the state Secret's name for an owner: the owner's name (shortened)
@@ -91,7 +91,7 @@ func Key(index int) string { return fmt.Sprintf("dataFrom.%d", index) }
 // label the manager caches). A Secret of that name that the owner does not own
 // is refused, never read or overwritten.
 func Load(ctx context.Context, live client.Reader, owner client.Object, gvk schema.GroupVersionKind) (*State, error) {
-	s := &State{owner: owner, gvk: gvk, entries: map[string]Entry{}, loaded: map[string]Entry{}}
+	s := &State{owner: owner, gvk: gvk, entries: map[string]Entry{}, saved: map[string][]byte{}}
 	sec := &corev1.Secret{}
 	err := live.Get(ctx, client.ObjectKey{Namespace: owner.GetNamespace(), Name: Name(gvk.Kind, owner)}, sec)
 	if apierrors.IsNotFound(err) {
@@ -104,13 +104,13 @@ func Load(ctx context.Context, live client.Reader, owner client.Object, gvk sche
 		return nil, outcome.Terminalf(v1alpha1.ReasonTargetConflict,
 			"Secret %q exists and is not this %s's generator state; delete or rename it", sec.Name, gvk.Kind)
 	}
-	s.secret = sec
+	s.secret, s.saved = sec, sec.Data
 	for k, raw := range sec.Data {
 		var e Entry
 		if json.Unmarshal(raw, &e) != nil {
 			continue // unreadable entries count as absent: they are generated again
 		}
-		s.entries[k], s.loaded[k] = e, e
+		s.entries[k] = e
 	}
 	return s, nil
 }
@@ -150,16 +150,10 @@ func (s *State) Prune(keep func(key string) bool) map[string]Entry {
 	return gone
 }
 
-// changed reports whether Save has something to write.
-func (s *State) changed() bool { return !reflect.DeepEqual(s.entries, s.loaded) }
-
 // Save writes the state Secret when an entry changed: created with an owner
 // reference to the owner (so that it is garbage-collected with it), or
 // updated with optimistic concurrency, so that two writers never both win.
 func (s *State) Save(ctx context.Context, c client.Client) error {
-	if !s.changed() {
-		return nil
-	}
 	data := make(map[string][]byte, len(s.entries))
 	for k, e := range s.entries {
 		raw, err := json.Marshal(e)
@@ -167,6 +161,11 @@ func (s *State) Save(ctx context.Context, c client.Client) error {
 			return fmt.Errorf("encode generator state %s: %w", k, err)
 		}
 		data[k] = raw
+	}
+	// Compared as written, so that times differing only in their
+	// representation (location, monotonic reading) cause no write.
+	if maps.EqualFunc(data, s.saved, bytes.Equal) {
+		return nil
 	}
 	if s.secret == nil {
 		sec := &corev1.Secret{
@@ -185,7 +184,7 @@ func (s *State) Save(ctx context.Context, c client.Client) error {
 			return outcome.FromKube("update the generator state Secret", err)
 		}
 	}
-	s.loaded = maps.Clone(s.entries)
+	s.saved = data
 	return nil
 }
 
