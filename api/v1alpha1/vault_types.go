@@ -66,6 +66,14 @@ type VaultProvider struct {
 	// +optional
 	ForwardInconsistent bool `json:"forwardInconsistent,omitempty"`
 
+	// CheckAndSet with required: true makes every PushSecret write to a KV v2
+	// secret a check-and-set write (options.cas, the version read just
+	// before), as ESO does; a mount configured with cas_required refuses other
+	// writes. A change made by someone else in between fails the push, which is
+	// retried. KV v1 has no versions and ignores it.
+	// +optional
+	CheckAndSet *VaultCheckAndSet `json:"checkAndSet,omitempty"`
+
 	// Auth says how to log in. Exactly one method is set.
 	Auth VaultAuth `json:"auth"`
 }
@@ -270,4 +278,11 @@ type VaultCertAuth struct {
 
 	// SecretRef reads the PEM private key from a Secret.
 	SecretRef SecretKeySelector `json:"secretRef"`
+}
+
+// VaultCheckAndSet asks for check-and-set writes (ESO's checkAndSet).
+type VaultCheckAndSet struct {
+	// Required sends options.cas with every KV v2 write.
+	// +optional
+	Required bool `json:"required,omitempty"`
 }

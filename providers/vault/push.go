@@ -180,14 +180,22 @@ func ownership(custom map[string]any, owner, uid string) string {
 	return ""
 }
 
-// writeData writes a secret's data (wrapped for KV v2) and forgets any cached
-// read of it.
+// writeData writes a secret's data (wrapped for KV v2, as a check-and-set
+// write when the store asks for it) and forgets any cached read of it.
 func (c *storeClient) writeData(ctx context.Context, loc kvLocation, data map[string]any) error {
 	c.cache.drop(readKey(loc.dataPath(), ""))
 	if loc.v1 {
 		return c.write(ctx, loc.dataPath(), data)
 	}
-	return c.write(ctx, loc.dataPath(), map[string]any{"data": data})
+	body := map[string]any{"data": data}
+	if cas := c.spec.CheckAndSet; cas != nil && cas.Required {
+		version, err := c.currentVersion(ctx, loc)
+		if err != nil {
+			return err
+		}
+		body["options"] = map[string]any{"cas": version}
+	}
+	return c.write(ctx, loc.dataPath(), body)
 }
 
 func (c *storeClient) write(ctx context.Context, path string, body map[string]any) error {
