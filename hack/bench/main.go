@@ -56,6 +56,7 @@ func main() {
 	flag.StringVar(&c.operatorArg, "operator-args", "", "extra operator flags, space-separated (e.g. --refresh-status=Always)")
 	flag.StringVar(&c.memLimit, "operator-gomemlimit", "", "GOMEMLIMIT of the operator process only, as the chart sets it from the container limit (e.g. 120MiB)")
 	soakFor := flag.Duration("soak-for", 10*time.Minute, "with -soak: how long to run")
+	dynamic := flag.Duration("dynamic-lease-ttl", 0, "instead of the scenarios: the first size of ExternalSecrets on database credentials with this lease TTL, standing for 1h (0: skip; e.g. 60s)")
 	flag.Parse()
 	var err error
 	if c.sizes, err = ints(sizes); err != nil {
@@ -70,6 +71,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if *dynamic > 0 {
+		res, err := runDynamic(ctx, c, *dynamic)
+		if err != nil {
+			fail(err)
+		}
+		write(c.out, []any{res})
+		return
+	}
 	if c.soak > 0 {
 		res, err := runSoak(ctx, c, c.soak, *soakFor)
 		if err != nil {

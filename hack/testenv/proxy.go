@@ -94,10 +94,14 @@ func (p *Proxy) handler(next http.Handler) http.Handler {
 	})
 }
 
-// KindOf names a Vault request for counting: login, renew, lookup, read, list,
-// write or other.
+// KindOf names a Vault request for counting: login, renew, lookup,
+// lease-renew, lease-revoke, read, list, write or other.
 func KindOf(method, path string) string {
 	switch {
+	case strings.HasPrefix(path, "/v1/sys/leases/renew"):
+		return "lease-renew"
+	case strings.HasPrefix(path, "/v1/sys/leases/revoke"):
+		return "lease-revoke"
 	case strings.HasPrefix(path, "/v1/auth/") && strings.Contains(path, "/login"):
 		return "login"
 	case strings.HasPrefix(path, "/v1/auth/token/renew"):
