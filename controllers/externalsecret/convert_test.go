@@ -68,7 +68,9 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 	g.Expect(secretData(t, ns, "db")).To(Equal(map[string]string{"dsn": "postgres://app:eso-db-pw@db:5432/app"}))
 	g.Expect(getSecret(t, ns, "db").Labels).To(HaveKeyWithValue("team", "payments"))
 	g.Expect(secretData(t, ns, "all-of-api")).To(Equal(map[string]string{"token": "eso-api-token", "cert-a": `{"crt":"cert-a-pem"}`}))
-	g.Expect(secretData(t, ns, "with-generator")).To(Equal(map[string]string{"k": "app"}))
+	withGenerator := secretData(t, ns, "with-generator")
+	g.Expect(withGenerator).To(HaveKeyWithValue("k", "app"))
+	g.Expect([]rune(leak.Secret(withGenerator["password"]))).To(HaveLen(24), "the converted Password generator feeds the converted ExternalSecret")
 
 	// Issue 12's silent differences behave as in ESO.
 	waitReady(t, ns, "eso-forms", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
