@@ -185,8 +185,14 @@ func write(w io.Writer, s *corev1.Secret, show bool) error {
 	return err
 }
 
-// needsCluster reports whether the preview must read templates from the cluster.
+// needsCluster reports whether the preview must read templates or generators
+// from the cluster.
 func needsCluster(es *v1alpha1.ExternalSecret) bool {
+	for _, df := range es.Spec.DataFrom {
+		if df.SourceRef != nil && df.SourceRef.GeneratorRef != nil {
+			return true // generators and their kept values live in the cluster
+		}
+	}
 	t := es.Spec.Target.Template
 	if t == nil {
 		return false

@@ -10,6 +10,7 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/generator"
 	"github.com/baosync/baosync/controllers/internal/generatorstate"
+	"github.com/baosync/baosync/controllers/internal/outcome"
 )
 
 // generation is the generator side of one fetch: the owner's kept state,
@@ -62,6 +63,11 @@ func (g *generation) entry(ctx context.Context, i int, df v1alpha1.ExternalSecre
 		return nil, err
 	case static:
 		entry, err = g.static(ctx, gen, res, kept, found)
+	case previewing(ctx) && found:
+		entry = kept // render shows the kept credential and issues none
+	case previewing(ctx):
+		err = outcome.Terminalf(v1alpha1.ReasonGeneratorFailed,
+			"%s %q: baosync render does not issue dynamic secrets, and none is kept for this ExternalSecret yet", res.Kind, res.Name)
 	default:
 		entry, err = g.r.issueDynamic(ctx, g.es, res, kept, found)
 	}
@@ -80,7 +86,10 @@ func (g *generation) entry(ctx context.Context, i int, df v1alpha1.ExternalSecre
 // static keeps a Password's or UUID's values, or generates new ones when there
 // are none, the generator changed, or rotation is due.
 func (g *generation) static(ctx context.Context, gen generator.Generator, res *generator.Resolved, kept generatorstate.Entry, found bool) (generatorstate.Entry, error) {
-	now := g.r.Clock.Now()
+	now := time.Now()
+	if g.r.Clock != nil { // baosync render builds a Reconciler without one
+		now = g.r.Clock.Now()
+	}
 	if found && len(kept.Values) > 0 && kept.Hash == res.Hash && (kept.Rotation.IsZero() || now.Before(kept.Rotation)) {
 		kept.Rotation = rotationOf(g.es, kept.GeneratedAt)
 		return kept, nil
@@ -110,6 +119,9 @@ func rotationOf(es *v1alpha1.ExternalSecret, t time.Time) time.Time {
 // generated status. It runs before the target Secret is written, so that no
 // value is ever served that is not kept.
 func (g *generation) finish(ctx context.Context) error {
+	if previewing(ctx) {
+		return nil // a preview writes nothing and releases nothing
+	}
 	if g.state == nil {
 		if len(g.es.Status.Generated) == 0 {
 			return nil
@@ -157,4 +169,19 @@ func timeOrNil(t time.Time) *metav1.Time {
 	}
 	mt := metav1.NewTime(t)
 	return &mt
+}
+
+// previewKey marks the context of a Preview.
+type previewKey struct{}
+
+// withPreview marks ctx as a Preview's: generators show kept values or
+// generate throwaway ones, and nothing is kept, issued or released.
+func withPreview(ctx context.Context) context.Context {
+	return context.WithValue(ctx, previewKey{}, true)
+}
+
+// previewing reports whether ctx is a Preview's.
+func previewing(ctx context.Context) bool {
+	v, _ := ctx.Value(previewKey{}).(bool)
+	return v
 }

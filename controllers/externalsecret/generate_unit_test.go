@@ -6,6 +6,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -69,4 +70,28 @@ func TestGeneration_ReleasesTheStateOfARemovedEntry(t *testing.T) {
 	gen := &generation{r: r, es: es}
 	g.Expect(gen.finish(context.Background())).To(Succeed())
 	g.Expect(es.Status.Generated).To(BeEmpty())
+}
+
+func TestPreview_GeneratesWithoutKeepingAnything(t *testing.T) {
+	g := NewWithT(t)
+	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+	es.Spec.Data = nil
+	withGenerator("Password", "pw")(es)
+	withGenerator("VaultDynamicSecret", "db")(es)
+	pw := &v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: "ns"}, Spec: v1alpha1.PasswordSpec{Length: 24}}
+	db := &v1alpha1.VaultDynamicSecret{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "ns"},
+		Spec: v1alpha1.VaultDynamicSecretSpec{Path: "database/creds/app", Provider: &v1alpha1.VaultProvider{}}}
+	r, _ := unitReconciler(t, pw, db)
+	r.Clock = nil // as baosync render builds it
+
+	_, err := r.Preview(context.Background(), es, nil)
+	g.Expect(err).To(MatchError(ContainSubstring("does not issue dynamic secrets")))
+
+	es.Spec.DataFrom = es.Spec.DataFrom[:1]
+	s, err := r.Preview(context.Background(), es, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(s.Data["password"]).To(HaveLen(24))
+	list := &corev1.SecretList{}
+	g.Expect(r.List(context.Background(), list)).To(Succeed())
+	g.Expect(list.Items).To(BeEmpty(), "a preview keeps nothing")
 }

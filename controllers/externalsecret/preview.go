@@ -12,9 +12,10 @@ import (
 
 // Preview runs the sync's fetch, templates and render for es against store,
 // always reading fresh values, and returns the Secret it would write. It
-// writes nothing. Errors carry the same Reasons as a sync (outcome errors).
+// writes nothing: generators show the values kept for es, or throwaway ones,
+// and no dynamic secret is issued. Errors carry the same Reasons as a sync (outcome errors).
 func (r *Reconciler) Preview(ctx context.Context, es *v1alpha1.ExternalSecret, store v1alpha1.GenericStore) (*corev1.Secret, error) {
-	values, err := r.fetch(ctx, store, es, 0)
+	values, err := r.fetch(withPreview(ctx), store, es, 0)
 	if err != nil {
 		return nil, err
 	}
