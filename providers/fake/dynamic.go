@@ -39,11 +39,15 @@ func (c *Client) Generate(_ context.Context, req providers.DynamicRequest) (*pro
 	}, nil
 }
 
-// RenewLease grants increment to a lease not revoked.
+// RenewLease grants increment to a lease not revoked; an error set with
+// WithError under the lease ID fails it.
 func (c *Client) RenewLease(_ context.Context, _, leaseID string, increment time.Duration) (providers.Lease, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.Calls = append(c.Calls, "renew:"+leaseID)
+	if err := c.errs[leaseID]; err != nil { // WithError(leaseID, …)
+		return providers.Lease{}, err
+	}
 	if _, ok := c.leases[leaseID]; !ok {
 		return providers.Lease{}, fmt.Errorf("lease %s: %w", leaseID, providers.ErrLeaseGone)
 	}

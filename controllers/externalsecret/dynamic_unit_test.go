@@ -1,0 +1,84 @@
+package externalsecret
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/generator"
+	"github.com/baosync/baosync/controllers/internal/generatorstate"
+	"github.com/baosync/baosync/providers"
+	providerfake "github.com/baosync/baosync/providers/fake"
+)
+
+func TestIssueDynamic_KeepsRenewsOrReissuesTheLease(t *testing.T) {
+	const path = "database/creds/app"
+	res := &generator.Resolved{Kind: v1alpha1.GeneratorKindVaultDynamicSecret, Name: "db", Namespace: "ns",
+		Spec: v1alpha1.GeneratorSpec{VaultDynamicSecretSpec: &v1alpha1.VaultDynamicSecretSpec{Path: path,
+			RotationGracePeriod: &metav1.Duration{Duration: time.Minute}}}}
+	res.Hash = generator.HashOf(res)
+	kept := func(renewIn, expiresIn time.Duration) generatorstate.Entry {
+		return generatorstate.Entry{Values: map[string][]byte{"username": []byte("user-1")}, Hash: res.Hash, GeneratedAt: unitNow.Add(-time.Hour),
+			Lease: &generator.Lease{ID: path + "/lease-1", Duration: time.Hour, Renewable: true, IssueTime: unitNow.Add(-time.Hour),
+				Expires: unitNow.Add(expiresIn), Increment: time.Hour, RenewAt: unitNow.Add(renewIn), Path: path}}
+	}
+	tests := []struct {
+		name      string
+		kept      generatorstate.Entry
+		renewErr  error
+		wantCalls []string
+		wantLease string
+		wantUser  string
+		retired   int
+		event     string
+	}{
+		{name: "a fresh lease is kept without a request", kept: kept(time.Minute, time.Hour),
+			wantLease: path + "/lease-1", wantUser: "user-1"},
+		{name: "a lease due is renewed and kept", kept: kept(-time.Second, 20*time.Minute),
+			wantCalls: []string{"renew:" + path + "/lease-1"}, wantLease: path + "/lease-1", wantUser: "user-1"},
+		{name: "a renewal that fails for a passing reason keeps the still valid credential", kept: kept(-time.Second, 20*time.Minute),
+			renewErr: fmt.Errorf("down: %w", providers.ErrUnavailable), wantCalls: []string{"renew:" + path + "/lease-1"},
+			wantLease: path + "/lease-1", wantUser: "user-1", event: eventLeaseRenewalFailed},
+		{name: "a refused renewal issues a new credential and retires the old lease", kept: kept(-time.Second, 20*time.Minute),
+			renewErr: fmt.Errorf("gone: %w", providers.ErrLeaseGone), wantCalls: []string{"renew:" + path + "/lease-1", "generate:" + path},
+			wantLease: path + "/lease-2", wantUser: "user-2", retired: 1, event: eventCredentialIssued},
+		{name: "an expired credential is never kept, and its lease, gone by itself, is not revoked", kept: kept(-time.Hour, -time.Second),
+			wantCalls: []string{"generate:" + path}, wantLease: path + "/lease-2", wantUser: "user-2", event: eventCredentialIssued},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			es := newES("ns", "app", "vault")
+			es.UID = "uid-app"
+			r, rec := unitReconciler(t, es)
+			p := providerfake.New()
+			p.Client.WithLeases(time.Hour)
+			_, _ = p.Client.Generate(context.Background(), providers.DynamicRequest{Path: path}) // lease-1 exists
+			p.Client.Calls = nil
+			if tt.renewErr != nil {
+				p.Client.WithError(path+"/lease-1", tt.renewErr)
+			}
+			r.Provider = p
+			got, err := r.issueDynamic(context.Background(), es, res, tt.kept, true)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(p.Client.Calls).To(Equal(tt.wantCalls))
+			g.Expect(got.Lease.ID).To(Equal(tt.wantLease))
+			g.Expect(string(got.Values["username"])).To(Equal(tt.wantUser))
+			g.Expect(got.Retired).To(HaveLen(tt.retired))
+			g.Expect(got.Lease.Expires.After(unitNow)).To(BeTrue(), "the credential served must not be expired")
+			g.Expect(got.NextRenewal.After(unitNow)).To(BeTrue(), "the next renewal must lie ahead")
+			if tt.event != "" {
+				g.Expect(rec.Events).To(Receive(ContainSubstring(tt.event)))
+			}
+			if tt.retired > 0 {
+				g.Expect(got.Retired[0].RevokeAt).To(Equal(unitNow.Add(time.Minute)))
+				g.Expect(got.Lease.Ref).To(Equal(v1alpha1.GeneratorRef{Kind: "VaultDynamicSecret", Name: "db"}))
+			}
+		})
+	}
+}
