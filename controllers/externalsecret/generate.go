@@ -90,8 +90,10 @@ func (g *generation) static(ctx context.Context, gen generator.Generator, res *g
 	if g.r.Clock != nil { // baosync render builds a Reconciler without one
 		now = g.r.Clock.Now()
 	}
-	if found && len(kept.Values) > 0 && kept.Hash == res.Hash && (kept.Rotation.IsZero() || now.Before(kept.Rotation)) {
-		kept.Rotation = rotationOf(g.es, kept.GeneratedAt)
+	// The rotation follows the ExternalSecret's current policy and interval,
+	// not the ones in force when the values were made.
+	if rot := rotationOf(g.es, kept.GeneratedAt); found && len(kept.Values) > 0 && kept.Hash == res.Hash && (rot.IsZero() || now.Before(rot)) {
+		kept.Rotation = rot
 		return kept, nil
 	}
 	values, _, err := gen.Generate(ctx)

@@ -95,3 +95,22 @@ func TestPreview_GeneratesWithoutKeepingAnything(t *testing.T) {
 	g.Expect(r.List(context.Background(), list)).To(Succeed())
 	g.Expect(list.Items).To(BeEmpty(), "a preview keeps nothing")
 }
+
+func TestGeneration_FollowsTheCurrentPolicy(t *testing.T) {
+	g := NewWithT(t)
+	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+	es.Spec.Data = nil
+	withGenerator("Password", "pw")(es)
+	es.Spec.RefreshPolicy, es.Spec.RefreshInterval = v1alpha1.RefreshPolicyPeriodic, &metav1.Duration{Duration: time.Hour}
+	pw := &v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: "ns"}, Spec: v1alpha1.PasswordSpec{Length: 24}}
+	r, _ := unitReconciler(t, pw)
+	first := generateOnce(t, r, es)
+
+	es.Spec.RefreshPolicy = v1alpha1.RefreshPolicyOnChange
+	r.Clock.(*clocktesting.FakeClock).Step(2 * time.Hour)
+	g.Expect(generateOnce(t, r, es)).To(Equal(first), "OnChange now: the old hourly rotation no longer applies")
+	g.Expect(es.Status.Generated[0].RotationTime).To(BeNil())
+
+	es.Spec.RefreshPolicy, es.Spec.RefreshInterval = v1alpha1.RefreshPolicyPeriodic, &metav1.Duration{Duration: time.Minute}
+	g.Expect(generateOnce(t, r, es)).NotTo(Equal(first), "a shorter interval that already passed renews at once")
+}
