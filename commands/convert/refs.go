@@ -73,6 +73,13 @@ func (c *conversion) storeRefs() []storeRef {
 	}
 	if es := c.esSpec(); es != nil {
 		add(es.child("secretStoreRef"))
+		for _, list := range []string{"data", "dataFrom"} {
+			if seq := at(c.root, es.child(list)); seq != nil {
+				for i := range seq.Content {
+					add(es.child(list).item(i).child("sourceRef").child("storeRef"))
+				}
+			}
+		}
 	}
 	if c.kind == "PushSecret" {
 		if list := at(c.root, path("spec", "secretStoreRefs")); list != nil {

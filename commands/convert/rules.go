@@ -86,9 +86,6 @@ func (c *conversion) refuse() {
 		if v := scalarString(at(c.root, p)); v == "CreateOrMerge" {
 			c.fail(p, "CreateOrMerge is not supported: choose Owner (baosync creates and owns the Secret) or Merge (the Secret must exist)")
 		}
-		for _, list := range []string{"data", "dataFrom"} {
-			c.refuseStoreRefs(append(es, step{key: list}))
-		}
 		if from := at(c.root, es.child("dataFrom")); from != nil && from.Kind == yaml.SequenceNode {
 			for i := range from.Content {
 				c.generatorRef(es.child("dataFrom").item(i).child("sourceRef").child("generatorRef"))
@@ -117,21 +114,6 @@ func (c *conversion) generatorRef(p fieldPath) {
 	}
 	if av := at(ref, path("apiVersion")); av != nil && strings.Contains(av.Value, "external-secrets.io/") {
 		av.Value = v1alpha1.GroupVersion.String()
-	}
-}
-
-// refuseStoreRefs fails entries that read from a store other than the
-// object's: baosync reads every entry from spec.secretStoreRef.
-func (c *conversion) refuseStoreRefs(list fieldPath) {
-	seq := at(c.root, list)
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		return
-	}
-	for i := range seq.Content {
-		p := list.item(i).child("sourceRef").child("storeRef")
-		if at(c.root, p) != nil {
-			c.fail(p, "baosync reads every entry from spec.secretStoreRef; split the entries that use another store into an ExternalSecret of their own")
-		}
 	}
 }
 
@@ -195,7 +177,6 @@ var reasons = map[string]string{
 	"conversionStrategy":     "baosync does not convert key names (Unicode escapes stay as they are): check the key names of the Secret",
 	"finalizers":             "baosync puts no finalizers on the target Secret",
 	"valuesDecodingStrategy": "baosync does not decode template values: decode them in the template (b64dec)",
-	"checkAndSet":            "baosync writes without check-and-set: a concurrent writer is not detected",
 	"retrySettings":          "baosync retries failed calls with its own back-off",
 	"labelSelector":          "baosync pushes to the named store only; stores matched by the label selector get nothing",
 	"selector":               "baosync pushes the Secret named by selector.secret.name only",

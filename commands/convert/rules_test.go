@@ -110,10 +110,10 @@ spec:
   retrySettings: {maxRetries: 3}
   provider: {vault: {server: "https://b", checkAndSet: {required: true}, auth: {tokenSecretRef: {name: t, key: token}}}}`,
 	warnings: []string{
-		"SecretStore app/s: field spec.provider.vault.checkAndSet: baosync writes without check-and-set",
-		"field spec.retrySettings: baosync retries failed calls with its own back-off; dropped",
+		"SecretStore app/s: field spec.retrySettings: baosync retries failed calls with its own back-off; dropped",
 	},
-	notOut: []string{"retrySettings", "checkAndSet"},
+	out:    []string{"checkAndSet: {required: true}"},
+	notOut: []string{"retrySettings"},
 }, {
 	name: "warns about non-default null byte and conversion strategies and template finalizers",
 	in: `apiVersion: external-secrets.io/v1
@@ -159,20 +159,44 @@ metadata: {name: e, namespace: app}
 spec: {secretStoreRef: {name: aws, kind: ClusterSecretStore}, data: [{secretKey: k, remoteRef: {key: a}}]}`,
 	warnings: []string{"provider aws is not OpenBao/Vault; skipped", "refers to ClusterSecretStore aws, which was not converted"},
 }, {
-	name: "refuses creationPolicy CreateOrMerge and entries reading from another store",
+	name: "refuses creationPolicy CreateOrMerge",
 	in: `apiVersion: external-secrets.io/v1
 kind: ExternalSecret
 metadata: {name: e}
 spec:
   secretStoreRef: {name: s}
   target: {creationPolicy: CreateOrMerge}
-  data: [{secretKey: k, remoteRef: {key: a}, sourceRef: {storeRef: {name: other}}}]`,
+  data: [{secretKey: k, remoteRef: {key: a}}]`,
 	warnings: []string{
 		"field spec.target.creationPolicy: CreateOrMerge is not supported: choose Owner",
-		"field spec.data[0].sourceRef.storeRef: baosync reads every entry from spec.secretStoreRef",
 	},
-	failed: 2,
+	failed: 1,
 	notOut: []string{"kind"},
+}, {
+	name: "carries over entries reading from another store",
+	in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e}
+spec:
+  secretStoreRef: {name: s}
+  data: [{secretKey: k, remoteRef: {key: a}, sourceRef: {storeRef: {name: other}}}]
+  dataFrom: [{extract: {key: b}, sourceRef: {storeRef: {name: third, kind: ClusterSecretStore}}}]`,
+	out: []string{"sourceRef: {storeRef: {name: other}}", "sourceRef: {storeRef: {name: third, kind: ClusterSecretStore}}"},
+}, {
+	name: "warns an ExternalSecret whose entry reads from a store of another provider",
+	in: `apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata: {name: aws}
+spec: {provider: {aws: {service: SecretsManager}}}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e, namespace: app}
+spec:
+  secretStoreRef: {name: s}
+  data: [{secretKey: k, remoteRef: {key: a}, sourceRef: {storeRef: {name: aws, kind: ClusterSecretStore}}}]`,
+	warnings: []string{"provider aws is not OpenBao/Vault; skipped",
+		"field spec.data[0].sourceRef.storeRef: refers to ClusterSecretStore aws, which was not converted"},
 }, {
 	name: "refuses a PushSecret selecting Secrets or stores by label only, warns when a name is given too",
 	in: `apiVersion: external-secrets.io/v1alpha1
