@@ -71,20 +71,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if *dynamic > 0 {
-		res, err := runDynamic(ctx, c, *dynamic)
-		if err != nil {
-			fail(err)
-		}
-		write(c.out, []any{res})
-		return
-	}
-	if c.soak > 0 {
-		res, err := runSoak(ctx, c, c.soak, *soakFor)
-		if err != nil {
-			fail(err)
-		}
-		write(c.out, []any{res})
+	if single(ctx, c, *dynamic, *soakFor) {
 		return
 	}
 	var results []any
@@ -102,6 +89,26 @@ func main() {
 			write(c.out, results)
 		}
 	}
+}
+
+// single runs, instead of the scenarios, the dynamic-secrets scenario or the
+// soak; false when neither was asked for.
+func single(ctx context.Context, c config, dynamicTTL, soakFor time.Duration) bool {
+	var res any
+	var err error
+	switch {
+	case dynamicTTL > 0:
+		res, err = runDynamic(ctx, c, dynamicTTL)
+	case c.soak > 0:
+		res, err = runSoak(ctx, c, c.soak, soakFor)
+	default:
+		return false
+	}
+	if err != nil {
+		fail(err)
+	}
+	write(c.out, []any{res})
+	return true
 }
 
 func ints(s string) ([]int, error) {

@@ -112,10 +112,10 @@ func (s *PostgresServer) start(ctx context.Context, bin, base string, cred *sysc
 		select {
 		case err2 := <-s.done:
 			s.done <- err2
-			return fmt.Errorf("postgres exited before it was ready (%v); see %s", err2, s.LogPath)
+			return fmt.Errorf("postgres exited before it was ready: %w; see %s", err2, s.LogPath)
 		case <-ctx.Done():
 			_ = s.Stop()
-			return fmt.Errorf("postgres not ready after 60s (last error %v); see %s", err, s.LogPath)
+			return fmt.Errorf("postgres not ready after 60s: %w; see %s", err, s.LogPath)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -211,11 +211,12 @@ func (s *PostgresServer) Stop() error {
 		return nil
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	// The exit status of a stopped server says nothing the caller needs.
 	select {
-	case <-s.done:
+	case <-s.done: //nolint:errcheck // see above
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.done
+		<-s.done //nolint:errcheck // see above
 	}
 	return nil
 }
