@@ -23,7 +23,7 @@ func parseCert(g Gomega, b []byte) *x509.Certificate {
 	return c
 }
 
-func TestLease_PKICertificateBecomesATLSSecretAndIsReissuedAtTwoThirdsOfItsValidity(t *testing.T) {
+func TestLease_PKICertificateBecomesATLSSecretAndIsReissuedAtTwoThirdsOfItsValidityWithARolloutRestart(t *testing.T) {
 	t.Parallel() // own namespace, PKI role and generator
 	g := NewWithT(t)
 	ns := newNamespace(t)
@@ -42,6 +42,9 @@ func TestLease_PKICertificateBecomesATLSSecretAndIsReissuedAtTwoThirdsOfItsValid
 		"ca.crt":  `{{ .issuing_ca }}`,
 	}}
 	es.Spec.RefreshPolicy = v1alpha1.RefreshPolicyCreatedOnce // rotation follows the certificate, not the policy
+	es.Spec.Target.RolloutRestartTargets = []v1alpha1.RolloutRestartTarget{{Kind: "Deployment", Name: "web"}}
+	g.Expect(env.GrantRolloutRestart(context.Background(), ns)).To(Succeed())
+	deploy := createDeployment(t, ns, "web")
 	createES(t, es)
 	synced := waitReady(t, ns, "web-tls", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	sec := getSecret(t, ns, "web-tls")
@@ -63,4 +66,8 @@ func TestLease_PKICertificateBecomesATLSSecretAndIsReissuedAtTwoThirdsOfItsValid
 		leak.Secret(string(now.Data["tls.key"]))
 	}, eventually, poll).Should(Succeed())
 	g.Expect(time.Now()).To(BeTemporally("<", first.NotAfter), "the certificate was replaced only after it expired")
+	// The rotation restarts the workloads and says so.
+	g.Eventually(func() string { return restartedAtOf(t, deploy) }, eventually, poll).ShouldNot(BeEmpty())
+	g.Eventually(func() []string { return eventReasons(t, ns, "web-tls") }, eventually, poll).
+		Should(ContainElements(eventCredentialIssued, "RolloutRestarted"))
 }
