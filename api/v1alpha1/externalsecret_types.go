@@ -200,6 +200,12 @@ type ExternalSecretDataRemoteRef struct {
 	// +kubebuilder:validation:Enum=None;Fetch
 	// +optional
 	MetadataPolicy string `json:"metadataPolicy,omitempty"`
+
+	// NullBytePolicy Fail refuses a value (after decoding) that holds a NUL
+	// byte, as ESO does, with DecodingFailed; Ignore (the default) writes it.
+	// +kubebuilder:validation:Enum=Ignore;Fail
+	// +optional
+	NullBytePolicy string `json:"nullBytePolicy,omitempty"`
 }
 
 // DecodingStrategy decodes a remote value.

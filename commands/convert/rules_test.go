@@ -69,8 +69,8 @@ spec:
     remoteRef: {key: a, conversionStrategy: Default, decodingStrategy: None, metadataPolicy: None, nullBytePolicy: Ignore}
   dataFrom:
   - extract: {key: b, conversionStrategy: Default, decodingStrategy: None, metadataPolicy: None, nullBytePolicy: Ignore}`,
-	notOut: []string{"conversionStrategy", "nullBytePolicy"},
-	out:    []string{"secretKey: k", "extract: {key: b"},
+	notOut: []string{"conversionStrategy"},
+	out:    []string{"secretKey: k", "extract: {key: b", "nullBytePolicy: Ignore"},
 }, {
 	name: "drops conversionStrategy None on PushSecret entries without a warning",
 	in: `apiVersion: external-secrets.io/v1alpha1
@@ -115,7 +115,7 @@ spec:
 	out:    []string{"checkAndSet: {required: true}"},
 	notOut: []string{"retrySettings"},
 }, {
-	name: "warns about non-default null byte and conversion strategies and template finalizers",
+	name: "warns about a non-default conversion strategy and template finalizers, keeps nullBytePolicy Fail",
 	in: `apiVersion: external-secrets.io/v1
 kind: ExternalSecret
 metadata: {name: e}
@@ -125,9 +125,9 @@ spec:
   data: [{secretKey: k, remoteRef: {key: a, conversionStrategy: Unicode, nullBytePolicy: Fail}}]`,
 	warnings: []string{
 		"field spec.data[0].remoteRef.conversionStrategy: baosync does not convert key names",
-		"field spec.data[0].remoteRef.nullBytePolicy: baosync writes values holding NUL bytes",
 		"field spec.target.template.metadata.finalizers: baosync puts no finalizers",
 	},
+	out:    []string{"nullBytePolicy: Fail"},
 	notOut: []string{"finalizers", "template"},
 }, {
 	name: "maps LDAP auth 1:1 and refuses it without the password's secretRef",

@@ -1,6 +1,7 @@
 package externalsecret
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -113,7 +114,20 @@ func getOne(ctx context.Context, sc providers.SecretsClient, ref v1alpha1.Extern
 	if err != nil {
 		return nil, err
 	}
-	return decode(v, ref.DecodingStrategy)
+	if v, err = decode(v, ref.DecodingStrategy); err != nil {
+		return nil, err
+	}
+	return v, checkNullBytes(v, ref.NullBytePolicy)
+}
+
+// checkNullBytes applies nullBytePolicy Fail to a decoded value. Its error
+// gives the position, never the value.
+func checkNullBytes(v []byte, policy string) error {
+	if i := bytes.IndexByte(v, 0); i >= 0 && policy == "Fail" {
+		return outcome.Waitingf(v1alpha1.ReasonDecodingFailed, 0,
+			"value holds a NUL byte at offset %d of %d and nullBytePolicy is Fail; fix the value or set nullBytePolicy Ignore", i, len(v))
+	}
+	return nil
 }
 
 // extract reads and decodes every property of a remote secret.
@@ -124,6 +138,9 @@ func extract(ctx context.Context, sc providers.SecretsClient, ref *v1alpha1.Exte
 	}
 	for k, v := range m {
 		d, err := decode(v, ref.DecodingStrategy)
+		if err == nil {
+			err = checkNullBytes(d, ref.NullBytePolicy)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("property %q: %w", k, err)
 		}
