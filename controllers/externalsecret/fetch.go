@@ -41,13 +41,13 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 	gen := &generation{r: r, es: es}
 	for i, df := range es.Spec.DataFrom {
 		m, err := dataFromEntry(ctx, stores, gen, i, df, maxAge)
-		note(wrapEntry(err, fmt.Sprintf("dataFrom[%d]", i)))
+		note(wrapEntry(err, fmt.Sprintf("dataFrom[%d]%s", i, fromStore(dataFromStoreRef(df)))))
 		for k, v := range m {
 			values[k] = v
 		}
 	}
 	for i, d := range es.Spec.Data {
-		entry := fmt.Sprintf("data[%d] (secretKey %q)", i, d.SecretKey)
+		entry := fmt.Sprintf("data[%d] (secretKey %q%s)", i, d.SecretKey, fromStore(dataStoreRef(d)))
 		sc, err := stores.get(ctx, dataStoreRef(d))
 		if err != nil {
 			note(relabel(err, entry))
@@ -79,7 +79,7 @@ func dataFromEntry(ctx context.Context, stores *storeClients, gen *generation, i
 	}
 	sc, err := stores.get(ctx, dataFromStoreRef(df))
 	if err != nil {
-		return nil, relabel(err, fmt.Sprintf("dataFrom[%d]", i))
+		return nil, relabel(err, fmt.Sprintf("dataFrom[%d]%s", i, fromStore(dataFromStoreRef(df))))
 	}
 	return dataFrom(ctx, sc, df, maxAge)
 }

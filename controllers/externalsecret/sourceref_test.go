@@ -69,11 +69,11 @@ func TestSourceRef_AFailureNamesTheEntryAndItsStore(t *testing.T) {
 		says   []string
 	}{
 		{"a data entry naming a missing store waits for it", withSourceData("x", "app", "k", "nowhere"),
-			v1alpha1.ReasonStoreNotFound, []string{`data[1] (secretKey "x")`, "nowhere"}},
+			v1alpha1.ReasonStoreNotFound, []string{`data[1] (secretKey "x", from SecretStore "nowhere"): sourceRef.storeRef: not found`}},
 		{"a dataFrom entry naming a missing store waits for it", withSourceExtract("app", "gone"),
-			v1alpha1.ReasonStoreNotFound, []string{"dataFrom[0]", "gone"}},
+			v1alpha1.ReasonStoreNotFound, []string{`dataFrom[0], from SecretStore "gone": sourceRef.storeRef: not found`}},
 		{"a missing secret in the other store is RemoteNotFound for that entry", withSourceData("x", "absent", "k", "other"),
-			v1alpha1.ReasonRemoteNotFound, []string{`data[1] (secretKey "x")`}},
+			v1alpha1.ReasonRemoteNotFound, []string{`data[1] (secretKey "x", from SecretStore "other")`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -63,7 +63,7 @@ func (s *storeClients) open(ctx context.Context, ref v1alpha1.SecretStoreRef) (p
 				"served by another controller class or outside this operator's namespace; use a store this operator serves")
 		}
 		if err != nil {
-			return nil, relabel(err, "sourceRef.storeRef "+storeref.Describe(ref))
+			return nil, relabel(err, "sourceRef.storeRef") // the entry's label names the store
 		}
 	}
 	c, err := s.r.Provider.NewClient(ctx, store, s.r.kube(), s.es.Namespace)
@@ -106,6 +106,15 @@ func dataFromStoreRef(df v1alpha1.ExternalSecretDataFromRemoteRef) *v1alpha1.Sec
 		return nil
 	}
 	return df.SourceRef.StoreRef
+}
+
+// fromStore names an entry's own store for messages, "" for
+// spec.secretStoreRef's, which the Ready message names already.
+func fromStore(ref *v1alpha1.SecretStoreRef) string {
+	if ref == nil {
+		return ""
+	}
+	return ", from " + storeref.Describe(*ref)
 }
 
 // generated reports whether a dataFrom entry takes its values from a generator.
