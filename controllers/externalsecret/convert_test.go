@@ -92,4 +92,11 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 		"an entry without property pushes the JSON value as the whole secret")
 	g.Eventually(remote("secret/data/eso/all-keys"), eventually, poll).Should(Equal(map[string]any{"config": `{"user":"whole"}`}),
 		"an entry without secretKey pushes the whole Secret")
+
+	// Items 10 and 11: entries from another store, a check-and-set push.
+	waitReady(t, ns, "multi-store", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	g.Expect(secretData(t, ns, "multi-store")).To(Equal(map[string]string{"username": "app", "token": "eso-api-token", "crt": "cert-a-pem"}),
+		"data and dataFrom entries read through sourceRef.storeRef")
+	g.Eventually(remote("secret/data/eso/cas"), eventually, poll).Should(Equal(map[string]any{"token": "pushed-from-k8s"}),
+		"a store with checkAndSet pushes")
 }
