@@ -19,6 +19,7 @@ func TestAlertsAndDashboardUseOnlyMetricsThatExist(t *testing.T) {
 	m.SyncDuration.WithLabelValues("ExternalSecret").Observe(1)
 	m.ObserveProviderRequest("read", "ok")
 	m.StoreReady.WithLabelValues("SecretStore", "ns", "s").Set(1)
+	m.LeaseOperations.WithLabelValues("renew", "ok").Inc()
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

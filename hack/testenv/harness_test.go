@@ -61,8 +61,10 @@ func TestManifests_DefaultKustomizationAppliesWithServerSideDryRun(t *testing.T)
 	kubectl := filepath.Join(BinDir(), "kubectl")
 	out, err := exec.Command(kubectl, "kustomize", filepath.Join(Root(), "config", "default")).Output()
 	g.Expect(err).NotTo(HaveOccurred())
-	// The namespace must exist for a dry run of the objects inside it.
-	g.Expect(env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "baosync-system"}})).To(Succeed())
+	// The namespace must exist for a dry run of the objects inside it; a test
+	// that runs the operator as a process may have made it already.
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: OperatorNamespace}}
+	g.Expect(client.IgnoreAlreadyExists(env.Client.Create(context.Background(), ns))).To(Succeed())
 	apply := exec.Command(kubectl, "--kubeconfig", env.Kubeconfig, "apply", "--server-side", "--dry-run=server", "-f", "-")
 	apply.Stdin = strings.NewReader(string(out))
 	res, err := apply.CombinedOutput()
