@@ -37,6 +37,9 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 	if rec, ok := r.memo.recall(client.ObjectKeyFromObject(es), es.UID); ok && rec.version == resourceVersionOf(es) && rec.at.After(in.refreshTime) {
 		in.refreshTime, in.neverSynced, in.specChanged, in.lastFailed = rec.at, false, false, false
 	}
+	if r.memo.takeStale(client.ObjectKeyFromObject(es)) {
+		in.specChanged = true // a generator it uses changed
+	}
 	return decideSync(in)
 }
 

@@ -128,3 +128,25 @@ func TestGenerator_AnotherNamespacesGeneratorIsRefused(t *testing.T) {
 	g.Expect(readyMessage(es)).To(ContainSubstring("never reaches into another namespace"))
 	g.Expect(getSecret(t, tenant, "app")).To(BeNil())
 }
+
+// TestGenerator_CreationAndSpecChangeWakeTheExternalSecret: an ExternalSecret
+// applied before its generator (as a GitOps tool may) syncs when the generator
+// appears, not at its next retry 30 s later; a change to the generator's spec
+// reaches it the same way, with values made under the new spec.
+func TestGenerator_CreationAndSpecChangeWakeTheExternalSecret(t *testing.T) {
+	t.Parallel() // own namespace, store and generator
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	tokenStore(t, ns, "vault")
+	createES(t, newES(ns, "app", "vault", withGenerator("Password", "pw")))
+	waitReady(t, ns, "app", metav1.ConditionFalse, v1alpha1.ReasonGeneratorNotFound)
+
+	pw := createPassword(t, ns, "pw", 20)
+	const sooner = 20 * time.Second // less than the 30 s retry of a missing generator
+	g.Eventually(func() *corev1.Secret { return getSecret(t, ns, "app") }, sooner, poll).ShouldNot(BeNil())
+	g.Expect([]rune(generatedData(t, ns, "app")["password"])).To(HaveLen(20))
+
+	update(t, pw, func(p *v1alpha1.Password) { p.Spec.Length = 40 })
+	g.Eventually(func() []rune { return []rune(string(getSecret(t, ns, "app").Data["password"])) }, sooner, poll).Should(HaveLen(40))
+	generatedData(t, ns, "app")
+}

@@ -23,6 +23,9 @@ import (
 type syncMemo struct {
 	mu   sync.Mutex
 	last map[types.NamespacedName]syncRecord
+	// stale holds the objects whose generator changed since their last sync:
+	// nothing in the object itself says so.
+	stale map[types.NamespacedName]struct{}
 }
 
 // syncRecord is what one successful sync established.
@@ -55,4 +58,25 @@ func (m *syncMemo) forget(key types.NamespacedName) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.last, key)
+	delete(m.stale, key)
+}
+
+// markStale records that a generator of the object changed, so that its next
+// reconcile syncs as after a change of its own spec.
+func (m *syncMemo) markStale(key types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stale == nil {
+		m.stale = map[types.NamespacedName]struct{}{}
+	}
+	m.stale[key] = struct{}{}
+}
+
+// takeStale reports whether the object was marked stale, and clears the mark.
+func (m *syncMemo) takeStale(key types.NamespacedName) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.stale[key]
+	delete(m.stale, key)
+	return ok
 }

@@ -27,6 +27,9 @@ func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err er
 	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
 	r.memo.forget(client.ObjectKeyFromObject(es))
 	msg := fmt.Sprintf("%s: %v", storeName(es), oe.Err)
+	if oe.Reason == v1alpha1.ReasonGeneratorNotFound || oe.Reason == v1alpha1.ReasonGeneratorFailed {
+		msg = oe.Err.Error() // it names its generator; the store has nothing to do with it
+	}
 	r.setReady(es, metav1.ConditionFalse, oe.Reason, msg)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
 	return ctrl.Result{RequeueAfter: refreshInterval(es)}, oe

@@ -26,7 +26,8 @@ const indexStoreRef = "spec.secretStoreRef"
 
 // SetupWithManager registers the reconciler: ExternalSecrets (on spec, label or
 // annotation changes, not on their own status writes), the Secrets baosync
-// manages (drift repair), and stores (readiness changes).
+// manages (drift repair), stores (readiness changes) and generators (creation
+// and spec changes).
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.ExternalSecret{}, indexStoreRef, func(o client.Object) []string {
 		return storeKeys(o.(*v1alpha1.ExternalSecret))
@@ -41,6 +42,10 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Watches(&v1alpha1.SecretStore{}, handler.EnqueueRequestsFromMapFunc(r.storeToExternalSecrets))
 	if r.Scope.ClusterWide() { // a namespace-scoped operator serves no ClusterSecretStore
 		b = b.Watches(&v1alpha1.ClusterSecretStore{}, handler.EnqueueRequestsFromMapFunc(r.storeToExternalSecrets))
+	}
+	b, err := r.watchGenerators(ctx, mgr, b)
+	if err != nil {
+		return err
 	}
 	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).Complete(outcome.Retrying("Failed to sync ExternalSecret", r))
 }
