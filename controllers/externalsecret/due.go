@@ -36,6 +36,7 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 	// The cached status may predate this operator's own last sync.
 	if rec, ok := r.memo.recall(client.ObjectKeyFromObject(es), es.UID); ok && rec.version == resourceVersionOf(es) && rec.at.After(in.refreshTime) {
 		in.refreshTime, in.neverSynced, in.specChanged, in.lastFailed = rec.at, false, false, false
+		in.leaseDue = rec.leaseDue
 	}
 	if r.memo.takeStale(client.ObjectKeyFromObject(es)) {
 		in.specChanged = true // a generator it uses changed

@@ -5,6 +5,9 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 )
@@ -87,5 +90,38 @@ func TestMaxReadAge(t *testing.T) {
 	}
 	for _, tc := range cases {
 		NewWithT(t).Expect(maxReadAge(tc.cause, es)).To(Equal(tc.want), "cause %d", tc.cause)
+	}
+}
+
+// TestSyncDue_AStaleCachedStatusStillWaitsForTheLease: the reconcile that
+// follows a sync sees the cached status from before it, without the lease the
+// sync recorded. It must still schedule the lease's renewal from memory: under
+// the priority queue its event replaced the sync's delayed requeue, and a
+// reconcile that returns no delay would leave the lease to expire.
+func TestSyncDue_AStaleCachedStatusStillWaitsForTheLease(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		remember bool
+		want     time.Duration
+	}{
+		{name: "the lease due that the last sync remembered is kept", remember: true, want: 7 * time.Second},
+		{name: "without a memory there is nothing to wait for", remember: false, want: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			r, _ := unitReconciler(t)
+			es := unitES(v1alpha1.CreationPolicyNone, v1alpha1.DeletionPolicyRetain)
+			es.Spec.RefreshPolicy = v1alpha1.RefreshPolicyCreatedOnce
+			es.Status.RefreshTime = metav1.NewTime(unitNow.Add(-time.Minute))
+			es.Status.SyncedResourceVersion = resourceVersionOf(es)
+			meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
+				Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced})
+			if tc.remember {
+				r.memo.remember(client.ObjectKeyFromObject(es), es.UID, resourceVersionOf(es), unitNow.Add(-time.Second), unitNow.Add(7*time.Second))
+			}
+			cause, wait := r.syncDue(es, nil)
+			g.Expect(cause).To(Equal(noSync))
+			g.Expect(wait).To(Equal(tc.want))
+		})
 	}
 }

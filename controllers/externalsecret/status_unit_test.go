@@ -89,7 +89,7 @@ func TestFail_RecordsTheReasonAndLeavesTheRestOfTheStatus(t *testing.T) {
 			if tc.before != nil {
 				meta.SetStatusCondition(&es.Status.Conditions, *tc.before)
 			}
-			r.memo.remember(client.ObjectKeyFromObject(es), es.UID, "1-abc", unitNow)
+			r.memo.remember(client.ObjectKeyFromObject(es), es.UID, "1-abc", unitNow, time.Time{})
 
 			_, _ = r.fail(context.Background(), es, tc.err)
 
