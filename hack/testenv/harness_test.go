@@ -62,10 +62,12 @@ func TestManifests_DefaultKustomizationAppliesWithServerSideDryRun(t *testing.T)
 	out, err := exec.Command(kubectl, "kustomize", filepath.Join(Root(), "config", "default")).Output()
 	g.Expect(err).NotTo(HaveOccurred())
 	// The namespace must exist for a dry run of the objects inside it; a test
-	// that runs the operator as a process may have made it already.
+	// that runs the operator as a process may have made it already, and the
+	// chart tests (in parallel) may own the CRDs as "helm": a dry run takes
+	// their fields over without a conflict, and changes nothing.
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: OperatorNamespace}}
 	g.Expect(client.IgnoreAlreadyExists(env.Client.Create(context.Background(), ns))).To(Succeed())
-	apply := exec.Command(kubectl, "--kubeconfig", env.Kubeconfig, "apply", "--server-side", "--dry-run=server", "-f", "-")
+	apply := exec.Command(kubectl, "--kubeconfig", env.Kubeconfig, "apply", "--server-side", "--dry-run=server", "--force-conflicts", "-f", "-")
 	apply.Stdin = strings.NewReader(string(out))
 	res, err := apply.CombinedOutput()
 	g.Expect(err).NotTo(HaveOccurred(), string(res))
