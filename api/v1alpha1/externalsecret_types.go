@@ -7,9 +7,14 @@ import (
 
 // ExternalSecretSpec says which remote values to read and which Secret to write.
 // +kubebuilder:validation:XValidation:rule="(has(self.data) ? size(self.data) : 0) + (has(self.dataFrom) ? size(self.dataFrom) : 0) > 0",message="set at least one entry in data or dataFrom"
+// +kubebuilder:validation:XValidation:rule="has(self.secretStoreRef) || ((!has(self.data) || self.data.all(d, has(d.sourceRef))) && (!has(self.dataFrom) || self.dataFrom.all(d, has(d.sourceRef))))",message="secretStoreRef is required unless every data entry names its store (sourceRef.storeRef) and every dataFrom entry its store or generator (sourceRef)"
 type ExternalSecretSpec struct {
-	// SecretStoreRef names the store to read from.
-	SecretStoreRef SecretStoreRef `json:"secretStoreRef"`
+	// SecretStoreRef names the store to read from. As in ESO, it may be left
+	// out when every entry names its own source (a dataFrom generatorRef, or a
+	// sourceRef.storeRef); such an ExternalSecret is served by the operator
+	// without a controller class.
+	// +optional
+	SecretStoreRef SecretStoreRef `json:"secretStoreRef,omitzero"`
 
 	// Target describes the Secret to write.
 	// +kubebuilder:default={creationPolicy: Owner, deletionPolicy: Retain}

@@ -43,6 +43,20 @@ func TestAdmission_Generators(t *testing.T) {
 		{name: "accepts a dataFrom generatorRef", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
 			s.DataFrom = gen(v1alpha1.GeneratorRef{Kind: "Password", Name: "pw"})
 		})},
+		{name: "accepts a generator-only ExternalSecret without secretStoreRef, as ESO does", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.SecretStoreRef, s.Data = v1alpha1.SecretStoreRef{}, nil
+			s.DataFrom = gen(v1alpha1.GeneratorRef{Kind: "Password", Name: "pw"})
+		})},
+		{name: "accepts entries that each name their store without secretStoreRef", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.SecretStoreRef = v1alpha1.SecretStoreRef{}
+			s.Data = []v1alpha1.ExternalSecretData{{SecretKey: "k", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: "app"},
+				SourceRef: &v1alpha1.StoreSourceRef{StoreRef: v1alpha1.SecretStoreRef{Name: "other"}}}}
+		})},
+		{name: "refuses a data entry with no store when secretStoreRef is left out", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.SecretStoreRef = v1alpha1.SecretStoreRef{}
+			s.DataFrom = gen(v1alpha1.GeneratorRef{Kind: "Password", Name: "pw"})
+			s.Data = []v1alpha1.ExternalSecretData{{SecretKey: "k", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: "app"}}}
+		}), reject: "secretStoreRef is required unless every data entry names its store"},
 		{name: "refuses a generatorRef of an unknown kind", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
 			s.DataFrom = gen(v1alpha1.GeneratorRef{Kind: "ECRAuthorizationToken", Name: "x"})
 		}), reject: "kind"},

@@ -107,3 +107,7 @@ type SecretStoreRef struct {
 	// +optional
 	Kind SecretStoreKind `json:"kind,omitempty"`
 }
+
+// IsZero reports whether the reference names no store: an ExternalSecret
+// whose entries all name their own source leaves spec.secretStoreRef out.
+func (r SecretStoreRef) IsZero() bool { return r.Name == "" }

@@ -207,6 +207,9 @@ func needsCluster(es *v1alpha1.ExternalSecret) bool {
 
 // pickStore takes the store from the file, or from the cluster.
 func pickStore(ctx context.Context, r *externalsecret.Reconciler, c client.Client, es *v1alpha1.ExternalSecret, fromFile v1alpha1.GenericStore) (v1alpha1.GenericStore, error) {
+	if es.Spec.SecretStoreRef.IsZero() {
+		return nil, nil // every entry names its own source
+	}
 	if fromFile != nil {
 		fromFile = fromFile.DeepCopyObject().(v1alpha1.GenericStore)
 		fromFile.SetNamespace(es.Namespace)

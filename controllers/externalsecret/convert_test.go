@@ -50,7 +50,7 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 		}
 		g.Expect(k8s.Create(ctx, u)).To(Succeed(), "create converted %s %s", u.GetKind(), u.GetName())
 	}
-	for _, name := range []string{"db", "all-of-api", "with-generator", "with-metadata", "from-bao"} {
+	for _, name := range []string{"db", "all-of-api", "with-generator", "generator-only", "with-metadata", "from-bao"} {
 		waitReady(t, ns, name, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	}
 	g.Eventually(func() map[string]string { return secretData(t, ns, "from-cluster") }, eventually, poll).
@@ -71,6 +71,8 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 	withGenerator := secretData(t, ns, "with-generator")
 	g.Expect(withGenerator).To(HaveKeyWithValue("k", "app"))
 	g.Expect([]rune(leak.Secret(withGenerator["password"]))).To(HaveLen(24), "the converted Password generator feeds the converted ExternalSecret")
+	generatorOnly := secretData(t, ns, "generator-only")
+	g.Expect([]rune(leak.Secret(generatorOnly["password"]))).To(HaveLen(24), "an ExternalSecret of generators alone needs no secretStoreRef")
 
 	// Issue 12's silent differences behave as in ESO.
 	waitReady(t, ns, "eso-forms", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)

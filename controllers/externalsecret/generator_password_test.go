@@ -150,3 +150,19 @@ func TestGenerator_CreationAndSpecChangeWakeTheExternalSecret(t *testing.T) {
 	g.Eventually(func() []rune { return []rune(string(getSecret(t, ns, "app").Data["password"])) }, sooner, poll).Should(HaveLen(40))
 	generatedData(t, ns, "app")
 }
+
+// TestGenerator_AnExternalSecretOfGeneratorsAloneNeedsNoStore: ESO's own
+// generator examples leave secretStoreRef out; in a namespace without any
+// store such an ExternalSecret syncs, and its status names no store.
+func TestGenerator_AnExternalSecretOfGeneratorsAloneNeedsNoStore(t *testing.T) {
+	t.Parallel() // own namespace and generator
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	createPassword(t, ns, "pw", 16)
+	es := newES(ns, "app", "", withGenerator("Password", "pw"))
+	g.Expect(es.Spec.SecretStoreRef.IsZero()).To(BeTrue())
+	createES(t, es)
+	synced := waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	g.Expect(readyMessage(synced)).To(Equal(`Secret "app" is in sync with its sources`))
+	g.Expect([]rune(generatedData(t, ns, "app")["password"])).To(HaveLen(16))
+}

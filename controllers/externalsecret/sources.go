@@ -33,6 +33,10 @@ func newStoreClients(r *Reconciler, es *v1alpha1.ExternalSecret, def v1alpha1.Ge
 // reports it without another login.
 func (s *storeClients) get(ctx context.Context, ref *v1alpha1.SecretStoreRef) (providers.SecretsClient, error) {
 	if ref == nil {
+		if s.es.Spec.SecretStoreRef.IsZero() { // the API server's rule forbids it; an old object may not know
+			return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec,
+				"the entry names no store and spec.secretStoreRef is not set; set one of them")
+		}
 		ref = &s.es.Spec.SecretStoreRef
 	}
 	key := storeKey(*ref)
@@ -125,10 +129,10 @@ func generated(df v1alpha1.ExternalSecretDataFromRemoteRef) bool {
 // storeKeys are the "Kind/name" keys of every store an ExternalSecret reads,
 // for the index that wakes it when one of them changes.
 func storeKeys(es *v1alpha1.ExternalSecret) []string {
-	keys := []string{storeKey(es.Spec.SecretStoreRef)}
-	seen := map[string]bool{keys[0]: true}
+	var keys []string
+	seen := map[string]bool{}
 	add := func(ref *v1alpha1.SecretStoreRef) {
-		if ref == nil {
+		if ref == nil || ref.IsZero() {
 			return
 		}
 		if k := storeKey(*ref); !seen[k] {
@@ -136,6 +140,7 @@ func storeKeys(es *v1alpha1.ExternalSecret) []string {
 			keys = append(keys, k)
 		}
 	}
+	add(&es.Spec.SecretStoreRef)
 	for _, d := range es.Spec.Data {
 		add(dataStoreRef(d))
 	}

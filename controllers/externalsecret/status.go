@@ -27,8 +27,8 @@ func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err er
 	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
 	r.memo.forget(client.ObjectKeyFromObject(es))
 	msg := fmt.Sprintf("%s: %v", storeName(es), oe.Err)
-	if oe.Reason == v1alpha1.ReasonGeneratorNotFound || oe.Reason == v1alpha1.ReasonGeneratorFailed {
-		msg = oe.Err.Error() // it names its generator; the store has nothing to do with it
+	if es.Spec.SecretStoreRef.IsZero() || oe.Reason == v1alpha1.ReasonGeneratorNotFound || oe.Reason == v1alpha1.ReasonGeneratorFailed {
+		msg = oe.Err.Error() // it names its entry or generator; spec.secretStoreRef has nothing to do with it
 	}
 	r.setReady(es, metav1.ConditionFalse, oe.Reason, msg)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
@@ -97,5 +97,11 @@ func waitDelay(es *v1alpha1.ExternalSecret) time.Duration {
 	return outcome.Wait(0, refreshInterval(es))
 }
 
-// storeName names the store for messages, e.g. `ClusterSecretStore "vault"`.
-func storeName(es *v1alpha1.ExternalSecret) string { return storeref.Describe(es.Spec.SecretStoreRef) }
+// storeName names the store for messages, e.g. `ClusterSecretStore "vault"`,
+// or the sources of an ExternalSecret without one.
+func storeName(es *v1alpha1.ExternalSecret) string {
+	if es.Spec.SecretStoreRef.IsZero() {
+		return "its sources"
+	}
+	return storeref.Describe(es.Spec.SecretStoreRef)
+}
