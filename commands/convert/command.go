@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/baosync/baosync/commands/kubeconfig"
 )
 
 // Exit codes of the command.
@@ -24,17 +27,21 @@ type files []string
 func (f *files) String() string     { return strings.Join(*f, ",") }
 func (f *files) Set(v string) error { *f = append(*f, v); return nil }
 
-// Command is `baosync convert -f FILE|DIR|-`: ESO YAML in, baosync YAML on
-// stdout, one line per dropped field, skipped or refused object on stderr.
-// A directory is read recursively (*.yaml, *.yml, *.json), like kubectl
-// apply -f. It returns the exit code: 0 when every ESO object of the
+// Command is `baosync convert -f FILE|DIR|- [--kubeconfig F]`: ESO YAML in,
+// baosync YAML on stdout, one line per dropped field, skipped or refused
+// object on stderr. A directory is read recursively (*.yaml, *.yml, *.json),
+// like kubectl apply -f. Every converted object is checked offline against
+// baosync's CRDs; with --kubeconfig, also by a server-side dry run on that
+// cluster. It returns the exit code: 0 when every ESO object of the
 // OpenBao/Vault provider was converted, 1 when one was not (or an input
-// could not be read), 2 on usage errors.
+// could not be read, or the cluster could not be reached), 2 on usage errors.
 func Command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("baosync convert", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	var in files
+	var kubeconfigPath string
 	flags.Var(&in, "f", "ESO manifests to convert: a file, a directory (read recursively) or - for stdin; repeatable")
+	flags.StringVar(&kubeconfigPath, "kubeconfig", "", "also check each converted object with a server-side dry run on this kubeconfig's cluster (nothing is written)")
 	if err := flags.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -46,7 +53,16 @@ func Command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "baosync convert: %v\n", err)
 		return exitFail
 	}
-	warnings, err := All(inputs, stdout)
+	var checks []Check
+	if kubeconfigPath != "" {
+		c, namespace, err := kubeconfig.Client(kubeconfigPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "baosync convert: %v\n", err)
+			return exitFail
+		}
+		checks = append(checks, ServerDryRun(context.Background(), c, namespace))
+	}
+	warnings, err := All(inputs, stdout, checks...)
 	code := exitOK
 	for _, w := range warnings {
 		level := "warning"

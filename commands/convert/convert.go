@@ -9,6 +9,7 @@ package convert
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/commands/convert/admission"
 )
 
 // Warning is something the conversion could not carry over as it was.
@@ -61,9 +63,15 @@ func Convert(r io.Reader, w io.Writer) ([]Warning, error) {
 	return All([]Input{{Data: in}}, w)
 }
 
+// Check is one more admission check of a converted object, besides the
+// offline one against baosync's CRDs (a server-side dry run, say): it
+// returns what would be refused, one line each.
+type Check func(doc []byte) []string
+
 // All converts several inputs into one stream, so that references
-// from one file to a store in another are checked too.
-func All(inputs []Input, w io.Writer) ([]Warning, error) {
+// from one file to a store in another are checked too. Each converted
+// object is checked offline against baosync's CRDs, then by checks.
+func All(inputs []Input, w io.Writer, checks ...Check) ([]Warning, error) {
 	var results []*result
 	for _, in := range inputs {
 		if !utf8.Valid(in.Data) { // YAML in UTF-16 or 32 cannot be split and rejoined by lines
@@ -72,7 +80,7 @@ func All(inputs []Input, w io.Writer) ([]Warning, error) {
 			continue
 		}
 		for _, d := range splitDocuments(in.Data) {
-			r := convertDocument(d)
+			r := convertDocument(d, checks)
 			r.source = source(in.Name, d.line)
 			results = append(results, r)
 		}
@@ -117,7 +125,7 @@ type result struct {
 }
 
 // convertDocument converts one document, or passes it through.
-func convertDocument(d document) *result {
+func convertDocument(d document, checks []Check) *result {
 	r := &result{doc: d}
 	n, err := parseDocument(d.text())
 	if err != nil {
@@ -153,8 +161,38 @@ func convertDocument(d document) *result {
 		return r
 	}
 	_ = enc.Close()
+	if !admitted(c, buf.Bytes(), checks) {
+		r.warnings = c.warnings
+		return r
+	}
 	r.out = buf.Bytes()
 	return r
+}
+
+// admitted checks the converted object as the API server would admit it
+// (schema, defaults, unknown fields, CEL rules), then with checks, and fails
+// the conversion for each problem, so that no printed object fails
+// `kubectl apply`.
+func admitted(c *conversion, out []byte, checks []Check) bool {
+	// Offline and bounded by CEL's cost budget: nothing to cancel.
+	problems, err := admission.Check(context.Background(), out)
+	if err != nil {
+		c.fail(nil, fmt.Sprintf("cannot be checked against baosync's CRDs (%v)", err))
+		return false
+	}
+	for _, p := range problems {
+		c.fail(nil, "the API server would refuse the converted object: "+p)
+	}
+	if len(problems) > 0 {
+		return false // the server would say the same
+	}
+	for _, check := range checks {
+		for _, p := range check(out) {
+			c.fail(nil, p)
+			problems = append(problems, p)
+		}
+	}
+	return len(problems) == 0
 }
 
 // parseDocument parses a document to its end: yaml.Unmarshal stops after

@@ -105,6 +105,20 @@ spec:
   externalSecretSpec: {secretStoreRef: {name: s, kind: ClusterSecretStore}, data: [{secretKey: k, remoteRef: {key: a}}]}`,
 		out: []string{"kind: ClusterExternalSecret", "refreshTime: 1m\n", "team: a"},
 	}, {
+		name: "refuses, with the field and the rule, what baosync's API server would refuse",
+		in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: fast}
+spec:
+  refreshInterval: 500ms
+  secretStoreRef: {name: s}
+  data: [{secretKey: k, remoteRef: {key: a}}, {secretKey: k, remoteRef: {key: b}}]`,
+		notOut: []string{"fast"},
+		warnings: []string{
+			"ExternalSecret fast: the API server would refuse the converted object: spec.data: Invalid value: each secretKey may appear only once in data; not converted",
+			"ExternalSecret fast: the API server would refuse the converted object: spec.refreshInterval: Invalid value: refreshInterval must be 0 (read once) or at least 1s; not converted"},
+		failed: 2,
+	}, {
 		name: "passes other documents through",
 		in: `apiVersion: v1
 kind: ConfigMap

@@ -20,13 +20,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/commands/kubeconfig"
 	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/providers"
 )
@@ -105,7 +103,7 @@ type options struct {
 // clusterClient returns the kubeconfig's client, built on first use.
 func (o *options) clusterClient() (client.Client, error) {
 	if o.cluster == nil {
-		c, err := clusterClient(o.kubeconfig)
+		c, _, err := kubeconfig.Client(o.kubeconfig)
 		if err != nil {
 			return nil, err
 		}
@@ -222,20 +220,4 @@ func pickStore(ctx context.Context, r *externalsecret.Reconciler, c client.Clien
 		return nil, fmt.Errorf("the file holds no %s %q: add it to the file or give --kubeconfig", refKind(es), es.Spec.SecretStoreRef.Name)
 	}
 	return r.PreviewStore(ctx, es)
-}
-
-// clusterClient builds a client from a kubeconfig.
-func clusterClient(path string) (client.Client, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if path != "" {
-		rules.ExplicitPath = path
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("load kubeconfig: %w", err)
-	}
-	s := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(s)
-	_ = v1alpha1.AddToScheme(s)
-	return client.New(cfg, client.Options{Scheme: s})
 }

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -101,4 +102,46 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 		"data and dataFrom entries read through sourceRef.storeRef")
 	g.Eventually(remote("secret/data/eso/cas"), eventually, poll).Should(Equal(map[string]any{"token": "pushed-from-k8s"}),
 		"a store with checkAndSet pushes")
+}
+
+// TestConvert_KubeconfigAddsAServerSideDryRunThatWritesNothing: with
+// --kubeconfig every converted object is also judged by the cluster itself
+// (here: a namespace that does not exist, which no offline check can know),
+// the exit code says so, and nothing is created.
+func TestConvert_KubeconfigAddsAServerSideDryRunThatWritesNothing(t *testing.T) {
+	t.Parallel() // own namespace
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	src := `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: vault, namespace: NS}
+spec: {provider: {vault: {server: "https://bao.example.com", auth: {tokenSecretRef: {name: t, key: token}}}}}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: app, namespace: NS}
+spec:
+  secretStoreRef: {name: vault}
+  data: [{secretKey: k, remoteRef: {key: app, property: k}}]
+`
+	file := filepath.Join(t.TempDir(), "eso.yaml")
+	run := func(namespace string) (int, string, string) {
+		g.Expect(os.WriteFile(file, []byte(strings.ReplaceAll(src, "NS", namespace)), 0o600)).To(Succeed())
+		var out, errOut bytes.Buffer
+		code := convert.Command([]string{"-f", file, "--kubeconfig", env.Kubeconfig}, nil, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+
+	code, out, stderr := run(ns)
+	g.Expect(code).To(Equal(0), stderr)
+	g.Expect(out).To(And(ContainSubstring("kind: SecretStore"), ContainSubstring("kind: ExternalSecret")))
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app"}, &v1alpha1.ExternalSecret{})).
+		To(MatchError(ContainSubstring("not found")), "a dry run writes nothing")
+
+	code, out, stderr = run("no-such-namespace")
+	g.Expect(code).To(Equal(1))
+	g.Expect(out).NotTo(ContainSubstring("kind: ExternalSecret"))
+	g.Expect(stderr).To(And(
+		ContainSubstring("ExternalSecret no-such-namespace/app: the cluster refuses the converted object in a server-side dry run"),
+		ContainSubstring(`namespaces "no-such-namespace" not found`)))
 }
