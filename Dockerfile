@@ -9,6 +9,7 @@ COPY api/ api/
 COPY commands/ commands/
 COPY controllers/ controllers/
 COPY providers/ providers/
+COPY config/ config/
 COPY *.go ./
 ARG VERSION=dev
 ARG COMMIT=unknown
