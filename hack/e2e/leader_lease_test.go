@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/hack/testenv"
 )
 
 // TestLeaderElection_ANewLeaderKeepsTheDynamicSecretsLease: a database
@@ -25,12 +24,8 @@ import (
 func TestLeaderElection_ANewLeaderKeepsTheDynamicSecretsLease(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	flags := []string{"--leader-elect", "--leader-election-namespace", testenv.OperatorNamespace}
-	first, err := env.StartOperator(ctx, bin, "lease-replica-a", flags...)
-	g.Expect(err).NotTo(HaveOccurred())
-	defer first.Stop()
-	g.Eventually(func() string { return readFile(first.LogPath) }, 60*time.Second, 200*time.Millisecond).
-		Should(ContainSubstring("Successfully acquired lease"))
+	first := replica(t, "lease-replica-a")
+	waitLeader(t, first)
 
 	ns := "lease-" + fmt.Sprint(time.Now().UnixNano()%100000)
 	store(t, ns)
@@ -46,11 +41,7 @@ func TestLeaderElection_ANewLeaderKeepsTheDynamicSecretsLease(t *testing.T) {
 
 	// The leader stops (it releases its lease); the second replica takes over.
 	first.Stop()
-	second, err := env.StartOperator(ctx, bin, "lease-replica-b", flags...)
-	g.Expect(err).NotTo(HaveOccurred())
-	defer second.Stop()
-	g.Eventually(func() string { return readFile(second.LogPath) }, 60*time.Second, 200*time.Millisecond).
-		Should(ContainSubstring("Successfully acquired lease"))
+	waitLeader(t, replica(t, "lease-replica-b"))
 
 	// A forced sync on the new leader reads everything again and keeps the lease.
 	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(es), es)).To(Succeed())

@@ -38,15 +38,9 @@ func TestMain(m *testing.M) {
 func TestLeaderElection_FollowerTakesOverAfterTheLeaderIsKilled(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	flags := []string{"--leader-elect", "--leader-election-namespace", testenv.OperatorNamespace}
-	leader, err := env.StartOperator(ctx, bin, "replica-a", flags...)
-	g.Expect(err).NotTo(HaveOccurred())
-	defer leader.Stop()
-	g.Eventually(func() string { return readFile(leader.LogPath) }, 60*time.Second, 200*time.Millisecond).
-		Should(ContainSubstring("Successfully acquired lease"))
-	follower, err := env.StartOperator(ctx, bin, "replica-b", flags...)
-	g.Expect(err).NotTo(HaveOccurred())
-	defer follower.Stop()
+	leader := replica(t, "replica-a")
+	waitLeader(t, leader)
+	follower := replica(t, "replica-b")
 
 	ns := "leader-" + fmt.Sprint(time.Now().UnixNano()%100000)
 	store(t, ns)
@@ -76,6 +70,24 @@ func TestLeaderElection_FollowerTakesOverAfterTheLeaderIsKilled(t *testing.T) {
 	for _, s := range secrets.Items {
 		g.Expect(s.Data).To(Equal(map[string][]byte{"a": []byte("x"), "b": []byte("y")}), "Secret %s is partial", s.Name)
 	}
+}
+
+// replica starts an operator process with leader election, stopped when the
+// test ends.
+func replica(t *testing.T, name string) *testenv.OperatorProcess {
+	t.Helper()
+	op, err := env.StartOperator(context.Background(), bin, name,
+		"--leader-elect", "--leader-election-namespace", testenv.OperatorNamespace)
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(op.Stop)
+	return op
+}
+
+// waitLeader waits until the replica holds the leader-election lease.
+func waitLeader(t *testing.T, op *testenv.OperatorProcess) {
+	t.Helper()
+	NewWithT(t).Eventually(func() string { return readFile(op.LogPath) }, 60*time.Second, 200*time.Millisecond).
+		Should(ContainSubstring("Successfully acquired lease"))
 }
 
 func readyCount(ctx context.Context, ns string) int {
