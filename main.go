@@ -112,7 +112,7 @@ func run(ctx context.Context, o *options) error {
 	}
 	push := &pushsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Scope: served}
-	if err := push.SetupWithManager(mgr); err != nil {
+	if err := push.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("set up PushSecret reconciler: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/generator"
 )
 
 // indexGeneratorRef indexes ExternalSecrets by "Kind/name" of the generators
@@ -31,15 +32,7 @@ func (r *Reconciler) watchGenerators(ctx context.Context, mgr ctrl.Manager, b *b
 		return nil, err
 	}
 	changed := builder.WithPredicates(predicate.GenerationChangedPredicate{})
-	kinds := map[string]client.Object{
-		string(v1alpha1.GeneratorKindPassword):           &v1alpha1.Password{},
-		string(v1alpha1.GeneratorKindUUID):               &v1alpha1.UUID{},
-		string(v1alpha1.GeneratorKindVaultDynamicSecret): &v1alpha1.VaultDynamicSecret{},
-	}
-	if r.Scope.ClusterWide() { // a namespace-scoped operator serves no ClusterGenerator
-		kinds[v1alpha1.GeneratorKindCluster] = &v1alpha1.ClusterGenerator{}
-	}
-	for kind, obj := range kinds {
+	for kind, obj := range generator.WatchedKinds(r.Scope.ClusterWide()) {
 		b = b.WatchesMetadata(obj, r.generatorHandler(kind), changed)
 	}
 	return b, nil
@@ -100,7 +93,7 @@ func generatorKeys(es *v1alpha1.ExternalSecret) []string {
 	var keys []string
 	for _, df := range es.Spec.DataFrom {
 		if df.SourceRef != nil && df.SourceRef.GeneratorRef != nil {
-			keys = append(keys, df.SourceRef.GeneratorRef.Kind+"/"+df.SourceRef.GeneratorRef.Name)
+			keys = append(keys, generator.RefKey(*df.SourceRef.GeneratorRef))
 		}
 	}
 	return keys

@@ -72,7 +72,7 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 		r.SetupWithManager(ctx, mgr),
 		(&clusterexternalsecret.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("baosync")}).SetupWithManager(mgr),
 		(&pushsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
-			Recorder: mgr.GetEventRecorder("baosync")}).SetupWithManager(mgr))
+			Recorder: mgr.GetEventRecorder("baosync")}).SetupWithManager(ctx, mgr))
 	if err != nil {
 		return nil, err
 	}

@@ -14,10 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -213,12 +211,3 @@ func refreshInterval(ps *v1alpha1.PushSecret) time.Duration {
 	return ps.Spec.RefreshInterval.Duration
 }
 
-// SetupWithManager registers the reconciler on spec, label and annotation
-// changes (not its own status writes); the source Secret is read on each
-// refresh, since it is not in the managed-Secrets cache.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).Named("pushsecret").
-		For(&v1alpha1.PushSecret{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Complete(outcome.Retrying("Failed to push Secret", r))
-}

@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 			return nil, err
 		}
 		r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: vault.New(), Recorder: mgr.GetEventRecorder("baosync")}
-		if err := r.SetupWithManager(mgr); err != nil {
+		if err := r.SetupWithManager(ctx, mgr); err != nil {
 			return nil, err
 		}
 		mctx, cancel := context.WithCancel(ctx)
