@@ -133,7 +133,7 @@ func renderOne(ctx context.Context, o *options, in *input, es *v1alpha1.External
 	if err != nil {
 		return nil, err
 	}
-	if o.vault.set() {
+	if o.vault.set() && store != nil { // a store-less ExternalSecret reads generators only
 		if store, err = o.vault.tokenStore(store, es.Namespace); err != nil {
 			return nil, err
 		}

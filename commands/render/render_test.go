@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/providers/vault"
 )
@@ -161,4 +162,30 @@ func TestRender_EveryExternalSecretOfAFile(t *testing.T) {
 	g.Expect(out.String()).To(ContainSubstring("name: second\n"))
 	g.Expect(out.String()).To(ContainSubstring("\n---\n"))
 	g.Expect(errOut.String()).To(ContainSubstring("ExternalSecret render-multi/broken: PropertyNotFound"))
+}
+
+// TestRender_AStoreLessExternalSecretWithVaultAddrSet: ESO's generator example
+// has no secretStoreRef; with VAULT_ADDR set (as most Vault users have it) it
+// renders from the cluster's generator instead of failing.
+func TestRender_AStoreLessExternalSecretWithVaultAddrSet(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := "render-storeless"
+	g.Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, &v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: ns},
+		Spec: v1alpha1.PasswordSpec{Length: 12}})).To(Succeed())
+	f := filepath.Join(t.TempDir(), "es.yaml")
+	g.Expect(os.WriteFile(f, []byte(`apiVersion: baosync.io/v1alpha1
+kind: ExternalSecret
+metadata: {name: app, namespace: `+ns+`}
+spec:
+  dataFrom: [{sourceRef: {generatorRef: {kind: Password, name: pw}}}]
+`), 0o600)).To(Succeed())
+	getenv := func(k string) string {
+		return map[string]string{"VAULT_ADDR": env.Vault.Addr, "VAULT_TOKEN": env.Vault.Token}[k]
+	}
+	var out, errOut bytes.Buffer
+	code := CommandEnv([]string{"-f", f, "--kubeconfig", env.Kubeconfig}, getenv, vault.New(), &out, &errOut)
+	g.Expect(code).To(Equal(0), "stderr: %s", errOut.String())
+	g.Expect(out.String()).To(ContainSubstring("password: <12 bytes>"))
 }
