@@ -11,8 +11,9 @@ import (
 type ExternalSecretSpec struct {
 	// SecretStoreRef names the store to read from. As in ESO, it may be left
 	// out when every entry names its own source (a dataFrom generatorRef, or a
-	// sourceRef.storeRef); such an ExternalSecret is served by the operator
-	// without a controller class.
+	// sourceRef.storeRef); then the first entry's store decides which operator
+	// serves it, and one of generators alone is served by the operator without
+	// a controller class.
 	// +optional
 	SecretStoreRef SecretStoreRef `json:"secretStoreRef,omitzero"`
 

@@ -70,6 +70,9 @@ func (s *storeClients) open(ctx context.Context, ref v1alpha1.SecretStoreRef) (p
 			return nil, relabel(err, "sourceRef.storeRef") // the entry's label names the store
 		}
 	}
+	if store == nil { // the API server's rules make this unreachable; never hand the provider nothing
+		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "no store to read %s from; set spec.secretStoreRef", storeref.Describe(ref))
+	}
 	c, err := s.r.Provider.NewClient(ctx, store, s.r.kube(), s.es.Namespace)
 	if err != nil {
 		return nil, outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))

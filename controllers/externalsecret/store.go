@@ -12,15 +12,38 @@ import (
 // storeref.ErrOtherController for a store another operator serves.
 //
 // An ExternalSecret without spec.secretStoreRef (every entry names its own
-// source) has no store to say which operator serves it: the operator without
-// a controller class does, within its namespace scope, so that two operators
-// never both generate its values. Its store is nil.
+// source) has no store of its own; its store is nil. As in ESO, the store of
+// its first entry that names one decides which operator serves it. One of
+// generators alone is served by the operator without a controller class,
+// within its namespace scope, so that two operators never both generate it.
 func (r *Reconciler) resolveStore(ctx context.Context, es *v1alpha1.ExternalSecret) (v1alpha1.GenericStore, error) {
-	if es.Spec.SecretStoreRef.IsZero() {
-		if r.Scope.Class != "" || !r.Scope.ServesNamespace(es.Namespace) {
-			return nil, storeref.ErrOtherController
+	if !es.Spec.SecretStoreRef.IsZero() {
+		return storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, es.Spec.SecretStoreRef, es.Namespace)
+	}
+	if ref := firstEntryStore(es); ref != nil {
+		if _, err := storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, *ref, es.Namespace); err != nil {
+			return nil, relabel(err, "sourceRef.storeRef "+storeref.Describe(*ref))
 		}
 		return nil, nil
 	}
-	return storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, es.Spec.SecretStoreRef, es.Namespace)
+	if r.Scope.Class != "" || !r.Scope.ServesNamespace(es.Namespace) {
+		return nil, storeref.ErrOtherController
+	}
+	return nil, nil
+}
+
+// firstEntryStore is the store the first entry names (dataFrom, then data),
+// nil when every entry is a generator.
+func firstEntryStore(es *v1alpha1.ExternalSecret) *v1alpha1.SecretStoreRef {
+	for _, df := range es.Spec.DataFrom {
+		if ref := dataFromStoreRef(df); ref != nil {
+			return ref
+		}
+	}
+	for _, d := range es.Spec.Data {
+		if ref := dataStoreRef(d); ref != nil {
+			return ref
+		}
+	}
+	return nil
 }

@@ -5,33 +5,47 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/controllers/scope"
 )
 
-// TestResolveStore_WithoutSecretStoreRefOnlyTheUnclassedOperatorServes: an
-// ExternalSecret whose entries all name their own source has no store to say
-// whose it is; only the operator without a controller class, within its
-// namespace scope, takes it, so that two operators never both generate it.
-func TestResolveStore_WithoutSecretStoreRefOnlyTheUnclassedOperatorServes(t *testing.T) {
+// TestResolveStore_WithoutSecretStoreRef: an ExternalSecret whose entries all
+// name their own source has no store of its own. As in ESO, the store of its
+// first entry decides which operator serves it; one of generators alone is
+// served by the operator without a controller class only, within its
+// namespace scope, so that two operators never both generate it.
+func TestResolveStore_WithoutSecretStoreRef(t *testing.T) {
+	classed := &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: "team-b-store", Namespace: "ns"},
+		Spec: v1alpha1.SecretStoreSpec{Controller: "team-b"}}
 	for _, tc := range []struct {
-		name  string
-		scope scope.Operator
-		serve bool
+		name       string
+		scope      scope.Operator
+		entryStore string // the data entry's sourceRef.storeRef; "" for generators only
+		serve      bool
 	}{
-		{name: "a cluster-wide operator without a class serves it", scope: scope.Operator{}, serve: true},
-		{name: "an operator scoped to its namespace serves it", scope: scope.Operator{Namespace: "ns"}, serve: true},
+		{name: "a cluster-wide operator without a class serves generators alone", scope: scope.Operator{}, serve: true},
+		{name: "an operator scoped to its namespace serves generators alone", scope: scope.Operator{Namespace: "ns"}, serve: true},
 		{name: "an operator scoped to another namespace leaves it alone", scope: scope.Operator{Namespace: "other"}},
-		{name: "an operator with a controller class leaves it alone", scope: scope.Operator{Class: "team-b"}},
+		{name: "an operator with a controller class leaves generators alone", scope: scope.Operator{Class: "team-b"}},
+		{name: "the class of the first entry's store decides: its operator serves it", scope: scope.Operator{Class: "team-b"},
+			entryStore: "team-b-store", serve: true},
+		{name: "the class of the first entry's store decides: the unclassed operator leaves it alone", scope: scope.Operator{},
+			entryStore: "team-b-store"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			r, _ := unitReconciler(t)
+			r, _ := unitReconciler(t, classed.DeepCopy())
 			r.Scope = tc.scope
 			es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
 			es.Spec.SecretStoreRef = v1alpha1.SecretStoreRef{}
+			es.Spec.Data = nil
+			if tc.entryStore != "" {
+				es.Spec.Data = []v1alpha1.ExternalSecretData{{SecretKey: "k", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: "app"},
+					SourceRef: &v1alpha1.StoreSourceRef{StoreRef: v1alpha1.SecretStoreRef{Name: tc.entryStore, Kind: v1alpha1.SecretStoreKindNamespaced}}}}
+			}
 			store, err := r.resolveStore(context.Background(), es)
 			g.Expect(store).To(BeNil())
 			if tc.serve {
