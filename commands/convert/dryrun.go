@@ -2,9 +2,13 @@ package convert
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -28,9 +32,12 @@ func ServerDryRun(ctx context.Context, c client.Client, namespace string) Check 
 			return []string{fmt.Sprintf("server-side dry run: cannot read the converted object (%v)", err)}
 		}
 		namespaced, err := c.IsObjectNamespaced(u)
+		if meta.IsNoMatchError(err) {
+			return []string{fmt.Sprintf("server-side dry run: the cluster does not serve %s %s; install baosync's CRDs",
+				u.GetAPIVersion(), u.GetKind())}
+		}
 		if err != nil {
-			return []string{fmt.Sprintf("server-side dry run: the cluster does not serve %s %s; install baosync's CRDs (%v)",
-				u.GetAPIVersion(), u.GetKind(), err)}
+			return []string{fmt.Sprintf("server-side dry run: cannot ask the cluster about %s: %s", u.GetKind(), refusal(err))}
 		}
 		if namespaced && u.GetNamespace() == "" {
 			u.SetNamespace(namespace)
@@ -40,8 +47,28 @@ func ServerDryRun(ctx context.Context, c client.Client, namespace string) Check 
 		err = c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
 			client.DryRunAll, client.FieldOwner(fieldManager), client.ForceOwnership)
 		if err != nil {
-			return []string{fmt.Sprintf("the cluster refuses the converted object in a server-side dry run: %v", err)}
+			return []string{"the cluster refuses the converted object in a server-side dry run: " + refusal(err)}
 		}
 		return nil
 	}
+}
+
+// refusal words an API server's refusal without the values it may quote: the
+// reason, and for a field refusal each field with the kind of problem. Only a
+// refusal that names no field (a missing namespace, a denied request) keeps
+// its message.
+func refusal(err error) string {
+	var st apierrors.APIStatus
+	if !errors.As(err, &st) {
+		return err.Error()
+	}
+	s := st.Status()
+	if s.Details == nil || len(s.Details.Causes) == 0 {
+		return s.Message
+	}
+	parts := make([]string, 0, len(s.Details.Causes))
+	for _, c := range s.Details.Causes {
+		parts = append(parts, fmt.Sprintf("%s: %s", c.Field, c.Type))
+	}
+	return fmt.Sprintf("%s (%s)", s.Reason, strings.Join(parts, "; "))
 }

@@ -6,6 +6,7 @@ package kubeconfig
 
 import (
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -14,6 +15,9 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 )
+
+// requestTimeout bounds every request of a subcommand to the cluster.
+const requestTimeout = 30 * time.Second
 
 // Client returns a client for the kubeconfig at path (or the default one when
 // path is empty), with baosync's kinds, and the namespace of its current
@@ -28,6 +32,7 @@ func Client(path string) (client.Client, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("load kubeconfig: %w", err)
 	}
+	cfg.Timeout = requestTimeout // an unreachable cluster must not stall a command
 	ns, _, err := loader.Namespace()
 	if err != nil {
 		return nil, "", fmt.Errorf("load kubeconfig: %w", err)

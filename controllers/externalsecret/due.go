@@ -38,9 +38,7 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 		in.refreshTime, in.neverSynced, in.specChanged, in.lastFailed = rec.at, false, false, false
 		in.leaseDue = rec.leaseDue
 	}
-	if r.memo.takeStale(client.ObjectKeyFromObject(es)) {
-		in.specChanged = true // a generator it uses changed
-	}
+	in.generatorChanged = r.memo.takeStale(client.ObjectKeyFromObject(es))
 	return decideSync(in)
 }
 
@@ -56,6 +54,9 @@ type syncInput struct {
 	targetMissing bool
 	targetDrifted bool
 	writesNothing bool
+	// generatorChanged: a generator the object uses was changed or deleted
+	// since its last sync.
+	generatorChanged bool
 	// leaseDue is when a dynamic secret's lease needs renewal, rotation or a
 	// retired lease's revocation; zero for none. It applies under every
 	// refresh policy: a lease expires whatever the policy says.
@@ -81,6 +82,9 @@ const (
 	syncPeriodic
 	// syncLease: a dynamic secret's lease needs the server.
 	syncLease
+	// syncGenerator: a generator the object uses changed; its other entries
+	// may be served from the read cache.
+	syncGenerator
 )
 
 // decideSync is the pure refresh decision: sync at once after a change of the
@@ -109,6 +113,10 @@ func decideRefresh(in syncInput) (syncCause, time.Duration) {
 		return syncChanged, 0
 	case in.lastFailed:
 		return syncRetry, 0
+	case in.generatorChanged && in.policy != v1alpha1.RefreshPolicyCreatedOnce:
+		// CreatedOnce never replaces a Secret that exists: a database set up
+		// with the first password must not see it change under it.
+		return syncGenerator, 0
 	}
 	repair := (in.targetMissing || in.targetDrifted) && !in.writesNothing
 	switch in.policy {
@@ -153,7 +161,7 @@ const (
 func maxReadAge(cause syncCause, es *v1alpha1.ExternalSecret) time.Duration {
 	interval := refreshInterval(es)
 	switch cause {
-	case syncPeriodic, syncRepair, syncLease:
+	case syncPeriodic, syncRepair, syncLease, syncGenerator:
 		return interval
 	case syncFirst:
 		return capAt(firstSyncReadWindow, interval)

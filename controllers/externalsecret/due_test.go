@@ -41,6 +41,15 @@ func TestDecideSync(t *testing.T) {
 			in.refreshTime = now.Add(-100 * time.Hour)
 		})},
 		{name: "creationPolicy None does not chase a missing Secret", in: with(func(in *syncInput) { in.writesNothing = true; in.targetMissing = true }), waitMore: 50 * time.Minute},
+		{name: "a changed generator syncs at once", in: with(func(in *syncInput) { in.generatorChanged = true }), cause: syncGenerator},
+		{name: "a changed generator syncs an OnChange object at once", in: with(func(in *syncInput) {
+			in.policy = v1alpha1.RefreshPolicyOnChange
+			in.generatorChanged = true
+		}), cause: syncGenerator},
+		{name: "CreatedOnce keeps an existing Secret when a generator changes", in: with(func(in *syncInput) {
+			in.policy = v1alpha1.RefreshPolicyCreatedOnce
+			in.generatorChanged = true
+		})},
 		{name: "a lease due before the refresh wakes the object then", in: with(func(in *syncInput) { in.leaseDue = now.Add(10 * time.Minute) }), waitMore: 10 * time.Minute},
 		{name: "a lease due later than the refresh leaves the refresh first", in: with(func(in *syncInput) { in.leaseDue = now.Add(3 * time.Hour) }), waitMore: 50 * time.Minute},
 		{name: "a lease that is due syncs at once", in: with(func(in *syncInput) { in.leaseDue = now.Add(-time.Second) }), cause: syncLease},

@@ -43,7 +43,7 @@ func (r *Reconciler) watchGenerators(ctx context.Context, mgr ctrl.Manager, b *b
 // anyway, and the creations the cache replays at start-up must not make every
 // ExternalSecret read its store again. A changed or deleted one also marks
 // them stale, so that they sync at once (with values made under the new spec)
-// rather than at their next refresh.
+// rather than at their next refresh; decideRefresh leaves CreatedOnce alone.
 func (r *Reconciler) generatorHandler(kind string) handler.EventHandler {
 	toES := r.generatorToExternalSecrets(kind)
 	enqueue := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request], stale bool) {

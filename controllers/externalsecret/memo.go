@@ -58,8 +58,17 @@ func (m *syncMemo) recall(key types.NamespacedName, uid types.UID) (syncRecord, 
 	return r, ok && r.uid == uid
 }
 
-// forget drops the record of an ExternalSecret that failed or is gone.
+// forget drops the record of an ExternalSecret that failed or is gone. A
+// stale mark stays: a generator change that arrives during a failing sync
+// must still count at the next one.
 func (m *syncMemo) forget(key types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.last, key)
+}
+
+// drop forgets everything of an ExternalSecret that is gone.
+func (m *syncMemo) drop(key types.NamespacedName) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.last, key)

@@ -63,7 +63,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	es := &v1alpha1.ExternalSecret{}
 	if err := r.Get(ctx, req.NamespacedName, es); err != nil {
 		if client.IgnoreNotFound(err) == nil {
-			r.memo.forget(req.NamespacedName)
+			r.memo.drop(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

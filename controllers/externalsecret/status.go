@@ -32,7 +32,19 @@ func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err er
 	}
 	r.setReady(es, metav1.ConditionFalse, oe.Reason, msg)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
-	return ctrl.Result{RequeueAfter: refreshInterval(es)}, oe
+	return ctrl.Result{RequeueAfter: refreshInterval(es)}, r.keepLeaseTimer(es, oe)
+}
+
+// keepLeaseTimer turns a terminal failure of an ExternalSecret that holds a
+// lease into a wait until the lease is due: a terminal error is otherwise not
+// retried until the object changes, and the lease would expire unrenewed (or a
+// retired one stay unrevoked) while a user fixes an unrelated entry.
+func (r *Reconciler) keepLeaseTimer(es *v1alpha1.ExternalSecret, oe *outcome.Error) *outcome.Error {
+	due := leaseDue(es)
+	if oe.Class != outcome.Terminal || due.IsZero() {
+		return oe
+	}
+	return &outcome.Error{Reason: oe.Reason, Class: outcome.Waiting, After: max(due.Sub(r.Clock.Now()), time.Second), Err: oe.Err}
 }
 
 // succeed records a sync: Ready=True, refreshTime, the synced version, and the

@@ -201,3 +201,34 @@ func TestSucceed_RecordsTheSyncAndSchedulesTheNextOne(t *testing.T) {
 		})
 	}
 }
+
+// TestFail_ATerminalFailureStillWakesTheObjectForItsLease: a terminal error is
+// not retried until the object changes, except that an ExternalSecret holding
+// a lease is woken when the lease is due, so it is renewed (or a retired one
+// revoked) while the user fixes the failing entry.
+func TestFail_ATerminalFailureStillWakesTheObjectForItsLease(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		lease     bool
+		class     outcome.Class
+		wantAfter time.Duration
+	}{
+		{name: "without a lease it stays terminal", class: outcome.Terminal},
+		{name: "with a lease it waits until the lease is due", lease: true, class: outcome.Waiting, wantAfter: 10 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			r, _ := unitReconciler(t)
+			es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+			if tc.lease {
+				due := metav1.NewTime(unitNow.Add(10 * time.Minute))
+				es.Status.Generated = []v1alpha1.GeneratedStatus{{Kind: "VaultDynamicSecret", Name: "db", LeaseID: "l", NextRenewalTime: &due}}
+			}
+			_, err := r.fail(context.Background(), es, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "bad key"))
+			oe := outcome.As(err, "")
+			g.Expect(oe.Class).To(Equal(tc.class))
+			g.Expect(oe.Reason).To(Equal(v1alpha1.ReasonInvalidSpec))
+			g.Expect(oe.After).To(Equal(tc.wantAfter))
+		})
+	}
+}

@@ -210,4 +210,3 @@ func refreshInterval(ps *v1alpha1.PushSecret) time.Duration {
 	}
 	return ps.Spec.RefreshInterval.Duration
 }
-

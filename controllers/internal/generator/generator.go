@@ -76,8 +76,8 @@ func (r *Resolved) Cluster() bool { return r.Namespace == "" }
 
 // Resolve looks up the generator ref names for an object in namespace, or
 // fails with an outcome error (GeneratorNotFound or StoreNotAllowed). It reads
-// through live, uncached, so that the operator keeps no informer on generator
-// kinds; generators are read only when values are due.
+// through live, uncached: the operator watches generators by metadata only
+// (to wake their users), and reads a spec only when values are due.
 func Resolve(ctx context.Context, live client.Reader, sc scope.Operator, namespace string, ref v1alpha1.GeneratorRef) (*Resolved, error) {
 	key := client.ObjectKey{Namespace: namespace, Name: ref.Name}
 	res := &Resolved{Kind: v1alpha1.GeneratorKind(ref.Kind), Name: ref.Name, Namespace: namespace}

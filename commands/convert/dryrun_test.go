@@ -1,0 +1,35 @@
+package convert
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+func TestRefusal_NamesFieldsNotValues(t *testing.T) {
+	gk := schema.GroupKind{Group: "baosync.io", Kind: "ExternalSecret"}
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{name: "a field refusal names the field and the kind of problem, not the value",
+			err:  apierrors.NewInvalid(gk, "app", field.ErrorList{field.Invalid(field.NewPath("spec", "refreshPolicy"), "hunter2", "must be Periodic")}),
+			want: "Invalid (spec.refreshPolicy: FieldValueInvalid)"},
+		{name: "a refusal without fields keeps its message",
+			err: apierrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, "team-a"), want: `namespaces "team-a" not found`},
+		{name: "another error is shown as it is", err: errors.New("connection refused"), want: "connection refused"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := refusal(tc.err)
+			if got != tc.want || strings.Contains(got, "hunter2") {
+				t.Errorf("refusal = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
