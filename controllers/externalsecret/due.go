@@ -104,19 +104,28 @@ func decideSync(in syncInput) (syncCause, time.Duration) {
 	return noSync, wait
 }
 
-// decideRefresh is decideSync without leases.
-func decideRefresh(in syncInput) (syncCause, time.Duration) {
+// changeCause is the cause of a sync that something other than time asks
+// for, if any: a first sync, a change, a failure, a changed generator.
+func changeCause(in syncInput) (syncCause, bool) {
 	switch {
 	case in.neverSynced:
-		return syncFirst, 0
+		return syncFirst, true
 	case in.specChanged:
-		return syncChanged, 0
+		return syncChanged, true
 	case in.lastFailed:
-		return syncRetry, 0
+		return syncRetry, true
 	case in.generatorChanged && in.policy != v1alpha1.RefreshPolicyCreatedOnce:
 		// CreatedOnce never replaces a Secret that exists: a database set up
 		// with the first password must not see it change under it.
-		return syncGenerator, 0
+		return syncGenerator, true
+	}
+	return noSync, false
+}
+
+// decideRefresh is decideSync without leases.
+func decideRefresh(in syncInput) (syncCause, time.Duration) {
+	if cause, ok := changeCause(in); ok {
+		return cause, 0
 	}
 	repair := (in.targetMissing || in.targetDrifted) && !in.writesNothing
 	switch in.policy {
