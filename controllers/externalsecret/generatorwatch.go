@@ -71,18 +71,9 @@ func (r *Reconciler) generatorHandler(kind string) handler.EventHandler {
 // that reference it: in its own namespace, or anywhere for a ClusterGenerator.
 func (r *Reconciler) generatorToExternalSecrets(kind string) func(context.Context, client.Object) []reconcile.Request {
 	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		opts := []client.ListOption{client.MatchingFields{indexGeneratorRef: kind + "/" + o.GetName()}}
-		if kind != v1alpha1.GeneratorKindCluster {
-			opts = append(opts, client.InNamespace(o.GetNamespace()))
-		}
-		list := &v1alpha1.ExternalSecretList{}
-		if err := r.List(ctx, list, opts...); err != nil {
-			logger(ctx).Error(err, "Failed to list ExternalSecrets of a generator", "kind", kind, "generator", o.GetName())
-			return nil
-		}
-		reqs := make([]reconcile.Request, 0, len(list.Items))
-		for _, es := range list.Items {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&es)})
+		reqs, err := generator.Users(ctx, r.Client, &v1alpha1.ExternalSecretList{}, indexGeneratorRef, kind, o)
+		if err != nil {
+			logger(ctx).Error(err, "Failed to find the ExternalSecrets of a generator")
 		}
 		return reqs
 	}

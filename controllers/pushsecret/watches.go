@@ -48,18 +48,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 // it: in its own namespace, or anywhere for a ClusterGenerator.
 func (r *Reconciler) generatorToPushSecrets(kind string) handler.MapFunc {
 	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		opts := []client.ListOption{client.MatchingFields{indexGeneratorRef: kind + "/" + o.GetName()}}
-		if kind != v1alpha1.GeneratorKindCluster {
-			opts = append(opts, client.InNamespace(o.GetNamespace()))
-		}
-		list := &v1alpha1.PushSecretList{}
-		if err := r.List(ctx, list, opts...); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "Failed to list PushSecrets of a generator", "kind", kind, "generator", o.GetName())
-			return nil
-		}
-		reqs := make([]reconcile.Request, 0, len(list.Items))
-		for _, ps := range list.Items {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&ps)})
+		reqs, err := generator.Users(ctx, r.Client, &v1alpha1.PushSecretList{}, indexGeneratorRef, kind, o)
+		if err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "Failed to find the PushSecrets of a generator")
 		}
 		return reqs
 	}

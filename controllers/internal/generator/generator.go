@@ -165,21 +165,3 @@ func Static(r *Resolved) (g Generator, ok bool, err error) {
 	return nil, false, outcome.Terminalf(v1alpha1.ReasonInvalidSpec,
 		"generator %q of kind %s holds no %s spec; fix its spec.generator", r.Name, r.Kind, r.Kind)
 }
-
-// WatchedKinds returns an empty object of each generator kind an operator
-// watches, by the kind a generatorRef names: a namespace-scoped operator
-// serves no ClusterGenerator.
-func WatchedKinds(clusterWide bool) map[string]client.Object {
-	kinds := map[string]client.Object{
-		string(v1alpha1.GeneratorKindPassword):           &v1alpha1.Password{},
-		string(v1alpha1.GeneratorKindUUID):               &v1alpha1.UUID{},
-		string(v1alpha1.GeneratorKindVaultDynamicSecret): &v1alpha1.VaultDynamicSecret{},
-	}
-	if clusterWide {
-		kinds[v1alpha1.GeneratorKindCluster] = &v1alpha1.ClusterGenerator{}
-	}
-	return kinds
-}
-
-// RefKey is the index key of a generator reference, "Kind/name".
-func RefKey(ref v1alpha1.GeneratorRef) string { return ref.Kind + "/" + ref.Name }
