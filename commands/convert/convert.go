@@ -183,16 +183,15 @@ func admitted(c *conversion, out []byte, checks []Check) bool {
 	for _, p := range problems {
 		c.fail(nil, "the API server would refuse the converted object: "+p)
 	}
-	if len(problems) > 0 {
-		return false // the server would say the same
-	}
 	for _, check := range checks {
+		if c.failed {
+			break // the server would say the same
+		}
 		for _, p := range check(out) {
 			c.fail(nil, p)
-			problems = append(problems, p)
 		}
 	}
-	return len(problems) == 0
+	return !c.failed
 }
 
 // parseDocument parses a document to its end: yaml.Unmarshal stops after
