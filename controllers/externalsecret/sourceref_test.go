@@ -90,3 +90,22 @@ func TestSourceRef_AFailureNamesTheEntryAndItsStore(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceRef_WithoutSecretStoreRefEveryEntryReadsItsOwnStore: as in ESO,
+// an ExternalSecret whose entries all name their stores needs no
+// secretStoreRef; the first entry's store decides who serves it.
+func TestSourceRef_WithoutSecretStoreRefEveryEntryReadsItsOwnStore(t *testing.T) {
+	t.Parallel() // own namespace, stores and KV paths
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	tokenStore(t, ns, "first")
+	tokenStore(t, ns, "second")
+	path := kvPath(t, "storeless")
+	putKV(t, path, map[string]any{"user": leak.Secret("storeless-user"), "pass": leak.Secret("storeless-pass")})
+	es := newES(ns, "app", "", withSourceExtract(path[len("secret/"):], "first"), withSourceData("p", path[len("secret/"):], "pass", "second"))
+	g.Expect(es.Spec.SecretStoreRef.IsZero()).To(BeTrue())
+	createES(t, es)
+	synced := waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	g.Expect(readyMessage(synced)).To(Equal(`Secret "app" is in sync with its sources`))
+	g.Expect(secretData(t, ns, "app")).To(Equal(map[string]string{"user": "storeless-user", "pass": "storeless-pass", "p": "storeless-pass"}))
+}

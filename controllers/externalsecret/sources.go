@@ -18,7 +18,8 @@ import (
 type storeClients struct {
 	r  *Reconciler
 	es *v1alpha1.ExternalSecret
-	// def is spec.secretStoreRef's store, resolved by the reconciler.
+	// def is the store the reconciler resolved (spec.secretStoreRef's, or the
+	// first entry's of an ExternalSecret without one); nil for none.
 	def     v1alpha1.GenericStore
 	clients map[string]providers.SecretsClient
 	errs    map[string]error
@@ -55,11 +56,11 @@ func (s *storeClients) get(ctx context.Context, ref *v1alpha1.SecretStoreRef) (p
 	return c, nil
 }
 
-// open resolves the store (spec.secretStoreRef's is already resolved) and logs
-// in. Errors name the store, since one ExternalSecret may read several.
+// open resolves the store (unless the reconciler did) and logs in. Errors
+// name the store, since one ExternalSecret may read several.
 func (s *storeClients) open(ctx context.Context, ref v1alpha1.SecretStoreRef) (providers.SecretsClient, error) {
 	store := s.def
-	if storeKey(ref) != storeKey(s.es.Spec.SecretStoreRef) {
+	if store == nil || storeKey(ref) != storeKey(v1alpha1.SecretStoreRef{Kind: store.GetKind(), Name: store.GetName()}) {
 		var err error
 		store, err = storeref.Resolve(ctx, s.r.Client, s.r.APIReader, s.r.Scope, ref, s.es.Namespace)
 		if errors.Is(err, storeref.ErrOtherController) {
@@ -69,9 +70,6 @@ func (s *storeClients) open(ctx context.Context, ref v1alpha1.SecretStoreRef) (p
 		if err != nil {
 			return nil, relabel(err, "sourceRef.storeRef") // the entry's label names the store
 		}
-	}
-	if store == nil { // the API server's rules make this unreachable; never hand the provider nothing
-		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "no store to read %s from; set spec.secretStoreRef", storeref.Describe(ref))
 	}
 	c, err := s.r.Provider.NewClient(ctx, store, s.r.kube(), s.es.Namespace)
 	if err != nil {

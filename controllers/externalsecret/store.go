@@ -12,19 +12,21 @@ import (
 // storeref.ErrOtherController for a store another operator serves.
 //
 // An ExternalSecret without spec.secretStoreRef (every entry names its own
-// source) has no store of its own; its store is nil. As in ESO, the store of
-// its first entry that names one decides which operator serves it. One of
-// generators alone is served by the operator without a controller class,
-// within its namespace scope, so that two operators never both generate it.
+// source) has no store of its own. As in ESO, the store of its first entry
+// that names one decides which operator serves it, and is the store returned.
+// One of generators alone (store nil) is served by the operator without a
+// controller class, within its namespace scope, so that two operators never
+// both generate it.
 func (r *Reconciler) resolveStore(ctx context.Context, es *v1alpha1.ExternalSecret) (v1alpha1.GenericStore, error) {
 	if !es.Spec.SecretStoreRef.IsZero() {
 		return storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, es.Spec.SecretStoreRef, es.Namespace)
 	}
 	if ref := firstEntryStore(es); ref != nil {
-		if _, err := storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, *ref, es.Namespace); err != nil {
+		store, err := storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, *ref, es.Namespace)
+		if err != nil {
 			return nil, relabel(err, "sourceRef.storeRef "+storeref.Describe(*ref))
 		}
-		return nil, nil
+		return store, nil
 	}
 	if r.Scope.Class != "" || !r.Scope.ServesNamespace(es.Namespace) {
 		return nil, storeref.ErrOtherController

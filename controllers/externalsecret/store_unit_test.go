@@ -14,7 +14,8 @@ import (
 
 // TestResolveStore_WithoutSecretStoreRef: an ExternalSecret whose entries all
 // name their own source has no store of its own. As in ESO, the store of its
-// first entry decides which operator serves it; one of generators alone is
+// first entry decides which operator serves it (and is the store the sync
+// reuses); one of generators alone is
 // served by the operator without a controller class only, within its
 // namespace scope, so that two operators never both generate it.
 func TestResolveStore_WithoutSecretStoreRef(t *testing.T) {
@@ -47,12 +48,17 @@ func TestResolveStore_WithoutSecretStoreRef(t *testing.T) {
 					SourceRef: &v1alpha1.StoreSourceRef{StoreRef: v1alpha1.SecretStoreRef{Name: tc.entryStore, Kind: v1alpha1.SecretStoreKindNamespaced}}}}
 			}
 			store, err := r.resolveStore(context.Background(), es)
-			g.Expect(store).To(BeNil())
-			if tc.serve {
-				g.Expect(err).NotTo(HaveOccurred())
+			if !tc.serve {
+				g.Expect(store).To(BeNil())
+				g.Expect(err).To(MatchError(storeref.ErrOtherController))
 				return
 			}
-			g.Expect(err).To(MatchError(storeref.ErrOtherController))
+			g.Expect(err).NotTo(HaveOccurred())
+			if tc.entryStore == "" {
+				g.Expect(store).To(BeNil(), "generators alone have no store")
+				return
+			}
+			g.Expect(store.GetName()).To(Equal(tc.entryStore), "the first entry's store, resolved once")
 		})
 	}
 }
