@@ -53,7 +53,7 @@ func TestReconciler_fetch(t *testing.T) {
 				WithSecret("other", map[string]any{"name": "from-data"}).
 				WithError("down", providers.ErrUnavailable)
 			r := &Reconciler{Provider: p}
-			got, err := r.fetch(context.Background(), &v1alpha1.SecretStore{}, tc.es, 0)
+			got, err := r.fetch(context.Background(), resolvedStore(tc.es), tc.es, 0)
 			if tc.reason == "" {
 				g.Expect(err).NotTo(HaveOccurred())
 				strs := map[string]string{}

@@ -47,7 +47,7 @@ func TestReconciler_fetch_NullBytePolicy(t *testing.T) {
 			p.Client.WithSecret("bin", map[string]any{"v": "se\x00cret-bytes"}).
 				WithSecret("text", map[string]any{"v": "plain"}).
 				WithSecret("encoded", map[string]any{"v": testBase64("a\x00b")})
-			_, err := (&Reconciler{Provider: p}).fetch(context.Background(), &v1alpha1.SecretStore{}, tc.es, 0)
+			_, err := (&Reconciler{Provider: p}).fetch(context.Background(), resolvedStore(tc.es), tc.es, 0)
 			if !tc.fails {
 				g.Expect(err).NotTo(HaveOccurred())
 				return
