@@ -4,6 +4,9 @@ SHELL := /usr/bin/env bash -o pipefail
 
 BIN          := $(CURDIR)/bin
 CONTROLLER_GEN := $(BIN)/controller-gen
+# The default role: every controller package but the opt-in ESO-compatible
+# mode, whose role is config/components/eso-compat/role.yaml.
+MANAGER_RBAC_PATHS = $(shell go list ./controllers/... | grep -v /esocompat | sed 's|github.com/baosync/baosync/|./|' | paste -sd ';' -)
 IMG          ?= baosync:dev
 # Where a release pushes the image and the chart.
 IMAGE_REPO   ?= ghcr.io/baosync/baosync
@@ -35,9 +38,11 @@ $(CONTROLLER_GEN): hack/tools/codegen/go.mod hack/tools/codegen/go.sum
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code, CRDs and RBAC from the Go types and markers.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
-	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="$(MANAGER_RBAC_PATHS)" output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=eso-compat-role paths=./controllers/esocompat output:rbac:artifacts:config=config/components/eso-compat
 	cp config/crd/bases/*.yaml charts/baosync/files/crds/
 	cp config/rbac/role.yaml charts/baosync/files/role.yaml
+	cp config/components/eso-compat/role.yaml charts/baosync/files/eso-compat-role.yaml
 	go run ./hack/apidocs config/crd/bases docs/api-reference.md
 
 .PHONY: verify

@@ -23,6 +23,7 @@ import (
 	"github.com/baosync/baosync/commands/convert"
 	"github.com/baosync/baosync/commands/render"
 	"github.com/baosync/baosync/controllers/clusterexternalsecret"
+	"github.com/baosync/baosync/controllers/esocompat"
 	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/controllers/pushsecret"
@@ -114,6 +115,13 @@ func run(ctx context.Context, o *options) error {
 		Recorder: mgr.GetEventRecorder("baosync"), Scope: served}
 	if err := push.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("set up PushSecret reconciler: %w", err)
+	}
+	if o.esoCompat {
+		err := esocompat.Setup(mgr, esocompat.Options{Recorder: mgr.GetEventRecorder("baosync"), Scope: served,
+			Class: o.esoClass, Metrics: esocompat.NewMetrics(nil)})
+		if err != nil {
+			return fmt.Errorf("set up ESO-compatible mode: %w", err)
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("add health check: %w", err)

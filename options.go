@@ -22,6 +22,8 @@ type options struct {
 	leaderNamespace        string
 	pprofAddr              string
 	class, namespace       string
+	esoCompat              bool
+	esoClass               string
 	workers                int
 	qps                    float64
 	burst                  int
@@ -60,6 +62,8 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.operatorIdentity, "cluster-store-operator-identity", false, "Let ClusterSecretStores use Kubernetes auth with the operator's own projected token (--operator-vault-token-file); namespaced SecretStores never can.")
 	fs.StringVar(&o.operatorTokenFile, "operator-vault-token-file", vault.DefaultOwnTokenFile, "The operator's own projected ServiceAccount token with a Vault audience (never the API server's), for --cluster-store-operator-identity.")
 	fs.StringVar(&o.class, "controller-class", "", "Serve only stores whose spec.controller names this class (empty: stores that name none).")
+	fs.BoolVar(&o.esoCompat, "eso-compat", false, "Also serve External Secrets Operator's own objects (external-secrets.io) whose provider is vault or openbao, unchanged; needs ESO's CRDs and the RBAC of config/components/eso-compat (docs/eso-compat.md).")
+	fs.StringVar(&o.esoClass, "eso-controller-class", "", "With --eso-compat: serve ESO stores whose spec.controller names this class (empty: stores that name none), so that ESO and baosync can run side by side.")
 	fs.StringVar(&o.namespace, "namespace", "", "Serve only this namespace: SecretStores and ExternalSecrets there, no ClusterSecretStore (empty: the whole cluster).")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address of the pprof endpoint (empty: off).")
 	fs.BoolVar(&o.showVersion, "version", false, "Print the version and exit.")

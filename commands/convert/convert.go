@@ -80,7 +80,7 @@ func All(inputs []Input, w io.Writer, checks ...Check) ([]Warning, error) {
 			continue
 		}
 		for _, d := range splitDocuments(in.Data) {
-			r := convertDocument(d, checks)
+			r := convertDocument(d, func(c *conversion, out []byte) bool { return admitted(c, out, checks) })
 			r.source = source(in.Name, d.line)
 			results = append(results, r)
 		}
@@ -124,8 +124,9 @@ type result struct {
 	conv *conversion
 }
 
-// convertDocument converts one document, or passes it through.
-func convertDocument(d document, checks []Check) *result {
+// convertDocument converts one document, or passes it through; admit
+// decides whether the converted object may be printed.
+func convertDocument(d document, admit func(*conversion, []byte) bool) *result {
 	r := &result{doc: d}
 	n, err := parseDocument(d.text())
 	if err != nil {
@@ -161,7 +162,7 @@ func convertDocument(d document, checks []Check) *result {
 		return r
 	}
 	_ = enc.Close()
-	if !admitted(c, buf.Bytes(), checks) {
+	if !admit(c, buf.Bytes()) {
 		r.warnings = c.warnings
 		return r
 	}
@@ -217,4 +218,19 @@ func parseDocument(text []byte) (*yaml.Node, error) {
 		first = &yaml.Node{}
 	}
 	return first, nil
+}
+
+// Object converts one ESO object, given as a YAML (or JSON) document, for a
+// caller that submits the result to the API server itself, as the operator's
+// ESO-compatible mode does: the offline admission check is left to the
+// server, whose admission of the submitted object decides. out is the
+// converted document, nil when the object was skipped (not for baosync:
+// another provider, a kind baosync lacks) or failed; warnings say why, and
+// what was carried over differently.
+func Object(doc []byte) (out []byte, warnings []Warning, skipped bool) {
+	r := convertDocument(document{body: doc, line: 1}, func(*conversion, []byte) bool { return true })
+	if r.passThrough {
+		return nil, []Warning{{Object: "document", Message: "is not an External Secrets Operator object; not converted", Failed: true}}, false
+	}
+	return r.out, r.warnings, r.conv != nil && r.conv.skipped
 }

@@ -37,7 +37,7 @@ func ServerDryRun(ctx context.Context, c client.Client, namespace string) Check 
 				u.GetAPIVersion(), u.GetKind())}
 		}
 		if err != nil {
-			return []string{fmt.Sprintf("server-side dry run: cannot ask the cluster about %s: %s", u.GetKind(), refusal(err))}
+			return []string{fmt.Sprintf("server-side dry run: cannot ask the cluster about %s: %s", u.GetKind(), Refusal(err))}
 		}
 		if namespaced && u.GetNamespace() == "" {
 			u.SetNamespace(namespace)
@@ -47,17 +47,17 @@ func ServerDryRun(ctx context.Context, c client.Client, namespace string) Check 
 		err = c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
 			client.DryRunAll, client.FieldOwner(fieldManager), client.ForceOwnership)
 		if err != nil {
-			return []string{"the cluster refuses the converted object in a server-side dry run: " + refusal(err)}
+			return []string{"the cluster refuses the converted object in a server-side dry run: " + Refusal(err)}
 		}
 		return nil
 	}
 }
 
-// refusal words an API server's refusal without the values it may quote: the
+// Refusal words an API server's refusal without the values it may quote: the
 // reason, and for a field refusal each field with the kind of problem. Only a
 // refusal that names no field (a missing namespace, a denied request) keeps
 // its message.
-func refusal(err error) string {
+func Refusal(err error) string {
 	var st apierrors.APIStatus
 	if !errors.As(err, &st) {
 		return err.Error()

@@ -26,7 +26,7 @@ func TestRefusal_NamesFieldsNotValues(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := refusal(tc.err)
+			got := Refusal(tc.err)
 			if got != tc.want || strings.Contains(got, "hunter2") {
 				t.Errorf("refusal = %q, want %q", got, tc.want)
 			}

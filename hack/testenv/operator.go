@@ -73,15 +73,29 @@ func (e *Env) OperatorConfig(ctx context.Context) (*rest.Config, error) {
 // the chart does for a namespace-scoped install, or cluster-wide when none is
 // named. Without it, rolloutRestartTargets end in RolloutRestartFailed.
 func (e *Env) GrantRolloutRestart(ctx context.Context, namespaces ...string) error {
-	b, err := os.ReadFile(filepath.Join(Root(), "config", "components", "rollout-restart", "role.yaml"))
+	return e.grantComponent(ctx, "rollout-restart", namespaces...)
+}
+
+// GrantESOCompat gives the operator's ServiceAccount the opt-in permissions
+// of config/components/eso-compat (generated from controllers/esocompat),
+// cluster-wide, as --eso-compat needs them.
+func (e *Env) GrantESOCompat(ctx context.Context) error {
+	return e.grantComponent(ctx, "eso-compat")
+}
+
+// grantComponent binds the ClusterRole of config/components/<component>/role.yaml
+// to the operator's ServiceAccount in each of namespaces, or cluster-wide
+// when none is named.
+func (e *Env) grantComponent(ctx context.Context, component string, namespaces ...string) error {
+	b, err := os.ReadFile(filepath.Join(Root(), "config", "components", component, "role.yaml"))
 	if err != nil {
-		return fmt.Errorf("read rollout-restart role: %w", err)
+		return fmt.Errorf("read %s role: %w", component, err)
 	}
 	role := &rbacv1.ClusterRole{}
 	if err := yaml.Unmarshal(b, role); err != nil {
-		return fmt.Errorf("parse rollout-restart role: %w", err)
+		return fmt.Errorf("parse %s role: %w", component, err)
 	}
-	role.Name = "baosync-rollout-restart"
+	role.Name = "baosync-" + component
 	ref := rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name}
 	subjects := []rbacv1.Subject{{Kind: "ServiceAccount", Name: OperatorServiceAccount, Namespace: OperatorNamespace}}
 	objs := []clientObject{role}

@@ -1,0 +1,74 @@
+package esocompat
+
+import (
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// ESO's API groups, as External Secrets Operator v1.3 installs them.
+const (
+	Group          = "external-secrets.io"
+	GeneratorGroup = "generators.external-secrets.io"
+)
+
+// kind is one of ESO's kinds that the compatible mode serves.
+type kind struct {
+	gvk schema.GroupVersionKind
+	// newMirror returns an empty baosync object of the mirror's kind.
+	newMirror func() client.Object
+	// cluster: cluster-scoped, served only by a cluster-wide operator.
+	cluster bool
+	// status maps the mirror's status onto ESO's shape for this kind; nil for
+	// kinds without a status (generators).
+	status func(mirror client.Object) *esoStatus
+	// metric is the subsystem of ESO's status_condition gauge for this kind,
+	// "" for none.
+	metric string
+}
+
+func gvk(group, version, name string) schema.GroupVersionKind {
+	return schema.GroupVersionKind{Group: group, Version: version, Kind: name}
+}
+
+// Kinds are the ESO kinds served, stores first: a store's mirror should exist
+// before the ExternalSecrets that use it are mirrored.
+var kinds = []kind{
+	{gvk: gvk(Group, "v1", "SecretStore"), newMirror: func() client.Object { return &v1alpha1.SecretStore{} },
+		status: storeStatus, metric: "secretstore"},
+	{gvk: gvk(Group, "v1", "ClusterSecretStore"), newMirror: func() client.Object { return &v1alpha1.ClusterSecretStore{} },
+		cluster: true, status: storeStatus, metric: "clustersecretstore"},
+	{gvk: gvk(Group, "v1", "ExternalSecret"), newMirror: func() client.Object { return &v1alpha1.ExternalSecret{} },
+		status: externalSecretStatus, metric: "externalsecret"},
+	{gvk: gvk(Group, "v1", "ClusterExternalSecret"), newMirror: func() client.Object { return &v1alpha1.ClusterExternalSecret{} },
+		cluster: true, status: clusterExternalSecretStatus, metric: "clusterexternalsecret"},
+	{gvk: gvk(Group, "v1alpha1", "PushSecret"), newMirror: func() client.Object { return &v1alpha1.PushSecret{} },
+		status: pushSecretStatus, metric: "pushsecret"},
+	{gvk: gvk(GeneratorGroup, "v1alpha1", "Password"), newMirror: func() client.Object { return &v1alpha1.Password{} }},
+	{gvk: gvk(GeneratorGroup, "v1alpha1", "UUID"), newMirror: func() client.Object { return &v1alpha1.UUID{} }},
+	{gvk: gvk(GeneratorGroup, "v1alpha1", "VaultDynamicSecret"), newMirror: func() client.Object { return &v1alpha1.VaultDynamicSecret{} }},
+	{gvk: gvk(GeneratorGroup, "v1alpha1", "ClusterGenerator"), newMirror: func() client.Object { return &v1alpha1.ClusterGenerator{} },
+		cluster: true},
+}
+
+// isGenerator reports whether k is one of ESO's generator kinds, which are
+// optional: ESO's chart can leave their CRDs out.
+func (k kind) isGenerator() bool { return k.gvk.Group == GeneratorGroup }
+
+// newESO returns an empty ESO object of this kind.
+func (k kind) newESO() *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(k.gvk)
+	return u
+}
+
+// storeKind returns the served store kind named kindName ("" means
+// SecretStore, as in ESO).
+func storeKind(kindName string) kind {
+	if kindName == "ClusterSecretStore" {
+		return kinds[1]
+	}
+	return kinds[0]
+}

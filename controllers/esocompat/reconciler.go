@@ -1,0 +1,150 @@
+// Package esocompat is the operator's ESO-compatible mode (--eso-compat): it
+// serves External Secrets Operator's own objects (external-secrets.io v1
+// SecretStore, ClusterSecretStore, ExternalSecret, ClusterExternalSecret,
+// v1alpha1 PushSecret, and ESO's Password, UUID, VaultDynamicSecret and
+// ClusterGenerator generators) whose provider is vault or openbao, as ESO
+// v1.3's CRDs install them, so that a team replaces ESO without changing a
+// manifest.
+//
+// Each ESO object it serves gets a mirror: the baosync object of the same
+// name that `baosync convert` would make of it, applied server-side and
+// controlled by the ESO object. The API server admits the mirror under
+// baosync's own OpenAPI and CEL rules, and baosync's reconcilers serve it as
+// any other object, so an ESO object can do nothing a baosync object of its
+// author could not. The mirror's status is written back onto the ESO object
+// in ESO's shape (Ready with SecretSynced, SecretSyncedError, …), with ESO's
+// events and ESO's status_condition gauges.
+package esocompat
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/scope"
+)
+
+// Reconciler serves one of ESO's kinds through its mirrors.
+type Reconciler struct {
+	// Client writes mirrors and ESO statuses, and reads mirrors from the cache.
+	client.Client
+	// Cache reads ESO's objects (the manager's cache: the client reads
+	// unstructured objects from the API server, not from a cache).
+	Cache    client.Reader
+	Recorder recorder.EventRecorder
+	// Scope is what this operator serves; mirrored stores carry its class.
+	Scope scope.Operator
+	// Class is the ESO controller class served: ESO stores whose
+	// spec.controller names it ("" for stores that name none).
+	Class   string
+	Metrics *Metrics
+
+	kind kind
+}
+
+// +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores/status;clustersecretstores/status;externalsecrets/status;clusterexternalsecrets/status;pushsecrets/status,verbs=patch
+// +kubebuilder:rbac:groups=generators.external-secrets.io,resources=passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch
+// +kubebuilder:rbac:groups=baosync.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets;passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile keeps one ESO object's mirror and copies the mirror's status
+// back: get the object, decide whether it is served, mirror it, report.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	eso := r.kind.newESO()
+	if err := r.Cache.Get(ctx, req.NamespacedName, eso); err != nil {
+		if client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, err
+		}
+		r.Metrics.forget(r.kind, req.NamespacedName)
+		return ctrl.Result{}, r.dropMirror(ctx, req.NamespacedName, metav1.DeletePropagationBackground)
+	}
+	if !eso.GetDeletionTimestamp().IsZero() {
+		return ctrl.Result{}, nil // the garbage collector deletes the mirror with it
+	}
+	served, err := r.serves(ctx, eso)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !served { // another operator's (ESO's, during a migration): hands off, status too
+		r.Metrics.forget(r.kind, req.NamespacedName)
+		return ctrl.Result{}, r.dropMirror(ctx, req.NamespacedName, metav1.DeletePropagationOrphan)
+	}
+	mirror, err := r.mirror(ctx, eso)
+	if err != nil {
+		return ctrl.Result{}, r.refuse(ctx, eso, err)
+	}
+	if mirror == nil || r.kind.status == nil {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, r.report(ctx, eso, r.kind.status(mirror), mirror)
+}
+
+// report writes s onto the ESO object when it changed, with an event when
+// Ready changed, and sets ESO's status_condition gauge.
+func (r *Reconciler) report(ctx context.Context, eso *unstructured.Unstructured, s *esoStatus, mirror client.Object) error {
+	if s == nil {
+		return nil // the mirror has no verdict yet
+	}
+	want := s.object()
+	if r.kind.gvk.Kind == "ExternalSecret" && s.ready == metav1.ConditionTrue {
+		want["syncedResourceVersion"] = syncedResourceVersion(eso, mirror)
+	}
+	have, _, _ := unstructured.NestedMap(eso.Object, "status")
+	r.Metrics.set(r.kind, eso, s.ready)
+	if equalJSON(have, want) {
+		return nil
+	}
+	if ready, reason := readyIn(have); ready != string(s.ready) || reason != s.reason {
+		kind := "Normal"
+		if s.ready != metav1.ConditionTrue {
+			kind = "Warning"
+		}
+		if s.event != "" {
+			r.Recorder.Eventf(eso, nil, kind, s.event, "Sync", "%s", firstNonEmpty(s.message, s.reason))
+		}
+	}
+	before := eso.DeepCopy()
+	eso.Object["status"] = want
+	return client.IgnoreNotFound(r.Status().Patch(ctx, eso, client.MergeFrom(before)))
+}
+
+// refuse reports an object that cannot be mirrored as ESO reports a failure
+// (Ready False with the kind's failure reason, the cause in the message, a
+// Warning event) and hands err to outcome.Retrying to log and retry.
+func (r *Reconciler) refuse(ctx context.Context, eso *unstructured.Unstructured, cause error) error {
+	s := &esoStatus{ready: metav1.ConditionFalse, reason: failedReason[r.kind.gvk.Kind], event: failedEvent[r.kind.gvk.Kind],
+		message: outcome.As(cause, v1alpha1.ReasonInvalidSpec).Reason + ": " + cause.Error(), since: metav1.Now(), extra: map[string]any{}}
+	if r.kind.status == nil { // generators have no status: the event and the log say it
+		r.Recorder.Eventf(eso, nil, "Warning", "InvalidSpec", "Mirror", "%s", cause.Error())
+		return cause
+	}
+	if ready, reason := readyIn(statusOf(eso)); ready == string(s.ready) && reason == s.reason {
+		s.since = sinceIn(statusOf(eso)) // the message may change; the transition time does not
+	}
+	if err := r.report(ctx, eso, s, nil); err != nil {
+		ctrl.LoggerFrom(ctx).V(1).Info("Status not written", "error", err.Error())
+	}
+	return cause
+}
+
+// ESO's reasons for a failure, by kind.
+var (
+	failedReason = map[string]string{"ExternalSecret": "SecretSyncedError", "SecretStore": "InvalidProviderConfig",
+		"ClusterSecretStore": "InvalidProviderConfig", "PushSecret": "Errored"}
+	failedEvent = map[string]string{"ExternalSecret": "UpdateFailed", "SecretStore": "InvalidProviderConfig",
+		"ClusterSecretStore": "InvalidProviderConfig", "PushSecret": "Errored", "ClusterExternalSecret": "Failed"}
+)
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
