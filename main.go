@@ -116,12 +116,8 @@ func run(ctx context.Context, o *options) error {
 	if err := push.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("set up PushSecret reconciler: %w", err)
 	}
-	if o.esoCompat {
-		err := esocompat.Setup(mgr, esocompat.Options{Recorder: mgr.GetEventRecorder("baosync"), Scope: served,
-			Class: o.esoClass, Metrics: esocompat.NewMetrics(nil)})
-		if err != nil {
-			return fmt.Errorf("set up ESO-compatible mode: %w", err)
-		}
+	if err := setupESOCompat(mgr, o, served); err != nil {
+		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("add health check: %w", err)
@@ -131,6 +127,19 @@ func run(ctx context.Context, o *options) error {
 	}
 	ctrl.Log.Info("Starting baosync", "version", version, "commit", commit)
 	return mgr.Start(ctx)
+}
+
+// setupESOCompat serves ESO's own objects when --eso-compat is set.
+func setupESOCompat(mgr ctrl.Manager, o *options, served scope.Operator) error {
+	if !o.esoCompat {
+		return nil
+	}
+	err := esocompat.Setup(mgr, esocompat.Options{Recorder: mgr.GetEventRecorder("baosync"), Scope: served,
+		Class: o.esoClass, Metrics: esocompat.NewMetrics(nil)})
+	if err != nil {
+		return fmt.Errorf("set up ESO-compatible mode: %w", err)
+	}
+	return nil
 }
 
 // newScheme registers the core types and baosync's.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -54,9 +55,10 @@ func ServerDryRun(ctx context.Context, c client.Client, namespace string) Check 
 }
 
 // Refusal words an API server's refusal without the values it may quote: the
-// reason, and for a field refusal each field with the kind of problem. Only a
-// refusal that names no field (a missing namespace, a denied request) keeps
-// its message.
+// reason, and for a field refusal each field with the kind of problem, and
+// the message of a CEL rule on an object (baosync's own words, which quote
+// no value). Only a refusal that names no field (a missing namespace, a
+// denied request) keeps its whole message.
 func Refusal(err error) string {
 	var st apierrors.APIStatus
 	if !errors.As(err, &st) {
@@ -68,7 +70,31 @@ func Refusal(err error) string {
 	}
 	parts := make([]string, 0, len(s.Details.Causes))
 	for _, c := range s.Details.Causes {
-		parts = append(parts, fmt.Sprintf("%s: %s", c.Field, c.Type))
+		part := fmt.Sprintf("%s: %s", c.Field, c.Type)
+		if rule, ok := ruleMessage(c.Message); ok {
+			part += ": " + rule
+		}
+		parts = append(parts, part)
 	}
 	return fmt.Sprintf("%s (%s)", s.Reason, strings.Join(parts, "; "))
 }
+
+// ruleMessage returns the message of a validation rule that failed, when
+// the API server's words quote no value: a CEL rule on an object
+// (`Invalid value: "object": <rule's message>`), or a refusal whose value
+// the server left out (`Invalid value: <rule's message>`). A message quoting
+// a value (`Invalid value: "x": …`, `Invalid value: 0: …`) gives nothing.
+func ruleMessage(msg string) (string, bool) {
+	if rule, ok := strings.CutPrefix(msg, `Invalid value: "object": `); ok {
+		return rule, true
+	}
+	rest, ok := strings.CutPrefix(msg, "Invalid value: ")
+	if !ok || quotedValue.MatchString(rest) {
+		return "", false
+	}
+	return rest, true
+}
+
+// quotedValue matches the value the API server quotes before its message: a
+// JSON string, number, boolean or null, then ": ".
+var quotedValue = regexp.MustCompile(`^("|-?[0-9]|true: |false: |null: |\{|\[)`)

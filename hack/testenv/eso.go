@@ -46,9 +46,15 @@ func esoModuleDir(ctx context.Context) (string, error) {
 	cmd.Dir = os.TempDir() // outside baosync's module: nothing is added to go.mod
 	cmd.Env = append(os.Environ(), "GOFLAGS=")
 	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download ESO %s: %w (%s)", ESOVersion, err, out)
+	}
 	var mod struct{ Dir, Error string }
-	if jerr := json.Unmarshal(out, &mod); jerr != nil || mod.Dir == "" {
-		return "", fmt.Errorf("go mod download ESO %s: %v %s %v", ESOVersion, err, mod.Error, jerr)
+	if err := json.Unmarshal(out, &mod); err != nil {
+		return "", fmt.Errorf("go mod download ESO %s: %w", ESOVersion, err)
+	}
+	if mod.Dir == "" {
+		return "", fmt.Errorf("go mod download ESO %s: %s", ESOVersion, mod.Error)
 	}
 	return mod.Dir, nil
 }

@@ -1,0 +1,220 @@
+package esocompat
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// apply creates one ESO object from YAML in namespace ns and returns it.
+func apply(t *testing.T, ns, doc string) *unstructured.Unstructured {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	NewWithT(t).Expect(yaml.Unmarshal([]byte(doc), &u.Object)).To(Succeed())
+	u.SetNamespace(ns)
+	NewWithT(t).Expect(env.Client.Create(context.Background(), u)).To(Succeed())
+	return u
+}
+
+// esoStore is an ESO SecretStore of the test Vault with the given
+// spec.controller ("" for none).
+func esoStore(name, class string) string {
+	return fmt.Sprintf(`apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: %s}
+spec:
+  controller: %q
+  provider: {vault: {server: %q, path: secret, version: v2, auth: {tokenSecretRef: {name: vault-token, key: token}}}}
+`, name, class, env.Vault.Addr)
+}
+
+// esoExternalSecret is an ESO ExternalSecret reading key/property "user".
+func esoExternalSecret(name, store, key string) string {
+	return fmt.Sprintf(`apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: %s}
+spec:
+  refreshInterval: 1h
+  secretStoreRef: {name: %s}
+  target: {name: %s}
+  data: [{secretKey: user, remoteRef: {key: %s, property: user}}]
+`, name, store, name, key)
+}
+
+// mirrorOf reads the baosync ExternalSecret mirroring an ESO one.
+func mirrorOf(ns, name string) (*v1alpha1.ExternalSecret, error) {
+	m := &v1alpha1.ExternalSecret{}
+	return m, env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, m)
+}
+
+// TestCompat_OnlyStoresOfTheServedESOClassAreServed: a store naming another
+// controller class (ESO's, during a migration) is left alone with everything
+// that uses it, status included, until its class changes to baosync's.
+func TestCompat_OnlyStoresOfTheServedESOClassAreServed(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	key := fmt.Sprintf("compat/%s/app", ns)
+	g.Expect(env.KVPut(ctx, "secret/"+key, map[string]any{"user": "alice"})).To(Succeed())
+	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
+	theirs := apply(t, ns, esoStore("theirs", "eso"))
+	apply(t, ns, esoExternalSecret("theirs-app", "theirs", key))
+	apply(t, ns, esoStore("ours", ""))
+	apply(t, ns, esoExternalSecret("ours-app", "ours", key))
+
+	esoReady(t, "ExternalSecret", ns, "ours-app", "True", "SecretSynced")
+	g.Consistently(func() bool {
+		_, err := mirrorOf(ns, "theirs-app")
+		return apierrors.IsNotFound(err) && esoObject(t, "ExternalSecret", ns, "theirs-app").Object["status"] == nil &&
+			esoObject(t, "SecretStore", ns, "theirs").Object["status"] == nil
+	}, 2*time.Second, poll).Should(BeTrue(), "another class's store and its ExternalSecret are not touched")
+
+	theirs = esoObject(t, "SecretStore", ns, theirs.GetName())
+	unstructured.RemoveNestedField(theirs.Object, "spec", "controller")
+	g.Expect(env.Client.Update(ctx, theirs)).To(Succeed())
+	esoReady(t, "ExternalSecret", ns, "theirs-app", "True", "SecretSynced")
+	g.Expect(secret(t, ns, "theirs-app").Data).To(HaveKeyWithValue("user", []byte("alice")), "served once the class is baosync's")
+
+	theirs = esoObject(t, "SecretStore", ns, theirs.GetName())
+	g.Expect(unstructured.SetNestedField(theirs.Object, "eso", "spec", "controller")).To(Succeed())
+	g.Expect(env.Client.Update(ctx, theirs)).To(Succeed())
+	g.Eventually(func() bool {
+		m, err := mirrorOf(ns, "theirs-app")
+		return apierrors.IsNotFound(err) || m.DeletionTimestamp != nil
+	}, eventually, poll).Should(BeTrue(), "handed back: the mirror goes, orphaning the Secret for ESO")
+	g.Expect(secret(t, ns, "theirs-app").Data).To(HaveKeyWithValue("user", []byte("alice")))
+}
+
+// TestCompat_TakesOverTheSecretESOWroteInPlace: the Secret ESO wrote (its
+// owner reference and marks) is taken over in the update that writes
+// baosync's values; it never disappears.
+func TestCompat_TakesOverTheSecretESOWroteInPlace(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	key := fmt.Sprintf("compat/%s/app", ns)
+	g.Expect(env.KVPut(ctx, "secret/"+key, map[string]any{"user": "from-vault"})).To(Succeed())
+	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
+	es := apply(t, ns, esoExternalSecret("app", "later", key)) // its store comes later
+	failed := esoReady(t, "ExternalSecret", ns, "app", "False", "SecretSyncedError")
+	g.Expect(readyCondition(statusOf(failed))["message"]).To(HavePrefix("StoreNotFound: "))
+
+	written := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns,
+		Labels: map[string]string{"reconcile.external-secrets.io/managed": "true"},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "external-secrets.io/v1", Kind: "ExternalSecret", Name: "app",
+			UID: es.GetUID(), Controller: ptr.To(true)}}},
+		Data: map[string][]byte{"user": []byte("written-by-eso")}}
+	g.Expect(env.Client.Create(ctx, written)).To(Succeed())
+	cs, err := kubernetes.NewForConfig(env.Config)
+	g.Expect(err).NotTo(HaveOccurred())
+	w, err := cs.CoreV1().Secrets(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=app", ResourceVersion: written.ResourceVersion})
+	g.Expect(err).NotTo(HaveOccurred())
+	var seen []watch.EventType
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.ResultChan() {
+			seen = append(seen, ev.Type)
+		}
+	}()
+
+	apply(t, ns, esoStore("later", ""))
+	esoReady(t, "ExternalSecret", ns, "app", "True", "SecretSynced")
+	taken := secret(t, ns, "app")
+	g.Expect(taken.Data).To(HaveKeyWithValue("user", []byte("from-vault")))
+	g.Expect(taken.Labels).NotTo(HaveKey("reconcile.external-secrets.io/managed"))
+	g.Expect(metav1.GetControllerOf(taken)).To(HaveField("APIVersion", v1alpha1.GroupVersion.String()))
+	w.Stop()
+	<-done
+	g.Expect(seen).To(ContainElement(watch.Modified))
+	g.Expect(seen).NotTo(ContainElement(watch.Deleted), "the Secret never disappears during the takeover")
+}
+
+// TestCompat_WhatBaosyncCannotServeIsReportedInESOsStatus: an ESO object that
+// does not convert, that baosync's admission refuses (a namespaced store
+// borrowing the operator's identity), or whose mirror name is taken by the
+// team's own baosync object, gets Ready False with the cause, and a Warning
+// event; nothing is written.
+func TestCompat_WhatBaosyncCannotServeIsReportedInESOsStatus(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
+	apply(t, ns, esoStore("vault", ""))
+	mine := &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Name: "mine", Namespace: ns},
+		Spec: v1alpha1.ExternalSecretSpec{SecretStoreRef: v1alpha1.SecretStoreRef{Name: "vault"},
+			Data: []v1alpha1.ExternalSecretData{{SecretKey: "k", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: "mine", Property: "k"}}}}}
+	NewWithT(t).Expect(env.Client.Create(ctx, mine)).To(Succeed())
+
+	cases := []struct {
+		name, kind, object, reason, message string
+		doc                                 string
+	}{
+		{name: "a generator kind baosync lacks", kind: "ExternalSecret", object: "ecr", reason: "SecretSyncedError",
+			message: "ECRAuthorizationToken", doc: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: ecr}
+spec:
+  secretStoreRef: {name: vault}
+  dataFrom: [{sourceRef: {generatorRef: {apiVersion: generators.external-secrets.io/v1alpha1, kind: ECRAuthorizationToken, name: ecr}}}]
+`},
+		{name: "a namespaced store that would log in as the operator", kind: "SecretStore", object: "borrow", reason: "InvalidProviderConfig",
+			message: "a SecretStore cannot log in with the operator's own identity", doc: `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: borrow}
+spec:
+  provider: {vault: {server: "https://vault.example.com", auth: {kubernetes: {mountPath: kubernetes, role: app}}}}
+`},
+		{name: "a name the team's own baosync object holds", kind: "ExternalSecret", object: "mine", reason: "SecretSyncedError",
+			message: "already exists and is not this object's mirror", doc: esoExternalSecret("mine", "vault", "elsewhere")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			apply(t, ns, tc.doc)
+			u := esoReady(t, tc.kind, ns, tc.object, "False", tc.reason)
+			g.Expect(readyCondition(statusOf(u))["message"]).To(ContainSubstring(tc.message))
+			g.Eventually(func() []string { return warnings(ctx, ns, tc.object) }, eventually, poll).
+				Should(ContainElement(ContainSubstring(tc.message)))
+		})
+	}
+	g := NewWithT(t)
+	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(mine), mine)).To(Succeed())
+	g.Expect(mine.OwnerReferences).To(BeEmpty(), "the team's own object is not taken")
+	g.Expect(mine.Spec.Data[0].RemoteRef.Key).To(Equal("mine"))
+	_, err := mirrorOf(ns, "ecr")
+	g.Expect(apierrors.IsNotFound(err)).To(BeTrue())
+	g.Expect(apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "borrow"}, &v1alpha1.SecretStore{}))).To(BeTrue())
+}
+
+// warnings lists the notes of Warning events about object name in ns.
+func warnings(ctx context.Context, ns, name string) []string {
+	list := &eventsv1.EventList{}
+	if err := env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range list.Items {
+		if e.Regarding.Name == name && e.Type == corev1.EventTypeWarning {
+			out = append(out, e.Note)
+		}
+	}
+	return out
+}
