@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,6 +53,12 @@ func TestChart_RendersAndAppliesWithServerSideDryRun(t *testing.T) {
 		apply:  true,
 		has:    []string{"kind: Role\nmetadata:\n  name: baosync-rollout-restart\n  namespace: " + ns, "kind: RoleBinding\nmetadata:\n  name: baosync-rollout-restart", `audience: "bao.example.com"`},
 		hasNot: []string{"kind: ClusterRole\nmetadata:\n  name: baosync-rollout-restart", "kind: ClusterRoleBinding\nmetadata:\n  name: baosync-rollout-restart"},
+	}, {
+		name:  "ESO-compatible mode with an ESO controller class",
+		set:   []string{"esoCompat.enabled=true", "esoCompat.controllerClass=baosync"},
+		apply: true,
+		has: []string{"- --eso-compat", "- --eso-controller-class=baosync", "kind: ClusterRole\nmetadata:\n  name: baosync-eso-compat",
+			"kind: ClusterRoleBinding\nmetadata:\n  name: baosync-eso-compat", "external-secrets.io"},
 	}, {
 		name: "extra environment, volumes, mounts, topology spread, labels and history",
 		set: []string{"extraEnv[0].name=HTTPS_PROXY", "extraEnv[0].value=http://proxy:3128",
@@ -146,6 +153,18 @@ func helmTemplate(t *testing.T, set ...string) []byte {
 	return out
 }
 
+// defaultHasNo fails when the generated default role names group.
+func defaultHasNo(t *testing.T, group string) error {
+	b, err := os.ReadFile(filepath.Join(Root(), "config", "rbac", "role.yaml"))
+	if err != nil {
+		return err
+	}
+	if strings.Contains(string(b), group) {
+		return fmt.Errorf("config/rbac/role.yaml grants on %s", group)
+	}
+	return nil
+}
+
 // TestChart_OptionalPermissionsMatchTheKustomizeComponents keeps the chart's
 // opt-in restart permission equal to config/components/rollout-restart, and
 // checks that config/default with both optional components builds and
@@ -166,6 +185,7 @@ func TestChart_OptionalPermissionsMatchTheKustomizeComponents(t *testing.T) {
 	g.Expect(chartRules).To(Equal(component.Rules), "charts/baosync/templates/rollout-restart.yaml and config/components/rollout-restart/role.yaml differ")
 	g.Expect(component.Rules).To(ConsistOf(rbacv1.PolicyRule{APIGroups: []string{"apps"},
 		Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: []string{"patch"}}))
+	g.Expect(defaultHasNo(t, "external-secrets.io")).To(Succeed(), "ESO's objects are the opt-in component's, not the default role's")
 
 	// config/default as documented, with its components uncommented (in a
 	// namespace of its own: TestManifests_… creates baosync-system).
@@ -185,7 +205,7 @@ func TestChart_OptionalPermissionsMatchTheKustomizeComponents(t *testing.T) {
 		resources[i] = rel("default", r.(string))
 	}
 	k["namespace"] = "baosync-components"
-	k["components"] = []string{rel("components", "rollout-restart"), rel("components", "operator-identity")}
+	k["components"] = []string{rel("components", "rollout-restart"), rel("components", "operator-identity"), rel("components", "eso-compat")}
 	b, err = yaml.Marshal(k)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(os.WriteFile(filepath.Join(dir, "kustomization.yaml"), b, 0o600)).To(Succeed())
@@ -194,7 +214,8 @@ func TestChart_OptionalPermissionsMatchTheKustomizeComponents(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred(), string(out))
 	g.Expect(string(out)).To(And(ContainSubstring("--cluster-store-operator-identity"), ContainSubstring("audience: vault"),
 		ContainSubstring("mountPath: /var/run/secrets/baosync.io/vault"), ContainSubstring("name: baosync-rollout-restart"),
-		ContainSubstring("--metrics-bind-address=:8443"), ContainSubstring("name: baosync-metrics-reader")))
+		ContainSubstring("--metrics-bind-address=:8443"), ContainSubstring("name: baosync-metrics-reader"),
+		ContainSubstring("--eso-compat"), ContainSubstring("name: baosync-eso-compat-role")))
 	g.Expect(env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "baosync-components"}})).To(Succeed())
 	apply := exec.Command(kubectl, "--kubeconfig", env.Kubeconfig, "apply", "--server-side", "--dry-run=server", "-f", "-")
 	apply.Stdin = strings.NewReader(string(out))
