@@ -224,3 +224,31 @@ func TestCommand_ReadsDirectoriesRecursivelyAndFailsOnRefusedObjects(t *testing.
 		t.Errorf("stdout: %s", out.String())
 	}
 }
+
+func TestObject_ConvertsOneObjectOrSaysWhyNot(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+		skipped        bool
+		warning        string
+	}{
+		{name: "an ExternalSecret", in: "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: a}\nspec: {secretStoreRef: {name: s}, data: [{secretKey: k, remoteRef: {key: a}}]}\n",
+			want: "apiVersion: baosync.io/v1alpha1"},
+		{name: "another provider is skipped", in: "apiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata: {name: a}\nspec: {provider: {aws: {region: x}}}\n",
+			skipped: true, warning: "provider aws"},
+		{name: "a generator kind baosync lacks fails", in: "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: a}\nspec: {dataFrom: [{sourceRef: {generatorRef: {apiVersion: generators.external-secrets.io/v1alpha1, kind: Fake, name: f}}}]}\n",
+			warning: "Fake"},
+		{name: "not ESO", in: "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n", warning: "not an External Secrets Operator object"},
+		{name: "not YAML", in: ": : :", warning: "not valid YAML"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, warnings, skipped := Object([]byte(tc.in))
+			if skipped != tc.skipped || !strings.Contains(string(out), tc.want) || (tc.want == "") != (out == nil) {
+				t.Fatalf("Object = %q, skipped %v, warnings %v", out, skipped, warnings)
+			}
+			if tc.warning != "" && (len(warnings) == 0 || !strings.Contains(warnings[0].Message, tc.warning)) {
+				t.Errorf("warnings %v lack %q", warnings, tc.warning)
+			}
+		})
+	}
+}
