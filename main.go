@@ -135,7 +135,7 @@ func setupESOCompat(mgr ctrl.Manager, o *options, served scope.Operator) error {
 		return nil
 	}
 	err := esocompat.Setup(mgr, esocompat.Options{Recorder: mgr.GetEventRecorder("baosync"), Scope: served,
-		Class: o.esoClass, Metrics: esocompat.NewMetrics(nil)})
+		Class: o.esoClass, Metrics: esocompat.NewMetrics(nil), Workers: o.workers})
 	if err != nil {
 		return fmt.Errorf("set up ESO-compatible mode: %w", err)
 	}

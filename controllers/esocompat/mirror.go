@@ -2,6 +2,9 @@ package esocompat
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -20,43 +23,77 @@ import (
 	"github.com/baosync/baosync/controllers/internal/outcome"
 )
 
-// FieldOwner is the field manager of the mirrors' server-side applies.
+// AnnotationMirror on a mirror holds a hash of what its ESO object converts
+// to, as last written: the mirror is written again only when that changes
+// (an edit of the mirror itself is undone at the ESO object's next change),
+// and a mirror left behind by `kubectl delete --cascade=orphan` is known as
+// one when an ESO object of its name comes back.
+const AnnotationMirror = "baosync.io/eso-mirror"
+
+// FieldOwner is the field manager of the mirrors' writes.
 const FieldOwner = "baosync-eso-compat"
 
-// mirror converts the ESO object and applies the result as its mirror: the
-// baosync object of the same name that baosync's own reconcilers serve.
+// conflictRetry is how soon an object whose mirror name is taken is looked at
+// again: the other object's deletion sends this one no event.
+const conflictRetry = 30 * time.Second
+
+// mirror brings the ESO object's mirror in line with its conversion and
+// returns it as last read, or nil when it was written just now (its status
+// follows with the watch). A name held by anything else is never taken:
+// creation fails if the name exists, and an update carries the
+// resourceVersion it read.
 func (r *Reconciler) mirror(ctx context.Context, eso *unstructured.Unstructured) (client.Object, error) {
-	desired, err := r.desiredMirror(eso)
+	existing := r.kind.newMirror()
+	err := r.Get(ctx, client.ObjectKeyFromObject(eso), existing)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil, outcome.FromKube("read the mirror", err)
+	}
+	found := err == nil
+	if found && !mirrors(existing, eso) {
+		return nil, outcome.Waitingf(v1alpha1.ReasonInvalidSpec, conflictRetry,
+			"a baosync.io %s named %q already exists and is not this object's mirror; rename one of them", r.kind.gvk.Kind, eso.GetName())
+	}
+	if found && controlledBy(existing, eso) && r.memo.current(eso, existing.GetAnnotations()[AnnotationMirror]) {
+		return existing, nil
+	}
+	desired, hash, err := r.desiredMirror(eso)
 	if err != nil {
 		return nil, err
 	}
-	existing := r.kind.newMirror()
-	err = r.Get(ctx, client.ObjectKeyFromObject(eso), existing)
-	switch {
-	case err == nil && !controlledBy(existing, eso):
-		return nil, outcome.Waitingf(v1alpha1.ReasonInvalidSpec, conflictRetry,
-			"a baosync.io %s named %q already exists and is not this object's mirror; rename one of them", r.kind.gvk.Kind, eso.GetName())
-	case err != nil && !apierrors.IsNotFound(err):
-		return nil, outcome.FromKube("read the mirror", err)
+	r.memo.remember(eso, hash)
+	if found && controlledBy(existing, eso) && existing.GetAnnotations()[AnnotationMirror] == hash {
+		return existing, nil
 	}
-	err = r.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired), client.FieldOwner(FieldOwner), client.ForceOwnership)
-	if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
-		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "baosync's admission refuses this object: %s", convert.Refusal(err))
+	if !found {
+		err = r.Create(ctx, desired, client.FieldOwner(FieldOwner))
+	} else {
+		desired.SetResourceVersion(existing.GetResourceVersion())
+		desired.SetFinalizers(existing.GetFinalizers()) // baosync's own (lease revocation, pushed-secret cleanup)
+		err = r.Update(ctx, desired, client.FieldOwner(FieldOwner))
 	}
-	if err != nil {
-		return nil, outcome.FromKube("apply the mirror", err)
-	}
-	if apierrors.IsNotFound(r.Get(ctx, client.ObjectKeyFromObject(eso), existing)) {
-		return nil, nil // applied just now: the cache has not seen it yet, its status comes with the watch
-	}
-	return existing, nil
+	return nil, writeError(err)
 }
 
-// desiredMirror converts the ESO object with `baosync convert`'s mapping. The
-// mirror keeps the object's name, labels and annotations (an ExternalSecret's
-// reach its Secret, as in ESO) and is controlled by it, so that it goes when
-// the ESO object goes.
-func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+// writeError classifies a failed write of a mirror.
+func writeError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
+		return outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "baosync's admission refuses this object: %s", convert.Refusal(err))
+	case apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err):
+		// The cache has not seen the latest: read again soon, report nothing.
+		return outcome.Refusedf(v1alpha1.ReasonKubernetesAPIError, "the mirror changed meanwhile: %v", err)
+	}
+	return outcome.FromKube("write the mirror", err)
+}
+
+// desiredMirror converts the ESO object with `baosync convert`'s mapping and
+// returns it with the hash recorded in AnnotationMirror. The mirror keeps the
+// object's name, labels and annotations (an ExternalSecret's reach its
+// Secret, as in ESO) and is controlled by it, so that it goes when the ESO
+// object goes.
+func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructured.Unstructured, string, error) {
 	meta := map[string]any{"name": eso.GetName()}
 	if ns := eso.GetNamespace(); ns != "" {
 		meta["namespace"] = ns
@@ -69,29 +106,32 @@ func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructure
 	}
 	doc, err := yaml.Marshal(map[string]any{"apiVersion": eso.GetAPIVersion(), "kind": eso.GetKind(), "metadata": meta, "spec": eso.Object["spec"]})
 	if err != nil {
-		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "cannot read the object: %v", err)
+		return nil, "", outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "cannot read the object: %v", err)
 	}
 	out, warnings, _ := convert.Object(doc)
 	if out == nil {
-		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "baosync cannot serve this object as it is: %s", messages(warnings))
-	}
-	j, err := yaml.YAMLToJSON(out)
-	if err != nil {
-		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "cannot read the converted object: %v", err)
+		return nil, "", outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "baosync cannot serve this object as it is: %s", messages(warnings))
 	}
 	m := &unstructured.Unstructured{}
-	if err := m.UnmarshalJSON(j); err != nil {
-		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "cannot read the converted object: %v", err)
+	j, err := yaml.YAMLToJSON(out)
+	if err == nil {
+		err = m.UnmarshalJSON(j)
+	}
+	if err != nil {
+		return nil, "", outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "cannot read the converted object: %v", err)
 	}
 	m.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: eso.GetAPIVersion(), Kind: eso.GetKind(),
 		Name: eso.GetName(), UID: eso.GetUID(), Controller: ptr.To(true)}})
 	r.adjust(m)
-	return m, nil
+	hash := hashOf(m.Object)
+	setAnnotation(m, AnnotationMirror, hash)
+	return m, hash, nil
 }
 
 // adjust fits the converted object to this operator: a store's ESO class was
 // matched already, so its mirror carries the class baosync serves; an
-// ExternalSecret takes over the Secret that ESO wrote for it, in place.
+// ExternalSecret (and those a ClusterExternalSecret makes) take over the
+// Secret that ESO wrote for the ExternalSecret of their name, in place.
 func (r *Reconciler) adjust(m *unstructured.Unstructured) {
 	switch m.GetKind() {
 	case "SecretStore", "ClusterSecretStore":
@@ -101,13 +141,26 @@ func (r *Reconciler) adjust(m *unstructured.Unstructured) {
 			_ = unstructured.SetNestedField(m.Object, r.Scope.Class, "spec", "controller")
 		}
 	case "ExternalSecret":
-		a := m.GetAnnotations()
-		if a == nil {
-			a = map[string]string{}
-		}
-		a[externalsecret.AnnotationTakeOver] = "true"
-		m.SetAnnotations(a)
+		setAnnotation(m, externalsecret.AnnotationTakeOver, "true")
+	case "ClusterExternalSecret":
+		_ = unstructured.SetNestedField(m.Object, "true", "spec", "externalSecretMetadata", "annotations", externalsecret.AnnotationTakeOver)
 	}
+}
+
+func setAnnotation(m *unstructured.Unstructured, key, value string) {
+	a := m.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[key] = value
+	m.SetAnnotations(a)
+}
+
+// hashOf hashes decoded JSON (encoding/json sorts map keys).
+func hashOf(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
 }
 
 // messages joins the warnings of a conversion that failed, the failures first.
@@ -129,26 +182,41 @@ func controlledBy(o client.Object, eso *unstructured.Unstructured) bool {
 	return ref != nil && ref.UID == eso.GetUID()
 }
 
-// dropMirror deletes the mirror of the ESO object key names, if it is one:
-// with the ESO object (propagation Background: what the mirror owns goes too,
-// as ESO deletes what it owns), or when this operator stops serving it
-// (Orphan: the Secret stays for whoever serves the object next).
-func (r *Reconciler) dropMirror(ctx context.Context, key types.NamespacedName, propagation metav1.DeletionPropagation) error {
+// mirrors reports whether o is (or was) the ESO object's mirror: controlled
+// by it, or a mirror without a controller (its ESO object was deleted with
+// --cascade=orphan), which an ESO object of its name takes back.
+func mirrors(o client.Object, eso *unstructured.Unstructured) bool {
+	return controlledBy(o, eso) || (metav1.GetControllerOf(o) == nil && o.GetAnnotations()[AnnotationMirror] != "")
+}
+
+// hasMirror reports whether the ESO object has a mirror now.
+func (r *Reconciler) hasMirror(ctx context.Context, eso *unstructured.Unstructured) bool {
+	m := r.kind.newMirror()
+	return r.Get(ctx, client.ObjectKeyFromObject(eso), m) == nil && controlledBy(m, eso)
+}
+
+// dropMirror deletes the mirror of the ESO object key names (of that uid,
+// when given) and reports whether it is gone. Propagation Background goes
+// with the ESO object: what the mirror owns goes too and its finalizers run,
+// as ESO cleans up. Orphan is for an object this operator stops serving: the
+// Secret stays, and the mirror's finalizers keep the leases and the pushed
+// secrets for whoever serves the object next.
+func (r *Reconciler) dropMirror(ctx context.Context, key types.NamespacedName, uid types.UID, propagation metav1.DeletionPropagation) (bool, error) {
 	m := r.kind.newMirror()
 	if err := r.Get(ctx, key, m); err != nil {
-		return client.IgnoreNotFound(err)
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
 	}
 	ref := metav1.GetControllerOf(m)
-	if ref == nil || ref.Kind != r.kind.gvk.Kind || ref.Name != key.Name || !strings.HasPrefix(ref.APIVersion, r.kind.gvk.Group+"/") {
-		return nil // not a mirror: someone's own baosync object
+	if ref == nil || ref.Kind != r.kind.gvk.Kind || ref.Name != key.Name || !strings.HasPrefix(ref.APIVersion, r.kind.gvk.Group+"/") ||
+		(uid != "" && ref.UID != uid) {
+		return true, nil // not this object's mirror: someone's own baosync object
+	}
+	if m.GetDeletionTimestamp() != nil {
+		return false, nil
 	}
 	err := r.Delete(ctx, m, client.Preconditions{UID: ptr.To(m.GetUID())}, client.PropagationPolicy(propagation))
 	if err = client.IgnoreNotFound(err); err != nil && !apierrors.IsConflict(err) {
-		return outcome.FromKube(fmt.Sprintf("delete the mirror %s", key), err)
+		return false, outcome.FromKube(fmt.Sprintf("delete the mirror %s", key), err)
 	}
-	return nil
+	return false, nil
 }
-
-// conflictRetry is how soon an object whose mirror name is taken is looked at
-// again: the other object's deletion sends this one no event.
-const conflictRetry = 30 * time.Second

@@ -18,9 +18,12 @@ package esocompat
 
 import (
 	"context"
+	"fmt"
+	"maps"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
@@ -46,35 +49,45 @@ type Reconciler struct {
 	Metrics *Metrics
 
 	kind kind
+	memo memo
 }
 
-// +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores/status;clustersecretstores/status;externalsecrets/status;clusterexternalsecrets/status;pushsecrets/status,verbs=patch
 // +kubebuilder:rbac:groups=generators.external-secrets.io,resources=passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch
-// +kubebuilder:rbac:groups=baosync.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets;passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=baosync.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets;passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile keeps one ESO object's mirror and copies the mirror's status
-// back: get the object, decide whether it is served, mirror it, report.
+// back: get the object, decide whether it is served, handle deletion, mirror
+// it, report.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	eso := r.kind.newESO()
 	if err := r.Cache.Get(ctx, req.NamespacedName, eso); err != nil {
 		if client.IgnoreNotFound(err) != nil {
 			return ctrl.Result{}, err
 		}
-		r.Metrics.forget(r.kind, req.NamespacedName)
-		return ctrl.Result{}, r.dropMirror(ctx, req.NamespacedName, metav1.DeletePropagationBackground)
+		r.forget(req.NamespacedName)
+		_, err := r.dropMirror(ctx, req.NamespacedName, "", metav1.DeletePropagationBackground)
+		return ctrl.Result{}, err
 	}
-	if !eso.GetDeletionTimestamp().IsZero() {
-		return ctrl.Result{}, nil // the garbage collector deletes the mirror with it
-	}
-	served, err := r.serves(ctx, eso)
+	d, err := r.serves(ctx, eso)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if !served { // another operator's (ESO's, during a migration): hands off, status too
-		r.Metrics.forget(r.kind, req.NamespacedName)
-		return ctrl.Result{}, r.dropMirror(ctx, req.NamespacedName, metav1.DeletePropagationOrphan)
+	if d == undecided { // a store is missing: what is served stays served
+		d = decide(r.hasMirror(ctx, eso))
+	}
+	if !eso.GetDeletionTimestamp().IsZero() {
+		if d == notServed {
+			return ctrl.Result{}, nil
+		}
+		return r.finalize(ctx, eso)
+	}
+	if d == notServed { // another operator's (ESO's, during a migration): hands off, status too
+		r.forget(req.NamespacedName)
+		_, err := r.dropMirror(ctx, req.NamespacedName, eso.GetUID(), metav1.DeletePropagationOrphan)
+		return ctrl.Result{}, err
 	}
 	mirror, err := r.mirror(ctx, eso)
 	if err != nil {
@@ -83,22 +96,35 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if mirror == nil || r.kind.status == nil {
 		return ctrl.Result{}, nil
 	}
-	return ctrl.Result{}, r.report(ctx, eso, r.kind.status(mirror), mirror)
+	return ctrl.Result{}, r.report(ctx, eso, r.kind.status(mirror))
+}
+
+// forget drops what is kept about an object that is gone or not served.
+func (r *Reconciler) forget(key types.NamespacedName) {
+	r.memo.forget(key)
+	r.Metrics.forget(r.kind, key)
 }
 
 // report writes s onto the ESO object when it changed, with an event when
-// Ready changed, and sets ESO's status_condition gauge.
-func (r *Reconciler) report(ctx context.Context, eso *unstructured.Unstructured, s *esoStatus, mirror client.Object) error {
+// Ready changed, and sets ESO's status_condition gauge. Only the fields s
+// holds are written: others ESO wrote (a PushSecret's syncedPushSecrets, say)
+// stay, for a way back to ESO.
+func (r *Reconciler) report(ctx context.Context, eso *unstructured.Unstructured, s *esoStatus) error {
 	if s == nil {
-		return nil // the mirror has no verdict yet
+		return nil // the mirror has no verdict on its current spec yet
 	}
 	want := s.object()
 	if r.kind.gvk.Kind == "ExternalSecret" && s.ready == metav1.ConditionTrue {
-		want["syncedResourceVersion"] = syncedResourceVersion(eso, mirror)
+		want["syncedResourceVersion"] = fmt.Sprintf("%d-%s", eso.GetGeneration(), metaHash(eso))
 	}
-	have, _, _ := unstructured.NestedMap(eso.Object, "status")
+	have := statusOf(eso)
+	next := maps.Clone(have)
+	if next == nil {
+		next = map[string]any{}
+	}
+	maps.Copy(next, want)
 	r.Metrics.set(r.kind, eso, s.ready)
-	if equalJSON(have, want) {
+	if equalJSON(have, next) {
 		return nil
 	}
 	if ready, reason := readyIn(have); ready != string(s.ready) || reason != s.reason {
@@ -111,24 +137,30 @@ func (r *Reconciler) report(ctx context.Context, eso *unstructured.Unstructured,
 		}
 	}
 	before := eso.DeepCopy()
-	eso.Object["status"] = want
+	eso.Object["status"] = next
 	return client.IgnoreNotFound(r.Status().Patch(ctx, eso, client.MergeFrom(before)))
 }
 
 // refuse reports an object that cannot be mirrored as ESO reports a failure
 // (Ready False with the kind's failure reason, the cause in the message, a
-// Warning event) and hands err to outcome.Retrying to log and retry.
+// Warning event) and hands err to outcome.Retrying to log and retry. A
+// passing failure of the API server is only retried: it says nothing about
+// the object.
 func (r *Reconciler) refuse(ctx context.Context, eso *unstructured.Unstructured, cause error) error {
-	s := &esoStatus{ready: metav1.ConditionFalse, reason: failedReason[r.kind.gvk.Kind], event: failedEvent[r.kind.gvk.Kind],
-		message: outcome.As(cause, v1alpha1.ReasonInvalidSpec).Reason + ": " + cause.Error(), since: metav1.Now(), extra: map[string]any{}}
-	if r.kind.status == nil { // generators have no status: the event and the log say it
-		r.Recorder.Eventf(eso, nil, "Warning", "InvalidSpec", "Mirror", "%s", cause.Error())
+	oe := outcome.As(cause, v1alpha1.ReasonInvalidSpec)
+	if oe.Class == outcome.Transient || oe.Class == outcome.Refused {
 		return cause
 	}
+	if r.kind.status == nil { // generators have no status: the event and the log say it
+		r.Recorder.Eventf(eso, nil, "Warning", oe.Reason, "Mirror", "%s", cause.Error())
+		return cause
+	}
+	s := &esoStatus{ready: metav1.ConditionFalse, reason: failedReason[r.kind.gvk.Kind], event: failedEvent[r.kind.gvk.Kind],
+		message: oe.Reason + ": " + cause.Error(), since: metav1.Now()}
 	if ready, reason := readyIn(statusOf(eso)); ready == string(s.ready) && reason == s.reason {
 		s.since = sinceIn(statusOf(eso)) // the message may change; the transition time does not
 	}
-	if err := r.report(ctx, eso, s, nil); err != nil {
+	if err := r.report(ctx, eso, s); err != nil {
 		ctrl.LoggerFrom(ctx).V(1).Info("Status not written", "error", err.Error())
 	}
 	return cause

@@ -75,6 +75,16 @@ func TestCompat_OnlyStoresOfTheServedESOClassAreServed(t *testing.T) {
 	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
 	theirs := apply(t, ns, esoStore("theirs", "eso"))
 	apply(t, ns, esoExternalSecret("theirs-app", "theirs", key))
+	createSecret(t, ns, "to-push", map[string]string{"token": "pushed"})
+	apply(t, ns, fmt.Sprintf(`apiVersion: external-secrets.io/v1alpha1
+kind: PushSecret
+metadata: {name: theirs-push}
+spec:
+  deletionPolicy: Delete
+  secretStoreRefs: [{name: theirs}]
+  selector: {secret: {name: to-push}}
+  data: [{match: {secretKey: token, remoteRef: {remoteKey: %s-pushed, property: token}}}]
+`, key))
 	apply(t, ns, esoStore("ours", ""))
 	apply(t, ns, esoExternalSecret("ours-app", "ours", key))
 
@@ -90,6 +100,8 @@ func TestCompat_OnlyStoresOfTheServedESOClassAreServed(t *testing.T) {
 	g.Expect(env.Client.Update(ctx, theirs)).To(Succeed())
 	esoReady(t, "ExternalSecret", ns, "theirs-app", "True", "SecretSynced")
 	g.Expect(secret(t, ns, "theirs-app").Data).To(HaveKeyWithValue("user", []byte("alice")), "served once the class is baosync's")
+	esoReady(t, "PushSecret", ns, "theirs-push", "True", "Synced")
+	g.Expect(remote("secret/data/" + key + "-pushed")()).To(Equal(map[string]any{"token": "pushed"}))
 
 	theirs = esoObject(t, "SecretStore", ns, theirs.GetName())
 	g.Expect(unstructured.SetNestedField(theirs.Object, "eso", "spec", "controller")).To(Succeed())
@@ -99,6 +111,42 @@ func TestCompat_OnlyStoresOfTheServedESOClassAreServed(t *testing.T) {
 		return apierrors.IsNotFound(err) || m.DeletionTimestamp != nil
 	}, eventually, poll).Should(BeTrue(), "handed back: the mirror goes, orphaning the Secret for ESO")
 	g.Expect(secret(t, ns, "theirs-app").Data).To(HaveKeyWithValue("user", []byte("alice")))
+	g.Eventually(func() []string {
+		ps := &v1alpha1.PushSecret{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "theirs-push"}, ps); err != nil {
+			return nil
+		}
+		return ps.Finalizers
+	}, eventually, poll).Should(Or(BeEmpty(), Equal([]string{metav1.FinalizerOrphanDependents})),
+		"the PushSecret's mirror lets go without its deletionPolicy Delete cleanup")
+	g.Expect(remote("secret/data/"+key+"-pushed")()).To(Equal(map[string]any{"token": "pushed"}), "what was pushed stays for ESO")
+}
+
+// TestCompat_ADeletedObjectLosesESOsFinalizerAfterItsMirror: ESO puts a
+// finalizer on every ExternalSecret; with ESO gone, baosync removes it once
+// the mirror is gone, so the deletion does not hang.
+func TestCompat_ADeletedObjectLosesESOsFinalizerAfterItsMirror(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	key := fmt.Sprintf("compat/%s/app", ns)
+	g.Expect(env.KVPut(ctx, "secret/"+key, map[string]any{"user": "bob"})).To(Succeed())
+	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
+	apply(t, ns, esoStore("vault", ""))
+	es := &unstructured.Unstructured{}
+	g.Expect(yaml.Unmarshal([]byte(esoExternalSecret("app", "vault", key)), &es.Object)).To(Succeed())
+	es.SetNamespace(ns)
+	es.SetFinalizers([]string{"externalsecrets.external-secrets.io/externalsecret-cleanup"})
+	g.Expect(env.Client.Create(ctx, es)).To(Succeed())
+	esoReady(t, "ExternalSecret", ns, "app", "True", "SecretSynced")
+
+	g.Expect(env.Client.Delete(ctx, es)).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(es), es.DeepCopy()))
+	}, eventually, poll).Should(BeTrue(), "the ESO object is deleted")
+	_, err := mirrorOf(ns, "app")
+	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "its mirror went first")
 }
 
 // TestCompat_TakesOverTheSecretESOWroteInPlace: the Secret ESO wrote (its

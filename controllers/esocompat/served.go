@@ -4,39 +4,69 @@ import (
 	"context"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/controllers/internal/outcome"
 )
+
+// decision says whether this operator serves an ESO object.
+type decision int
+
+const (
+	notServed decision = iota
+	served
+	// undecided: a store the object names does not exist, so its class is
+	// unknown (a GitOps tool recreating it, a deletion racing): what is served
+	// stays served, and nothing new is taken.
+	undecided
+)
+
+func decide(ok bool) decision {
+	if ok {
+		return served
+	}
+	return notServed
+}
 
 // storeRef names one of ESO's stores; kind "" is a SecretStore.
 type storeRef struct {
 	kind, name string
 }
 
-// serves reports whether this operator serves the ESO object. As in ESO, a
+// serves decides whether this operator serves the ESO object. As in ESO, a
 // store's spec.controller decides, and an object that reads or pushes
-// through stores follows them: a store is served when its class is the one
-// given by --eso-controller-class and its provider is vault or openbao.
-// Generators are mirrored whenever they exist; only served objects use them.
-func (r *Reconciler) serves(ctx context.Context, eso *unstructured.Unstructured) (bool, error) {
+// through stores is served only when every store it names is (ESO skips an
+// object that names any store of another class): a store is served when its
+// class is the one of --eso-controller-class and its provider is vault or
+// openbao. Generators are mirrored whenever they exist; only served objects
+// use them.
+func (r *Reconciler) serves(ctx context.Context, eso *unstructured.Unstructured) (decision, error) {
 	switch r.kind.gvk.Kind {
 	case "SecretStore", "ClusterSecretStore":
-		return r.servesStore(eso), nil
+		return decide(r.servesStore(eso)), nil
 	case "ExternalSecret":
-		return r.servesRef(ctx, eso.GetNamespace(), decidingRef(eso.Object, "spec"))
-	case "ClusterExternalSecret":
-		ref := decidingRef(eso.Object, "spec", "externalSecretSpec")
-		if ref.kind != "ClusterSecretStore" {
-			// A SecretStore of each selected namespace: no one store decides.
-			return r.Class == "", nil
+		if ownedByESO(eso, "ClusterExternalSecret") {
+			// ESO's ClusterExternalSecret made it; the ClusterExternalSecret's
+			// mirror makes baosync's own in its place.
+			return notServed, nil
 		}
-		return r.servesRef(ctx, "", ref)
+		return r.servesRefs(ctx, eso.GetNamespace(), storeRefs(eso.Object, "spec"))
+	case "ClusterExternalSecret":
+		refs := storeRefs(eso.Object, "spec", "externalSecretSpec")
+		for _, ref := range refs {
+			if ref.kind != "ClusterSecretStore" {
+				// A SecretStore of each selected namespace: no one store decides.
+				return decide(r.Class == ""), nil
+			}
+		}
+		return r.servesRefs(ctx, "", refs)
 	case "PushSecret":
-		return r.servesPush(ctx, eso)
+		return r.servesRefs(ctx, eso.GetNamespace(), pushStoreRefs(eso))
 	}
-	return true, nil
+	return served, nil
 }
 
 // servesStore: the store's class is ours and its provider OpenBao or Vault.
@@ -54,57 +84,58 @@ func (r *Reconciler) servesStore(store *unstructured.Unstructured) bool {
 	return vault || bao
 }
 
-// servesRef decides by the store ref names. An object without a store ref
-// (generators only) or whose store does not exist is served by the operator
-// whose ESO class is empty, as ESO's default controller would report it.
-func (r *Reconciler) servesRef(ctx context.Context, namespace string, ref storeRef) (bool, error) {
-	if ref.name == "" {
-		return r.Class == "", nil
+// servesRefs: every store named is served. An object that names none
+// (generators only, a PushSecret selecting its stores by labels) is the
+// empty ESO class's, as with ESO's default controller.
+func (r *Reconciler) servesRefs(ctx context.Context, namespace string, refs []storeRef) (decision, error) {
+	if len(refs) == 0 {
+		return decide(r.Class == ""), nil
 	}
+	out := served
+	for _, ref := range refs {
+		d, err := r.servesRef(ctx, namespace, ref)
+		if err != nil || d == notServed {
+			return notServed, err
+		}
+		if d == undecided {
+			out = undecided
+		}
+	}
+	return out, nil
+}
+
+// servesRef decides by one store. A store that does not exist is served by
+// the empty ESO class (its mirror then reports StoreNotFound, as ESO's
+// default controller would) and undecided for any other class.
+func (r *Reconciler) servesRef(ctx context.Context, namespace string, ref storeRef) (decision, error) {
 	k := storeKind(ref.kind)
 	if k.cluster {
 		if !r.Scope.ClusterWide() {
-			return false, nil
+			return notServed, nil
 		}
 		namespace = ""
 	}
 	store := k.newESO()
 	err := r.Cache.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.name}, store)
 	if apierrors.IsNotFound(err) {
-		return r.Class == "", nil
+		if r.Class == "" {
+			return served, nil
+		}
+		return undecided, nil
 	}
 	if err != nil {
-		return false, outcome.FromKube("read the ESO store", err)
+		return notServed, outcome.FromKube("read the ESO store", err)
 	}
-	return r.servesStore(store), nil
+	return decide(r.servesStore(store)), nil
 }
 
-// servesPush: every store the PushSecret names is served. A PushSecret that
-// selects its stores by labels only is the empty ESO class's; its mirror
-// selects among the mirrored stores, which carry the ESO stores' labels.
-func (r *Reconciler) servesPush(ctx context.Context, eso *unstructured.Unstructured) (bool, error) {
-	refs, _, _ := unstructured.NestedSlice(eso.Object, "spec", "secretStoreRefs")
-	named := 0
-	for _, item := range refs {
-		ref := refOf(item)
-		if ref.name == "" {
-			continue
-		}
-		named++
-		ok, err := r.servesRef(ctx, eso.GetNamespace(), ref)
-		if err != nil || !ok {
-			return false, err
-		}
-	}
-	return named > 0 || r.Class == "", nil
-}
-
-// decidingRef is the store that decides who serves an ExternalSecret spec:
-// its secretStoreRef, else the first entry's sourceRef.storeRef, as in ESO.
-func decidingRef(obj map[string]any, spec ...string) storeRef {
+// storeRefs are the stores an ExternalSecret spec names: its
+// secretStoreRef and every entry's sourceRef.storeRef.
+func storeRefs(obj map[string]any, spec ...string) []storeRef {
 	s, _, _ := unstructured.NestedMap(obj, spec...)
+	var refs []storeRef
 	if ref := refOf(s["secretStoreRef"]); ref.name != "" {
-		return ref
+		refs = append(refs, ref)
 	}
 	for _, list := range []string{"data", "dataFrom"} {
 		entries, _ := s[list].([]any)
@@ -112,11 +143,24 @@ func decidingRef(obj map[string]any, spec ...string) storeRef {
 			m, _ := e.(map[string]any)
 			src, _ := m["sourceRef"].(map[string]any)
 			if ref := refOf(src["storeRef"]); ref.name != "" {
-				return ref
+				refs = append(refs, ref)
 			}
 		}
 	}
-	return storeRef{}
+	return refs
+}
+
+// pushStoreRefs are the stores a PushSecret names (not those it selects by
+// labels).
+func pushStoreRefs(eso *unstructured.Unstructured) []storeRef {
+	items, _, _ := unstructured.NestedSlice(eso.Object, "spec", "secretStoreRefs")
+	var refs []storeRef
+	for _, item := range items {
+		if ref := refOf(item); ref.name != "" {
+			refs = append(refs, ref)
+		}
+	}
+	return refs
 }
 
 // refOf reads a store reference ({name, kind}) from decoded JSON.
@@ -125,4 +169,14 @@ func refOf(v any) storeRef {
 	name, _ := m["name"].(string)
 	kind, _ := m["kind"].(string)
 	return storeRef{kind: kind, name: name}
+}
+
+// ownedByESO reports whether o's controller is one of ESO's objects of kind.
+func ownedByESO(o metav1.Object, kind string) bool {
+	ref := metav1.GetControllerOf(o)
+	if ref == nil || ref.Kind != kind {
+		return false
+	}
+	gv, err := schema.ParseGroupVersion(ref.APIVersion)
+	return err == nil && gv.Group == Group
 }

@@ -1,9 +1,13 @@
 package esocompat
 
 import (
+	"context"
+	"slices"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/yaml"
 )
 
@@ -16,24 +20,20 @@ func decode(t *testing.T, doc string) *unstructured.Unstructured {
 	return u
 }
 
-func TestDecidingRef_TheStoreRefElseTheFirstEntryWithAStore(t *testing.T) {
+func TestStoreRefs_EveryStoreAnExternalSecretNames(t *testing.T) {
 	cases := []struct {
 		name, spec string
-		want       storeRef
+		want       []storeRef
 	}{
-		{"secretStoreRef decides", `{spec: {secretStoreRef: {name: a, kind: ClusterSecretStore}, data: [{sourceRef: {storeRef: {name: b}}}]}}`,
-			storeRef{kind: "ClusterSecretStore", name: "a"}},
-		{"without it, the first data entry with a store", `{spec: {data: [{remoteRef: {key: k}}, {sourceRef: {storeRef: {name: b}}}], dataFrom: [{sourceRef: {storeRef: {name: c}}}]}}`,
-			storeRef{name: "b"}},
-		{"then dataFrom", `{spec: {dataFrom: [{sourceRef: {generatorRef: {name: pw}}}, {sourceRef: {storeRef: {name: c, kind: SecretStore}}}]}}`,
-			storeRef{kind: "SecretStore", name: "c"}},
-		{"generators only: none", `{spec: {dataFrom: [{sourceRef: {generatorRef: {name: pw}}}]}}`, storeRef{}},
-		{"garbage is none, not a panic", `{spec: {secretStoreRef: 7, data: "x", dataFrom: [3]}}`, storeRef{}},
+		{"secretStoreRef and each entry's store", `{spec: {secretStoreRef: {name: a, kind: ClusterSecretStore}, data: [{remoteRef: {key: k}}, {sourceRef: {storeRef: {name: b}}}], dataFrom: [{sourceRef: {storeRef: {name: c, kind: SecretStore}}}]}}`,
+			[]storeRef{{kind: "ClusterSecretStore", name: "a"}, {name: "b"}, {kind: "SecretStore", name: "c"}}},
+		{"generators only: none", `{spec: {dataFrom: [{sourceRef: {generatorRef: {name: pw}}}]}}`, nil},
+		{"garbage is none, not a panic", `{spec: {secretStoreRef: 7, data: "x", dataFrom: [3, null, {sourceRef: []}]}}`, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := decidingRef(decode(t, tc.spec).Object, "spec"); got != tc.want {
-				t.Errorf("decidingRef = %+v, want %+v", got, tc.want)
+			if got := storeRefs(decode(t, tc.spec).Object, "spec"); !slices.Equal(got, tc.want) {
+				t.Errorf("storeRefs = %+v, want %+v", got, tc.want)
 			}
 		})
 	}
@@ -80,6 +80,49 @@ func TestNames_AnObjectNamesTheStoresItUses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := names(tc.obj, tc.kind, tc.what); got != tc.want {
 				t.Errorf("names = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestServes_EveryNamedStoreDecides(t *testing.T) {
+	stores := []client.Object{
+		decode(t, `{apiVersion: external-secrets.io/v1, kind: SecretStore, metadata: {name: ours, namespace: app}, spec: {controller: baosync, provider: {vault: {}}}}`),
+		decode(t, `{apiVersion: external-secrets.io/v1, kind: SecretStore, metadata: {name: theirs, namespace: app}, spec: {provider: {vault: {}}}}`),
+		decode(t, `{apiVersion: external-secrets.io/v1, kind: SecretStore, metadata: {name: aws, namespace: app}, spec: {controller: baosync, provider: {aws: {}}}}`),
+	}
+	cache := fake.NewClientBuilder().WithObjects(stores...).Build()
+	es := func(spec string) *unstructured.Unstructured {
+		return decode(t, `{apiVersion: external-secrets.io/v1, kind: ExternalSecret, metadata: {name: x, namespace: app}, spec: `+spec+`}`)
+	}
+	cases := []struct {
+		name  string
+		class string
+		obj   *unstructured.Unstructured
+		want  decision
+	}{
+		{"its store is of the served class", "baosync", es(`{secretStoreRef: {name: ours}}`), served},
+		{"one entry reads from another class's store", "baosync", es(`{secretStoreRef: {name: ours}, data: [{sourceRef: {storeRef: {name: theirs}}}]}`), notServed},
+		{"a store of another provider", "baosync", es(`{secretStoreRef: {name: aws}}`), notServed},
+		{"a missing store leaves a classed operator undecided", "baosync", es(`{secretStoreRef: {name: gone}}`), undecided},
+		{"a missing store is the empty class's", "", es(`{secretStoreRef: {name: gone}}`), served},
+		{"generators only: the empty class's", "baosync", es(`{dataFrom: [{sourceRef: {generatorRef: {name: pw}}}]}`), notServed},
+		{"made by ESO's ClusterExternalSecret: its mirror makes baosync's", "baosync",
+			decode(t, `{apiVersion: external-secrets.io/v1, kind: ExternalSecret, metadata: {name: x, namespace: app, ownerReferences: [{apiVersion: external-secrets.io/v1, kind: ClusterExternalSecret, name: c, uid: u, controller: true}]}, spec: {secretStoreRef: {name: ours}}}`),
+			notServed},
+		{"a PushSecret naming only served stores", "baosync",
+			decode(t, `{apiVersion: external-secrets.io/v1alpha1, kind: PushSecret, metadata: {name: p, namespace: app}, spec: {secretStoreRefs: [{name: ours}]}}`), served},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k := kinds[2]
+			if tc.obj.GetKind() == "PushSecret" {
+				k = kinds[4]
+			}
+			r := &Reconciler{Cache: cache, Class: tc.class, kind: k}
+			got, err := r.serves(context.Background(), tc.obj)
+			if err != nil || got != tc.want {
+				t.Errorf("serves = %v, %v; want %v", got, err, tc.want)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package esocompat
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -10,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -28,6 +30,8 @@ type Options struct {
 	// Class is the ESO controller class served (--eso-controller-class).
 	Class   string
 	Metrics *Metrics
+	// Workers is the number of concurrent reconciles per kind (--concurrent).
+	Workers int
 }
 
 // Setup registers one controller per ESO kind. It fails when ESO's CRDs are
@@ -47,19 +51,20 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		}
 		r := &Reconciler{Client: mgr.GetClient(), Cache: mgr.GetCache(), Recorder: o.Recorder, Scope: o.Scope,
 			Class: o.Class, Metrics: o.Metrics, kind: k}
-		if err := r.setup(mgr); err != nil {
+		if err := r.setup(mgr, o.Workers); err != nil {
 			return fmt.Errorf("set up the ESO %s controller: %w", k.gvk.Kind, err)
 		}
 	}
 	return nil
 }
 
-func (r *Reconciler) setup(mgr ctrl.Manager) error {
+func (r *Reconciler) setup(mgr ctrl.Manager, workers int) error {
 	// Status writes (ours) change neither generation, labels nor annotations.
 	changed := predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{})
 	b := ctrl.NewControllerManagedBy(mgr).Named("eso-"+strings.ToLower(r.kind.gvk.Kind)).
 		For(r.kind.newESO(), builder.WithPredicates(changed)).
-		Owns(r.kind.newMirror())
+		Owns(r.kind.newMirror()).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, workers)})
 	if r.followsStores() {
 		for _, store := range []kind{storeKind("SecretStore"), storeKind("ClusterSecretStore")} {
 			if store.cluster && !r.Scope.ClusterWide() {
@@ -90,6 +95,7 @@ func (r *Reconciler) usersOf(ctx context.Context, store client.Object) []reconci
 	if store.GetNamespace() != "" {
 		opts = append(opts, client.InNamespace(store.GetNamespace()))
 	}
+	opts = append(opts, client.UnsafeDisableDeepCopy) // read only, and possibly every object of the kind
 	if err := r.Cache.List(ctx, list, opts...); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "List ESO objects for a store change", "kind", r.kind.gvk.Kind)
 		return nil
@@ -113,17 +119,14 @@ func names(o *unstructured.Unstructured, kindName, name string) bool {
 		}
 		return ref.name == name && k == kindName
 	}
+	var refs []storeRef
 	switch o.GetKind() {
 	case "ExternalSecret":
-		return matches(decidingRef(o.Object, "spec"))
+		refs = storeRefs(o.Object, "spec")
 	case "ClusterExternalSecret":
-		return matches(decidingRef(o.Object, "spec", "externalSecretSpec"))
+		refs = storeRefs(o.Object, "spec", "externalSecretSpec")
+	default:
+		refs = pushStoreRefs(o)
 	}
-	refs, _, _ := unstructured.NestedSlice(o.Object, "spec", "secretStoreRefs")
-	for _, item := range refs {
-		if matches(refOf(item)) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(refs, matches)
 }

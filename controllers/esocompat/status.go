@@ -3,8 +3,6 @@ package esocompat
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -47,10 +45,11 @@ func (s *esoStatus) object() map[string]any {
 	return out
 }
 
-// readyOf returns the mirror's Ready condition once it has a verdict.
-func readyOf(conditions []metav1.Condition) *metav1.Condition {
+// readyOf returns the mirror's Ready condition once it has a verdict on the
+// mirror's current spec (an older verdict would report a spec never synced).
+func readyOf(mirror client.Object, conditions []metav1.Condition) *metav1.Condition {
 	c := meta.FindStatusCondition(conditions, v1alpha1.ConditionReady)
-	if c == nil || c.Status == metav1.ConditionUnknown {
+	if c == nil || c.Status == metav1.ConditionUnknown || c.ObservedGeneration != mirror.GetGeneration() {
 		return nil
 	}
 	return c
@@ -71,7 +70,7 @@ func externalSecretStatus(o client.Object) *esoStatus {
 	if !ok {
 		return nil
 	}
-	c := readyOf(es.Status.Conditions)
+	c := readyOf(es, es.Status.Conditions)
 	if c == nil {
 		return nil
 	}
@@ -102,7 +101,7 @@ func storeStatus(o client.Object) *esoStatus {
 	if !ok {
 		return nil
 	}
-	c := readyOf(store.GetStatus().Conditions)
+	c := readyOf(store, store.GetStatus().Conditions)
 	if c == nil {
 		return nil
 	}
@@ -126,7 +125,7 @@ func pushSecretStatus(o client.Object) *esoStatus {
 	if !ok {
 		return nil
 	}
-	c := readyOf(ps.Status.Conditions)
+	c := readyOf(ps, ps.Status.Conditions)
 	if c == nil {
 		return nil
 	}
@@ -151,7 +150,7 @@ func clusterExternalSecretStatus(o client.Object) *esoStatus {
 	if !ok {
 		return nil
 	}
-	c := readyOf(ces.Status.Conditions)
+	c := readyOf(ces, ces.Status.Conditions)
 	if c == nil {
 		return nil
 	}
@@ -224,18 +223,4 @@ func equalJSON(a, b map[string]any) bool {
 	ja, errA := json.Marshal(a)
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && bytes.Equal(ja, jb)
-}
-
-// syncedResourceVersion is ESO's "<generation>-<metadata hash>" for the ESO
-// object: ESO reads it to tell whether the object changed since its last
-// sync. The hash part is the mirror's, whose labels and annotations are the
-// ESO object's.
-func syncedResourceVersion(eso *unstructured.Unstructured, mirror client.Object) string {
-	hash := ""
-	if es, ok := mirror.(*v1alpha1.ExternalSecret); ok {
-		if _, h, found := strings.Cut(es.Status.SyncedResourceVersion, "-"); found {
-			hash = h
-		}
-	}
-	return strconv.FormatInt(eso.GetGeneration(), 10) + "-" + hash
 }

@@ -125,3 +125,32 @@ func TestLease_AnEntryNoLongerUsedHasItsLeaseRevoked(t *testing.T) {
 	g.Expect(pg.TryLogin(ctx, creds["username"], creds["password"])).NotTo(Succeed())
 	g.Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).Should(Equal(map[string]string{"k": "plain-kv-value"}))
 }
+
+// TestLease_DeletedWithCascadeOrphanTheLeaseIsKept: `kubectl delete
+// --cascade=orphan` keeps the Secret, so the lease of the credential in it is
+// not revoked (the ESO-compatible mode hands objects back to ESO this way).
+func TestLease_DeletedWithCascadeOrphanTheLeaseIsKept(t *testing.T) {
+	t.Parallel() // own namespace, database role and generator
+	g := NewWithT(t)
+	ctx := testCtx(t)
+	ns := newNamespace(t)
+	role := dbRole(t, ns, time.Hour, 2*time.Hour)
+	tokenStore(t, ns, "vault")
+	dynamicToken(t, ns)
+	createDynamic(t, ns, "db", "database/creds/"+role, nil)
+	es := newES(ns, "app", "vault", withGenerator("VaultDynamicSecret", "db"))
+	createES(t, es)
+	id := leaseOf(g, waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced))
+
+	g.Expect(k8s.Delete(ctx, es, client.PropagationPolicy(metav1.DeletePropagationOrphan))).To(Succeed())
+	g.Eventually(func() []string {
+		got := &v1alpha1.ExternalSecret{}
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(es), got)).To(Succeed())
+		return got.Finalizers
+	}, eventually, poll).Should(Equal([]string{metav1.FinalizerOrphanDependents}), "baosync lets go; the garbage collector (not in envtest) orphans")
+	g.Expect(leaseFound(t, id)).To(BeTrue(), "the lease of the kept Secret is not revoked")
+
+	_, err := env.VaultClient.Logical().WriteWithContext(ctx, "sys/leases/revoke", map[string]any{"lease_id": id})
+	g.Expect(err).NotTo(HaveOccurred())
+	update(t, es, func(es *v1alpha1.ExternalSecret) { es.Finalizers = nil }) // what the garbage collector would do
+}

@@ -45,12 +45,19 @@ func (r *Reconciler) finalize(ctx context.Context, es *v1alpha1.ExternalSecret) 
 	if !controllerutil.ContainsFinalizer(es, LeaseFinalizer) {
 		return ctrl.Result{}, nil
 	}
-	entries, err := r.keptLeases(ctx, es)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.releaseDynamic(ctx, es, entries); err != nil {
-		return ctrl.Result{}, err
+	if controllerutil.ContainsFinalizer(es, metav1.FinalizerOrphanDependents) {
+		// Deleted with --cascade=orphan (or handed back by the ESO-compatible
+		// mode): the Secret stays, and so do the leases of the credentials in it,
+		// until they expire.
+		logger(ctx).Info("Deleted with orphaned dependents: leases kept, not revoked")
+	} else {
+		entries, err := r.keptLeases(ctx, es)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if err := r.releaseDynamic(ctx, es, entries); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	next := es.DeepCopy()
 	controllerutil.RemoveFinalizer(next, LeaseFinalizer)

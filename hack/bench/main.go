@@ -36,6 +36,7 @@ type config struct {
 	soak        time.Duration
 	operatorArg string
 	memLimit    string
+	esoCompat   bool
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 	flag.DurationVar(&c.soak, "soak", 0, "instead of the scenarios: soak the first size with this refresh interval for -soak-for (0: no soak)")
 	flag.StringVar(&c.operatorArg, "operator-args", "", "extra operator flags, space-separated (e.g. --refresh-status=Always)")
 	flag.StringVar(&c.memLimit, "operator-gomemlimit", "", "GOMEMLIMIT of the operator process only, as the chart sets it from the container limit (e.g. 120MiB)")
+	flag.BoolVar(&c.esoCompat, "eso-compat", false, "create External Secrets Operator's objects (ESO v1.3.2's CRDs) instead of baosync's, served by the operator with --eso-compat")
 	soakFor := flag.Duration("soak-for", 10*time.Minute, "with -soak: how long to run")
 	dynamic := flag.Duration("dynamic-lease-ttl", 0, "instead of the scenarios: the first size of ExternalSecrets on database credentials with this lease TTL, standing for 1h (0: skip; e.g. 60s)")
 	flag.Parse()

@@ -62,6 +62,7 @@ type result struct {
 	RecoverySeconds            float64 `json:"recovery_seconds,omitempty"`
 	OperatorArgs               string  `json:"operator_args,omitempty"`
 	OperatorGOMEMLIMIT         string  `json:"operator_gomemlimit,omitempty"`
+	ESOCompat                  bool    `json:"eso_compat,omitempty"`
 	Machine                    string  `json:"machine"`
 }
 
@@ -73,7 +74,7 @@ func (s *scenario) run(ctx context.Context) (*result, error) {
 		return nil, err
 	}
 	defer s.teardown()
-	res := &result{N: s.n, Paths: s.paths, OperatorArgs: s.cfg.operatorArg, OperatorGOMEMLIMIT: s.cfg.memLimit, Machine: machine()}
+	res := &result{N: s.n, Paths: s.paths, OperatorArgs: s.cfg.operatorArg, OperatorGOMEMLIMIT: s.cfg.memLimit, ESOCompat: s.cfg.esoCompat, Machine: machine()}
 	steps := []func(context.Context, *result) error{s.baseline, s.seedVault, s.startOperator, s.initialSync, s.refreshCycle}
 	if s.memoryCheck {
 		steps = append(steps, s.bigSecrets)
@@ -105,6 +106,14 @@ func (s *scenario) setup(ctx context.Context) error {
 	cfg.QPS, cfg.Burst = 2000, 4000
 	if s.cl, err = client.NewWithWatch(cfg, client.Options{Scheme: s.env.Scheme}); err != nil {
 		return err
+	}
+	if s.cfg.esoCompat {
+		if err := s.env.InstallESOCRDs(ctx); err != nil {
+			return err
+		}
+		if err := s.env.GrantESOCompat(ctx); err != nil {
+			return err
+		}
 	}
 	s.track = newTracker()
 	go s.track.watchExternalSecrets(ctx, s.cl)
@@ -164,7 +173,7 @@ func (s *scenario) seedVault(ctx context.Context, _ *result) error {
 		return err
 	}
 	path := "secret"
-	return s.cl.Create(ctx, &v1alpha1.ClusterSecretStore{ObjectMeta: metav1.ObjectMeta{Name: "vault"},
+	return s.create(ctx, &v1alpha1.ClusterSecretStore{ObjectMeta: metav1.ObjectMeta{Name: "vault"},
 		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{
 			Server: s.proxy.Addr, Path: &path, Version: v1alpha1.VaultKVStoreV2,
 			Auth: v1alpha1.VaultAuth{AppRole: &v1alpha1.VaultAppRole{RoleID: &roleID,
@@ -183,7 +192,11 @@ func (s *scenario) startOperator(ctx context.Context, _ *result) error {
 	if s.cfg.memLimit != "" {
 		env = append(env, "GOMEMLIMIT="+s.cfg.memLimit)
 	}
-	if s.operator, err = s.env.StartOperatorWithEnv(ctx, bin, "operator", env, strings.Fields(s.cfg.operatorArg)...); err != nil {
+	args := strings.Fields(s.cfg.operatorArg)
+	if s.cfg.esoCompat {
+		args = append(args, "--eso-compat")
+	}
+	if s.operator, err = s.env.StartOperatorWithEnv(ctx, bin, "operator", env, args...); err != nil {
 		return err
 	}
 	// The store turning Ready shows the controllers run; the clock starts after.
@@ -219,7 +232,7 @@ func (s *scenario) initialSync(ctx context.Context, res *result) error {
 					{SecretKey: "password", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: key, Property: "password"}},
 				}}}
 		s.track.markCreated(es.Namespace+"/"+name, time.Now())
-		return s.cl.Create(ctx, es)
+		return s.create(ctx, es)
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,56 @@
+package esocompat
+
+import (
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// memo remembers, per ESO object, the hash its conversion had at the
+// generation and metadata it was converted from: a reconcile caused by the
+// mirror's status (each sync that changed something) then neither converts
+// nor writes. One small entry per ESO object, dropped with the object.
+type memo struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]memoEntry
+}
+
+type memoEntry struct {
+	uid        types.UID
+	generation int64
+	meta, hash string
+}
+
+// current reports whether hash (the mirror's AnnotationMirror) is what the
+// ESO object, as it is, converts to.
+func (m *memo) current(eso *unstructured.Unstructured, hash string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.m[client.ObjectKeyFromObject(eso)]
+	return ok && hash != "" && e.hash == hash && e.uid == eso.GetUID() && e.generation == eso.GetGeneration() && e.meta == metaHash(eso)
+}
+
+// remember records the hash the ESO object, as it is, converts to.
+func (m *memo) remember(eso *unstructured.Unstructured, hash string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = map[types.NamespacedName]memoEntry{}
+	}
+	m.m[client.ObjectKeyFromObject(eso)] = memoEntry{uid: eso.GetUID(), generation: eso.GetGeneration(), meta: metaHash(eso), hash: hash}
+}
+
+// forget drops the entry of an object that is gone or not served.
+func (m *memo) forget(key types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, key)
+}
+
+// metaHash hashes the labels and annotations, which reach the mirror and
+// whose change does not change the generation.
+func metaHash(eso *unstructured.Unstructured) string {
+	return hashOf(map[string]any{"labels": eso.GetLabels(), "annotations": eso.GetAnnotations()})
+}
