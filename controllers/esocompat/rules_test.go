@@ -56,6 +56,17 @@ spec:
 `, name, store, name, key)
 }
 
+// tenant creates a namespace with the Secret of the test Vault's token
+// (vault-token) and a KV secret compat/<namespace>/app holding user.
+func tenant(t *testing.T, user string) (ns, key string) {
+	t.Helper()
+	ns = newNamespace(t)
+	key = fmt.Sprintf("compat/%s/app", ns)
+	NewWithT(t).Expect(env.KVPut(context.Background(), "secret/"+key, map[string]any{"user": user})).To(Succeed())
+	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
+	return ns, key
+}
+
 // mirrorOf reads the baosync ExternalSecret mirroring an ESO one.
 func mirrorOf(ns, name string) (*v1alpha1.ExternalSecret, error) {
 	m := &v1alpha1.ExternalSecret{}
@@ -69,10 +80,7 @@ func TestCompat_OnlyStoresOfTheServedESOClassAreServed(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t)
-	key := fmt.Sprintf("compat/%s/app", ns)
-	g.Expect(env.KVPut(ctx, "secret/"+key, map[string]any{"user": "alice"})).To(Succeed())
-	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
+	ns, key := tenant(t, "alice")
 	theirs := apply(t, ns, esoStore("theirs", "eso"))
 	apply(t, ns, esoExternalSecret("theirs-app", "theirs", key))
 	createSecret(t, ns, "to-push", map[string]string{"token": "pushed"})
@@ -129,10 +137,7 @@ func TestCompat_ADeletedObjectLosesESOsFinalizerAfterItsMirror(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t)
-	key := fmt.Sprintf("compat/%s/app", ns)
-	g.Expect(env.KVPut(ctx, "secret/"+key, map[string]any{"user": "bob"})).To(Succeed())
-	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
+	ns, key := tenant(t, "bob")
 	apply(t, ns, esoStore("vault", ""))
 	es := &unstructured.Unstructured{}
 	g.Expect(yaml.Unmarshal([]byte(esoExternalSecret("app", "vault", key)), &es.Object)).To(Succeed())
@@ -156,10 +161,7 @@ func TestCompat_TakesOverTheSecretESOWroteInPlace(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t)
-	key := fmt.Sprintf("compat/%s/app", ns)
-	g.Expect(env.KVPut(ctx, "secret/"+key, map[string]any{"user": "from-vault"})).To(Succeed())
-	createSecret(t, ns, "vault-token", map[string]string{"token": env.Vault.Token})
+	ns, key := tenant(t, "from-vault")
 	es := apply(t, ns, esoExternalSecret("app", "later", key)) // its store comes later
 	failed := esoReady(t, "ExternalSecret", ns, "app", "False", "SecretSyncedError")
 	g.Expect(readyCondition(statusOf(failed))["message"]).To(HavePrefix("StoreNotFound: "))
