@@ -48,7 +48,7 @@ const (
 	// ReasonInvalidSpec: the spec is inconsistent in a way admission cannot check.
 	ReasonInvalidSpec = "InvalidSpec"
 	// ReasonTargetConflict: the target Secret exists and belongs to something else;
-	// delete it (it is created again within seconds), rename the target, use
+	// delete it (baosync creates its own at once), rename the target, use
 	// creationPolicy Merge, or take over one ESO created (annotation
 	// baosync.io/take-over).
 	ReasonTargetConflict = "TargetConflict"

@@ -121,8 +121,29 @@ func TestCutover_ADeletedConflictingSecretIsCreatedAtOnce(t *testing.T) {
 		s := &corev1.Secret{}
 		_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "app"}, s)
 		return s.Data
-	}, 2*conflictRetry+5*time.Second, poll).Should(Equal(map[string][]byte{"k": []byte("recreated-value")}))
+	}, conflictRetry-time.Second, poll).Should(Equal(map[string][]byte{"k": []byte("recreated-value")}),
+		"the watch of the target, not the %s retry, creates it", conflictRetry)
 	t.Logf("created %s after the conflicting Secret was deleted", time.Since(deleted).Round(100*time.Millisecond))
+}
+
+// TestCutover_AMergeTargetIsFilledWhenItIsCreated: creationPolicy Merge waits
+// for its Secret (TargetMissing); creating it merges baosync's keys at once,
+// not at the next retry minutes later.
+func TestCutover_AMergeTargetIsFilledWhenItIsCreated(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	tokenStore(t, ns, "vault")
+	path := kvPath(t, "app")
+	putKV(t, path, map[string]any{"k": leak.Secret("merged-value")})
+	es := newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k"))
+	es.Spec.Target.CreationPolicy = v1alpha1.CreationPolicyMerge
+	createES(t, es)
+	waitReady(t, ns, "app", metav1.ConditionFalse, v1alpha1.ReasonTargetMissing)
+
+	createSecret(t, ns, "app", map[string]string{"own": "kept"})
+	g.Eventually(func() map[string]string { return secretData(t, ns, "app") }, 30*time.Second, poll).
+		Should(Equal(map[string]string{"own": "kept", "k": "merged-value"}), "the watch of the target merges at once")
 }
 
 // hasEvent reports whether an event with reason was recorded for the

@@ -43,6 +43,9 @@ type Reconciler struct {
 	RefreshStatusAlways bool
 
 	memo syncMemo
+	// targets watches the target Secret of an object waiting for its deletion
+	// or creation (targetwatch.go); nil in unit tests.
+	targets *targetWatch
 	// leases counts the dynamic-secret leases held (dynamic.go).
 	leases leaseTracker
 }
@@ -64,6 +67,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err := r.Get(ctx, req.NamespacedName, es); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			r.memo.drop(req.NamespacedName)
+			r.targets.stop(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

@@ -60,10 +60,10 @@ func TestDrift_RepairsAnEditedSecret(t *testing.T) {
 func TestForceSync_RefreshesAtOnceEvenWithRefreshIntervalZero(t *testing.T) {
 	t.Parallel() // own namespace, store and KV path
 	g := NewWithT(t)
-	ns, path, es := syncedApp(t, "once", withRefresh(0))
+	ns, path, es := syncedApp(t, "value-before-force", withRefresh(0)) // a registered value must not be an English word the messages use
 	putKV(t, path, map[string]any{"k": leak.Secret("forced")})
 	g.Consistently(func() map[string]string { return secretData(t, ns, "app") }, 2*time.Second, 200*time.Millisecond).
-		Should(Equal(map[string]string{"k": "once"}), "refreshInterval 0 must not refresh by itself")
+		Should(Equal(map[string]string{"k": "value-before-force"}), "refreshInterval 0 must not refresh by itself")
 	forceSync(t, es, "1")
 	g.Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).
 		Should(Equal(map[string]string{"k": "forced"}))

@@ -27,9 +27,9 @@ const (
 )
 
 // conflictRetry is how soon a target that belongs to something else is looked
-// at again: the Secret is not in the cache (only managed Secrets are), so its
-// deletion, the documented fix, sends no event; a short requeue creates the
-// Secret within seconds of it.
+// at again. The Secret is not in the cache (only managed Secrets are); its
+// deletion, the documented fix, is seen at once by the target watch
+// (targetwatch.go), and this retry covers what that bounded watch does not.
 const conflictRetry = 10 * time.Second
 
 // claimTarget decides about an existing Secret this ExternalSecret does not
@@ -40,7 +40,7 @@ const conflictRetry = 10 * time.Second
 func claimTarget(es *v1alpha1.ExternalSecret, existing *corev1.Secret) (*corev1.Secret, error) {
 	if es.Annotations[AnnotationTakeOver] != "true" {
 		return nil, outcome.Waitingf(v1alpha1.ReasonTargetConflict, conflictRetry,
-			"Secret %q exists and is not managed by this ExternalSecret; delete it (baosync then creates it within seconds), choose another target.name, "+
+			"Secret %q exists and is not managed by this ExternalSecret; delete it (baosync then creates its own at once), choose another target.name, "+
 				"use creationPolicy Merge, or, if External Secrets Operator created it, annotate this ExternalSecret %s: \"true\" to take it over in place",
 			existing.Name, AnnotationTakeOver)
 	}
