@@ -55,3 +55,15 @@ func TestNamespaceScope_ServesOnlyItsNamespace(t *testing.T) {
 		g.Expect(es.Status.Conditions).To(BeEmpty())
 	}, 3*time.Second, 200*time.Millisecond).Should(Succeed())
 }
+
+// TestESOCompat_RefusesToStartWithoutESOsCRDs: --eso-compat on a cluster
+// without External Secrets Operator's CRDs stops the operator with a message
+// that says so, instead of running without serving what was asked.
+func TestESOCompat_RefusesToStartWithoutESOsCRDs(t *testing.T) {
+	g := NewWithT(t)
+	op, err := env.StartOperator(context.Background(), bin, "eso-compat-without-crds", "--eso-compat")
+	g.Expect(err).NotTo(HaveOccurred())
+	defer op.Stop()
+	g.Eventually(op.Exited, 60*time.Second, 200*time.Millisecond).Should(BeTrue())
+	g.Expect(readFile(op.LogPath)).To(ContainSubstring("--eso-compat needs External Secrets Operator's CRDs (SecretStore external-secrets.io/v1)"))
+}
