@@ -13,6 +13,7 @@ import (
 	"github.com/onsi/gomega/gstruct"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -155,4 +156,32 @@ func metrics(t *testing.T) string {
 	b, err := io.ReadAll(resp.Body)
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
 	return string(b)
+}
+
+// TestCompat_BothAPIsInstalledTheShortNamesDoNotCollide: with ESO's CRDs and
+// baosync's in one cluster (a side-by-side migration), no short name is
+// shared, so `kubectl get es` keeps meaning ESO's and `bes` baosync's.
+func TestCompat_BothAPIsInstalledTheShortNamesDoNotCollide(t *testing.T) {
+	g := NewWithT(t)
+	dc, err := discovery.NewDiscoveryClientForConfig(env.Config)
+	g.Expect(err).NotTo(HaveOccurred())
+	shortNames := func(groupVersion string) map[string]string {
+		list, err := dc.ServerResourcesForGroupVersion(groupVersion)
+		g.Expect(err).NotTo(HaveOccurred())
+		out := map[string]string{}
+		for _, r := range list.APIResources {
+			for _, s := range r.ShortNames {
+				out[s] = r.Kind
+			}
+		}
+		return out
+	}
+	ours, theirs := shortNames(v1alpha1.GroupVersion.String()), shortNames("external-secrets.io/v1")
+	g.Expect(ours).To(And(HaveKeyWithValue("bes", "ExternalSecret"), HaveKeyWithValue("bss", "SecretStore"),
+		HaveKeyWithValue("bcss", "ClusterSecretStore"), HaveKeyWithValue("bces", "ClusterExternalSecret")))
+	g.Expect(theirs).To(HaveKeyWithValue("es", "ExternalSecret"))
+	for s := range ours {
+		g.Expect(theirs).NotTo(HaveKey(s), "short name %q is ESO's too", s)
+	}
+	g.Expect(shortNames("external-secrets.io/v1alpha1")).NotTo(HaveKey("bps"))
 }
