@@ -45,11 +45,11 @@ func (r *Reconciler) finalize(ctx context.Context, es *v1alpha1.ExternalSecret) 
 	if !controllerutil.ContainsFinalizer(es, LeaseFinalizer) {
 		return ctrl.Result{}, nil
 	}
-	if controllerutil.ContainsFinalizer(es, metav1.FinalizerOrphanDependents) {
-		// Deleted with --cascade=orphan (or handed back by the ESO-compatible
-		// mode): the Secret stays, and so do the leases of the credentials in it,
-		// until they expire.
-		logger(ctx).Info("Deleted with orphaned dependents: leases kept, not revoked")
+	if v1alpha1.KeepsOnDelete(es.Annotations, es.Finalizers) {
+		// Handed back by the ESO-compatible mode, or deleted with
+		// --cascade=orphan: the Secret stays, and so do the leases of the
+		// credentials in it, until they expire.
+		logger(ctx).Info("Deleted keeping what it made: leases kept, not revoked")
 	} else {
 		entries, err := r.keptLeases(ctx, es)
 		if err != nil {

@@ -127,9 +127,9 @@ func (r *Reconciler) finalize(ctx context.Context, ps *v1alpha1.PushSecret) erro
 	if !controllerutil.ContainsFinalizer(ps, finalizer) {
 		return nil
 	}
-	if ps.Spec.DeletionPolicy != "Delete" || controllerutil.ContainsFinalizer(ps, metav1.FinalizerOrphanDependents) {
-		// With --cascade=orphan (or handed back by the ESO-compatible mode)
-		// what was pushed stays, for whoever pushes it next.
+	if ps.Spec.DeletionPolicy != "Delete" || v1alpha1.KeepsOnDelete(ps.Annotations, ps.Finalizers) {
+		// Handed back by the ESO-compatible mode, or deleted with
+		// --cascade=orphan: what was pushed stays, for whoever pushes it next.
 		controllerutil.RemoveFinalizer(ps, finalizer)
 		return r.Update(ctx, ps)
 	}
