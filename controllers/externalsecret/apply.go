@@ -33,7 +33,7 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 	}
 	base, err := baseFor(es, existing)
 	if err != nil {
-		r.targets.watch(es, existing.ResourceVersion) // its deletion syncs at once
+		r.targets.watch(es, existing.UID) // its deletion syncs at once
 		return false, err
 	}
 	next, err := r.merge(es, base, desired)

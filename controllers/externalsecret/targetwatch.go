@@ -16,11 +16,12 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 )
 
-// Bounds of the target watches: how many at once (beyond, objects rely on
-// their retry) and how long each lasts.
+// Bounds of the target watches: how many at once, in all and per namespace
+// (beyond, objects rely on their retry), and how long each lasts.
 const (
-	maxTargetWatches = 100
-	targetWatchFor   = 10 * time.Minute
+	maxTargetWatches          = 100
+	maxTargetWatchesNamespace = 10
+	targetWatchFor            = 10 * time.Minute
 )
 
 // targetWatch watches, for an ExternalSecret waiting on a target Secret it
@@ -28,38 +29,56 @@ const (
 // Merge target not there yet), that one Secret by name, metadata only, so
 // that its deletion or creation, the documented way out, syncs the object at
 // once rather than at its next retry. Only managed Secrets are cached, so no
-// other event would tell. Each watch is bounded in number and time and is
-// stopped when the object syncs or goes.
+// other event would tell. The watches are bounded in number, per namespace
+// too, and in time, and each is stopped when its object syncs or goes.
 type targetWatch struct {
 	meta   metadata.Interface
 	events chan event.TypedGenericEvent[*v1alpha1.ExternalSecret]
 	ctx    context.Context // the manager's: every watch ends with it
 
 	mu      sync.Mutex
-	running map[types.NamespacedName]context.CancelFunc
+	running map[types.NamespacedName]*watching
+	perNS   map[string]int
+	next    uint64
+}
+
+// watching is one running watch.
+type watching struct {
+	id     uint64
+	target string
+	cancel context.CancelFunc
 }
 
 func newTargetWatch(ctx context.Context, meta metadata.Interface) *targetWatch {
 	return &targetWatch{meta: meta, ctx: ctx, events: make(chan event.TypedGenericEvent[*v1alpha1.ExternalSecret], maxTargetWatches),
-		running: map[types.NamespacedName]context.CancelFunc{}}
+		running: map[types.NamespacedName]*watching{}, perNS: map[string]int{}}
 }
 
-// watch starts watching the target of es from resourceVersion (of the read
-// that found it, or of the list that did not), unless it is watched already
-// or the bound is reached.
-func (w *targetWatch) watch(es *v1alpha1.ExternalSecret, resourceVersion string) {
+// watch starts watching the target of es, last seen with uid ("" when it did
+// not exist), unless it is watched already or a bound is reached. A watch of
+// another target name (the spec changed) is replaced.
+func (w *targetWatch) watch(es *v1alpha1.ExternalSecret, uid types.UID) {
 	if w == nil {
 		return
 	}
 	key := types.NamespacedName{Namespace: es.Namespace, Name: es.Name}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, ok := w.running[key]; ok || len(w.running) >= maxTargetWatches {
+	if cur, ok := w.running[key]; ok {
+		if cur.target == es.TargetName() {
+			return
+		}
+		w.removeLocked(key, cur.id)
+	}
+	if len(w.running) >= maxTargetWatches || w.perNS[key.Namespace] >= maxTargetWatchesNamespace {
 		return
 	}
 	ctx, cancel := context.WithTimeout(w.ctx, targetWatchFor)
-	w.running[key] = cancel
-	go w.run(ctx, key, es.TargetName(), resourceVersion)
+	w.next++
+	entry := &watching{id: w.next, target: es.TargetName(), cancel: cancel}
+	w.running[key] = entry
+	w.perNS[key.Namespace]++
+	go w.run(ctx, key, entry, uid)
 }
 
 // stop ends the watch of the object key names, if any.
@@ -69,41 +88,81 @@ func (w *targetWatch) stop(key types.NamespacedName) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if cancel, ok := w.running[key]; ok {
-		cancel()
-		delete(w.running, key)
+	if cur, ok := w.running[key]; ok {
+		w.removeLocked(key, cur.id)
 	}
 }
 
-// run waits for the target's creation or deletion and wakes the object.
-func (w *targetWatch) run(ctx context.Context, key types.NamespacedName, target, resourceVersion string) {
-	defer w.stop(key)
-	stream, err := w.meta.Resource(corev1.SchemeGroupVersion.WithResource("secrets")).Namespace(key.Namespace).Watch(ctx, metav1.ListOptions{
-		FieldSelector: fields.OneTermEqualSelector("metadata.name", target).String(), ResourceVersion: resourceVersion})
+// removeLocked ends and forgets the watch id of key, if it is still the one
+// running: a watch that ended never removes its successor.
+func (w *targetWatch) removeLocked(key types.NamespacedName, id uint64) {
+	cur, ok := w.running[key]
+	if !ok || cur.id != id {
+		return
+	}
+	cur.cancel()
+	delete(w.running, key)
+	if w.perNS[key.Namespace]--; w.perNS[key.Namespace] <= 0 {
+		delete(w.perNS, key.Namespace)
+	}
+}
+
+// run lists the target (a watch must start from a current resourceVersion:
+// the Secret's own may be older than the server keeps), wakes the object at
+// once if the target already changed since it was seen, and otherwise waits
+// for its creation or deletion.
+func (w *targetWatch) run(ctx context.Context, key types.NamespacedName, entry *watching, seen types.UID) {
+	defer func() {
+		w.mu.Lock()
+		w.removeLocked(key, entry.id)
+		w.mu.Unlock()
+	}()
+	secrets := w.meta.Resource(corev1.SchemeGroupVersion.WithResource("secrets")).Namespace(key.Namespace)
+	byName := metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", entry.target).String()}
+	list, err := secrets.List(ctx, byName)
 	if err != nil {
 		return // the object's retry covers it
 	}
+	var now types.UID
+	if len(list.Items) > 0 {
+		now = list.Items[0].UID
+	}
+	if now != seen {
+		w.wake(key, entry.id)
+		return
+	}
+	byName.ResourceVersion = list.ResourceVersion
+	stream, err := secrets.Watch(ctx, byName)
+	if err != nil {
+		return
+	}
 	defer stream.Stop()
 	for {
-		var ev watch.Event
-		var open bool
 		select {
 		case <-ctx.Done():
 			return
-		case ev, open = <-stream.ResultChan():
+		case ev, open := <-stream.ResultChan():
+			if !open || ev.Type == watch.Error {
+				return // the retry covers it
+			}
+			if ev.Type == watch.Added || ev.Type == watch.Deleted {
+				w.wake(key, entry.id)
+				return
+			}
 		}
-		if !open {
-			return
-		}
-		if ev.Type != watch.Added && ev.Type != watch.Deleted {
-			continue
-		}
-		es := &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
-		select {
-		case w.events <- event.TypedGenericEvent[*v1alpha1.ExternalSecret]{Object: es}:
-		case <-ctx.Done():
-		}
-		return
+	}
+}
+
+// wake forgets the watch first, so that the reconcile it causes may watch
+// again, then enqueues the object.
+func (w *targetWatch) wake(key types.NamespacedName, id uint64) {
+	w.mu.Lock()
+	w.removeLocked(key, id)
+	w.mu.Unlock()
+	es := &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+	select { // the watch's own context is done now; the manager's decides
+	case w.events <- event.TypedGenericEvent[*v1alpha1.ExternalSecret]{Object: es}:
+	case <-w.ctx.Done():
 	}
 }
 

@@ -15,19 +15,47 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 )
 
-func TestTargetWatch_TheTargetsDeletionWakesItsObjectOnceAndEnds(t *testing.T) {
+// fakeTarget is a metadata client holding the Secret team-a/app.
+func fakeTarget(t *testing.T) (*metadatafake.FakeMetadataClient, *metav1.PartialObjectMetadata) {
 	target := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "app"}}
+		ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "app", UID: "uid-1"}}
 	scheme := runtime.NewScheme()
 	if err := metav1.AddMetaToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
-	meta := metadatafake.NewSimpleMetadataClient(scheme, target)
-	w := newTargetWatch(context.Background(), meta)
-	es := &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "es"},
+	return metadatafake.NewSimpleMetadataClient(scheme, target), target
+}
+
+func targetES() *v1alpha1.ExternalSecret {
+	return &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "es"},
 		Spec: v1alpha1.ExternalSecretSpec{Target: v1alpha1.ExternalSecretTarget{Name: "app"}}}
-	w.watch(es, "")
-	w.watch(es, "") // once per object
+}
+
+func woken(t *testing.T, w *targetWatch) {
+	t.Helper()
+	select {
+	case ev := <-w.events:
+		if ev.Object.Namespace != "team-a" || ev.Object.Name != "es" {
+			t.Fatalf("woke %s/%s", ev.Object.Namespace, ev.Object.Name)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the object was not woken")
+	}
+	waitFor(t, func() bool { return w.count() == 0 }, "the watch ends when it wakes its object")
+}
+
+func TestTargetWatch_ATargetCreatedSinceItWasSeenWakesAtOnce(t *testing.T) {
+	meta, _ := fakeTarget(t)
+	w := newTargetWatch(context.Background(), meta)
+	w.watch(targetES(), "") // seen missing; it exists now
+	woken(t, w)
+}
+
+func TestTargetWatch_TheTargetsDeletionWakesItsObjectOnce(t *testing.T) {
+	meta, target := fakeTarget(t)
+	w := newTargetWatch(context.Background(), meta)
+	w.watch(targetES(), target.UID)
+	w.watch(targetES(), target.UID) // once per object
 	if got := w.count(); got != 1 {
 		t.Fatalf("%d watches, want 1", got)
 	}
@@ -37,10 +65,8 @@ func TestTargetWatch_TheTargetsDeletionWakesItsObjectOnceAndEnds(t *testing.T) {
 		_ = secrets.Delete(context.Background(), "app", metav1.DeleteOptions{})
 		select {
 		case ev := <-w.events:
-			if ev.Object.Namespace != "team-a" || ev.Object.Name != "es" {
-				t.Fatalf("woke %s/%s", ev.Object.Namespace, ev.Object.Name)
-			}
-			waitFor(t, func() bool { return w.count() == 0 }, "the watch ends after waking its object")
+			w.events <- ev
+			woken(t, w)
 			return
 		case <-deadline:
 			t.Fatal("no event after the target's deletion")
@@ -50,18 +76,24 @@ func TestTargetWatch_TheTargetsDeletionWakesItsObjectOnceAndEnds(t *testing.T) {
 	}
 }
 
-func TestTargetWatch_IsBoundedAndStops(t *testing.T) {
+func TestTargetWatch_IsBoundedPerNamespaceAndInAllAndStops(t *testing.T) {
 	meta := metadatafake.NewSimpleMetadataClient(runtime.NewScheme())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w := newTargetWatch(ctx, meta)
-	for i := range maxTargetWatches + 5 {
-		w.watch(&v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("es-%d", i)}}, "")
+	for i := range maxTargetWatchesNamespace + 3 {
+		w.watch(&v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: "greedy", Name: fmt.Sprintf("es-%d", i)}}, "") // missing, as in the fake: the watches wait
+	}
+	if got := w.count(); got != maxTargetWatchesNamespace {
+		t.Fatalf("%d watches in one namespace, want its bound %d", got, maxTargetWatchesNamespace)
+	}
+	for i := range maxTargetWatches {
+		w.watch(&v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: fmt.Sprintf("ns-%d", i), Name: "es"}}, "") // missing, as in the fake: the watches wait
 	}
 	if got := w.count(); got != maxTargetWatches {
 		t.Fatalf("%d watches, want the bound %d", got, maxTargetWatches)
 	}
-	w.stop(types.NamespacedName{Namespace: "ns", Name: "es-0"})
+	w.stop(types.NamespacedName{Namespace: "greedy", Name: "es-0"})
 	if got := w.count(); got != maxTargetWatches-1 {
 		t.Fatalf("%d watches after a stop", got)
 	}
@@ -70,6 +102,22 @@ func TestTargetWatch_IsBoundedAndStops(t *testing.T) {
 	var nilWatch *targetWatch
 	nilWatch.watch(&v1alpha1.ExternalSecret{}, "") // unit-test reconcilers have none
 	nilWatch.stop(types.NamespacedName{})
+}
+
+func TestTargetWatch_ANewTargetNameReplacesTheWatch(t *testing.T) {
+	meta := metadatafake.NewSimpleMetadataClient(runtime.NewScheme())
+	w := newTargetWatch(context.Background(), meta)
+	es := targetES()
+	w.watch(es, "") // missing, as in the fake: the watch waits
+	es.Spec.Target.Name = "other"
+	w.watch(es, "")
+	w.mu.Lock()
+	got := w.running[types.NamespacedName{Namespace: "team-a", Name: "es"}]
+	w.mu.Unlock()
+	if got == nil || got.target != "other" || w.count() != 1 {
+		t.Fatalf("watching %+v (%d in all), want the new target alone", got, w.count())
+	}
+	w.stop(types.NamespacedName{Namespace: "team-a", Name: "es"})
 }
 
 func waitFor(t *testing.T, cond func() bool, what string) {
