@@ -35,7 +35,16 @@ func (r *Reconciler) finalize(ctx context.Context, eso *unstructured.Unstructure
 	if !slices.ContainsFunc(eso.GetFinalizers(), isESOFinalizer) {
 		return ctrl.Result{}, nil // the garbage collector deletes the mirror with it
 	}
-	gone, err := r.dropMirror(ctx, client.ObjectKeyFromObject(eso), eso.GetUID(), metav1.DeletePropagationBackground)
+	var gone bool
+	var err error
+	if slices.Contains(eso.GetFinalizers(), metav1.FinalizerOrphanDependents) {
+		// Deleted with --cascade=orphan: the mirror stays, and serves on as a
+		// baosync object once the garbage collector has taken the owner
+		// reference off it.
+		gone = !r.hasMirror(ctx, eso)
+	} else {
+		gone, err = r.dropMirror(ctx, client.ObjectKeyFromObject(eso), eso.GetUID(), metav1.DeletePropagationBackground)
+	}
 	if err != nil || !gone {
 		return ctrl.Result{RequeueAfter: mirrorGoneWait}, err
 	}

@@ -27,6 +27,9 @@ type kind struct {
 	// metric is the subsystem of ESO's status_condition gauge for this kind,
 	// "" for none.
 	metric string
+	// clears are the status fields the mirror's status may empty: removed
+	// from the ESO object's status then, not left stale.
+	clears []string
 }
 
 func gvk(group, version, name string) schema.GroupVersionKind {
@@ -37,13 +40,14 @@ func gvk(group, version, name string) schema.GroupVersionKind {
 // before the ExternalSecrets that use it are mirrored.
 var kinds = []kind{
 	{gvk: gvk(Group, "v1", "SecretStore"), newMirror: func() client.Object { return &v1alpha1.SecretStore{} },
-		status: storeStatus, metric: "secretstore"},
+		status: storeStatus, metric: "secretstore", clears: []string{"capabilities"}},
 	{gvk: gvk(Group, "v1", "ClusterSecretStore"), newMirror: func() client.Object { return &v1alpha1.ClusterSecretStore{} },
-		cluster: true, status: storeStatus, metric: "clustersecretstore"},
+		cluster: true, status: storeStatus, metric: "clustersecretstore", clears: []string{"capabilities"}},
 	{gvk: gvk(Group, "v1", "ExternalSecret"), newMirror: func() client.Object { return &v1alpha1.ExternalSecret{} },
-		status: externalSecretStatus, metric: "externalsecret"},
+		status: externalSecretStatus, metric: "externalsecret", clears: []string{"binding"}},
 	{gvk: gvk(Group, "v1", "ClusterExternalSecret"), newMirror: func() client.Object { return &v1alpha1.ClusterExternalSecret{} },
-		cluster: true, status: clusterExternalSecretStatus, metric: "clusterexternalsecret"},
+		cluster: true, status: clusterExternalSecretStatus, metric: "clusterexternalsecret",
+		clears: []string{"externalSecretName", "provisionedNamespaces", "failedNamespaces"}},
 	{gvk: gvk(Group, "v1alpha1", "PushSecret"), newMirror: func() client.Object { return &v1alpha1.PushSecret{} },
 		status: pushSecretStatus, metric: "pushsecret"},
 	{gvk: gvk(GeneratorGroup, "v1alpha1", "Password"), newMirror: func() client.Object { return &v1alpha1.Password{} }},

@@ -1,6 +1,7 @@
 package esocompat
 
 import (
+	"maps"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -52,5 +53,17 @@ func (m *memo) forget(key types.NamespacedName) {
 // metaHash hashes the labels and annotations, which reach the mirror and
 // whose change does not change the generation.
 func metaHash(eso *unstructured.Unstructured) string {
-	return hashOf(map[string]any{"labels": eso.GetLabels(), "annotations": eso.GetAnnotations()})
+	return hashOf(map[string]any{"labels": eso.GetLabels(), "annotations": ownAnnotations(eso)})
+}
+
+// ownAnnotations are the ESO object's annotations without this operator's
+// mark, which the mirror does not carry.
+func ownAnnotations(eso *unstructured.Unstructured) map[string]string {
+	a := eso.GetAnnotations()
+	if _, ok := a[AnnotationServed]; !ok {
+		return a
+	}
+	a = maps.Clone(a)
+	delete(a, AnnotationServed)
+	return a
 }

@@ -101,7 +101,7 @@ func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructure
 	if l := eso.GetLabels(); len(l) > 0 {
 		meta["labels"] = l
 	}
-	if a := eso.GetAnnotations(); len(a) > 0 {
+	if a := ownAnnotations(eso); len(a) > 0 {
 		meta["annotations"] = a
 	}
 	doc, err := yaml.Marshal(map[string]any{"apiVersion": eso.GetAPIVersion(), "kind": eso.GetKind(), "metadata": meta, "spec": eso.Object["spec"]})
@@ -176,6 +176,14 @@ func messages(warnings []convert.Warning) string {
 	return strings.Join(append(failed, other...), "; ")
 }
 
+// ignoreConflict: a lost update race is retried by the event that caused it.
+func ignoreConflict(err error) error {
+	if apierrors.IsConflict(err) {
+		return nil
+	}
+	return err
+}
+
 // controlledBy reports whether o's controller is the ESO object.
 func controlledBy(o client.Object, eso *unstructured.Unstructured) bool {
 	ref := metav1.GetControllerOf(o)
@@ -214,7 +222,24 @@ func (r *Reconciler) dropMirror(ctx context.Context, key types.NamespacedName, u
 	if m.GetDeletionTimestamp() != nil {
 		return false, nil
 	}
-	err := r.Delete(ctx, m, client.Preconditions{UID: ptr.To(m.GetUID())}, client.PropagationPolicy(propagation))
+	if propagation == metav1.DeletePropagationOrphan && !v1alpha1.KeepsOnDelete(m.GetAnnotations(), nil) {
+		// Durable, unlike the orphan finalizer, which the garbage collector may
+		// take off before the mirror's finalizers run.
+		before := m.DeepCopyObject().(client.Object)
+		a := m.GetAnnotations()
+		if a == nil {
+			a = map[string]string{}
+		}
+		a[v1alpha1.AnnotationKeepOnDelete] = "true"
+		m.SetAnnotations(a)
+		if err := r.Patch(ctx, m, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+			return false, client.IgnoreNotFound(ignoreConflict(err))
+		}
+	}
+	// The resourceVersion too: a mirror the garbage collector has just
+	// orphaned (its owner deleted with --cascade=orphan) is not deleted.
+	err := r.Delete(ctx, m, client.Preconditions{UID: ptr.To(m.GetUID()), ResourceVersion: ptr.To(m.GetResourceVersion())},
+		client.PropagationPolicy(propagation))
 	if err = client.IgnoreNotFound(err); err != nil && !apierrors.IsConflict(err) {
 		return false, outcome.FromKube(fmt.Sprintf("delete the mirror %s", key), err)
 	}

@@ -7,8 +7,9 @@
 // manifest.
 //
 // Each ESO object it serves gets a mirror: the baosync object of the same
-// name that `baosync convert` would make of it, applied server-side and
-// controlled by the ESO object. The API server admits the mirror under
+// name that `baosync convert` would make of it, created where the name is
+// free, updated only at the resourceVersion read, and controlled by the ESO
+// object. The API server admits the mirror under
 // baosync's own OpenAPI and CEL rules, and baosync's reconcilers serve it as
 // any other object, so an ESO object can do nothing a baosync object of its
 // author could not. The mirror's status is written back onto the ESO object
@@ -55,7 +56,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores/status;clustersecretstores/status;externalsecrets/status;clusterexternalsecrets/status;pushsecrets/status,verbs=patch
 // +kubebuilder:rbac:groups=generators.external-secrets.io,resources=passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch
-// +kubebuilder:rbac:groups=baosync.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets;passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups=baosync.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets;passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile keeps one ESO object's mirror and copies the mirror's status
@@ -71,22 +72,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		_, err := r.dropMirror(ctx, req.NamespacedName, "", metav1.DeletePropagationBackground)
 		return ctrl.Result{}, err
 	}
+	if !eso.GetDeletionTimestamp().IsZero() {
+		return r.deleting(ctx, eso)
+	}
 	d, err := r.serves(ctx, eso)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if d == undecided { // a store is missing: what is served stays served
-		d = decide(r.hasMirror(ctx, eso))
-	}
-	if !eso.GetDeletionTimestamp().IsZero() {
-		if d == notServed {
-			return ctrl.Result{}, nil
-		}
-		return r.finalize(ctx, eso)
-	}
 	if d == notServed { // another operator's (ESO's, during a migration): hands off, status too
-		r.forget(req.NamespacedName)
-		_, err := r.dropMirror(ctx, req.NamespacedName, eso.GetUID(), metav1.DeletePropagationOrphan)
+		return ctrl.Result{}, r.handBack(ctx, eso)
+	}
+	// Marked before it is mirrored: a mirror is always this operator's to
+	// hand back, and never another class's to take.
+	if err := r.markServed(ctx, eso); err != nil {
 		return ctrl.Result{}, err
 	}
 	mirror, err := r.mirror(ctx, eso)
@@ -96,7 +94,61 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if mirror == nil || r.kind.status == nil {
 		return ctrl.Result{}, nil
 	}
-	return ctrl.Result{}, r.report(ctx, eso, r.kind.status(mirror))
+	return ctrl.Result{}, r.report(ctx, eso, r.kind.status(mirror), r.kind.clears)
+}
+
+// deleting finishes the deletion of an ESO object this operator serves (it
+// carries AnnotationServed, or its stores still say so); another's is left
+// to it.
+func (r *Reconciler) deleting(ctx context.Context, eso *unstructured.Unstructured) (ctrl.Result, error) {
+	if !r.marked(eso) {
+		d, err := r.serves(ctx, eso)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if d != served {
+			return ctrl.Result{}, nil
+		}
+	}
+	return r.finalize(ctx, eso)
+}
+
+// handBack lets go of an object this operator served and another serves
+// now: its mirror goes, keeping what it made (the Secret, leases, pushed
+// secrets), and so does the mark. An object this operator never marked is
+// left alone, mirror included: another baosync of another class made it.
+func (r *Reconciler) handBack(ctx context.Context, eso *unstructured.Unstructured) error {
+	key := client.ObjectKeyFromObject(eso)
+	r.forget(key)
+	if !r.marked(eso) || ownedByESO(eso, "ClusterExternalSecret") {
+		return nil // an ExternalSecret of ESO's ClusterExternalSecret follows its parent's mark
+	}
+	gone, err := r.dropMirror(ctx, key, eso.GetUID(), metav1.DeletePropagationOrphan)
+	if err != nil || !gone {
+		return err // the mirror's deletion event brings the object back
+	}
+	if r.kind.gvk.Kind == "ClusterExternalSecret" {
+		if err := r.markChildren(ctx, eso, false); err != nil {
+			return err
+		}
+	}
+	return r.mark(ctx, eso, false)
+}
+
+// markServed marks the object, and the ExternalSecrets ESO made for a
+// ClusterExternalSecret, as this operator's the first time it is served.
+// Generators are not marked: every operator mirrors them (the same
+// conversion), and only the objects that use them choose an operator.
+func (r *Reconciler) markServed(ctx context.Context, eso *unstructured.Unstructured) error {
+	if r.marked(eso) || r.kind.isGenerator() {
+		return nil
+	}
+	if r.kind.gvk.Kind == "ClusterExternalSecret" {
+		if err := r.markChildren(ctx, eso, true); err != nil {
+			return err
+		}
+	}
+	return r.mark(ctx, eso, true)
 }
 
 // forget drops what is kept about an object that is gone or not served.
@@ -109,7 +161,7 @@ func (r *Reconciler) forget(key types.NamespacedName) {
 // Ready changed, and sets ESO's status_condition gauge. Only the fields s
 // holds are written: others ESO wrote (a PushSecret's syncedPushSecrets, say)
 // stay, for a way back to ESO.
-func (r *Reconciler) report(ctx context.Context, eso *unstructured.Unstructured, s *esoStatus) error {
+func (r *Reconciler) report(ctx context.Context, eso *unstructured.Unstructured, s *esoStatus, clears []string) error {
 	if s == nil {
 		return nil // the mirror has no verdict on its current spec yet
 	}
@@ -123,6 +175,11 @@ func (r *Reconciler) report(ctx context.Context, eso *unstructured.Unstructured,
 		next = map[string]any{}
 	}
 	maps.Copy(next, want)
+	for _, k := range clears { // the mirror's status no longer has them
+		if _, ok := want[k]; !ok {
+			delete(next, k)
+		}
+	}
 	r.Metrics.set(r.kind, eso, s.ready)
 	if equalJSON(have, next) {
 		return nil
@@ -160,7 +217,7 @@ func (r *Reconciler) refuse(ctx context.Context, eso *unstructured.Unstructured,
 	if ready, reason := readyIn(statusOf(eso)); ready == string(s.ready) && reason == s.reason {
 		s.since = sinceIn(statusOf(eso)) // the message may change; the transition time does not
 	}
-	if err := r.report(ctx, eso, s); err != nil {
+	if err := r.report(ctx, eso, s, nil); err != nil {
 		ctrl.LoggerFrom(ctx).V(1).Info("Status not written", "error", err.Error())
 	}
 	return cause

@@ -3,6 +3,7 @@ package esocompat
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -267,4 +268,44 @@ func warnings(ctx context.Context, ns, name string) []string {
 		}
 	}
 	return out
+}
+
+// TestCompat_AClassedOperatorServesItsStoresAndFinishesTheirDeletions: a
+// second operator with --eso-controller-class serves the ESO store of that
+// class (the suite's unclassed operator leaves it), marks what it serves,
+// keeps serving it while the store is missing, and finishes its deletion,
+// ESO's finalizer included.
+func TestCompat_AClassedOperatorServesItsStoresAndFinishesTheirDeletions(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	classed, err := env.StartOperator(ctx, bin, "classed-operator", "--eso-compat", "--eso-controller-class=team-x", "--controller-class=team-x")
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() {
+		classed.Stop()
+		log, _ := os.ReadFile(classed.LogPath)
+		_, _ = leak.Write(log)
+	}()
+	ns, key := tenant(t, "carol")
+	store := apply(t, ns, esoStore("x", "team-x"))
+	es := &unstructured.Unstructured{}
+	g.Expect(yaml.Unmarshal([]byte(esoExternalSecret("app", "x", key)), &es.Object)).To(Succeed())
+	es.SetNamespace(ns)
+	es.SetFinalizers([]string{"externalsecrets.external-secrets.io/externalsecret-cleanup"})
+	g.Expect(env.Client.Create(ctx, es)).To(Succeed())
+
+	esoReady(t, "ExternalSecret", ns, "app", "True", "SecretSynced")
+	g.Expect(secret(t, ns, "app").Data).To(HaveKeyWithValue("user", []byte("carol")))
+	mirrorStore := &v1alpha1.SecretStore{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "x"}, mirrorStore)).To(Succeed())
+	g.Expect(mirrorStore.Spec.Controller).To(Equal("team-x"), "the mirror carries the classed operator's own class")
+	g.Eventually(func() map[string]string { return esoObject(t, "ExternalSecret", ns, "app").GetAnnotations() }, eventually, poll).
+		Should(HaveKeyWithValue(AnnotationServed, "team-x"))
+
+	g.Expect(env.Client.Delete(ctx, store)).To(Succeed())
+	g.Consistently(func() error { _, err := mirrorOf(ns, "app"); return err }, 2*time.Second, poll).
+		Should(Succeed(), "a missing store hands nothing over")
+	g.Expect(env.Client.Delete(ctx, esoObject(t, "ExternalSecret", ns, "app"))).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(es), es.DeepCopy()))
+	}, eventually, poll).Should(BeTrue(), "the deletion finishes, ESO's finalizer removed")
 }

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/controllers/internal/outcome"
@@ -19,8 +20,7 @@ const (
 	notServed decision = iota
 	served
 	// undecided: a store the object names does not exist, so its class is
-	// unknown (a GitOps tool recreating it, a deletion racing): what is served
-	// stays served, and nothing new is taken.
+	// unknown; serves settles it by the object's mark.
 	undecided
 )
 
@@ -43,7 +43,25 @@ type storeRef struct {
 // class is the one of --eso-controller-class and its provider is vault or
 // openbao. Generators are mirrored whenever they exist; only served objects
 // use them.
+//
+// A store that does not exist decides nothing (a GitOps tool recreating it, a
+// deletion racing): the object stays with the operator whose mark it
+// carries, and an unmarked one is the empty class's, which then reports
+// StoreNotFound as ESO's default controller would.
 func (r *Reconciler) serves(ctx context.Context, eso *unstructured.Unstructured) (decision, error) {
+	d, err := r.byStores(ctx, eso)
+	if err != nil || d != undecided {
+		return d, err
+	}
+	if class, ok := eso.GetAnnotations()[AnnotationServed]; ok {
+		return decide(class == r.Class), nil
+	}
+	return decide(r.Class == ""), nil
+}
+
+// byStores decides by the stores the object names: undecided when one of
+// them does not exist and none of the others refuses.
+func (r *Reconciler) byStores(ctx context.Context, eso *unstructured.Unstructured) (decision, error) {
 	switch r.kind.gvk.Kind {
 	case "SecretStore", "ClusterSecretStore":
 		return decide(r.servesStore(eso)), nil
@@ -104,9 +122,7 @@ func (r *Reconciler) servesRefs(ctx context.Context, namespace string, refs []st
 	return out, nil
 }
 
-// servesRef decides by one store. A store that does not exist is served by
-// the empty ESO class (its mirror then reports StoreNotFound, as ESO's
-// default controller would) and undecided for any other class.
+// servesRef decides by one store; undecided when it does not exist.
 func (r *Reconciler) servesRef(ctx context.Context, namespace string, ref storeRef) (decision, error) {
 	k := storeKind(ref.kind)
 	if k.cluster {
@@ -118,9 +134,6 @@ func (r *Reconciler) servesRef(ctx context.Context, namespace string, ref storeR
 	store := k.newESO()
 	err := r.Cache.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.name}, store)
 	if apierrors.IsNotFound(err) {
-		if r.Class == "" {
-			return served, nil
-		}
 		return undecided, nil
 	}
 	if err != nil {
@@ -169,6 +182,14 @@ func refOf(v any) storeRef {
 	name, _ := m["name"].(string)
 	kind, _ := m["kind"].(string)
 	return storeRef{kind: kind, name: name}
+}
+
+// controllerUID returns the UID of o's controller, "" for none.
+func controllerUID(o metav1.Object) types.UID {
+	if ref := metav1.GetControllerOf(o); ref != nil {
+		return ref.UID
+	}
+	return ""
 }
 
 // ownedByESO reports whether o's controller is one of ESO's objects of kind.

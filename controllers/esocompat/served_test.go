@@ -104,8 +104,11 @@ func TestServes_EveryNamedStoreDecides(t *testing.T) {
 		{"its store is of the served class", "baosync", es(`{secretStoreRef: {name: ours}}`), served},
 		{"one entry reads from another class's store", "baosync", es(`{secretStoreRef: {name: ours}, data: [{sourceRef: {storeRef: {name: theirs}}}]}`), notServed},
 		{"a store of another provider", "baosync", es(`{secretStoreRef: {name: aws}}`), notServed},
-		{"a missing store leaves a classed operator undecided", "baosync", es(`{secretStoreRef: {name: gone}}`), undecided},
-		{"a missing store is the empty class's", "", es(`{secretStoreRef: {name: gone}}`), served},
+		{"a missing store: not taken by a classed operator", "baosync", es(`{secretStoreRef: {name: gone}}`), notServed},
+		{"a missing store: an unmarked object is the empty class's", "", es(`{secretStoreRef: {name: gone}}`), served},
+		{"a missing store: kept by the operator whose mark it carries", "baosync", marked(es(`{secretStoreRef: {name: gone}}`), "baosync"), served},
+		{"a missing store: not taken from another class's operator", "", marked(es(`{secretStoreRef: {name: gone}}`), "baosync"), notServed},
+		{"a missing store does not outweigh another class's store", "", marked(es(`{secretStoreRef: {name: gone}, data: [{sourceRef: {storeRef: {name: ours}}}]}`), ""), notServed},
 		{"generators only: the empty class's", "baosync", es(`{dataFrom: [{sourceRef: {generatorRef: {name: pw}}}]}`), notServed},
 		{"made by ESO's ClusterExternalSecret: its mirror makes baosync's", "baosync",
 			decode(t, `{apiVersion: external-secrets.io/v1, kind: ExternalSecret, metadata: {name: x, namespace: app, ownerReferences: [{apiVersion: external-secrets.io/v1, kind: ClusterExternalSecret, name: c, uid: u, controller: true}]}, spec: {secretStoreRef: {name: ours}}}`),
@@ -126,4 +129,10 @@ func TestServes_EveryNamedStoreDecides(t *testing.T) {
 			}
 		})
 	}
+}
+
+// marked returns o with the mark of the operator serving the ESO class.
+func marked(o *unstructured.Unstructured, class string) *unstructured.Unstructured {
+	o.SetAnnotations(map[string]string{AnnotationServed: class})
+	return o
 }

@@ -18,6 +18,7 @@ import (
 var (
 	env      *testenv.Env
 	operator *testenv.OperatorProcess
+	bin      string // the operator binary, for tests that start another
 	leak     = testenv.NewLeakCheck()
 )
 
@@ -30,8 +31,8 @@ func TestMain(m *testing.M) {
 		if err := e.GrantESOCompat(ctx); err != nil {
 			return nil, err
 		}
-		bin, err := testenv.BuildOperator(ctx, e.Dir)
-		if err != nil {
+		var err error
+		if bin, err = testenv.BuildOperator(ctx, e.Dir); err != nil {
 			return nil, err
 		}
 		operator, err = e.StartOperator(ctx, bin, "operator", "--eso-compat")
