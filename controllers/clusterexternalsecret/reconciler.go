@@ -50,6 +50,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Get(ctx, req.NamespacedName, ces); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err) // owner references remove its ExternalSecrets
 	}
+	if !ces.DeletionTimestamp.IsZero() {
+		// Going (with propagation Orphan, its ExternalSecrets stay): it
+		// provisions nothing more, so nothing is made again behind the deletion.
+		return ctrl.Result{}, nil
+	}
 	before := ces.DeepCopy()
 	selected, err := r.selectedNamespaces(ctx, ces)
 	if err != nil {

@@ -112,3 +112,36 @@ func TestClusterExternalSecret_LeavesAnExternalSecretItDoesNotOwnAndSaysSo(t *te
 	}, wait, 100*time.Millisecond).Should(Succeed())
 	g.Expect(externalSecret(t, ns).Spec.SecretStoreRef.Name).To(Equal("own"), "the user's ExternalSecret is untouched")
 }
+
+// TestClusterExternalSecret_BeingDeletedProvisionsNothingMore: a
+// ClusterExternalSecret whose deletion is pending (here held by a finalizer,
+// as propagation Orphan holds it until the garbage collector is done) makes
+// no ExternalSecret in a namespace it would select, nor again one that was
+// deleted.
+func TestClusterExternalSecret_BeingDeletedProvisionsNothingMore(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	key := fmt.Sprintf("del-%08x", rand.Uint32())
+	first := namespace(t, map[string]string{key: "yes"})
+	ces := newCES("ces-"+key, nil, map[string]string{key: "yes"})
+	ces.Finalizers = []string{"test.baosync.io/hold"}
+	g.Expect(k8s.Create(ctx, ces)).To(Succeed())
+	g.Eventually(func() *v1alpha1.ExternalSecret { return externalSecret(t, first) }, wait, 100*time.Millisecond).ShouldNot(BeNil())
+
+	g.Expect(k8s.Delete(ctx, ces)).To(Succeed())
+	g.Expect(k8s.Delete(ctx, externalSecret(t, first))).To(Succeed())
+	second := namespace(t, map[string]string{key: "yes"})
+	g.Consistently(func() []*v1alpha1.ExternalSecret {
+		var made []*v1alpha1.ExternalSecret
+		for _, ns := range []string{first, second} {
+			if es := externalSecret(t, ns); es != nil && es.DeletionTimestamp == nil {
+				made = append(made, es)
+			}
+		}
+		return made
+	}, 2*time.Second, 100*time.Millisecond).Should(BeEmpty())
+
+	g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(ces), ces)).To(Succeed())
+	ces.Finalizers = nil
+	g.Expect(k8s.Update(ctx, ces)).To(Succeed())
+}
