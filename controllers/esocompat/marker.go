@@ -3,9 +3,12 @@ package esocompat
 import (
 	"context"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/outcome"
 )
 
@@ -42,28 +45,14 @@ func (r *Reconciler) mark(ctx context.Context, o *unstructured.Unstructured, ser
 		delete(a, AnnotationServed)
 	}
 	o.SetAnnotations(a)
-	if err := r.Patch(ctx, o, client.MergeFrom(before)); client.IgnoreNotFound(err) != nil {
-		return outcome.FromKube("mark the ESO object", err)
+	// At the resourceVersion read: an operator whose cache is behind never
+	// overwrites another's fresh mark.
+	err := r.Patch(ctx, o, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	switch {
+	case err == nil || apierrors.IsNotFound(err):
+		return nil
+	case apierrors.IsConflict(err): // read again soon, report nothing
+		return outcome.Refusedf(v1alpha1.ReasonKubernetesAPIError, "the ESO object changed meanwhile: %v", err)
 	}
-	return nil
-}
-
-// markChildren marks the ExternalSecrets that ESO made for a ClusterExternalSecret
-// this operator serves (with ESO gone, their deletion is this operator's to
-// finish too), or unmarks them when it is handed back.
-func (r *Reconciler) markChildren(ctx context.Context, ces *unstructured.Unstructured, served bool) error {
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(storeKind("").gvk.GroupVersion().WithKind("ExternalSecretList"))
-	if err := r.Cache.List(ctx, list); err != nil {
-		return outcome.FromKube("list ESO's ExternalSecrets", err)
-	}
-	for i := range list.Items {
-		child := &list.Items[i]
-		if ownedByESO(child, "ClusterExternalSecret") && controllerUID(child) == ces.GetUID() {
-			if err := r.mark(ctx, child, served); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return outcome.FromKube("mark the ESO object", err)
 }

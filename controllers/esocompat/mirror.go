@@ -53,6 +53,11 @@ func (r *Reconciler) mirror(ctx context.Context, eso *unstructured.Unstructured)
 		return nil, outcome.Waitingf(v1alpha1.ReasonInvalidSpec, conflictRetry,
 			"a baosync.io %s named %q already exists and is not this object's mirror; rename one of them", r.kind.gvk.Kind, eso.GetName())
 	}
+	if found && existing.GetDeletionTimestamp() != nil {
+		// Handed back or deleted: an update now could drop keep-on-delete. Its
+		// deletion event brings the object back.
+		return nil, nil
+	}
 	if found && controlledBy(existing, eso) && r.memo.current(eso, existing.GetAnnotations()[AnnotationMirror]) {
 		return existing, nil
 	}

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"maps"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -69,8 +70,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 		r.forget(req.NamespacedName)
-		_, err := r.dropMirror(ctx, req.NamespacedName, "", metav1.DeletePropagationBackground)
-		return ctrl.Result{}, err
+		return ctrl.Result{}, r.gone(ctx, req.NamespacedName)
 	}
 	if !eso.GetDeletionTimestamp().IsZero() {
 		return r.deleting(ctx, eso)
@@ -98,11 +98,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 // deleting finishes the deletion of an ESO object this operator serves (it
-// carries AnnotationServed, or its stores still say so); another's is left
-// to it.
+// carries AnnotationServed, or its stores still say so; an ExternalSecret of
+// ESO's ClusterExternalSecret goes with its parent); another's is left to it.
 func (r *Reconciler) deleting(ctx context.Context, eso *unstructured.Unstructured) (ctrl.Result, error) {
 	if !r.marked(eso) {
-		d, err := r.serves(ctx, eso)
+		serves := r.serves
+		if ownedByESO(eso, "ClusterExternalSecret") {
+			serves = r.servesParent
+		}
+		d, err := serves(ctx, eso)
 		if err != nil {
 			return ctrl.Result{}, err
 		}
@@ -111,6 +115,19 @@ func (r *Reconciler) deleting(ctx context.Context, eso *unstructured.Unstructure
 		}
 	}
 	return r.finalize(ctx, eso)
+}
+
+// gone deletes the mirror of an ESO object that is gone (the garbage
+// collector would too; this is sooner). The API server is asked first: a
+// cache that is behind must not take the mirror of an object recreated
+// meanwhile.
+func (r *Reconciler) gone(ctx context.Context, key types.NamespacedName) error {
+	err := r.Get(ctx, key, r.kind.newESO())
+	if !apierrors.IsNotFound(err) {
+		return client.IgnoreNotFound(err) // still there: its own events follow
+	}
+	_, err = r.dropMirror(ctx, key, "", metav1.DeletePropagationBackground)
+	return err
 }
 
 // handBack lets go of an object this operator served and another serves
@@ -124,29 +141,23 @@ func (r *Reconciler) handBack(ctx context.Context, eso *unstructured.Unstructure
 		return nil // an ExternalSecret of ESO's ClusterExternalSecret follows its parent's mark
 	}
 	gone, err := r.dropMirror(ctx, key, eso.GetUID(), metav1.DeletePropagationOrphan)
+	if err == nil && r.kind.gvk.Kind == "ClusterExternalSecret" {
+		err = r.releaseChildren(ctx, eso.GetName())
+	}
 	if err != nil || !gone {
 		return err // the mirror's deletion event brings the object back
-	}
-	if r.kind.gvk.Kind == "ClusterExternalSecret" {
-		if err := r.markChildren(ctx, eso, false); err != nil {
-			return err
-		}
 	}
 	return r.mark(ctx, eso, false)
 }
 
-// markServed marks the object, and the ExternalSecrets ESO made for a
-// ClusterExternalSecret, as this operator's the first time it is served.
-// Generators are not marked: every operator mirrors them (the same
-// conversion), and only the objects that use them choose an operator.
+// markServed marks the object as this operator's the first time it is
+// served. Generators are not marked: every operator mirrors them (the same
+// conversion), and only the objects that use them choose an operator. Nor
+// are the ExternalSecrets of ESO's ClusterExternalSecret, which ESO rewrites:
+// they follow their parent.
 func (r *Reconciler) markServed(ctx context.Context, eso *unstructured.Unstructured) error {
 	if r.marked(eso) || r.kind.isGenerator() {
 		return nil
-	}
-	if r.kind.gvk.Kind == "ClusterExternalSecret" {
-		if err := r.markChildren(ctx, eso, true); err != nil {
-			return err
-		}
 	}
 	return r.mark(ctx, eso, true)
 }

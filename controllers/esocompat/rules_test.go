@@ -309,3 +309,64 @@ func TestCompat_AClassedOperatorServesItsStoresAndFinishesTheirDeletions(t *test
 		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(es), es.DeepCopy()))
 	}, eventually, poll).Should(BeTrue(), "the deletion finishes, ESO's finalizer removed")
 }
+
+// TestCompat_AClusterExternalSecretHandedBackLeavesItsSecretsToESO: the
+// ExternalSecret ESO made for a served ClusterExternalSecret loses ESO's
+// finalizer when deleted (its parent decides), and when the
+// ClusterSecretStore moves to ESO's class the mirror and baosync's
+// ExternalSecrets go, leaving the Secret, unowned, for ESO's.
+func TestCompat_AClusterExternalSecretHandedBackLeavesItsSecretsToESO(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns, key := tenant(t, "dave")
+	storeName, name := "css-"+ns, "ces-"+ns
+	spec := fmt.Sprintf(`{refreshInterval: 1h, secretStoreRef: {kind: ClusterSecretStore, name: %s}, target: {name: app}, data: [{secretKey: user, remoteRef: {key: %s, property: user}}]}`, storeName, key)
+	store := apply(t, "", fmt.Sprintf(`apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata: {name: %s}
+spec:
+  provider: {vault: {server: %q, path: secret, version: v2, auth: {tokenSecretRef: {name: vault-token, key: token, namespace: %s}}}}
+`, storeName, env.Vault.Addr, ns))
+	ces := apply(t, "", fmt.Sprintf(`apiVersion: external-secrets.io/v1
+kind: ClusterExternalSecret
+metadata: {name: %s}
+spec: {externalSecretName: app, namespaces: [%s], externalSecretSpec: %s}
+`, name, ns, spec))
+	t.Cleanup(func() {
+		_ = env.Client.Delete(ctx, ces)
+		_ = env.Client.Delete(ctx, store)
+	})
+	g.Expect(secret(t, ns, "app").Data).To(HaveKeyWithValue("user", []byte("dave")))
+
+	// What ESO's controller would have made: its own ExternalSecret of the same name.
+	child := apply(t, ns, fmt.Sprintf(`apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: app
+  finalizers: [externalsecrets.external-secrets.io/externalsecret-cleanup]
+  ownerReferences: [{apiVersion: external-secrets.io/v1, kind: ClusterExternalSecret, name: %s, uid: %s, controller: true}]
+spec: %s
+`, name, ces.GetUID(), spec))
+	g.Expect(env.Client.Delete(ctx, child)).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(child), child.DeepCopy()))
+	}, eventually, poll).Should(BeTrue(), "ESO's finalizer is removed: its parent is served")
+	_, err := mirrorOf(ns, "app")
+	g.Expect(err).NotTo(HaveOccurred(), "baosync's ExternalSecret of that name is not ESO's child's to delete")
+
+	store = esoObject(t, "ClusterSecretStore", "", storeName)
+	g.Expect(unstructured.SetNestedField(store.Object, "eso", "spec", "controller")).To(Succeed())
+	g.Expect(env.Client.Update(ctx, store)).To(Succeed())
+	g.Eventually(func() bool {
+		m, err := mirrorOf(ns, "app")
+		return apierrors.IsNotFound(err) || m.DeletionTimestamp != nil
+	}, eventually, poll).Should(BeTrue(), "handed back: baosync's ExternalSecret goes with the mirror")
+	m, err := mirrorOf(ns, "app")
+	if err == nil {
+		g.Expect(m.Annotations).To(HaveKeyWithValue(v1alpha1.AnnotationKeepOnDelete, "true"))
+	}
+	// envtest runs no garbage collector: the deletions with propagation Orphan
+	// stay pending here, and so does the Secret's owner reference.
+	g.Expect(secret(t, ns, "app").Data).To(HaveKeyWithValue("user", []byte("dave")), "the Secret stays for ESO's ExternalSecret")
+}

@@ -50,13 +50,18 @@ type storeRef struct {
 // StoreNotFound as ESO's default controller would.
 func (r *Reconciler) serves(ctx context.Context, eso *unstructured.Unstructured) (decision, error) {
 	d, err := r.byStores(ctx, eso)
-	if err != nil || d != undecided {
-		return d, err
+	return r.settle(eso, d), err
+}
+
+// settle turns undecided into a decision by the object's mark.
+func (r *Reconciler) settle(eso *unstructured.Unstructured, d decision) decision {
+	if d != undecided {
+		return d
 	}
 	if class, ok := eso.GetAnnotations()[AnnotationServed]; ok {
-		return decide(class == r.Class), nil
+		return decide(class == r.Class)
 	}
-	return decide(r.Class == ""), nil
+	return decide(r.Class == "")
 }
 
 // byStores decides by the stores the object names: undecided when one of
@@ -73,18 +78,23 @@ func (r *Reconciler) byStores(ctx context.Context, eso *unstructured.Unstructure
 		}
 		return r.servesRefs(ctx, eso.GetNamespace(), storeRefs(eso.Object, "spec"))
 	case "ClusterExternalSecret":
-		refs := storeRefs(eso.Object, "spec", "externalSecretSpec")
-		for _, ref := range refs {
-			if ref.kind != "ClusterSecretStore" {
-				// A SecretStore of each selected namespace: no one store decides.
-				return decide(r.Class == ""), nil
-			}
-		}
-		return r.servesRefs(ctx, "", refs)
+		return r.byClusterStores(ctx, storeRefs(eso.Object, "spec", "externalSecretSpec"))
 	case "PushSecret":
 		return r.servesRefs(ctx, eso.GetNamespace(), pushStoreRefs(eso))
 	}
 	return served, nil
+}
+
+// byClusterStores decides for a ClusterExternalSecret's spec: by its
+// ClusterSecretStores; one that names a SecretStore (a different store in
+// each selected namespace) is the empty class's.
+func (r *Reconciler) byClusterStores(ctx context.Context, refs []storeRef) (decision, error) {
+	for _, ref := range refs {
+		if ref.kind != "ClusterSecretStore" {
+			return decide(r.Class == ""), nil
+		}
+	}
+	return r.servesRefs(ctx, "", refs)
 }
 
 // servesStore: the store's class is ours and its provider OpenBao or Vault.
