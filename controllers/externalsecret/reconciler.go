@@ -73,7 +73,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	if !es.DeletionTimestamp.IsZero() {
 		// The owner reference lets the garbage collector remove an owned
-		// Secret; leases of dynamic secrets are revoked first.
+		// Secret; leases of dynamic secrets are revoked first. A watch of its
+		// target is given back at once for others.
+		r.targets.stop(req.NamespacedName)
 		return r.finalize(ctx, es)
 	}
 	before := es.DeepCopy()
