@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,12 @@ spec:
   target: {name: %s}
   data: [{secretKey: user, remoteRef: {key: %s, property: user}}]
 `, name, store, name, key)
+}
+
+// withESOFinalizer adds the finalizer ESO v1.3 puts on every ExternalSecret
+// to an object made by esoExternalSecret.
+func withESOFinalizer(doc string) string {
+	return strings.Replace(doc, "metadata: {name: ", "metadata: {finalizers: [externalsecrets.external-secrets.io/externalsecret-cleanup], name: ", 1)
 }
 
 // tenant creates a namespace with the Secret of the test Vault's token
@@ -140,11 +147,7 @@ func TestCompat_ADeletedObjectLosesESOsFinalizerAfterItsMirror(t *testing.T) {
 	ctx := context.Background()
 	ns, key := tenant(t, "bob")
 	apply(t, ns, esoStore("vault", ""))
-	es := &unstructured.Unstructured{}
-	g.Expect(yaml.Unmarshal([]byte(esoExternalSecret("app", "vault", key)), &es.Object)).To(Succeed())
-	es.SetNamespace(ns)
-	es.SetFinalizers([]string{"externalsecrets.external-secrets.io/externalsecret-cleanup"})
-	g.Expect(env.Client.Create(ctx, es)).To(Succeed())
+	es := apply(t, ns, withESOFinalizer(esoExternalSecret("app", "vault", key)))
 	esoReady(t, "ExternalSecret", ns, "app", "True", "SecretSynced")
 
 	g.Expect(env.Client.Delete(ctx, es)).To(Succeed())
@@ -287,11 +290,7 @@ func TestCompat_AClassedOperatorServesItsStoresAndFinishesTheirDeletions(t *test
 	}()
 	ns, key := tenant(t, "carol")
 	store := apply(t, ns, esoStore("x", "team-x"))
-	es := &unstructured.Unstructured{}
-	g.Expect(yaml.Unmarshal([]byte(esoExternalSecret("app", "x", key)), &es.Object)).To(Succeed())
-	es.SetNamespace(ns)
-	es.SetFinalizers([]string{"externalsecrets.external-secrets.io/externalsecret-cleanup"})
-	g.Expect(env.Client.Create(ctx, es)).To(Succeed())
+	es := apply(t, ns, withESOFinalizer(esoExternalSecret("app", "x", key)))
 
 	esoReady(t, "ExternalSecret", ns, "app", "True", "SecretSynced")
 	g.Expect(secret(t, ns, "app").Data).To(HaveKeyWithValue("user", []byte("carol")))
