@@ -27,12 +27,13 @@ import (
 // finalizer) exactly when it serves the parent. With the parent gone, the
 // child's own spec (its parent's) decides.
 func (r *Reconciler) servesParent(ctx context.Context, child *unstructured.Unstructured) (decision, error) {
+	if !r.Scope.ClusterWide() {
+		return notServed, nil // ClusterExternalSecrets are not served
+	}
 	ref := metav1.GetControllerOf(child)
 	parent := kinds[3].newESO()
 	err := r.Cache.Get(ctx, client.ObjectKey{Name: ref.Name}, parent)
 	switch {
-	case !r.Scope.ClusterWide():
-		return notServed, nil
 	case err == nil && parent.GetUID() == ref.UID:
 		d, err := r.byClusterStores(ctx, storeRefs(parent.Object, "spec", "externalSecretSpec"))
 		return r.settle(parent, d), err

@@ -156,10 +156,10 @@ func (r *Reconciler) handBack(ctx context.Context, eso *unstructured.Unstructure
 // are the ExternalSecrets of ESO's ClusterExternalSecret, which ESO rewrites:
 // they follow their parent.
 func (r *Reconciler) markServed(ctx context.Context, eso *unstructured.Unstructured) error {
-	if r.marked(eso) || r.kind.isGenerator() {
+	if r.kind.isGenerator() {
 		return nil
 	}
-	return r.mark(ctx, eso, true)
+	return r.mark(ctx, eso, true) // a no-op when marked already
 }
 
 // forget drops what is kept about an object that is gone or not served.
