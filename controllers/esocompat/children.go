@@ -8,7 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -72,29 +71,11 @@ func (r *Reconciler) releaseChildren(ctx context.Context, name string) error {
 		if es.DeletionTimestamp != nil || (metav1.GetControllerOf(es) != nil && controllerUID(es) != deleting) {
 			continue
 		}
-		if err := r.release(ctx, es); err != nil {
+		if err := releaseError(es, r.keepAndOrphan(ctx, es)); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// release annotates one ExternalSecret keep-on-delete and deletes it with
-// propagation Orphan, at the resourceVersion it was written.
-func (r *Reconciler) release(ctx context.Context, es *v1alpha1.ExternalSecret) error {
-	if !v1alpha1.KeepsOnDelete(es.Annotations, nil) {
-		before := es.DeepCopy()
-		if es.Annotations == nil {
-			es.Annotations = map[string]string{}
-		}
-		es.Annotations[v1alpha1.AnnotationKeepOnDelete] = "true"
-		if err := r.Patch(ctx, es, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
-			return releaseError(es, err)
-		}
-	}
-	err := r.Delete(ctx, es, client.Preconditions{UID: ptr.To(es.UID), ResourceVersion: ptr.To(es.ResourceVersion)},
-		client.PropagationPolicy(metav1.DeletePropagationOrphan))
-	return releaseError(es, err)
 }
 
 // releaseError: gone is done; changed meanwhile is read again soon (the hand

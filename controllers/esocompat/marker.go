@@ -27,26 +27,18 @@ func (r *Reconciler) marked(o *unstructured.Unstructured) bool {
 	return ok && class == r.Class
 }
 
-// mark sets this operator's mark on the ESO object, or removes it; a merge
-// patch, so that nothing else of the object is written.
+// mark sets this operator's mark on the ESO object, or removes it.
 func (r *Reconciler) mark(ctx context.Context, o *unstructured.Unstructured, served bool) error {
 	if r.marked(o) == served {
 		return nil
 	}
-	before := o.DeepCopy()
-	a := o.GetAnnotations()
-	if a == nil {
-		a = map[string]string{}
-	}
+	var class *string
 	if served {
-		a[AnnotationServed] = r.Class
-	} else {
-		delete(a, AnnotationServed)
+		class = &r.Class
 	}
-	o.SetAnnotations(a)
 	// At the resourceVersion read: an operator whose cache is behind never
 	// overwrites another's fresh mark.
-	err := r.Patch(ctx, o, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	err := r.annotate(ctx, o, AnnotationServed, class)
 	switch {
 	case err == nil || apierrors.IsNotFound(err):
 		return nil
@@ -54,4 +46,22 @@ func (r *Reconciler) mark(ctx context.Context, o *unstructured.Unstructured, ser
 		return outcome.Refusedf(v1alpha1.ReasonKubernetesAPIError, "the ESO object changed meanwhile: %v", err)
 	}
 	return outcome.FromKube("mark the ESO object", err)
+}
+
+// annotate sets one annotation of o to *value, or removes it when value is
+// nil, with a merge patch at the resourceVersion read: nothing else of the
+// object is written, and nothing written meanwhile is overwritten.
+func (r *Reconciler) annotate(ctx context.Context, o client.Object, key string, value *string) error {
+	before := o.DeepCopyObject().(client.Object)
+	a := o.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	if value != nil {
+		a[key] = *value
+	} else {
+		delete(a, key)
+	}
+	o.SetAnnotations(a)
+	return r.Patch(ctx, o, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 }

@@ -181,14 +181,6 @@ func messages(warnings []convert.Warning) string {
 	return strings.Join(append(failed, other...), "; ")
 }
 
-// ignoreConflict: a lost update race is retried by the event that caused it.
-func ignoreConflict(err error) error {
-	if apierrors.IsConflict(err) {
-		return nil
-	}
-	return err
-}
-
 // controlledBy reports whether o's controller is the ESO object.
 func controlledBy(o client.Object, eso *unstructured.Unstructured) bool {
 	ref := metav1.GetControllerOf(o)
@@ -227,26 +219,35 @@ func (r *Reconciler) dropMirror(ctx context.Context, key types.NamespacedName, u
 	if m.GetDeletionTimestamp() != nil {
 		return false, nil
 	}
-	if propagation == metav1.DeletePropagationOrphan && !v1alpha1.KeepsOnDelete(m.GetAnnotations(), nil) {
-		// Durable, unlike the orphan finalizer, which the garbage collector may
-		// take off before the mirror's finalizers run.
-		before := m.DeepCopyObject().(client.Object)
-		a := m.GetAnnotations()
-		if a == nil {
-			a = map[string]string{}
-		}
-		a[v1alpha1.AnnotationKeepOnDelete] = "true"
-		m.SetAnnotations(a)
-		if err := r.Patch(ctx, m, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
-			return false, client.IgnoreNotFound(ignoreConflict(err))
-		}
+	var err error
+	if propagation == metav1.DeletePropagationOrphan {
+		err = r.keepAndOrphan(ctx, m)
+	} else {
+		err = r.Delete(ctx, m, atReadVersion(m), client.PropagationPolicy(propagation))
 	}
-	// The resourceVersion too: a mirror the garbage collector has just
-	// orphaned (its owner deleted with --cascade=orphan) is not deleted.
-	err := r.Delete(ctx, m, client.Preconditions{UID: ptr.To(m.GetUID()), ResourceVersion: ptr.To(m.GetResourceVersion())},
-		client.PropagationPolicy(propagation))
 	if err = client.IgnoreNotFound(err); err != nil && !apierrors.IsConflict(err) {
 		return false, outcome.FromKube(fmt.Sprintf("delete the mirror %s", key), err)
 	}
 	return false, nil
+}
+
+// keepAndOrphan lets go of a baosync object so that what it made stays: it
+// is annotated keep-on-delete (durable, unlike the orphan finalizer, which the
+// garbage collector may take off before the object's finalizers run, so its
+// leases and pushed secrets are kept), then deleted with propagation Orphan
+// (its Secret stays).
+func (r *Reconciler) keepAndOrphan(ctx context.Context, o client.Object) error {
+	if !v1alpha1.KeepsOnDelete(o.GetAnnotations(), nil) {
+		if err := r.annotate(ctx, o, v1alpha1.AnnotationKeepOnDelete, ptr.To("true")); err != nil {
+			return err
+		}
+	}
+	return r.Delete(ctx, o, atReadVersion(o), client.PropagationPolicy(metav1.DeletePropagationOrphan))
+}
+
+// atReadVersion makes a deletion apply only to the object as it was read:
+// one recreated, changed or just orphaned by the garbage collector (its owner
+// deleted with --cascade=orphan) meanwhile is not deleted.
+func atReadVersion(o client.Object) client.Preconditions {
+	return client.Preconditions{UID: ptr.To(o.GetUID()), ResourceVersion: ptr.To(o.GetResourceVersion())}
 }
