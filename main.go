@@ -29,6 +29,8 @@ import (
 	"github.com/baosync/baosync/controllers/pushsecret"
 	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/controllers/secretstore"
+	"github.com/baosync/baosync/internal/operatorkey"
+	"github.com/baosync/baosync/internal/tokencustody"
 	"github.com/baosync/baosync/providers/vault"
 )
 
@@ -86,9 +88,9 @@ func run(ctx context.Context, o *options) error {
 		return fmt.Errorf("create manager: %w", err)
 	}
 	m := metrics.New(nil)
-	provider := vault.New(o.vaultOptions(m.ObserveProviderRequest)...)
-	if err := mgr.Add(provider); err != nil { // sweeps the read cache while the manager runs
-		return fmt.Errorf("add the provider's cache sweeper: %w", err)
+	provider, opKey, err := newProvider(mgr, o, m)
+	if err != nil {
+		return err
 	}
 	served := scope.Operator{Class: o.class, Namespace: o.namespace} // what this operator serves, for every reconciler
 	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
@@ -107,7 +109,8 @@ func run(ctx context.Context, o *options) error {
 	}
 	es := &externalsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: o.workers,
-		RefreshStatusAlways: o.refreshStatus == "Always", Scope: served}
+		RefreshStatusAlways: o.refreshStatus == "Always", Scope: served,
+		LeaseKey: opKey}
 	if err := es.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("set up ExternalSecret reconciler: %w", err)
 	}
@@ -127,6 +130,24 @@ func run(ctx context.Context, o *options) error {
 	}
 	ctrl.Log.Info("Starting baosync", "version", version, "commit", commit)
 	return mgr.Start(ctx)
+}
+
+// newProvider builds the OpenBao/Vault provider, run by the manager (its read
+// cache sweeper and the keeper of lease-owning tokens), with the operator's
+// own key: the key and the tokens kept for leases live in the operator's
+// namespace, read uncached, since the manager caches no Secret there.
+func newProvider(mgr ctrl.Manager, o *options, m *metrics.Metrics) (*vault.Provider, *operatorkey.Key, error) {
+	keyNS, keyName, err := o.operatorKeyRef()
+	if err != nil {
+		return nil, nil, err
+	}
+	opKey := operatorkey.New(mgr.GetAPIReader(), mgr.GetClient(), keyNS, keyName)
+	custody := tokencustody.New(mgr.GetAPIReader(), mgr.GetClient(), keyNS, opKey)
+	provider := vault.New(append(o.vaultOptions(m.ObserveProviderRequest), vault.WithTokenCustody(custody))...)
+	if err := mgr.Add(provider); err != nil {
+		return nil, nil, fmt.Errorf("add the provider's sweeper and token keeper: %w", err)
+	}
+	return provider, opKey, nil
 }
 
 // setupESOCompat serves ESO's own objects when --eso-compat is set.

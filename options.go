@@ -3,6 +3,9 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"go.uber.org/zap/zapcore"
@@ -10,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/baosync/baosync/internal/operatorkey"
 	"github.com/baosync/baosync/providers/vault"
 )
 
@@ -37,6 +41,7 @@ type options struct {
 	refreshStatus          string
 	operatorIdentity       bool
 	operatorTokenFile      string
+	operatorKeySecret      string
 	showVersion            bool
 	zap                    zap.Options
 }
@@ -65,6 +70,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.esoCompat, "eso-compat", false, "Also serve External Secrets Operator's own objects (external-secrets.io) whose provider is vault or openbao, unchanged; needs ESO's CRDs and the RBAC of config/components/eso-compat (docs/eso-compat.md).")
 	fs.StringVar(&o.esoClass, "eso-controller-class", "", "With --eso-compat: serve ESO stores whose spec.controller names this class (empty: stores that name none), so that ESO and baosync can run side by side.")
 	fs.StringVar(&o.namespace, "namespace", "", "Serve only this namespace: SecretStores and ExternalSecrets there, no ClusterSecretStore (empty: the whole cluster).")
+	fs.StringVar(&o.operatorKeySecret, "operator-key-secret", "", "Secret (namespace/name) of the operator's own key, which seals the lease records in generator state Secrets and encrypts the login tokens kept for leases, created on first use (default: "+operatorkey.DefaultSecretName+" in the operator's namespace: --leader-election-namespace, else the pod's own, else baosync-system). Only the operator may read it.")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address of the pprof endpoint (empty: off).")
 	fs.BoolVar(&o.showVersion, "version", false, "Print the version and exit.")
 	// Failures are logged once, with their Reason (outcome.Retrying); a stack
@@ -96,4 +102,29 @@ func (o *options) vaultOptions(observe func(operation, result string)) []vault.O
 		vault.WithNamespaceRateLimit(o.nsRate, o.nsBurst), vault.WithNamespaceMaxInFlight(o.nsInFlight),
 		vault.WithMaxReadAge(o.maxReadAge), vault.WithRequestObserver(observe),
 		vault.WithOwnTokenFile(o.operatorTokenFile), vault.WithOperatorIdentity(o.operatorIdentity)}
+}
+
+// podNamespaceFile is where a pod finds its own namespace.
+const podNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// operatorKeyRef is where the operator key lives: --operator-key-secret, or its default
+// name in the operator's own namespace.
+func (o *options) operatorKeyRef() (namespace, name string, err error) {
+	if o.operatorKeySecret != "" {
+		ns, n, ok := strings.Cut(o.operatorKeySecret, "/")
+		if !ok || ns == "" || n == "" {
+			return "", "", fmt.Errorf("--operator-key-secret=%q: want namespace/name", o.operatorKeySecret)
+		}
+		return ns, n, nil
+	}
+	ns := o.leaderNamespace
+	if ns == "" {
+		if b, err := os.ReadFile(podNamespaceFile); err == nil {
+			ns = strings.TrimSpace(string(b))
+		}
+	}
+	if ns == "" {
+		ns = "baosync-system"
+	}
+	return ns, operatorkey.DefaultSecretName, nil
 }

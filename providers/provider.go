@@ -126,6 +126,21 @@ type DynamicClient interface {
 	RenewLease(ctx context.Context, path, leaseID string, increment time.Duration) (Lease, error)
 	// RevokeLease revokes the lease; a lease already gone is no error.
 	RevokeLease(ctx context.Context, path, leaseID string) error
+	// TokenEnd says how long the token that owns a lease (Lease.Token) can
+	// live: the server revokes every lease a token created when the token
+	// ends. held is false when this client does not keep that token alive
+	// (the operator restarted, or the token was refused): its leases end
+	// whenever the token does, unknown when. With held true, a zero end
+	// means the token is renewed for as long as its leases are used.
+	TokenEnd(ctx context.Context, token string) (end time.Time, held bool)
+}
+
+// TokenEndNotifier is implemented by providers that keep lease-owning tokens
+// alive: f is called with the store name ("Kind/namespace/name", as the
+// provider's errors show it) whenever such a token's end becomes known or the
+// token is lost, so that the owners of its leases issue new ones in time.
+type TokenEndNotifier interface {
+	OnTokenEnd(f func(store string))
 }
 
 // DynamicRequest is one request for a dynamic secret.
@@ -156,4 +171,10 @@ type Lease struct {
 	Duration time.Duration
 	// Renewable says whether the server allows renewal.
 	Renewable bool
+	// Token identifies the token that owns the lease (a hash of its
+	// accessor, never the token); empty for a token the user supplied.
+	Token string
+	// TokenEnd is when the owning token ends, when known at issue time
+	// (a token that cannot be renewed further); zero otherwise.
+	TokenEnd time.Time
 }

@@ -34,9 +34,17 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 		leaseDue:      leaseDue(es),
 	}
 	// The cached status may predate this operator's own last sync.
-	if rec, ok := r.memo.recall(client.ObjectKeyFromObject(es), es.UID); ok && rec.version == resourceVersionOf(es) && rec.at.After(in.refreshTime) {
+	rec, remembered := r.memo.recall(client.ObjectKeyFromObject(es), es.UID)
+	if remembered && rec.version == resourceVersionOf(es) && rec.at.After(in.refreshTime) {
 		in.refreshTime, in.neverSynced, in.specChanged, in.lastFailed = rec.at, false, false, false
 		in.leaseDue = rec.leaseDue
+	}
+	if !remembered && holdsLease(es) {
+		// New to this process (a restart, a new leader): the login token
+		// that owns each lease must be taken into custody now, not at the
+		// lease's renewal, by which time a short-lived token has expired
+		// and taken the lease with it.
+		in.leaseDue = in.now
 	}
 	in.generatorChanged = r.memo.takeStale(client.ObjectKeyFromObject(es))
 	return decideSync(in)
@@ -222,4 +230,14 @@ func hashStrings(maps ...map[string]string) string {
 		_, _ = h.Write([]byte{'|'})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// holdsLease reports whether status names a lease of the ExternalSecret's.
+func holdsLease(es *v1alpha1.ExternalSecret) bool {
+	for _, g := range es.Status.Generated {
+		if g.LeaseID != "" {
+			return true
+		}
+	}
+	return false
 }

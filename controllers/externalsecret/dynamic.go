@@ -54,6 +54,10 @@ func (r *Reconciler) issueDynamic(ctx context.Context, es *v1alpha1.ExternalSecr
 	if current {
 		st = lease.State{Current: true, Renewable: kept.Lease.Renewable, Expires: kept.Lease.Expires,
 			RenewAt: kept.Lease.RenewAt, Rotation: kept.Rotation}
+		var err error
+		if st, err = c.boundByToken(ctx, kept, st); err != nil {
+			return generatorstate.Entry{}, err
+		}
 	}
 	action, why := lease.Decide(c.now, st)
 	var entry generatorstate.Entry
@@ -61,6 +65,7 @@ func (r *Reconciler) issueDynamic(ctx context.Context, es *v1alpha1.ExternalSecr
 	switch action {
 	case lease.Keep:
 		entry = kept
+		entry.Rotation = st.Rotation
 	case lease.Renew:
 		entry, err = c.renew(ctx, kept)
 	}
@@ -109,10 +114,10 @@ func (c *dynamicCall) client(ctx context.Context) (providers.DynamicClient, erro
 func (r *Reconciler) dynamicClient(ctx context.Context, namespace string, res *generator.Resolved) (providers.DynamicClient, error) {
 	spec := res.Spec.VaultDynamicSecretSpec
 	storeSpec := v1alpha1.SecretStoreSpec{Controller: spec.Controller, Provider: v1alpha1.SecretStoreProvider{Vault: spec.Provider}}
-	meta := metav1.ObjectMeta{Name: "VaultDynamicSecret/" + res.Name, Namespace: res.Namespace, UID: types.UID(res.Hash), Generation: 1}
+	meta := metav1.ObjectMeta{Name: namespacedGeneratorStore + res.Name, Namespace: res.Namespace, UID: types.UID(res.Hash), Generation: 1}
 	var store v1alpha1.GenericStore = &v1alpha1.SecretStore{ObjectMeta: meta, Spec: storeSpec}
 	if res.Cluster() {
-		meta.Name = "ClusterGenerator/" + res.Name
+		meta.Name = clusterGeneratorStore + res.Name
 		store = &v1alpha1.ClusterSecretStore{ObjectMeta: meta, Spec: storeSpec}
 	}
 	sc, err := r.Provider.NewClient(ctx, store, r.kube(), namespace)
@@ -134,7 +139,7 @@ func (c *dynamicCall) renew(ctx context.Context, kept generatorstate.Entry) (gen
 	dc, err := c.client(ctx)
 	var granted providers.Lease
 	if err == nil {
-		granted, err = dc.RenewLease(ctx, l.Path, l.ID, l.Increment)
+		granted, err = dc.RenewLease(ctx, c.res.Spec.VaultDynamicSecretSpec.Path, l.ID, l.Increment)
 	}
 	if errors.Is(err, providers.ErrLeaseGone) {
 		c.r.Metrics.LeaseOperations.WithLabelValues("renew", "failed").Inc()
@@ -157,4 +162,29 @@ func (c *dynamicCall) renew(ctx context.Context, kept generatorstate.Entry) (gen
 	kept.Lease, kept.Rotation = &l, plan.Rotation
 	logger(ctx).V(1).Info("Lease renewed", "generator", c.res.Name, "lease", l.ID, "ttl", granted.Duration.String())
 	return kept, nil
+}
+
+// boundByToken bounds the kept lease by the login token that owns it: the
+// server revokes the lease when that token ends. A token whose end is known
+// (its max TTL) brings the rotation forward to RotatePercent of the lifetime
+// the credential really has; a token this operator no longer keeps alive
+// (after a restart, or refused) ends at a time nobody knows, so the lease is
+// replaced now, before the token takes it down.
+func (c *dynamicCall) boundByToken(ctx context.Context, kept generatorstate.Entry, st lease.State) (lease.State, error) {
+	if kept.Lease.ID == "" && kept.Lease.Token == "" {
+		return st, nil // no lease, no child token: nothing dies with the login token
+	}
+	dc, err := c.client(ctx)
+	if err != nil {
+		return st, err
+	}
+	end, held := dc.TokenEnd(ctx, kept.Lease.Token)
+	if !held {
+		st.Rotation = c.now
+		return st, nil
+	}
+	if !end.IsZero() {
+		st = lease.BoundedBy(st, kept.Lease.IssueTime, end, c.pol, rand.Float64()) //nolint:gosec // G404: jitter, not a secret
+	}
+	return st, nil
 }

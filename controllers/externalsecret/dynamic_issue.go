@@ -58,6 +58,9 @@ func (c *dynamicCall) issue(ctx context.Context, kept generatorstate.Entry, foun
 	entry := c.planned(ds)
 	if found && kept.Lease != nil {
 		entry.Retired = append(kept.Retired, c.retire(*kept.Lease))
+		for i := range len(entry.Retired) - generatorstate.MaxRetired {
+			entry.Retired[i].RevokeAt = c.now // rotations faster than the grace period: the oldest go at once
+		}
 		c.r.Recorder.Eventf(c.es, nil, corev1.EventTypeNormal, eventCredentialIssued, "Rotate",
 			"%s %q: new credential issued (%s); lease %s replaces %s", c.res.Kind, c.res.Name, why, ds.Lease.ID, kept.Lease.ID)
 	}
@@ -75,9 +78,12 @@ func (c *dynamicCall) planned(ds *providers.DynamicSecret) generatorstate.Entry 
 		plan = lease.Certificate(nb, na, c.pol, j)
 		renewable = false // the lease of a certificate adds nothing: the certificate expires
 	}
+	if !ds.Lease.TokenEnd.IsZero() {
+		plan = lease.BoundedBy(plan, c.now, ds.Lease.TokenEnd, c.pol, j)
+	}
 	l := &generator.Lease{ID: ds.Lease.ID, Duration: ds.Lease.Duration, Renewable: renewable, IssueTime: c.now.UTC(),
 		Expires: plan.Expires, Increment: ds.Lease.Duration, RenewAt: plan.RenewAt, Path: c.res.Spec.VaultDynamicSecretSpec.Path,
-		Ref: v1alpha1.GeneratorRef{Kind: refKind(c.res), Name: c.res.Name}}
+		Ref: v1alpha1.GeneratorRef{Kind: refKind(c.res), Name: c.res.Name}, Token: ds.Lease.Token}
 	return generatorstate.Entry{Values: ds.Values, Hash: c.res.Hash, GeneratedAt: c.now.UTC().Truncate(time.Second),
 		Lease: l, Rotation: plan.Rotation}
 }
@@ -122,14 +128,30 @@ func (c *dynamicCall) revokeRetired(ctx context.Context, retired []generatorstat
 			}
 		}
 	}
+	if over := len(left) - generatorstate.MaxRetired; over > 0 {
+		// Revocations keep failing: the oldest are left to expire, so that
+		// the record stays within what a sealed record may hold.
+		c.r.leases.drop(c.r.Metrics, leaseIDs(retiredLeases(left[:over]))...)
+		left = left[over:]
+	}
 	return left
 }
 
-// revoke revokes one lease with the generator's client.
+// retiredLeases lists the leases of retired entries.
+func retiredLeases(rs []generatorstate.Retired) []generator.Lease {
+	out := make([]generator.Lease, len(rs))
+	for i, rt := range rs {
+		out[i] = rt.Lease
+	}
+	return out
+}
+
+// revoke revokes one lease with the generator's client, on the generator's
+// own path: a record names the lease, never where the operator may act.
 func (c *dynamicCall) revoke(ctx context.Context, l generator.Lease) error {
 	dc, err := c.client(ctx)
 	if err == nil {
-		err = dc.RevokeLease(ctx, l.Path, l.ID)
+		err = dc.RevokeLease(ctx, c.res.Spec.VaultDynamicSecretSpec.Path, l.ID)
 	}
 	if err != nil {
 		c.r.Metrics.LeaseOperations.WithLabelValues("revoke", "failed").Inc()

@@ -25,11 +25,16 @@ func TestIssueDynamic_KeepsRenewsOrReissuesTheLease(t *testing.T) {
 	kept := func(renewIn, expiresIn time.Duration) generatorstate.Entry {
 		return generatorstate.Entry{Values: map[string][]byte{"username": []byte("user-1")}, Hash: res.Hash, GeneratedAt: unitNow.Add(-time.Hour),
 			Lease: &generator.Lease{ID: path + "/lease-1", Duration: time.Hour, Renewable: true, IssueTime: unitNow.Add(-time.Hour),
-				Expires: unitNow.Add(expiresIn), Increment: time.Hour, RenewAt: unitNow.Add(renewIn), Path: path}}
+				Expires: unitNow.Add(expiresIn), Increment: time.Hour, RenewAt: unitNow.Add(renewIn), Path: path, Token: providerfake.FakeToken}}
+	}
+	type token struct {
+		end  time.Time
+		held bool
 	}
 	tests := []struct {
 		name      string
 		kept      generatorstate.Entry
+		token     *token
 		renewErr  error
 		wantCalls []string
 		wantLease string
@@ -49,6 +54,14 @@ func TestIssueDynamic_KeepsRenewsOrReissuesTheLease(t *testing.T) {
 			wantLease: path + "/lease-2", wantUser: "user-2", retired: 1, event: eventCredentialIssued},
 		{name: "an expired credential is never kept, and its lease, gone by itself, is not revoked", kept: kept(-time.Hour, -time.Second),
 			wantCalls: []string{"generate:" + path}, wantLease: path + "/lease-2", wantUser: "user-2", event: eventCredentialIssued},
+		{name: "a lease whose token is renewed without a known end is kept", kept: kept(time.Minute, time.Hour),
+			token: &token{held: true}, wantLease: path + "/lease-1", wantUser: "user-1"},
+		{name: "a lease whose token ends soon is replaced before the token takes it down", kept: kept(time.Minute, time.Hour),
+			token: &token{end: unitNow.Add(time.Minute), held: true}, wantCalls: []string{"generate:" + path},
+			wantLease: path + "/lease-2", wantUser: "user-2", retired: 1, event: eventCredentialIssued},
+		{name: "a lease whose token is no longer held (a restart, a refusal) is replaced at once", kept: kept(time.Minute, time.Hour),
+			token: &token{held: false}, wantCalls: []string{"generate:" + path},
+			wantLease: path + "/lease-2", wantUser: "user-2", retired: 1, event: eventCredentialIssued},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,6 +75,10 @@ func TestIssueDynamic_KeepsRenewsOrReissuesTheLease(t *testing.T) {
 			p.Client.Calls = nil
 			if tt.renewErr != nil {
 				p.Client.WithError(path+"/lease-1", tt.renewErr)
+			}
+			if tt.token != nil {
+				p.Client.WithTokenEnd(providerfake.FakeToken, tt.token.end, tt.token.held)
+				p.Client.WithNewToken("fresh-login")
 			}
 			r.Provider = p
 			got, err := r.issueDynamic(context.Background(), es, res, tt.kept, true)
@@ -78,6 +95,9 @@ func TestIssueDynamic_KeepsRenewsOrReissuesTheLease(t *testing.T) {
 			if tt.retired > 0 {
 				g.Expect(got.Retired[0].RevokeAt).To(Equal(unitNow.Add(time.Minute)))
 				g.Expect(got.Lease.Ref).To(Equal(v1alpha1.GeneratorRef{Kind: "VaultDynamicSecret", Name: "db"}))
+			}
+			if tt.token != nil && tt.retired > 0 {
+				g.Expect(got.Lease.Token).To(Equal("fresh-login"), "the new lease belongs to the new login")
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package externalsecret
 
 import (
+	"github.com/baosync/baosync/internal/operatorkey"
 	"testing"
 	"time"
 
@@ -29,8 +30,12 @@ func unitReconciler(t *testing.T, objs ...client.Object) (*Reconciler, *events.F
 	c := fake.NewClientBuilder().WithScheme(testenv.NewScheme()).WithObjects(objs...).Build()
 	rec := events.NewFakeRecorder(100)
 	return &Reconciler{Client: c, APIReader: c, Recorder: rec, Metrics: metrics.New(prometheus.NewRegistry()),
-		Clock: clocktesting.NewFakeClock(unitNow)}, rec
+		Clock: clocktesting.NewFakeClock(unitNow), LeaseKey: testLeaseKey}, rec
 }
+
+// testLeaseKey seals the lease records of every reconciler the tests build,
+// so that one made after a "restart" trusts what the first one wrote.
+var testLeaseKey = operatorkey.Static([]byte("baosync test lease key, 32 bytes"))
 
 // unitES returns an ExternalSecret "app" in namespace "ns" with a UID, on
 // SecretStore "vault", with the given creation and deletion policies.

@@ -50,7 +50,7 @@ func (g *generation) entry(ctx context.Context, i int, df v1alpha1.ExternalSecre
 		return nil, err
 	}
 	if g.state == nil {
-		if g.state, err = generatorstate.Load(ctx, g.r.APIReader, g.es, v1alpha1.GroupVersion.WithKind("ExternalSecret")); err != nil {
+		if g.state, err = g.r.loadState(ctx, g.es); err != nil {
 			return nil, err
 		}
 	}
@@ -130,7 +130,7 @@ func (g *generation) finish(ctx context.Context) error {
 		}
 		// No generator entry left: look for kept state to release.
 		var err error
-		if g.state, err = generatorstate.Load(ctx, g.r.APIReader, g.es, v1alpha1.GroupVersion.WithKind("ExternalSecret")); err != nil {
+		if g.state, err = g.r.loadState(ctx, g.es); err != nil {
 			return err
 		}
 	}

@@ -63,7 +63,7 @@ func TestGenerator_PasswordAndUUIDStayAcrossForcedRefreshAndRestart(t *testing.T
 // with an empty memory and provider cache, on the test's own client.
 func restartedReconciler() *Reconciler {
 	return &Reconciler{Client: k8s, APIReader: k8s, Provider: vault.New(), Recorder: events.NewFakeRecorder(100),
-		Metrics: metrics.New(prometheus.NewRegistry()), Clock: clock.RealClock{}}
+		Metrics: metrics.New(prometheus.NewRegistry()), Clock: clock.RealClock{}, LeaseKey: testLeaseKey}
 }
 
 func TestGenerator_PasswordIsNewOncePerPeriodicInterval(t *testing.T) {

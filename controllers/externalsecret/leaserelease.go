@@ -45,19 +45,21 @@ func (r *Reconciler) finalize(ctx context.Context, es *v1alpha1.ExternalSecret) 
 	if !controllerutil.ContainsFinalizer(es, LeaseFinalizer) {
 		return ctrl.Result{}, nil
 	}
+	entries, err := r.keptLeases(ctx, es)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	if v1alpha1.KeepsOnDelete(es.Annotations, es.Finalizers) {
 		// Handed back by the ESO-compatible mode, or deleted with
 		// --cascade=orphan: the Secret stays, and so do the leases of the
-		// credentials in it, until they expire.
-		logger(ctx).Info("Deleted keeping what it made: leases kept, not revoked")
-	} else {
-		entries, err := r.keptLeases(ctx, es)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		if err := r.releaseDynamic(ctx, es, entries); err != nil {
-			return ctrl.Result{}, err
-		}
+		// credentials in it, until they expire; but only of the namespace's
+		// own generators. A ClusterGenerator's leases are the admin's: its
+		// revokeOnDelete decides, whatever a tenant's annotation says.
+		logger(ctx).Info("Deleted keeping what it made: leases of the namespace's generators kept, not revoked")
+		entries = clusterGeneratorEntries(entries)
+	}
+	if err := r.releaseDynamic(ctx, es, entries); err != nil {
+		return ctrl.Result{}, err
 	}
 	next := es.DeepCopy()
 	controllerutil.RemoveFinalizer(next, LeaseFinalizer)
@@ -72,7 +74,7 @@ func (r *Reconciler) finalize(ctx context.Context, es *v1alpha1.ExternalSecret) 
 // state Secret is already gone (a foreground deletion removes dependents
 // first), status.generated still names each current lease and its generator.
 func (r *Reconciler) keptLeases(ctx context.Context, es *v1alpha1.ExternalSecret) (map[string]generatorstate.Entry, error) {
-	st, err := generatorstate.Load(ctx, r.APIReader, es, v1alpha1.GroupVersion.WithKind("ExternalSecret"))
+	st, err := r.loadState(ctx, es)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +92,18 @@ func (r *Reconciler) keptLeases(ctx context.Context, es *v1alpha1.ExternalSecret
 		}
 	}
 	return out, nil
+}
+
+// clusterGeneratorEntries keeps the entries whose leases a ClusterGenerator
+// issued.
+func clusterGeneratorEntries(entries map[string]generatorstate.Entry) map[string]generatorstate.Entry {
+	out := map[string]generatorstate.Entry{}
+	for k, e := range entries {
+		if e.Lease != nil && e.Lease.Ref.Kind == v1alpha1.GeneratorKindCluster {
+			out[k] = e
+		}
+	}
+	return out
 }
 
 // releaseDynamic revokes the leases of state entries the ExternalSecret no
@@ -134,9 +148,6 @@ func (r *Reconciler) revokeAll(ctx context.Context, es *v1alpha1.ExternalSecret,
 	}
 	var errs []error
 	for _, l := range leases {
-		if l.Path == "" {
-			l.Path = res.Spec.VaultDynamicSecretSpec.Path
-		}
 		expired := !l.Expires.IsZero() && !now.Before(l.Expires)
 		if err := c.revoke(ctx, l); err != nil && !expired {
 			errs = append(errs, err)
@@ -167,4 +178,25 @@ func leaseDue(es *v1alpha1.ExternalSecret) time.Time {
 		}
 	}
 	return due
+}
+
+// eventLeaseRecordRejected is the Warning of a lease record that failed its seal.
+const eventLeaseRecordRejected = "LeaseRecordRejected"
+
+// loadState reads the ExternalSecret's generator state, checking its lease
+// records with the operator's key. A record that fails (edited, or copied from
+// another object) is reported and ignored: its leases are neither renewed nor
+// revoked by the operator, and the entry gets a new credential.
+func (r *Reconciler) loadState(ctx context.Context, es *v1alpha1.ExternalSecret) (*generatorstate.State, error) {
+	st, err := generatorstate.Load(ctx, r.APIReader, es, v1alpha1.GroupVersion.WithKind("ExternalSecret"), r.LeaseKey)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range st.Rejected() {
+		r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, eventLeaseRecordRejected, "Check",
+			"the lease record of %s in Secret %q was not written by baosync for this ExternalSecret; its leases are neither renewed nor revoked, and a new credential is issued",
+			k, generatorstate.Name("ExternalSecret", es))
+		logger(ctx).Info("Lease record rejected: its seal does not match", "entry", k)
+	}
+	return st, nil
 }

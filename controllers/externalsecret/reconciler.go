@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/generatorstate"
 	"github.com/baosync/baosync/controllers/internal/kubeaccess"
 	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/controllers/metrics"
@@ -41,6 +42,9 @@ type Reconciler struct {
 	// refresh that changed nothing writes no status; the next refresh is
 	// scheduled from memory.
 	RefreshStatusAlways bool
+	// LeaseKey seals the lease records kept in generator state Secrets
+	// (operatorkey.Key); without it no lease record is trusted or written.
+	LeaseKey generatorstate.Sealer
 
 	memo syncMemo
 	// targets watches the target Secret of an object waiting for its deletion

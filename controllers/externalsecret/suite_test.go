@@ -64,7 +64,7 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}}
 	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
-		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: 4}
+		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: 4, LeaseKey: testLeaseKey}
 	// The other kinds run too, so that converted ESO manifests of every kind sync.
 	err = errors.Join(
 		secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr),
@@ -74,6 +74,9 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 		(&pushsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 			Recorder: mgr.GetEventRecorder("baosync")}).SetupWithManager(ctx, mgr))
 	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(provider); err != nil { // the read-cache sweeper and the keeper of lease-owning tokens, as main.go runs them
 		return nil, err
 	}
 	e.AfterTests(scanForLeaks)

@@ -56,7 +56,7 @@ func (r *Reconciler) generated(ctx context.Context, ps *v1alpha1.PushSecret, ref
 		return nil, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed,
 			"%s %q: a PushSecret pushes Password and UUID values only; read dynamic secrets with an ExternalSecret", res.Kind, res.Name)
 	}
-	state, err := generatorstate.Load(ctx, r.APIReader, ps, v1alpha1.GroupVersion.WithKind("PushSecret"))
+	state, err := generatorstate.Load(ctx, r.APIReader, ps, v1alpha1.GroupVersion.WithKind("PushSecret"), nil) // Password and UUID only: no lease record
 	if err != nil {
 		return nil, err
 	}

@@ -21,14 +21,19 @@ type dynamicEngines struct {
 }
 
 // DynamicPolicy may issue database credentials and PKI certificates, and
-// renew and revoke their leases, which is what a VaultDynamicSecret's login needs.
+// renew and revoke the leases of exactly those paths, which is what a
+// VaultDynamicSecret's login needs: the lease ID is in the URL
+// (sys/leases/renew/<id>), so no grant on sys/leases/renew or
+// sys/leases/revoke themselves, which would reach every lease in the server,
+// is needed (docs/generators-vault-dynamic.md shows the same policy).
 const DynamicPolicy = `
 path "database/creds/*" { capabilities = ["read"] }
 path "pki/issue/*" { capabilities = ["create", "update"] }
 path "pki/sign/*" { capabilities = ["create", "update"] }
-path "sys/leases/renew" { capabilities = ["update"] }
-path "sys/leases/revoke" { capabilities = ["update"] }
-path "sys/leases/lookup" { capabilities = ["update"] }
+path "sys/leases/renew/database/creds/*" { capabilities = ["update"] }
+path "sys/leases/revoke/database/creds/*" { capabilities = ["update"] }
+path "sys/leases/renew/pki/*" { capabilities = ["update"] }
+path "sys/leases/revoke/pki/*" { capabilities = ["update"] }
 `
 
 // Postgres returns the suite's PostgreSQL server, starting it on first use.

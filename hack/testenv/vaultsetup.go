@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -77,6 +78,29 @@ func (e *Env) AppRole(ctx context.Context, role string) (roleID, secretID string
 		return "", "", err
 	}
 	if _, err := e.Write(ctx, "auth/approle/role/"+role, map[string]any{"token_policies": "read", "token_ttl": "1h"}); err != nil {
+		return "", "", err
+	}
+	s, err := e.VaultClient.Logical().ReadWithContext(ctx, "auth/approle/role/"+role+"/role-id")
+	if err != nil {
+		return "", "", fmt.Errorf("read role-id: %w", err)
+	}
+	d, err := e.Write(ctx, "auth/approle/role/"+role+"/secret-id", nil)
+	if err != nil {
+		return "", "", err
+	}
+	return s.Data["role_id"].(string), d["secret_id"].(string), nil
+}
+
+// DynamicAppRole creates an AppRole role whose tokens carry the policy
+// "dynamic" (DynamicPolicy, written by DatabaseRole or PKIRole) and the
+// default policy (renew-self), with the given token TTL and max TTL, as a
+// production generator logs in; it returns the role ID and a fresh secret ID.
+func (e *Env) DynamicAppRole(ctx context.Context, role string, ttl, maxTTL time.Duration) (roleID, secretID string, err error) {
+	if err := e.EnableOnce(ctx, "approle", "approle", nil); err != nil {
+		return "", "", err
+	}
+	if _, err := e.Write(ctx, "auth/approle/role/"+role, map[string]any{"token_policies": "dynamic",
+		"token_ttl": int(ttl.Seconds()), "token_max_ttl": int(maxTTL.Seconds())}); err != nil {
 		return "", "", err
 	}
 	s, err := e.VaultClient.Logical().ReadWithContext(ctx, "auth/approle/role/"+role+"/role-id")

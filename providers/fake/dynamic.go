@@ -35,8 +35,52 @@ func (c *Client) Generate(_ context.Context, req providers.DynamicRequest) (*pro
 	c.leases[id] = c.leaseTTL
 	return &providers.DynamicSecret{
 		Values: map[string][]byte{"username": []byte(fmt.Sprintf("user-%d", c.issued)), "password": []byte(fmt.Sprintf("pass-%d", c.issued))},
-		Lease:  providers.Lease{ID: id, Duration: c.leaseTTL, Renewable: true},
+		Lease:  providers.Lease{ID: id, Duration: c.leaseTTL, Renewable: true, Token: c.token()},
 	}, nil
+}
+
+// token is the ID of the token Generate issues under: FakeToken, or the last
+// one WithNewToken named.
+func (c *Client) token() string {
+	if c.current == "" {
+		return FakeToken
+	}
+	return c.current
+}
+
+// FakeToken is the ID of the token the fake issues leases under until
+// WithNewToken changes it.
+const FakeToken = "fake-token"
+
+// WithNewToken makes later leases belong to the token id, as a new login does.
+func (c *Client) WithNewToken(id string) *Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.current = id
+	return c
+}
+
+// WithTokenEnd sets what TokenEnd answers for a token: when it ends (zero:
+// renewed for as long as needed) and whether the client holds it.
+func (c *Client) WithTokenEnd(id string, end time.Time, held bool) *Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tokens == nil {
+		c.tokens = map[string]tokenState{}
+	}
+	c.tokens[id] = tokenState{end: end, held: held}
+	return c
+}
+
+// TokenEnd answers what WithTokenEnd set; any other token is held, with no
+// known end.
+func (c *Client) TokenEnd(_ context.Context, token string) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.tokens[token]; ok {
+		return st.end, st.held
+	}
+	return time.Time{}, true
 }
 
 // RenewLease grants increment to a lease not revoked; an error set with

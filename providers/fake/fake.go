@@ -54,6 +54,14 @@ type Client struct {
 	leaseTTL time.Duration
 	issued   int
 	leases   map[string]time.Duration
+	current  string
+	tokens   map[string]tokenState
+}
+
+// tokenState is what TokenEnd answers for one token.
+type tokenState struct {
+	end  time.Time
+	held bool
 }
 
 // WithSecret stores data at key.

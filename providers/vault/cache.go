@@ -31,9 +31,13 @@ func sweepPeriod(maxReadAge time.Duration) time.Duration {
 	return time.Minute
 }
 
-// Start sweeps every store's read cache every sweepPeriod until ctx ends; it
-// makes the Provider a manager.Runnable, started and stopped with the manager.
+// Start sweeps every store's read cache every sweepPeriod, and keeps the
+// tokens that own leases alive (custody.go), until ctx ends; it makes the
+// Provider a manager.Runnable, started and stopped with the manager.
 func (p *Provider) Start(ctx context.Context) error {
+	var keeper sync.WaitGroup
+	keeper.Go(func() { p.keepTokens(ctx) })
+	defer keeper.Wait()
 	t := time.NewTicker(sweepPeriod(p.opts.maxReadAge))
 	defer t.Stop()
 	for {

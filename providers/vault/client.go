@@ -26,11 +26,14 @@ type storeClient struct {
 	cluster bool   // a ClusterSecretStore, shared by tenants
 	tlsHash string
 
-	mu        sync.Mutex // serializes logins and guards the token state below
-	token     string
-	expiresAt time.Time // zero: no expiry known (static token)
-	ttl       time.Duration
-	renewable bool
+	mu   sync.Mutex    // serializes logins and guards the token state below
+	cur  *loginToken   // the token obtained by login that requests use; nil for none
+	held []*loginToken // tokens that own leases, kept alive for them (custody.go)
+
+	custodyMu sync.Mutex // guards adopted and kept: the custody record of this client
+	custodyID string     // the client's ID in the token custody: its cache key
+	adopted   bool       // the record a previous process kept was looked at
+	kept      string     // the token the record holds; empty for none
 
 	reads singleflight.Group
 	cache readCache
@@ -95,14 +98,14 @@ func (c *storeClient) revoke(ctx context.Context) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.token == "" {
-		return
+	if c.cur == nil || c.holdsLocked(c.cur) {
+		return // a token that owns leases lives on for them (custody.go)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
 	defer cancel()
 	err := c.api.Auth().Token().RevokeSelfWithContext(ctx, "")
 	c.opts.observe("revoke", resultOf(classify("revoke", "auth/token/revoke-self", err)))
-	c.token = ""
+	c.cur = nil
 	c.api.ClearToken()
 }
 
@@ -127,18 +130,18 @@ func (c *storeClient) ensureToken(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.opts.now()
-	if c.token != "" && (c.expiresAt.IsZero() || now.Before(c.expiresAt.Add(-c.ttl/3))) {
-		return c.token, nil
+	if t := c.cur; t != nil && (t.expiresAt.IsZero() || now.Before(t.expiresAt.Add(-t.ttl/3))) {
+		return t.value, nil
 	}
-	if c.token != "" && c.renewable && now.Before(c.expiresAt.Add(-5*time.Second)) {
+	if t := c.cur; t != nil && t.renewable && t.end.IsZero() && now.Before(t.expiresAt.Add(-5*time.Second)) {
 		if err := c.renewLocked(ctx); err == nil {
-			return c.token, nil
+			return c.cur.value, nil
 		}
 	}
 	if err := c.loginLocked(ctx); err != nil {
 		return "", err
 	}
-	return c.token, nil
+	return c.cur.value, nil
 }
 
 // loginLocked performs the auth method's login; c.mu is held.
@@ -164,42 +167,39 @@ func (c *storeClient) loginLocked(ctx context.Context) error {
 		return fmt.Errorf("store %s: %s login at %s returned no token: %w", c.name, c.creds.method, c.creds.loginPath, providers.ErrAuth)
 	}
 	c.opts.observe("login", "ok")
-	c.setTokenLocked(sec.Auth.ClientToken, sec.Auth.LeaseDuration, sec.Auth.Renewable)
+	ttl := time.Duration(sec.Auth.LeaseDuration) * time.Second
+	c.cur = &loginToken{value: sec.Auth.ClientToken, id: tokenID(sec.Auth.Accessor), ttl: ttl, renewable: sec.Auth.Renewable}
+	if ttl > 0 {
+		c.cur.expiresAt = c.opts.now().Add(ttl)
+	}
+	c.api.SetToken(c.cur.value)
 	return nil
 }
 
 // renewLocked extends the current token; c.mu is held.
 func (c *storeClient) renewLocked(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
-	defer cancel()
-	sec, err := c.api.Auth().Token().RenewSelfWithContext(ctx, 0)
-	if err != nil || sec == nil || sec.Auth == nil {
-		c.opts.observe("renew", "error")
-		return fmt.Errorf("renew token: %w", classify("renew", "auth/token/renew-self", err))
+	granted, renewable, err := c.renewToken(ctx, c.cur)
+	if err != nil {
+		return err
 	}
-	c.opts.observe("renew", "ok")
-	c.setTokenLocked(c.token, sec.Auth.LeaseDuration, sec.Auth.Renewable)
+	c.cur.granted(c.opts.now(), granted, renewable)
+	if !c.cur.knownEnd().IsZero() && c.holdsLocked(c.cur) {
+		c.opts.tokenEnded(c.name)
+	}
 	return nil
 }
 
-func (c *storeClient) setTokenLocked(token string, leaseSeconds int, renewable bool) {
-	c.token = token
-	c.api.SetToken(token)
-	c.renewable = renewable
-	c.ttl = time.Duration(leaseSeconds) * time.Second
-	c.expiresAt = time.Time{}
-	if leaseSeconds > 0 {
-		c.expiresAt = c.opts.now().Add(c.ttl)
-	}
-}
-
 // dropToken forgets a token the server refused, unless another goroutine has
-// already replaced it.
+// already replaced it. A refused token that owned leases took them with it.
 func (c *storeClient) dropToken(refused string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.token == refused {
-		c.token = ""
+	if c.cur != nil && c.cur.value == refused {
+		if c.holdsLocked(c.cur) {
+			c.cur.lost = true
+			c.opts.tokenEnded(c.name)
+		}
+		c.cur = nil
 		c.api.ClearToken()
 	}
 }

@@ -131,7 +131,7 @@ func TestClient_LogsInOnceForManyReadsAndAfterARevokedToken(t *testing.T) {
 	// Revoke the operator's token behind its back: the next read gets a 403,
 	// logs in once more, and succeeds.
 	c, _ := p.NewClient(ctx, store, kube, "ns")
-	tok := c.(*handle).token
+	tok := c.(*handle).currentToken()
 	if _, err := root.Logical().WriteWithContext(ctx, "auth/token/revoke", map[string]any{"token": tok}); err != nil {
 		t.Fatal(err)
 	}

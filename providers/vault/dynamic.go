@@ -29,6 +29,11 @@ func (h *handle) RevokeLease(ctx context.Context, path, leaseID string) error {
 	return h.storeClient.RevokeLease(withTenant(ctx, h.namespace), path, leaseID)
 }
 
+// TokenEnd is storeClient.TokenEnd; it sends no request.
+func (h *handle) TokenEnd(ctx context.Context, token string) (time.Time, bool) {
+	return h.storeClient.TokenEnd(ctx, token)
+}
+
 // dynamicPath checks a generator's path. sys/ is the server's own
 // configuration (policies, mounts, leases of everyone): never a generator's.
 // auth/ is reached only for its auth block (auth/token/create, a login),
@@ -76,14 +81,48 @@ func (c *storeClient) Generate(ctx context.Context, req providers.DynamicRequest
 	default:
 		return nil, fmt.Errorf("method %s creates no secret; use GET, POST or PUT: %w", method, providers.ErrInvalidRef)
 	}
-	sec, err := c.call(ctx, "generate", path, fn)
+	owner, err := c.leaseToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sec, err := c.call(ctx, "generate", path, c.asToken(owner, fn))
 	if err != nil {
 		return nil, err
 	}
 	if sec == nil {
 		return nil, fmt.Errorf("store %s: %s answered nothing: %w", c.name, path, providers.ErrNotFound)
 	}
-	return dynamicResult(sec, req.Result)
+	out, err := dynamicResult(sec, req.Result)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %s: %w", c.name, path, err)
+	}
+	// A lease dies with the token that issued it, and so does a token made
+	// under it (resultType Auth), which has no lease ID.
+	if (out.Lease.ID != "" || req.Result == "Auth") && owner != nil {
+		c.hold(owner)
+		out.Lease.Token = owner.id
+		c.mu.Lock()
+		out.Lease.TokenEnd = owner.knownEnd()
+		c.mu.Unlock()
+	}
+	return out, nil
+}
+
+// asToken runs fn with t's token rather than the client's current one, which
+// another request may replace meanwhile: the lease must belong to the token
+// the provider holds for it. A nil t (a static token) runs fn as it is.
+func (c *storeClient) asToken(t *loginToken, fn func(context.Context, *api.Client) (*api.Secret, error)) func(context.Context, *api.Client) (*api.Secret, error) {
+	if t == nil {
+		return fn
+	}
+	return func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
+		own, err := cl.CloneWithHeaders() // the store's namespace and headers apply
+		if err != nil {
+			return nil, fmt.Errorf("clone client: %w", err)
+		}
+		own.SetToken(t.value)
+		return fn(ctx, own)
+	}
 }
 
 // dynamicResult picks the values and the lease out of an answer.
@@ -114,31 +153,59 @@ func dynamicResult(sec *api.Secret, result string) (*providers.DynamicSecret, er
 		out.Values[k] = b
 	}
 	if result != "Auth" {
+		if len(sec.LeaseID) > maxLeaseID {
+			return nil, fmt.Errorf("the server answered a lease ID of %d bytes (at most %d): %w", len(sec.LeaseID), maxLeaseID, providers.ErrInvalidConfig)
+		}
 		out.Lease = providers.Lease{ID: sec.LeaseID, Duration: time.Duration(sec.LeaseDuration) * time.Second, Renewable: sec.Renewable}
 	}
 	return out, nil
 }
 
-// leaseOfPath refuses a lease ID that the generator's path did not issue, so
-// that an edited state Secret cannot make the operator renew or revoke
-// someone else's lease with a shared generator's identity.
-func leaseOfPath(path, leaseID string) error {
+// maxLeaseID bounds a lease ID from a server: real ones are a path and a
+// short random suffix. A tenant's server answering megabytes in lease_id on
+// every retry must not grow the operator's memory or its state Secrets.
+const maxLeaseID = 512
+
+// checkLeaseID refuses a lease ID that the generator's path did not issue, or
+// that is not a plain path: the ID travels in the request's URL
+// (sys/leases/renew/<id>), so that a policy can grant renewal and revocation
+// of exactly one path's leases, and no ID may climb out of it.
+func checkLeaseID(path, leaseID string) error {
 	p := strings.Trim(path, "/")
-	if leaseID == "" || !strings.HasPrefix(leaseID, p+"/") {
+	switch {
+	case leaseID == "" || len(leaseID) > maxLeaseID:
+		return fmt.Errorf("lease ID of %d bytes (at most %d): %w", len(leaseID), maxLeaseID, providers.ErrInvalidRef)
+	case !strings.HasPrefix(leaseID, p+"/"):
 		return fmt.Errorf("lease %q was not issued by %q: %w", leaseID, p, providers.ErrInvalidRef)
+	}
+	for _, seg := range strings.Split(leaseID, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("lease %q has an empty or dot segment: %w", leaseID, providers.ErrInvalidRef)
+		}
+	}
+	for _, r := range leaseID {
+		if !leaseIDRune(r) {
+			return fmt.Errorf("lease %q has a character outside letters, digits and /._-: %w", leaseID, providers.ErrInvalidRef)
+		}
 	}
 	return nil
 }
 
-// RenewLease extends a lease through sys/leases/renew. A 4xx answer (the lease
-// is unknown, expired or not renewable) is ErrLeaseGone.
+// leaseIDRune reports whether r may appear in a lease ID.
+func leaseIDRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-", r)
+}
+
+// RenewLease extends a lease through sys/leases/renew/<lease ID>. A 4xx
+// answer (the lease is unknown, expired or not renewable) is ErrLeaseGone.
 func (c *storeClient) RenewLease(ctx context.Context, path, leaseID string, increment time.Duration) (providers.Lease, error) {
-	if err := leaseOfPath(path, leaseID); err != nil {
+	if err := checkLeaseID(path, leaseID); err != nil {
 		return providers.Lease{}, err
 	}
-	body := map[string]any{"lease_id": leaseID, "increment": int(increment.Seconds())}
+	url := "sys/leases/renew/" + leaseID
+	body := map[string]any{"increment": int(increment.Seconds())}
 	sec, err := c.call(ctx, "renew", "sys/leases/renew", func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
-		return cl.Logical().WriteWithContext(ctx, "sys/leases/renew", body)
+		return cl.Logical().WriteWithContext(ctx, url, body)
 	})
 	if errors.Is(err, providers.ErrInvalidConfig) || errors.Is(err, providers.ErrNotFound) {
 		return providers.Lease{}, fmt.Errorf("%w: %w", providers.ErrLeaseGone, err)
@@ -152,16 +219,16 @@ func (c *storeClient) RenewLease(ctx context.Context, path, leaseID string, incr
 	return providers.Lease{ID: leaseID, Duration: time.Duration(sec.LeaseDuration) * time.Second, Renewable: sec.Renewable}, nil
 }
 
-// RevokeLease revokes a lease through sys/leases/revoke. Vault answers a
-// revocation of an unknown lease with success, so a lease already gone is no
-// error.
+// RevokeLease revokes a lease through sys/leases/revoke/<lease ID>. Vault
+// answers a revocation of an unknown lease with success, so a lease already
+// gone is no error.
 func (c *storeClient) RevokeLease(ctx context.Context, path, leaseID string) error {
-	if err := leaseOfPath(path, leaseID); err != nil {
+	if err := checkLeaseID(path, leaseID); err != nil {
 		return err
 	}
-	body := map[string]any{"lease_id": leaseID}
+	url := "sys/leases/revoke/" + leaseID
 	_, err := c.call(ctx, "revoke-lease", "sys/leases/revoke", func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
-		return cl.Logical().WriteWithContext(ctx, "sys/leases/revoke", body)
+		return cl.Logical().WriteWithContext(ctx, url, nil)
 	})
 	return err
 }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/baosync/baosync/providers"
@@ -35,7 +36,7 @@ func TestDynamicPath_RefusesTheServersConfigurationAndAuthUnlessAuthResult(t *te
 	}
 }
 
-func TestLeaseOfPath_OnlyTheGeneratorsOwnLeases(t *testing.T) {
+func TestCheckLeaseID_OnlyTheGeneratorsOwnLeasesAsPlainPaths(t *testing.T) {
 	tests := []struct {
 		name, path, id string
 		ok             bool
@@ -44,11 +45,17 @@ func TestLeaseOfPath_OnlyTheGeneratorsOwnLeases(t *testing.T) {
 		{"another role's lease", "database/creds/app", "database/creds/app2/AbC", false},
 		{"another engine's lease", "database/creds/app", "pki/issue/web/AbC", false},
 		{"no lease", "database/creds/app", "", false},
+		{"a namespaced lease", "database/creds/app", "database/creds/app/AbC.nsX1", true},
+		{"climbing out in the URL", "database/creds/app", "database/creds/app/../../../sys/leases/revoke-prefix/database", false},
+		{"an empty segment", "database/creds/app", "database/creds/app//x", false},
+		{"a query in the URL", "database/creds/app", "database/creds/app/x?prefix=true", false},
+		{"an encoded separator", "database/creds/app", "database/creds/app/x%2F..", false},
+		{"a giant ID", "database/creds/app", "database/creds/app/" + strings.Repeat("a", maxLeaseID), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := leaseOfPath(tt.path, tt.id); (err == nil) != tt.ok {
-				t.Fatalf("leaseOfPath(%q, %q) = %v, want ok=%v", tt.path, tt.id, err, tt.ok)
+			if err := checkLeaseID(tt.path, tt.id); (err == nil) != tt.ok {
+				t.Fatalf("checkLeaseID(%q, %q) = %v, want ok=%v", tt.path, tt.id, err, tt.ok)
 			}
 		})
 	}

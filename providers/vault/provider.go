@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -14,9 +15,10 @@ import (
 type Provider struct {
 	opts options
 
-	mu      sync.Mutex
-	clients map[string]*storeClient // by cache key
-	byStore map[string]string       // store identity -> its current cache key
+	mu       sync.Mutex
+	clients  map[string]*storeClient // by cache key
+	byStore  map[string]string       // store identity -> its current cache key
+	retiring []*storeClient          // replaced or released, kept for the tokens they hold
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -37,6 +39,15 @@ type options struct {
 	namespaceBurst   int
 	observer         func(operation, result string)
 	clock            func() time.Time
+	onTokenEnd       atomic.Pointer[func(store string)]
+	custody          TokenCustody
+}
+
+// tokenEnded tells the OnTokenEnd callback, if any, about store.
+func (o *options) tokenEnded(store string) {
+	if f := o.onTokenEnd.Load(); f != nil {
+		(*f)(store)
+	}
 }
 
 func (o *options) now() time.Time { return o.clock() }
@@ -155,7 +166,7 @@ func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, k
 			return &handle{storeClient: c, namespace: namespace}, nil
 		}
 	}
-	c, err := p.build(ctx, r, v, identity)
+	c, err := p.build(ctx, r, v, identity, key)
 	if err != nil {
 		return nil, err
 	}
@@ -171,8 +182,8 @@ func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, k
 	p.byStore[identity] = key
 	p.mu.Unlock()
 	if replaced != nil {
-		replaced.revoke(ctx) // the credentials changed: the old token is not needed
-		replaced.cache.clear()
+		replaced.revoke(ctx) // the credentials changed: the old token is not needed, unless it owns leases
+		p.retire(replaced)
 	}
 	return &handle{storeClient: c, namespace: namespace}, nil
 }
@@ -190,12 +201,12 @@ func (p *Provider) Release(kind v1alpha1.SecretStoreKind, namespace, name string
 		ctx, cancel := context.WithTimeout(context.Background(), p.opts.requestTimeout)
 		defer cancel()
 		c.revoke(ctx)
-		c.cache.clear()
+		p.retire(c)
 	}
 }
 
 // build reads the store's TLS and auth material and creates its client.
-func (p *Provider) build(ctx context.Context, r *refResolver, v *v1alpha1.VaultProvider, identity string) (*storeClient, error) {
+func (p *Provider) build(ctx context.Context, r *refResolver, v *v1alpha1.VaultProvider, identity, key string) (*storeClient, error) {
 	m, err := readTLS(ctx, r, v)
 	if err != nil {
 		return nil, err
@@ -220,6 +231,7 @@ func (p *Provider) build(ctx context.Context, r *refResolver, v *v1alpha1.VaultP
 		api: apiClient, login: loginClient, spec: v.DeepCopy(), creds: creds, opts: &p.opts,
 		name: identity, cluster: r.store.GetKind() == v1alpha1.SecretStoreKindCluster, tlsHash: fingerprint(m.caBundle, m.clientCert, m.clientKey), checkedAt: p.opts.now(),
 		cache: readCache{entries: map[string]cachedRead{}, budget: p.opts.cacheBudget}, fair: newFairShare(&p.opts),
+		custodyID: key,
 	}, nil
 }
 

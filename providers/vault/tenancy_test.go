@@ -36,7 +36,7 @@ func TestProvider_RevokesItsTokenWhenTheStoreGoesOrItsCredentialsChange(t *testi
 		if _, err := c.GetSecret(ctx, providers.RemoteRef{Key: "revoke", Property: "k"}); err != nil {
 			t.Fatal(err)
 		}
-		return c.(*handle).token
+		return c.(*handle).currentToken()
 	}
 	alive := func(tok string) bool {
 		_, err := root.Logical().WriteWithContext(ctx, "auth/token/lookup", map[string]any{"token": tok})

@@ -47,6 +47,9 @@ type Lease struct {
 	// Ref names the generator that issued the lease, so that it can be
 	// revoked after the ExternalSecret stopped referencing it.
 	Ref v1alpha1.GeneratorRef `json:"ref,omitzero"`
+	// Token identifies the login token that owns the lease (providers.Lease
+	// Token): the server revokes the lease when that token ends.
+	Token string `json:"token,omitempty"`
 }
 
 // Generator produces a fresh set of values each time it is called.

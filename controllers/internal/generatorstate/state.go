@@ -52,7 +52,27 @@ type Entry struct {
 	// Retired are earlier leases still valid during a rotation's grace period,
 	// to be revoked once it ends.
 	Retired []Retired `json:"retired,omitempty"`
+	// Seal authenticates Lease and Retired (see Sealer): only records the
+	// operator wrote for this owner and entry are renewed or revoked.
+	Seal string `json:"seal,omitempty"`
 }
+
+// Sealer seals lease records with a key the tenant does not have
+// (operatorkey.Key).
+type Sealer interface {
+	// Seal returns the seal of msg.
+	Seal(ctx context.Context, msg []byte) (string, error)
+	// Check reports whether seal is msg's seal.
+	Check(ctx context.Context, msg []byte, seal string) (bool, error)
+}
+
+// MaxRetired bounds the retired leases one entry keeps: past it, the oldest
+// are due for revocation at once. Rotations faster than the grace period are
+// the only way to reach it.
+const MaxRetired = 16
+
+// maxLeaseField bounds a lease ID or path kept in a record.
+const maxLeaseField = 512
 
 // Retired is a lease replaced by a newer one, kept until RevokeAt.
 type Retired struct {
@@ -65,11 +85,13 @@ type Retired struct {
 // State is the kept state of one owner. Get and Set work in memory; Save
 // writes the Secret when something changed.
 type State struct {
-	owner   client.Object
-	gvk     schema.GroupVersionKind
-	secret  *corev1.Secret // nil until the Secret exists
-	entries map[string]Entry
-	saved   map[string][]byte // the Secret's data as read or last written
+	owner    client.Object
+	gvk      schema.GroupVersionKind
+	sealer   Sealer
+	secret   *corev1.Secret // nil until the Secret exists
+	entries  map[string]Entry
+	saved    map[string][]byte // the Secret's data as read or last written
+	rejected []string          // entries whose lease record failed its seal
 }
 
 // Name is the state Secret's name for an owner: the owner's name (shortened)
@@ -89,9 +111,12 @@ func Key(index int) string { return fmt.Sprintf("dataFrom.%d", index) }
 
 // Load reads the owner's state through live (uncached: state Secrets carry no
 // label the manager caches). A Secret of that name that the owner does not own
-// is refused, never read or overwritten.
-func Load(ctx context.Context, live client.Reader, owner client.Object, gvk schema.GroupVersionKind) (*State, error) {
-	s := &State{owner: owner, gvk: gvk, entries: map[string]Entry{}, saved: map[string][]byte{}}
+// is refused, never read or overwritten. Lease records are checked with
+// sealer (nil trusts none): a record that fails its seal loses its lease and
+// retired leases, which the operator then neither renews nor revokes, and its
+// key is listed by Rejected.
+func Load(ctx context.Context, live client.Reader, owner client.Object, gvk schema.GroupVersionKind, sealer Sealer) (*State, error) {
+	s := &State{owner: owner, gvk: gvk, sealer: sealer, entries: map[string]Entry{}, saved: map[string][]byte{}}
 	sec := &corev1.Secret{}
 	err := live.Get(ctx, client.ObjectKey{Namespace: owner.GetNamespace(), Name: Name(gvk.Kind, owner)}, sec)
 	if apierrors.IsNotFound(err) {
@@ -105,14 +130,68 @@ func Load(ctx context.Context, live client.Reader, owner client.Object, gvk sche
 			"Secret %q exists and is not this %s's generator state; delete or rename it", sec.Name, gvk.Kind)
 	}
 	s.secret, s.saved = sec, sec.Data
-	for k, raw := range sec.Data {
+	for _, k := range slices.Sorted(maps.Keys(sec.Data)) {
 		var e Entry
-		if json.Unmarshal(raw, &e) != nil {
+		if json.Unmarshal(sec.Data[k], &e) != nil {
 			continue // unreadable entries count as absent: they are generated again
 		}
+		ok, err := s.authentic(ctx, k, e)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			e.Lease, e.Retired, e.NextRenewal = nil, nil, time.Time{}
+			s.rejected = append(s.rejected, k)
+		}
+		e.Seal = ""
 		s.entries[k] = e
 	}
 	return s, nil
+}
+
+// Rejected lists the entries whose lease record failed its seal at Load.
+func (s *State) Rejected() []string { return s.rejected }
+
+// authentic reports whether e's lease record is one the operator sealed for
+// this owner and key, and within bounds. An entry without one needs no seal.
+func (s *State) authentic(ctx context.Context, key string, e Entry) (bool, error) {
+	if e.Lease == nil && len(e.Retired) == 0 {
+		return true, nil
+	}
+	if s.sealer == nil || e.Seal == "" || !bounded(e) {
+		return false, nil
+	}
+	return s.sealer.Check(ctx, s.sealed(key, e), e.Seal)
+}
+
+// bounded reports whether a record's fields are within the sizes the
+// operator writes, so that nothing oversized is held or sent.
+func bounded(e Entry) bool {
+	if len(e.Retired) > MaxRetired {
+		return false
+	}
+	leases := []*generator.Lease{e.Lease}
+	for i := range e.Retired {
+		leases = append(leases, &e.Retired[i].Lease)
+	}
+	for _, l := range leases {
+		if l != nil && (len(l.ID) > maxLeaseField || len(l.Path) > maxLeaseField || len(l.Token) > maxLeaseField) {
+			return false
+		}
+	}
+	return true
+}
+
+// sealed is the message a record's seal covers: the owner's kind and UID, the
+// entry's key and its lease record, so that no record can be moved to another
+// owner or entry.
+func (s *State) sealed(key string, e Entry) []byte {
+	rec, _ := json.Marshal(struct {
+		Lease   *generator.Lease `json:"lease"`
+		Retired []Retired        `json:"retired"`
+	}{e.Lease, e.Retired}) // plain structs: Marshal cannot fail
+	msg := fmt.Sprintf("baosync lease record v1\x00%s\x00%s\x00%s\x00", s.gvk.Kind, s.owner.GetUID(), key)
+	return append([]byte(msg), rec...)
 }
 
 // ownedBy reports whether owner controls sec.
@@ -156,6 +235,16 @@ func (s *State) Prune(keep func(key string) bool) map[string]Entry {
 func (s *State) Save(ctx context.Context, c client.Client) error {
 	data := make(map[string][]byte, len(s.entries))
 	for k, e := range s.entries {
+		if e.Lease != nil || len(e.Retired) > 0 {
+			if s.sealer == nil {
+				return fmt.Errorf("generator state %s: a lease record needs the operator's lease key", k)
+			}
+			seal, err := s.sealer.Seal(ctx, s.sealed(k, e))
+			if err != nil {
+				return err
+			}
+			e.Seal = seal
+		}
 		raw, err := json.Marshal(e)
 		if err != nil {
 			return fmt.Errorf("encode generator state %s: %w", k, err)

@@ -2,6 +2,7 @@ package generatorstate
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,9 +17,13 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/generator"
 	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/internal/operatorkey"
 )
 
-var esKind = v1alpha1.GroupVersion.WithKind("ExternalSecret")
+var (
+	esKind  = v1alpha1.GroupVersion.WithKind("ExternalSecret")
+	testKey = operatorkey.Static([]byte("0123456789abcdef0123456789abcdef"))
+)
 
 func newClient(t *testing.T, objs ...client.Object) client.Client {
 	s := runtime.NewScheme()
@@ -34,7 +39,7 @@ func owner() *v1alpha1.ExternalSecret {
 func TestState_KeepsValuesAndLeasesAcrossLoads(t *testing.T) {
 	g := NewWithT(t)
 	ctx, c, es := context.Background(), newClient(t), owner()
-	st, err := Load(ctx, c, es, esKind)
+	st, err := Load(ctx, c, es, esKind, testKey)
 	g.Expect(err).NotTo(HaveOccurred())
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	st.Set(Key(0), Entry{Values: map[string][]byte{"password": []byte("s3cr3t")}, Hash: "h", GeneratedAt: at,
@@ -46,7 +51,7 @@ func TestState_KeepsValuesAndLeasesAcrossLoads(t *testing.T) {
 	g.Expect(sec.Labels).To(HaveKeyWithValue(Label, "ExternalSecret"))
 	g.Expect(sec.OwnerReferences).To(ConsistOf(HaveField("UID", es.UID)))
 
-	again, err := Load(ctx, c, es, esKind)
+	again, err := Load(ctx, c, es, esKind, testKey)
 	g.Expect(err).NotTo(HaveOccurred())
 	e, ok := again.Get(Key(0))
 	g.Expect(ok).To(BeTrue())
@@ -68,7 +73,7 @@ func TestLoad_RefusesASecretTheOwnerDoesNotOwn(t *testing.T) {
 	g := NewWithT(t)
 	es := owner()
 	squatter := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: Name("ExternalSecret", es)}}
-	_, err := Load(context.Background(), newClient(t, squatter), es, esKind)
+	_, err := Load(context.Background(), newClient(t, squatter), es, esKind, testKey)
 	g.Expect(outcome.As(err, "").Reason).To(Equal(v1alpha1.ReasonTargetConflict))
 }
 
@@ -79,4 +84,73 @@ func TestName_DiffersPerOwnerAndKind(t *testing.T) {
 	g.Expect(Name("ExternalSecret", a)).NotTo(Equal(Name("ExternalSecret", b)))
 	g.Expect(Name("ExternalSecret", a)).NotTo(Equal(Name("PushSecret", a)))
 	g.Expect(len(Name("ExternalSecret", a))).To(BeNumerically("<=", 253))
+}
+
+func TestLoad_ALeaseRecordNotSealedForThisOwnerAndEntryIsRejected(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	sealedEntry := func(t *testing.T, es *v1alpha1.ExternalSecret) []byte {
+		c := newClient(t)
+		st, err := Load(context.Background(), c, es, esKind, testKey)
+		NewWithT(t).Expect(err).NotTo(HaveOccurred())
+		st.Set(Key(0), Entry{Values: map[string][]byte{"username": []byte("u")}, Hash: "h", GeneratedAt: at,
+			Lease: &generator.Lease{ID: "database/creds/app/mine", IssueTime: at, Ref: v1alpha1.GeneratorRef{Kind: "VaultDynamicSecret", Name: "db"}}})
+		NewWithT(t).Expect(st.Save(context.Background(), c)).To(Succeed())
+		sec := &corev1.Secret{}
+		NewWithT(t).Expect(c.Get(context.Background(), client.ObjectKey{Namespace: "ns", Name: Name("ExternalSecret", es)}, sec)).To(Succeed())
+		return sec.Data[Key(0)]
+	}
+	other := owner()
+	other.UID = "uid-team-b"
+	tests := []struct {
+		name   string
+		data   func(t *testing.T) map[string][]byte
+		sealer Sealer
+		ok     bool
+	}{
+		{"the record the operator sealed", func(t *testing.T) map[string][]byte {
+			return map[string][]byte{Key(0): sealedEntry(t, owner())}
+		}, testKey, true},
+		{"a lease ID edited in place", func(t *testing.T) map[string][]byte {
+			raw := strings.Replace(string(sealedEntry(t, owner())), "/mine", "/team-b", 1)
+			return map[string][]byte{Key(0): []byte(raw)}
+		}, testKey, false},
+		{"a generator named in place", func(t *testing.T) map[string][]byte {
+			raw := strings.Replace(string(sealedEntry(t, owner())), `"name":"db"`, `"name":"team-b-db"`, 1)
+			return map[string][]byte{Key(0): []byte(raw)}
+		}, testKey, false},
+		{"a sealed record moved to another entry", func(t *testing.T) map[string][]byte {
+			return map[string][]byte{Key(1): sealedEntry(t, owner())}
+		}, testKey, false},
+		{"a sealed record copied from another object", func(t *testing.T) map[string][]byte {
+			return map[string][]byte{Key(0): sealedEntry(t, other)}
+		}, testKey, false},
+		{"a record without a seal", func(t *testing.T) map[string][]byte {
+			return map[string][]byte{Key(0): []byte(`{"values":{},"hash":"h","lease":{"id":"database/creds/app/x"},"retired":[{"lease":{"id":"database/creds/app/y"}}]}`)}
+		}, testKey, false},
+		{"any record, without the operator's key", func(t *testing.T) map[string][]byte {
+			return map[string][]byte{Key(0): sealedEntry(t, owner())}
+		}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			es := owner()
+			sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: Name("ExternalSecret", es),
+				OwnerReferences: []metav1.OwnerReference{{UID: es.UID, Name: es.Name, Kind: "ExternalSecret", APIVersion: "baosync.io/v1alpha1"}}},
+				Data: tt.data(t)}
+			st, err := Load(context.Background(), newClient(t, sec), es, esKind, tt.sealer)
+			g.Expect(err).NotTo(HaveOccurred())
+			for _, k := range st.Keys() {
+				e, _ := st.Get(k)
+				if tt.ok {
+					g.Expect(e.Lease).NotTo(BeNil())
+					g.Expect(st.Rejected()).To(BeEmpty())
+					continue
+				}
+				g.Expect(e.Lease).To(BeNil(), "a rejected record names no lease to renew or revoke")
+				g.Expect(e.Retired).To(BeEmpty())
+				g.Expect(st.Rejected()).To(ContainElement(k))
+			}
+		})
+	}
 }

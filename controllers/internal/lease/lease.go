@@ -157,3 +157,18 @@ func Certificate(notBefore, notAfter time.Time, p Policy, j float64) State {
 	return State{Current: true, Expires: notAfter,
 		Rotation: notBefore.Add(share(notAfter.Sub(notBefore), p.RotatePercent, j))}
 }
+
+// BoundedBy bounds a plan by the end of the login token that owns its lease,
+// issued at issued: the server revokes the lease with the token, so the
+// credential's lifetime ends there at the latest. It is replaced at
+// RotatePercent of that lifetime (at once, when that is past), as a lease
+// at its own max TTL is, and is never kept past the token's end.
+func BoundedBy(s State, issued, tokenEnd time.Time, p Policy, j float64) State {
+	if tokenEnd.IsZero() {
+		return s
+	}
+	by := issued.Add(share(tokenEnd.Sub(issued), p.RotatePercent, j))
+	s.Rotation = Earliest(s.Rotation, by)
+	s.Expires = Earliest(s.Expires, tokenEnd)
+	return s
+}

@@ -109,3 +109,31 @@ func TestCertificate_RotatesAtTheShareOfItsValidity(t *testing.T) {
 		t.Fatalf("at 61m: %s, want issue", a)
 	}
 }
+
+func TestBoundedBy_TheOwningTokensEndBringsTheRotationForward(t *testing.T) {
+	p := Policy{RenewPercent: 67, RotatePercent: 50}
+	renewing := State{Current: true, Renewable: true, Expires: at(time.Hour), RenewAt: at(40 * time.Minute)}
+	tests := []struct {
+		name         string
+		s            State
+		tokenEnd     time.Time
+		wantRotation time.Time
+		wantExpires  time.Time
+	}{
+		{"no known end changes nothing", renewing, time.Time{}, time.Time{}, at(time.Hour)},
+		{"a token ending before the lease rotates at the share of the token's life", renewing, at(10 * time.Minute),
+			at(5 * time.Minute), at(10 * time.Minute)},
+		{"an earlier planned rotation stays", State{Current: true, Expires: at(time.Hour), Rotation: at(time.Minute)}, at(10 * time.Minute),
+			at(time.Minute), at(10 * time.Minute)},
+		{"a token ending after the lease rotates by its share but expires with the lease", renewing, at(3 * time.Hour),
+			at(90 * time.Minute), at(time.Hour)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := BoundedBy(tt.s, t0, tt.tokenEnd, p, 0)
+			if !got.Rotation.Equal(tt.wantRotation) || !got.Expires.Equal(tt.wantExpires) {
+				t.Fatalf("BoundedBy = rotation %v expires %v, want %v and %v", got.Rotation, got.Expires, tt.wantRotation, tt.wantExpires)
+			}
+		})
+	}
+}

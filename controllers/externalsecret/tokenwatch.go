@@ -1,0 +1,92 @@
+package externalsecret
+
+import (
+	"context"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/generator"
+	"github.com/baosync/baosync/providers"
+)
+
+// A login token that owns leases may end before the leases are next looked
+// at (its max TTL reached, or the server refused it); the provider says so
+// (providers.TokenEndNotifier), and the ExternalSecrets of that generator are
+// woken, stale, so that their leases are issued anew under a fresh login while
+// the old credentials still work.
+
+// tokenEndBuffer bounds the notifications waiting for the controller; one
+// dropped when it is full is covered by the next, since a notification wakes
+// every user of a generator.
+const tokenEndBuffer = 256
+
+// Names of the stores dynamicClient builds for generators: the provider
+// names its clients "Kind/namespace/name" after them.
+const (
+	namespacedGeneratorStore = "VaultDynamicSecret/"
+	clusterGeneratorStore    = "ClusterGenerator/"
+)
+
+// watchTokenEnds adds to b the source of the provider's notifications, when
+// the provider gives them.
+func (r *Reconciler) watchTokenEnds(b *builder.Builder) *builder.Builder {
+	n, ok := r.Provider.(providers.TokenEndNotifier)
+	if !ok {
+		return b
+	}
+	ch := make(chan event.TypedGenericEvent[client.Object], tokenEndBuffer)
+	n.OnTokenEnd(func(store string) {
+		if o := generatorOfStore(store); o != nil {
+			select {
+			case ch <- event.TypedGenericEvent[client.Object]{Object: o}:
+			default:
+			}
+		}
+	})
+	return b.WatchesRawSource(source.Channel(ch, handler.EnqueueRequestsFromMapFunc(r.tokenEndToExternalSecrets)))
+}
+
+// tokenEndToExternalSecrets wakes, stale, the users of the generator whose
+// token ended.
+func (r *Reconciler) tokenEndToExternalSecrets(ctx context.Context, o client.Object) []reconcile.Request {
+	kind := string(v1alpha1.GeneratorKindVaultDynamicSecret)
+	if o.GetNamespace() == "" {
+		kind = v1alpha1.GeneratorKindCluster
+	}
+	reqs, err := generator.Users(ctx, r.Client, &v1alpha1.ExternalSecretList{}, indexGeneratorRef, kind, o)
+	if err != nil {
+		logger(ctx).Error(err, "Failed to find the ExternalSecrets of a generator whose token ends")
+	}
+	for _, req := range reqs {
+		r.memo.markStale(req.NamespacedName)
+	}
+	return reqs
+}
+
+// generatorOfStore is the generator behind a client name dynamicClient made
+// ("SecretStore/ns/VaultDynamicSecret/name", "ClusterSecretStore//ClusterGenerator/name"),
+// or nil for a real store's.
+func generatorOfStore(store string) client.Object {
+	parts := strings.SplitN(store, "/", 3)
+	if len(parts) != 3 {
+		return nil
+	}
+	ns, rest := parts[1], parts[2]
+	switch {
+	case ns != "" && strings.HasPrefix(rest, namespacedGeneratorStore):
+		name := strings.TrimPrefix(rest, namespacedGeneratorStore)
+		return &v1alpha1.VaultDynamicSecret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	case ns == "" && strings.HasPrefix(rest, clusterGeneratorStore):
+		name := strings.TrimPrefix(rest, clusterGeneratorStore)
+		return &v1alpha1.ClusterGenerator{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	}
+	return nil
+}
