@@ -24,6 +24,9 @@ type dynamicResult struct {
 	RenewalsInWindow         int64   `json:"renewals_in_window"`
 	VaultRequestsInWindow    int64   `json:"vault_requests_in_window"`
 	IssuesInWindow           int64   `json:"issues_in_window"`
+	LoginsInWindow           int64   `json:"logins_in_window"`
+	TokenRenewalsInWindow    int64   `json:"token_renewals_in_window"`
+	Login                    string  `json:"login"`
 	RequestsPerHourAtTTL1h   float64 `json:"vault_requests_per_hour_at_ttl_1h"`
 	MaxRenewalsSameSecond    int     `json:"max_renewals_planned_in_one_second"`
 	RenewalSpreadSeconds     float64 `json:"renewal_spread_seconds"`
@@ -44,11 +47,14 @@ func runDynamic(ctx context.Context, c config, ttl time.Duration) (*dynamicResul
 		return nil, err
 	}
 	defer s.teardown()
-	res := &dynamicResult{N: s.n, LeaseTTLSeconds: ttl.Seconds(), Machine: machine()}
+	res := &dynamicResult{N: s.n, LeaseTTLSeconds: ttl.Seconds(), Machine: machine(), Login: "root token"}
+	if c.approle {
+		res.Login = fmt.Sprintf("AppRole, token TTL %s", ttl/3)
+	}
 	if err := s.env.DatabaseRole(ctx, "bench", ttl, 24*ttl); err != nil {
 		return nil, err
 	}
-	for _, step := range []func(context.Context, *result) error{s.seedVault, s.dynamicGenerator, s.startOperator} {
+	for _, step := range []func(context.Context, *result) error{s.seedVault, s.dynamicGeneratorFor(ttl), s.startOperator} {
 		if err := step(ctx, &result{}); err != nil {
 			return nil, err
 		}
@@ -75,19 +81,32 @@ func runDynamic(ctx context.Context, c config, ttl time.Duration) (*dynamicResul
 	return res, nil
 }
 
-// dynamicGenerator creates the ClusterGenerator, logging in with the root
-// token through the counting proxy.
-func (s *scenario) dynamicGenerator(ctx context.Context, _ *result) error {
-	opNs := testenv.OperatorNamespace
-	if err := s.cl.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "bench-token", Namespace: opNs},
-		StringData: map[string]string{"token": s.env.Vault.Token}}); err != nil {
-		return err
+// dynamicGeneratorFor creates the ClusterGenerator, logging in through the
+// counting proxy with the root token, or by AppRole with tokens of a third of
+// the lease TTL (-dynamic-approle).
+func (s *scenario) dynamicGeneratorFor(ttl time.Duration) func(context.Context, *result) error {
+	return func(ctx context.Context, _ *result) error {
+		opNs := testenv.OperatorNamespace
+		data := map[string]string{"token": s.env.Vault.Token}
+		auth := v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "bench-token", Key: "token", Namespace: &opNs}}
+		if s.cfg.approle {
+			roleID, secretID, err := s.env.DynamicAppRole(ctx, "bench", ttl/3, 24*ttl)
+			if err != nil {
+				return err
+			}
+			data = map[string]string{"secret-id": secretID}
+			auth = v1alpha1.VaultAuth{AppRole: &v1alpha1.VaultAppRole{Path: "approle", RoleID: &roleID,
+				SecretRef: v1alpha1.SecretKeySelector{Name: "bench-token", Key: "secret-id", Namespace: &opNs}}}
+		}
+		if err := s.cl.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "bench-token", Namespace: opNs},
+			StringData: data}); err != nil {
+			return err
+		}
+		return s.cl.Create(ctx, &v1alpha1.ClusterGenerator{ObjectMeta: metav1.ObjectMeta{Name: "bench-db"},
+			Spec: v1alpha1.ClusterGeneratorSpec{Kind: v1alpha1.GeneratorKindVaultDynamicSecret, Generator: v1alpha1.GeneratorSpec{
+				VaultDynamicSecretSpec: &v1alpha1.VaultDynamicSecretSpec{Path: "database/creds/bench",
+					Provider: &v1alpha1.VaultProvider{Server: s.proxy.Addr, Auth: auth}}}}})
 	}
-	return s.cl.Create(ctx, &v1alpha1.ClusterGenerator{ObjectMeta: metav1.ObjectMeta{Name: "bench-db"},
-		Spec: v1alpha1.ClusterGeneratorSpec{Kind: v1alpha1.GeneratorKindVaultDynamicSecret, Generator: v1alpha1.GeneratorSpec{
-			VaultDynamicSecretSpec: &v1alpha1.VaultDynamicSecretSpec{Path: "database/creds/bench",
-				Provider: &v1alpha1.VaultProvider{Server: s.proxy.Addr, Auth: v1alpha1.VaultAuth{
-					TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "bench-token", Key: "token", Namespace: &opNs}}}}}}})
 }
 
 // createDynamicES creates the ExternalSecrets, each with its own credential.
@@ -122,12 +141,14 @@ func (s *scenario) steadyState(ctx context.Context, res *dynamicResult, window t
 	}
 	res.RenewalsInWindow = after["lease-renew"] - before["lease-renew"]
 	res.IssuesInWindow = after["read"] - before["read"]
+	res.LoginsInWindow = after["login"] - before["login"]
+	res.TokenRenewalsInWindow = after["renew"] - before["renew"]
 	hours := res.WindowSeconds / 3600 * (time.Hour.Seconds() / res.LeaseTTLSeconds)
 	res.RequestsPerHourAtTTL1h = round(float64(res.VaultRequestsInWindow) / hours)
 	var err error
 	res.MaxRenewalsSameSecond, res.RenewalSpreadSeconds, err = s.renewalSpread(ctx)
-	fmt.Printf("    %d Vault requests in %.0fs (%d renewals, %d issues): %.0f per hour at a 1h TTL; at most %d renewals planned in one second, spread over %.0fs; operator CPU %.1fs\n",
-		res.VaultRequestsInWindow, res.WindowSeconds, res.RenewalsInWindow, res.IssuesInWindow, res.RequestsPerHourAtTTL1h,
+	fmt.Printf("    %d Vault requests in %.0fs (%d lease renewals, %d issues, %d logins, %d token renewals): %.0f per hour at a 1h TTL; at most %d renewals planned in one second, spread over %.0fs; operator CPU %.1fs\n",
+		res.VaultRequestsInWindow, res.WindowSeconds, res.RenewalsInWindow, res.IssuesInWindow, res.LoginsInWindow, res.TokenRenewalsInWindow, res.RequestsPerHourAtTTL1h,
 		res.MaxRenewalsSameSecond, res.RenewalSpreadSeconds, res.OperatorCPUSecondsWindow)
 	return err
 }

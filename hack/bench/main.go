@@ -37,6 +37,7 @@ type config struct {
 	operatorArg string
 	memLimit    string
 	esoCompat   bool
+	approle     bool
 }
 
 func main() {
@@ -58,6 +59,7 @@ func main() {
 	flag.StringVar(&c.memLimit, "operator-gomemlimit", "", "GOMEMLIMIT of the operator process only, as the chart sets it from the container limit (e.g. 120MiB)")
 	flag.BoolVar(&c.esoCompat, "eso-compat", false, "create External Secrets Operator's objects (ESO v1.3.2's CRDs) instead of baosync's, served by the operator with --eso-compat")
 	soakFor := flag.Duration("soak-for", 10*time.Minute, "with -soak: how long to run")
+	flag.BoolVar(&c.approle, "dynamic-approle", false, "with -dynamic-lease-ttl: the generator logs in by AppRole with tokens of a third of the lease TTL (max 24 lease TTLs), as in production, instead of with the root token")
 	dynamic := flag.Duration("dynamic-lease-ttl", 0, "instead of the scenarios: the first size of ExternalSecrets on database credentials with this lease TTL, standing for 1h (0: skip; e.g. 60s)")
 	flag.Parse()
 	var err error

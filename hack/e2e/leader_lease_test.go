@@ -20,19 +20,44 @@ import (
 // credential issued by one replica is kept by the replica that takes over
 // after it stops: the new leader picks the lease up from the cluster, serves
 // the same working credential through a forced sync without issuing another,
-// and revokes the lease when the ExternalSecret is deleted.
+// and revokes the lease when the ExternalSecret is deleted. The generator logs
+// in with a token the user supplies.
 func TestLeaderElection_ANewLeaderKeepsTheDynamicSecretsLease(t *testing.T) {
+	newLeaderKeepsLease(t, "lease", func(*testing.T, string) v1alpha1.VaultAuth {
+		return v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "dynamic-token", Key: "token"}}
+	}, 0)
+}
+
+// TestLeaderElection_ANewLeaderKeepsTheLoginTokenThatOwnsTheLease: the same,
+// with the generator logging in by AppRole as in production, with tokens of
+// 20 s. The lease dies with the token that issued it, so the new leader takes
+// that token over from the custody of the first and keeps renewing it: the
+// same credential still logs in well after the token's TTL.
+func TestLeaderElection_ANewLeaderKeepsTheLoginTokenThatOwnsTheLease(t *testing.T) {
+	newLeaderKeepsLease(t, "lease-login", func(t *testing.T, ns string) v1alpha1.VaultAuth {
+		roleID, secretID, err := env.DynamicAppRole(context.Background(), "dyn-"+ns, 20*time.Second, 10*time.Minute)
+		NewWithT(t).Expect(err).NotTo(HaveOccurred())
+		NewWithT(t).Expect(env.Client.Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "approle", Namespace: ns},
+			StringData: map[string]string{"secret-id": secretID}})).To(Succeed())
+		return v1alpha1.VaultAuth{AppRole: &v1alpha1.VaultAppRole{Path: "approle", RoleID: &roleID,
+			SecretRef: v1alpha1.SecretKeySelector{Name: "approle", Key: "secret-id"}}}
+	}, 50*time.Second)
+}
+
+// newLeaderKeepsLease runs the leader change with the generator's auth, and
+// logs in again with the credential after outlast.
+func newLeaderKeepsLease(t *testing.T, prefix string, auth func(*testing.T, string) v1alpha1.VaultAuth, outlast time.Duration) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	first := replica(t, "lease-replica-a")
+	first := replica(t, prefix+"-replica-a")
 	waitLeader(t, first)
 
-	ns := "lease-" + fmt.Sprint(time.Now().UnixNano()%100000)
+	ns := prefix + "-" + fmt.Sprint(time.Now().UnixNano()%100000)
 	store(t, ns)
 	pg, err := env.Postgres(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(env.DatabaseRole(ctx, "r-"+ns, time.Hour, 2*time.Hour)).To(Succeed())
-	es := dynamicExternalSecret(t, ns, "database/creds/r-"+ns)
+	es := dynamicExternalSecret(t, ns, "database/creds/r-"+ns, auth(t, ns))
 
 	issued := waitSynced(t, es, "")
 	leaseID := issued.Status.Generated[0].LeaseID
@@ -41,7 +66,7 @@ func TestLeaderElection_ANewLeaderKeepsTheDynamicSecretsLease(t *testing.T) {
 
 	// The leader stops (it releases its lease); the second replica takes over.
 	first.Stop()
-	waitLeader(t, replica(t, "lease-replica-b"))
+	waitLeader(t, replica(t, prefix+"-replica-b"))
 
 	// A forced sync on the new leader reads everything again and keeps the lease.
 	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(es), es)).To(Succeed())
@@ -52,6 +77,11 @@ func TestLeaderElection_ANewLeaderKeepsTheDynamicSecretsLease(t *testing.T) {
 	g.Expect(secretData(t, ns)).To(Equal(creds))
 	g.Expect(pg.TryLogin(ctx, creds["username"], creds["password"])).To(Succeed())
 	g.Expect(credentialEvents(t, ns)).To(BeZero(), "a credential was replaced")
+	if outlast > 0 {
+		time.Sleep(outlast) // past the login token's TTL, twice over
+		g.Expect(pg.TryLogin(ctx, creds["username"], creds["password"])).To(Succeed(), "the login token that owns the lease expired")
+		g.Expect(credentialEvents(t, ns)).To(BeZero(), "a credential was replaced")
+	}
 
 	// The new leader revokes the lease with the ExternalSecret.
 	g.Expect(env.Client.Delete(ctx, es)).To(Succeed())
@@ -62,9 +92,10 @@ func TestLeaderElection_ANewLeaderKeepsTheDynamicSecretsLease(t *testing.T) {
 	g.Expect(pg.TryLogin(ctx, creds["username"], creds["password"])).NotTo(Succeed())
 }
 
-// dynamicExternalSecret creates, in ns, a VaultDynamicSecret on path (logging
-// in with a token of the "dynamic" policy) and an ExternalSecret "app" of it.
-func dynamicExternalSecret(t *testing.T, ns, path string) *v1alpha1.ExternalSecret {
+// dynamicExternalSecret creates, in ns, a VaultDynamicSecret on path logging
+// in with auth (the Secret "dynamic-token" holds a token of the "dynamic"
+// policy) and an ExternalSecret "app" of it.
+func dynamicExternalSecret(t *testing.T, ns, path string, auth v1alpha1.VaultAuth) *v1alpha1.ExternalSecret {
 	t.Helper()
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -74,8 +105,7 @@ func dynamicExternalSecret(t *testing.T, ns, path string) *v1alpha1.ExternalSecr
 	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "dynamic-token", Namespace: ns},
 		StringData: map[string]string{"token": tok.Auth.ClientToken}})).To(Succeed())
 	g.Expect(env.Client.Create(ctx, &v1alpha1.VaultDynamicSecret{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: ns},
-		Spec: v1alpha1.VaultDynamicSecretSpec{Path: path, Provider: &v1alpha1.VaultProvider{Server: env.Vault.Addr,
-			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "dynamic-token", Key: "token"}}}}})).To(Succeed())
+		Spec: v1alpha1.VaultDynamicSecretSpec{Path: path, Provider: &v1alpha1.VaultProvider{Server: env.Vault.Addr, Auth: auth}}})).To(Succeed())
 	es := &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns},
 		Spec: v1alpha1.ExternalSecretSpec{SecretStoreRef: v1alpha1.SecretStoreRef{Name: "vault"},
 			DataFrom: []v1alpha1.ExternalSecretDataFromRemoteRef{{SourceRef: &v1alpha1.StoreGeneratorSourceRef{
