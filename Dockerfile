@@ -8,6 +8,7 @@ RUN go mod download
 COPY api/ api/
 COPY commands/ commands/
 COPY controllers/ controllers/
+COPY internal/ internal/
 COPY providers/ providers/
 COPY config/ config/
 COPY *.go ./
