@@ -49,12 +49,17 @@ func dynamicPath(path, result string) (string, error) {
 			return "", fmt.Errorf("path %q has an empty or dot segment: %w", path, providers.ErrInvalidRef)
 		}
 	}
-	first, _, _ := strings.Cut(p, "/")
-	switch {
-	case first == "sys":
-		return "", fmt.Errorf("path %q is the server's configuration (sys/), never a generator's: %w", path, providers.ErrInvalidRef)
-	case first == "auth" && result != "Auth":
-		return "", fmt.Errorf("path %q under auth/ is served only with resultType Auth: %w", path, providers.ErrInvalidRef)
+	// The server routes leading segments that name an OpenBao/Vault
+	// namespace to that namespace ("team-a/sys/policies/acl"), and the
+	// operator cannot know which segments do: sys and auth are refused at
+	// any depth, not only as the first segment.
+	for _, seg := range strings.Split(p, "/") {
+		switch {
+		case seg == "sys":
+			return "", fmt.Errorf("path %q reaches the server's configuration (sys/), never a generator's: %w", path, providers.ErrInvalidRef)
+		case seg == "auth" && result != "Auth":
+			return "", fmt.Errorf("path %q reaches auth/, served only with resultType Auth: %w", path, providers.ErrInvalidRef)
+		}
 	}
 	return p, nil
 }

@@ -22,6 +22,10 @@ func TestDynamicPath_RefusesTheServersConfigurationAndAuthUnlessAuthResult(t *te
 		{"dot segments", "database/../sys/mounts", "Data", false},
 		{"an empty segment", "database//creds", "Data", false},
 		{"empty", "", "Data", false},
+		{"sys behind a namespace prefix", "team-a/sys/policies/acl/root", "Data", false},
+		{"auth config behind a namespace prefix", "team-a/auth/kubernetes/config", "Data", false},
+		{"a token in a namespace for resultType Auth", "team-a/auth/token/create", "Auth", true},
+		{"a namespaced database role", "team-a/database/creds/app", "Data", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
