@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -151,6 +152,22 @@ func (e *Env) KubernetesRole(ctx context.Context, role, ns, sa string) error {
 	if err := e.readPolicy(ctx); err != nil {
 		return err
 	}
+	return e.kubernetesRole(ctx, role, ns, sa, map[string]any{"token_policies": "read", "token_ttl": "1h"})
+}
+
+// DynamicKubernetesRole is KubernetesRole with the policy "dynamic"
+// (DynamicPolicy, written by DatabaseRole or PKIRole) and the default policy,
+// and tokens that live ttl and at most maxTTL, as a production generator
+// logs in.
+func (e *Env) DynamicKubernetesRole(ctx context.Context, role, ns, sa string, ttl, maxTTL time.Duration) error {
+	return e.kubernetesRole(ctx, role, ns, sa, map[string]any{"token_policies": "dynamic",
+		"token_ttl": int(ttl.Seconds()), "token_max_ttl": int(maxTTL.Seconds())})
+}
+
+// kubernetesRole enables and configures Kubernetes auth (once) and creates
+// role for ServiceAccount ns/sa with the audience "vault" and the token
+// settings given.
+func (e *Env) kubernetesRole(ctx context.Context, role, ns, sa string, tokens map[string]any) error {
 	if err := e.EnableOnce(ctx, "kubernetes", "kubernetes", nil); err != nil {
 		return err
 	}
@@ -164,10 +181,9 @@ func (e *Env) KubernetesRole(ctx context.Context, role, ns, sa string) error {
 	}); err != nil {
 		return err
 	}
-	_, err = e.Write(ctx, "auth/kubernetes/role/"+role, map[string]any{
-		"bound_service_account_names": sa, "bound_service_account_namespaces": ns,
-		"audience": "vault", "token_policies": "read", "token_ttl": "1h",
-	})
+	body := map[string]any{"bound_service_account_names": sa, "bound_service_account_namespaces": ns, "audience": "vault"}
+	maps.Copy(body, tokens)
+	_, err = e.Write(ctx, "auth/kubernetes/role/"+role, body)
 	return err
 }
 
