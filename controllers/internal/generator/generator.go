@@ -117,8 +117,25 @@ func Resolve(ctx context.Context, live client.Reader, sc scope.Operator, namespa
 		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec,
 			"generatorRef kind %q is not served; use Password, UUID, VaultDynamicSecret or ClusterGenerator", ref.Kind)
 	}
+	if err := servedClass(sc, res); err != nil {
+		return nil, err
+	}
 	res.Hash = HashOf(res)
 	return res, nil
+}
+
+// servedClass refuses a VaultDynamicSecret (or a ClusterGenerator holding
+// one) whose spec.controller names another class than this operator's: like
+// a store's, it is served only by the operator of its class, which logs in
+// with its credentials.
+func servedClass(sc scope.Operator, res *Resolved) error {
+	vds := res.Spec.VaultDynamicSecretSpec
+	if vds == nil || vds.Controller == sc.Class {
+		return nil
+	}
+	return outcome.Terminalf(v1alpha1.ReasonStoreNotAllowed,
+		"%s %q names controller class %q and this operator serves class %q; reference a generator of this operator's class",
+		res.Kind, res.Name, vds.Controller, sc.Class)
 }
 
 // get reads one generator object and maps its errors to outcomes.

@@ -24,6 +24,11 @@ func TestResolve_FindsGeneratorsUnderTheTenantRules(t *testing.T) {
 		&v1alpha1.UUID{ObjectMeta: metav1.ObjectMeta{Name: "id", Namespace: "team-a"}},
 		&v1alpha1.ClusterGenerator{ObjectMeta: metav1.ObjectMeta{Name: "shared"}, Spec: v1alpha1.ClusterGeneratorSpec{
 			Kind: v1alpha1.GeneratorKindPassword, Generator: v1alpha1.GeneratorSpec{PasswordSpec: &v1alpha1.PasswordSpec{Length: 40}}}},
+		&v1alpha1.VaultDynamicSecret{ObjectMeta: metav1.ObjectMeta{Name: "db-x", Namespace: "team-a"},
+			Spec: v1alpha1.VaultDynamicSecretSpec{Controller: "x", Path: "database/creds/app"}},
+		&v1alpha1.ClusterGenerator{ObjectMeta: metav1.ObjectMeta{Name: "db-x"}, Spec: v1alpha1.ClusterGeneratorSpec{
+			Kind: v1alpha1.GeneratorKindVaultDynamicSecret, Generator: v1alpha1.GeneratorSpec{
+				VaultDynamicSecretSpec: &v1alpha1.VaultDynamicSecretSpec{Controller: "x", Path: "database/creds/app"}}}},
 	).Build()
 	for _, tc := range []struct {
 		name       string
@@ -43,6 +48,12 @@ func TestResolve_FindsGeneratorsUnderTheTenantRules(t *testing.T) {
 			ref: v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "shared"}, wantKind: v1alpha1.GeneratorKindPassword},
 		{name: "refuses a ClusterGenerator on a namespace-scoped operator", namespace: "team-a", scope: scope.Operator{Namespace: "team-a"},
 			ref: v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "shared"}, wantReason: v1alpha1.ReasonStoreNotAllowed},
+		{name: "refuses a VaultDynamicSecret of another controller class", namespace: "team-a",
+			ref: v1alpha1.GeneratorRef{Kind: "VaultDynamicSecret", Name: "db-x"}, wantReason: v1alpha1.ReasonStoreNotAllowed},
+		{name: "refuses a ClusterGenerator of another controller class", namespace: "team-a",
+			ref: v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "db-x"}, wantReason: v1alpha1.ReasonStoreNotAllowed},
+		{name: "serves a VaultDynamicSecret of its own class", namespace: "team-a", scope: scope.Operator{Class: "x"},
+			ref: v1alpha1.GeneratorRef{Kind: "VaultDynamicSecret", Name: "db-x"}, wantKind: v1alpha1.GeneratorKindVaultDynamicSecret},
 		{name: "reports a missing ClusterGenerator", namespace: "team-a",
 			ref: v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "nope"}, wantReason: v1alpha1.ReasonGeneratorNotFound},
 	} {
