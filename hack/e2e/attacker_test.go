@@ -69,6 +69,10 @@ func (a *attacker) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(gzipBomb())
 	case p == "/v1/secret/data/redirect" && redirect != "":
 		http.Redirect(w, r, redirect+r.URL.Path, http.StatusTemporaryRedirect)
+	case p == "/v1/database/creds/giant":
+		// A fresh lease ID of 512 KiB on every issue.
+		_ = json.NewEncoder(w).Encode(map[string]any{"lease_id": "database/creds/giant/" + strings.Repeat("L", 512<<10),
+			"lease_duration": 3600, "renewable": true, "data": map[string]any{"username": "u", "password": "p"}})
 	case p == "/v1/secret/data/echo":
 		w.WriteHeader(http.StatusBadRequest)
 		_ = json.NewEncoder(w).Encode(map[string]any{"errors": []string{"no: " + r.Header.Get("X-Vault-Token")}})

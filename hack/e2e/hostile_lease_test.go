@@ -124,3 +124,57 @@ func stateName(e *v1alpha1.ExternalSecret) string {
 	sum := sha256.Sum256([]byte("ExternalSecret/" + string(e.UID)))
 	return fmt.Sprintf("%s-generated-%s", e.Name, hex.EncodeToString(sum[:4]))
 }
+
+// TestHostile_GiantLeaseIDsAndARewrittenStateSecretStayBounded: a tenant's
+// server answers every issue with a 512 KiB lease ID, and the tenant rewrites
+// its generator state Secret in a loop with ~900 KiB of retired leases while
+// forcing syncs. The lease ID is refused (InvalidStoreConfig, no retry), the
+// records fail their seal, and the operator stays under its memory limit.
+func TestHostile_GiantLeaseIDsAndARewrittenStateSecretStayBounded(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	operator(t)
+	a := newAttacker()
+	defer a.srv.Close()
+
+	ns := tenant(t, "lease-giant")
+	tenantStore(t, ns, "vault", env.Vault.Addr, tenantToken(t), nil)
+	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "own-token", Namespace: ns},
+		StringData: map[string]string{"token": "t"}})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, &v1alpha1.VaultDynamicSecret{ObjectMeta: metav1.ObjectMeta{Name: "giant", Namespace: ns},
+		Spec: v1alpha1.VaultDynamicSecretSpec{Controller: hostileClass, Path: "database/creds/giant", Provider: &v1alpha1.VaultProvider{
+			Server: a.srv.URL, Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "own-token", Key: "token"}}}}})).To(Succeed())
+	giant := generatedES(ns, "giant", v1alpha1.GeneratorRef{Kind: string(v1alpha1.GeneratorKindVaultDynamicSecret), Name: "giant"})
+	g.Expect(env.Client.Create(ctx, giant)).To(Succeed())
+	msg := waitES(t, giant, v1alpha1.ReasonInvalidStoreConfig)
+	g.Expect(msg).To(ContainSubstring("lease ID of"))
+	g.Expect(len(msg)).To(BeNumerically("<", 4096), "the lease ID reached the status")
+
+	// The state rewrite loop, on an ExternalSecret with a Password.
+	g.Expect(env.Client.Create(ctx, &v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: ns},
+		Spec: v1alpha1.PasswordSpec{Length: 24}})).To(Succeed())
+	target := generatedES(ns, "app", v1alpha1.GeneratorRef{Kind: string(v1alpha1.GeneratorKindPassword), Name: "pw"})
+	g.Expect(env.Client.Create(ctx, target)).To(Succeed())
+	waitES(t, target, v1alpha1.ReasonSecretSynced)
+	retired := make([]any, 0, 1700)
+	for i := range cap(retired) {
+		retired = append(retired, map[string]any{"lease": map[string]any{"id": fmt.Sprintf("database/creds/x/%0500d", i)}})
+	}
+	junk, err := json.Marshal(map[string]any{"values": map[string]any{}, "hash": "junk", "retired": retired})
+	g.Expect(err).NotTo(HaveOccurred())
+	for i := range 20 {
+		state := &corev1.Secret{}
+		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: stateName(target)}, state)).To(Succeed())
+		state.Data = map[string][]byte{"dataFrom.9": junk}
+		if err := env.Client.Update(ctx, state); err != nil {
+			continue // the operator wrote it meanwhile
+		}
+		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(target), target)).To(Succeed())
+		target.Annotations = map[string]string{"baosync.io/force-sync": fmt.Sprint(i)}
+		g.Expect(env.Client.Update(ctx, target)).To(Succeed())
+		time.Sleep(250 * time.Millisecond)
+	}
+	g.Eventually(func() bool { return hasEventReason(ctx, ns, "LeaseRecordRejected") }, 30*time.Second, 250*time.Millisecond).Should(BeTrue())
+	waitES(t, target, v1alpha1.ReasonSecretSynced)
+	expectOperatorHealthy(t)
+}
