@@ -78,7 +78,13 @@ func (e *Env) AppRole(ctx context.Context, role string) (roleID, secretID string
 	if err := e.EnableOnce(ctx, "approle", "approle", nil); err != nil {
 		return "", "", err
 	}
-	if _, err := e.Write(ctx, "auth/approle/role/"+role, map[string]any{"token_policies": "read", "token_ttl": "1h"}); err != nil {
+	return e.appRole(ctx, role, map[string]any{"token_policies": "read", "token_ttl": "1h"})
+}
+
+// appRole creates AppRole role with the token settings given and returns its
+// role ID and a fresh secret ID.
+func (e *Env) appRole(ctx context.Context, role string, tokens map[string]any) (roleID, secretID string, err error) {
+	if _, err := e.Write(ctx, "auth/approle/role/"+role, tokens); err != nil {
 		return "", "", err
 	}
 	s, err := e.VaultClient.Logical().ReadWithContext(ctx, "auth/approle/role/"+role+"/role-id")
@@ -100,19 +106,8 @@ func (e *Env) DynamicAppRole(ctx context.Context, role string, ttl, maxTTL time.
 	if err := e.EnableOnce(ctx, "approle", "approle", nil); err != nil {
 		return "", "", err
 	}
-	if _, err := e.Write(ctx, "auth/approle/role/"+role, map[string]any{"token_policies": "dynamic",
-		"token_ttl": int(ttl.Seconds()), "token_max_ttl": int(maxTTL.Seconds())}); err != nil {
-		return "", "", err
-	}
-	s, err := e.VaultClient.Logical().ReadWithContext(ctx, "auth/approle/role/"+role+"/role-id")
-	if err != nil {
-		return "", "", fmt.Errorf("read role-id: %w", err)
-	}
-	d, err := e.Write(ctx, "auth/approle/role/"+role+"/secret-id", nil)
-	if err != nil {
-		return "", "", err
-	}
-	return s.Data["role_id"].(string), d["secret_id"].(string), nil
+	return e.appRole(ctx, role, map[string]any{"token_policies": "dynamic",
+		"token_ttl": int(ttl.Seconds()), "token_max_ttl": int(maxTTL.Seconds())})
 }
 
 // UserPass enables userpass (once) and creates a user with the read policy.

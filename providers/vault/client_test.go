@@ -74,16 +74,21 @@ func (c *counter) observe(op, result string) {
 	}
 }
 
-// appRoleStore sets up an AppRole role on the server and returns a store using it.
-func appRoleStore(t *testing.T, root *api.Client, name string) (*v1alpha1.SecretStore, secrets) {
-	t.Helper()
-	ctx := context.Background()
-	must := func(_ *api.Secret, err error) {
+// mustWrite returns a check that fails t on a server's error.
+func mustWrite(t *testing.T) func(*api.Secret, error) {
+	return func(_ *api.Secret, err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// appRoleStore sets up an AppRole role on the server and returns a store using it.
+func appRoleStore(t *testing.T, root *api.Client, name string) (*v1alpha1.SecretStore, secrets) {
+	t.Helper()
+	ctx := context.Background()
+	must := mustWrite(t)
 	must(root.Logical().WriteWithContext(ctx, "sys/policies/acl/read", map[string]any{"policy": testenv.ReadPolicy}))
 	_, _ = root.Logical().WriteWithContext(ctx, "sys/auth/approle", map[string]any{"type": "approle"})
 	must(root.Logical().WriteWithContext(ctx, "auth/approle/role/"+name, map[string]any{"token_policies": "read", "token_ttl": "1h"}))

@@ -53,12 +53,7 @@ func (m *memCustody) len() int {
 func leaseStore(t *testing.T, root *api.Client, name string, ttl, maxTTL time.Duration) (*v1alpha1.SecretStore, secrets) {
 	t.Helper()
 	ctx := context.Background()
-	must := func(_ *api.Secret, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustWrite(t)
 	mount := "pki-" + name
 	must(root.Logical().WriteWithContext(ctx, "sys/mounts/"+mount, map[string]any{"type": "pki", "config": map[string]any{"max_lease_ttl": "87600h"}}))
 	must(root.Logical().WriteWithContext(ctx, mount+"/root/generate/internal", map[string]any{"common_name": "custody test", "ttl": "87600h", "key_type": "ec", "key_bits": 256}))
