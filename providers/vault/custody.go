@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/openbao/openbao/api/v2"
@@ -41,6 +43,7 @@ type loginToken struct {
 	end       time.Time // the end for good once known (max TTL, not renewable); zero while unknown
 	lost      bool      // refused by the server: its leases are gone
 	retryAt   time.Time // after a failed renewal, when to try again
+	renewing  bool      // a keeper renewal is under way
 }
 
 // tokenID identifies a token by its accessor, hashed so that no handle on the
@@ -77,7 +80,7 @@ func (t *loginToken) knownEnd() time.Time {
 // due reports whether the keeper renews the token at now: a renewable token
 // with no known end, past half of its grant.
 func (t *loginToken) due(now time.Time) bool {
-	return !t.lost && t.renewable && t.end.IsZero() && !t.expiresAt.IsZero() &&
+	return !t.lost && !t.renewing && t.renewable && t.end.IsZero() && !t.expiresAt.IsZero() &&
 		!now.Before(t.expiresAt.Add(-t.ttl/2)) && !now.Before(t.retryAt)
 }
 
@@ -180,12 +183,13 @@ func (c *storeClient) renewToken(ctx context.Context, t *loginToken) (time.Durat
 	return time.Duration(sec.Auth.LeaseDuration) * time.Second, sec.Auth.Renewable, nil
 }
 
-// keepHeld renews the held tokens that are due and lets go of those that
-// ended. It reports whether the client still holds any.
-func (c *storeClient) keepHeld(ctx context.Context) bool {
+// dueHeld lets go of the held tokens that ended and returns those due for
+// renewal, marked as being renewed; ok reports whether the client still
+// holds any.
+func (c *storeClient) dueHeld(ctx context.Context) (due []*loginToken, ok bool) {
 	now := c.opts.now()
 	c.mu.Lock()
-	var due, ended []*loginToken
+	var ended []*loginToken
 	kept := c.held[:0]
 	for _, t := range c.held {
 		if t.lost || (!t.expiresAt.IsZero() && !now.Before(t.expiresAt)) {
@@ -194,20 +198,24 @@ func (c *storeClient) keepHeld(ctx context.Context) bool {
 		}
 		kept = append(kept, t)
 		if t.due(now) {
+			t.renewing = true
 			due = append(due, t)
 		}
 	}
 	c.held = kept
+	ok = len(c.held) > 0
 	c.mu.Unlock()
 	for _, t := range ended {
 		c.forget(ctx, t)
 	}
-	for _, t := range due {
-		c.keep(ctx, t)
-	}
+	return due, ok
+}
+
+// unmark gives a due token back to the next round.
+func (c *storeClient) unmark(t *loginToken) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.held) > 0
+	t.renewing = false
 }
 
 // keep renews one held token. A refusal means the token and its leases are
@@ -216,6 +224,7 @@ func (c *storeClient) keep(ctx context.Context, t *loginToken) {
 	d, renewable, err := c.renewToken(ctx, t)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	t.renewing = false
 	now := c.opts.now()
 	switch {
 	case err == nil:
@@ -242,9 +251,29 @@ func isRefusal(err error) bool {
 // half of the shortest token TTL worth supporting.
 const keepPeriod = time.Second
 
-// keepTokens runs the keeper until ctx ends: held tokens are renewed at half
-// their grant, tokens of clients that were replaced or released included.
+// Renewals under way at once: in all, and of one namespace's generators (a
+// ClusterGenerator's count as the cluster's), so that a tenant whose servers
+// hang on renewals holds a few slots for a request timeout, never the
+// renewals of everyone else's tokens.
+const (
+	keepSlots          = 64
+	keepSlotsNamespace = 4
+)
+
+// keeper runs the renewals of held tokens, each in its own goroutine within
+// the slots above.
+type keeper struct {
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	busy  int
+	perNS map[string]int
+}
+
+// keepTokens runs the keeper until ctx ends, and waits for the renewals under
+// way (each bounded by the request timeout) before it returns.
 func (p *Provider) keepTokens(ctx context.Context) {
+	k := &keeper{perNS: map[string]int{}}
+	defer k.wg.Wait()
 	t := time.NewTicker(keepPeriod)
 	defer t.Stop()
 	for {
@@ -252,14 +281,15 @@ func (p *Provider) keepTokens(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			p.keepOnce(ctx)
+			p.keepOnce(ctx, k)
 		}
 	}
 }
 
-// keepOnce renews what is due in every client, and forgets the replaced
-// clients that hold nothing any more.
-func (p *Provider) keepOnce(ctx context.Context) {
+// keepOnce starts the renewals that are due in every client, and forgets
+// the replaced clients that hold nothing any more. A token for which no slot
+// is free stays due, for the next round.
+func (p *Provider) keepOnce(ctx context.Context, k *keeper) {
 	p.mu.Lock()
 	clients := make([]*storeClient, 0, len(p.clients)+len(p.retiring))
 	for _, c := range p.clients {
@@ -269,8 +299,14 @@ func (p *Provider) keepOnce(ctx context.Context) {
 	p.mu.Unlock()
 	emptied := map[*storeClient]bool{}
 	for _, c := range clients {
-		if !c.keepHeld(ctx) {
+		due, holds := c.dueHeld(ctx)
+		if !holds {
 			emptied[c] = true
+		}
+		for _, t := range due {
+			if !k.start(ctx, c, t) {
+				c.unmark(t)
+			}
 		}
 	}
 	p.mu.Lock()
@@ -282,6 +318,50 @@ func (p *Provider) keepOnce(ctx context.Context) {
 		}
 	}
 	p.retiring = kept
+}
+
+// start renews t in a goroutine when a slot is free, in all and for the
+// client's namespace.
+func (k *keeper) start(ctx context.Context, c *storeClient, t *loginToken) bool {
+	ns := namespaceOf(c.name)
+	if !k.acquire(ns) {
+		return false
+	}
+	k.wg.Go(func() {
+		defer k.done(ns)
+		c.keep(ctx, t)
+	})
+	return true
+}
+
+// acquire takes a slot for a renewal of namespace ns, if one is free.
+func (k *keeper) acquire(ns string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.busy >= keepSlots || k.perNS[ns] >= keepSlotsNamespace {
+		return false
+	}
+	k.busy++
+	k.perNS[ns]++
+	return true
+}
+
+// done frees a slot.
+func (k *keeper) done(ns string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.busy--
+	if k.perNS[ns]--; k.perNS[ns] == 0 {
+		delete(k.perNS, ns)
+	}
+}
+
+// namespaceOf is the namespace in a client's name "Kind/namespace/name";
+// empty for a cluster-scoped one.
+func namespaceOf(name string) string {
+	_, rest, _ := strings.Cut(name, "/")
+	ns, _, _ := strings.Cut(rest, "/")
+	return ns
 }
 
 // retire keeps a client that left the cache while it holds tokens, so that

@@ -156,3 +156,41 @@ func TestCustody_ALeaseOwningTokenIsKeptAliveUntilItsMaxTTLAndAdoptedAfterAResta
 		t.Fatal("a lease was issued under a token whose end is known")
 	}
 }
+
+func TestKeeper_ANamespaceTakesAtMostItsShareOfTheRenewalSlots(t *testing.T) {
+	k := &keeper{perNS: map[string]int{}}
+	block := make(chan struct{})
+	// Renewals that hang until released, as a tenant's server would.
+	hang := func(ns string) bool {
+		if !k.acquire(ns) {
+			return false
+		}
+		k.wg.Go(func() { defer k.done(ns); <-block })
+		return true
+	}
+	started := 0
+	for range 100 {
+		if hang("greedy") {
+			started++
+		}
+	}
+	if started != keepSlotsNamespace {
+		t.Fatalf("one namespace started %d renewals, want %d", started, keepSlotsNamespace)
+	}
+	if !hang("other") || !hang("") {
+		t.Fatal("another namespace, or a ClusterGenerator, found no slot")
+	}
+	close(block)
+	k.wg.Wait()
+	if k.busy != 0 || len(k.perNS) != 0 {
+		t.Fatalf("slots not freed: %d busy, %v", k.busy, k.perNS)
+	}
+	for name, want := range map[string]string{
+		"SecretStore/team-a/VaultDynamicSecret/db": "team-a",
+		"ClusterSecretStore//ClusterGenerator/db":  "",
+	} {
+		if got := namespaceOf(name); got != want {
+			t.Errorf("namespaceOf(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
