@@ -39,6 +39,9 @@ type dynamicCall struct {
 	pol lease.Policy
 	now time.Time
 	dc  providers.DynamicClient
+	// tokenWhy says why the login token bounds the kept lease, for the
+	// event of a credential it replaces; empty when it does not.
+	tokenWhy string
 }
 
 // issueDynamic returns the entry of a VaultDynamicSecret generator: the kept
@@ -49,19 +52,11 @@ func (r *Reconciler) issueDynamic(ctx context.Context, es *v1alpha1.ExternalSecr
 	spec := res.Spec.VaultDynamicSecretSpec
 	c := &dynamicCall{r: r, es: es, res: res, now: r.Clock.Now(),
 		pol: lease.Policy{RenewPercent: percentOr(spec.RenewPercent), RotatePercent: percentOr(spec.RotatePercent)}}
-	current := found && kept.Hash == res.Hash && !kept.GeneratedAt.IsZero() && kept.Lease != nil
-	st := lease.State{Current: current}
-	if current {
-		st = lease.State{Current: true, Renewable: kept.Lease.Renewable, Expires: kept.Lease.Expires,
-			RenewAt: kept.Lease.RenewAt, Rotation: kept.Rotation}
-		var err error
-		if st, err = c.boundByToken(ctx, kept, st); err != nil {
-			return generatorstate.Entry{}, err
-		}
+	st, action, why, err := c.plan(ctx, kept, found)
+	if err != nil {
+		return generatorstate.Entry{}, err
 	}
-	action, why := lease.Decide(c.now, st)
 	var entry generatorstate.Entry
-	var err error
 	switch action {
 	case lease.Keep:
 		entry = kept
@@ -82,6 +77,26 @@ func (r *Reconciler) issueDynamic(ctx context.Context, es *v1alpha1.ExternalSecr
 	entry.NextRenewal = nextAction(entry)
 	r.leases.hold(r.Metrics, es.UID, entry)
 	return entry, nil
+}
+
+// plan decides what the kept credential needs now, and why: its lease as
+// kept, bounded by the login token that owns it.
+func (c *dynamicCall) plan(ctx context.Context, kept generatorstate.Entry, found bool) (lease.State, lease.Action, string, error) {
+	current := found && kept.Hash == c.res.Hash && !kept.GeneratedAt.IsZero() && kept.Lease != nil
+	st := lease.State{Current: current}
+	if current {
+		st = lease.State{Current: true, Renewable: kept.Lease.Renewable, Expires: kept.Lease.Expires,
+			RenewAt: kept.Lease.RenewAt, Rotation: kept.Rotation}
+		var err error
+		if st, err = c.boundByToken(ctx, kept, st); err != nil {
+			return st, lease.Keep, "", err
+		}
+	}
+	action, why := lease.Decide(c.now, st)
+	if action == lease.Issue && c.tokenWhy != "" && current && (kept.Rotation.IsZero() || c.now.Before(kept.Rotation)) {
+		why = c.tokenWhy // the login token, not the lease, called for the new credential
+	}
+	return st, action, why, nil
 }
 
 // percentOr is a percentage from the spec, or the default two thirds when the
@@ -181,10 +196,12 @@ func (c *dynamicCall) boundByToken(ctx context.Context, kept generatorstate.Entr
 	end, held := dc.TokenEnd(ctx, kept.Lease.Token)
 	if !held {
 		st.Rotation = c.now
+		c.tokenWhy = "the login token that owns the lease is not held by this operator (taken over without its custody record, or refused by the server), so it may end at any time"
 		return st, nil
 	}
 	if !end.IsZero() {
 		st = lease.BoundedBy(st, kept.Lease.IssueTime, end, c.pol, rand.Float64()) //nolint:gosec // G404: jitter, not a secret
+		c.tokenWhy = fmt.Sprintf("the login token that owns the lease ends at %s (its max TTL, or not renewable)", end.UTC().Format(time.RFC3339))
 	}
 	return st, nil
 }

@@ -41,6 +41,7 @@ func TestIssueDynamic_KeepsRenewsOrReissuesTheLease(t *testing.T) {
 		wantUser  string
 		retired   int
 		event     string
+		says      string // in the event's message
 	}{
 		{name: "a fresh lease is kept without a request", kept: kept(time.Minute, time.Hour),
 			wantLease: path + "/lease-1", wantUser: "user-1"},
@@ -58,10 +59,10 @@ func TestIssueDynamic_KeepsRenewsOrReissuesTheLease(t *testing.T) {
 			token: &token{held: true}, wantLease: path + "/lease-1", wantUser: "user-1"},
 		{name: "a lease whose token ends soon is replaced before the token takes it down", kept: kept(time.Minute, time.Hour),
 			token: &token{end: unitNow.Add(time.Minute), held: true}, wantCalls: []string{"generate:" + path},
-			wantLease: path + "/lease-2", wantUser: "user-2", retired: 1, event: eventCredentialIssued},
+			wantLease: path + "/lease-2", wantUser: "user-2", retired: 1, event: eventCredentialIssued, says: "login token that owns the lease ends at"},
 		{name: "a lease whose token is no longer held (a restart, a refusal) is replaced at once", kept: kept(time.Minute, time.Hour),
 			token: &token{held: false}, wantCalls: []string{"generate:" + path},
-			wantLease: path + "/lease-2", wantUser: "user-2", retired: 1, event: eventCredentialIssued},
+			wantLease: path + "/lease-2", wantUser: "user-2", retired: 1, event: eventCredentialIssued, says: "not held by this operator"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +91,7 @@ func TestIssueDynamic_KeepsRenewsOrReissuesTheLease(t *testing.T) {
 			g.Expect(got.Lease.Expires.After(unitNow)).To(BeTrue(), "the credential served must not be expired")
 			g.Expect(got.NextRenewal.After(unitNow)).To(BeTrue(), "the next renewal must lie ahead")
 			if tt.event != "" {
-				g.Expect(rec.Events).To(Receive(ContainSubstring(tt.event)))
+				g.Expect(rec.Events).To(Receive(And(ContainSubstring(tt.event), ContainSubstring(tt.says))))
 			}
 			if tt.retired > 0 {
 				g.Expect(got.Retired[0].RevokeAt).To(Equal(unitNow.Add(time.Minute)))
