@@ -26,13 +26,17 @@ type storeClient struct {
 	cluster bool   // a ClusterSecretStore, shared by tenants
 	tlsHash string
 
-	mu   sync.Mutex    // serializes logins and guards the token state below
-	cur  *loginToken   // the token obtained by login that requests use; nil for none
-	held []*loginToken // tokens that own leases, kept alive for them (custody.go)
+	mu  sync.Mutex  // serializes logins and guards cur; held across a login
+	cur *loginToken // the token obtained by login that requests use; nil for none
+
+	heldMu    sync.Mutex    // guards held and retiredAt; never held across a request
+	held      []*loginToken // tokens that own leases, kept alive for them (custody.go)
+	retiredAt time.Time     // when the client left the provider's cache; zero while in it
 
 	custodyMu sync.Mutex // guards adopted and kept: the custody record of this client
 	custodyID string     // the client's ID in the token custody: its cache key
 	adopted   bool       // the record a previous process kept was looked at
+	adoptAt   time.Time  // when a failed look may be tried again
 	kept      string     // the token the record holds; empty for none
 
 	reads singleflight.Group
@@ -98,7 +102,7 @@ func (c *storeClient) revoke(ctx context.Context) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cur == nil || c.holdsLocked(c.cur) {
+	if c.cur == nil || c.holds(c.cur) {
 		return // a token that owns leases lives on for them (custody.go)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
@@ -121,27 +125,29 @@ func (c *storeClient) Validate(ctx context.Context) error {
 	return err
 }
 
-// ensureToken returns a token that stays valid for a while yet, renewing or
-// logging in when the current one is near its end.
-func (c *storeClient) ensureToken(ctx context.Context) (string, error) {
+// ensureTokenFor returns a token that stays valid for a while yet, renewing
+// or logging in when the current one is near its end, and for a request that
+// issues a lease (lease) also when its end is too near for a lease to be
+// issued under it. It returns the login token too, nil for a static one.
+func (c *storeClient) ensureTokenFor(ctx context.Context, lease bool) (*loginToken, string, error) {
 	if c.creds.staticToken != "" {
-		return c.creds.staticToken, nil
+		return nil, c.creds.staticToken, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.opts.now()
-	if t := c.cur; t != nil && (t.expiresAt.IsZero() || now.Before(t.expiresAt.Add(-t.ttl/3))) {
-		return t.value, nil
+	if t := c.cur; t != nil && t.fresh(now) && (!lease || t.leaseWorthy(now)) {
+		return t, t.value, nil
 	}
-	if t := c.cur; t != nil && t.renewable && t.end.IsZero() && now.Before(t.expiresAt.Add(-5*time.Second)) {
-		if err := c.renewLocked(ctx); err == nil {
-			return c.cur.value, nil
+	if t := c.cur; t != nil && t.extensible(now) {
+		if err := c.renewLocked(ctx); err == nil && (!lease || t.leaseWorthy(now)) {
+			return t, t.value, nil
 		}
 	}
 	if err := c.loginLocked(ctx); err != nil {
-		return "", err
+		return nil, "", err
 	}
-	return c.cur.value, nil
+	return c.cur, c.cur.value, nil
 }
 
 // loginLocked performs the auth method's login; c.mu is held.
@@ -166,15 +172,22 @@ func (c *storeClient) loginLocked(ctx context.Context) error {
 		c.opts.observe("login", "error")
 		return fmt.Errorf("store %s: %s login at %s returned no token: %w", c.name, c.creds.method, c.creds.loginPath, providers.ErrAuth)
 	}
-	c.opts.observe("login", "ok")
-	ttl := time.Duration(sec.Auth.LeaseDuration) * time.Second
-	c.cur = &loginToken{value: sec.Auth.ClientToken, id: tokenID(sec.Auth.Accessor), ttl: ttl, renewable: sec.Auth.Renewable}
-	if ttl > 0 {
-		c.cur.expiresAt = c.opts.now().Add(ttl)
+	if len(sec.Auth.ClientToken) > maxTokenLen {
+		c.opts.observe("login", "error")
+		return fmt.Errorf("store %s: %s login at %s returned a token of %d bytes (at most %d): %w", c.name, c.creds.method,
+			c.creds.loginPath, len(sec.Auth.ClientToken), maxTokenLen, providers.ErrAuth)
 	}
+	c.opts.observe("login", "ok")
+	c.cur = newLoginToken(sec.Auth.ClientToken, sec.Auth.Accessor, time.Duration(sec.Auth.LeaseDuration)*time.Second,
+		sec.Auth.Renewable, c.opts.now())
 	c.api.SetToken(c.cur.value)
 	return nil
 }
+
+// maxTokenLen bounds a token from a login: real ones are under 200 bytes. A
+// tenant's server answering megabytes would otherwise be held, renewed and
+// kept in the operator's namespace for every lease it issues.
+const maxTokenLen = 4096
 
 // renewLocked extends the current token; c.mu is held.
 func (c *storeClient) renewLocked(ctx context.Context) error {
@@ -183,7 +196,7 @@ func (c *storeClient) renewLocked(ctx context.Context) error {
 		return err
 	}
 	c.cur.granted(c.opts.now(), granted, renewable)
-	if !c.cur.knownEnd().IsZero() && c.holdsLocked(c.cur) {
+	if !c.cur.knownEnd().IsZero() && c.holds(c.cur) {
 		c.opts.tokenEnded(c.name)
 	}
 	return nil
@@ -195,8 +208,7 @@ func (c *storeClient) dropToken(refused string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cur != nil && c.cur.value == refused {
-		if c.holdsLocked(c.cur) {
-			c.cur.lost = true
+		if c.holds(c.cur) && c.cur.markLost() {
 			c.opts.tokenEnded(c.name)
 		}
 		c.cur = nil
@@ -208,40 +220,79 @@ func (c *storeClient) dropToken(refused string) {
 // obtained by login leads to one fresh login and one retry: the token may have
 // been revoked or the server restarted.
 func (c *storeClient) call(ctx context.Context, op, path string, fn func(context.Context, *api.Client) (*api.Secret, error)) (*api.Secret, error) {
+	sec, _, err := c.do(ctx, request{op: op, path: path, fn: fn})
+	return sec, err
+}
+
+// request is one request to the server. A lease request runs with a token
+// fit to own a lease, held (and kept in custody) before the request is sent,
+// so that no lease exists whose token the operator could forget or revoke.
+type request struct {
+	op, path string
+	lease    bool
+	fn       func(context.Context, *api.Client) (*api.Secret, error)
+}
+
+// do runs req through the breaker, the namespace's share and the token
+// lifecycle; it returns the login token the request ran with (nil for a
+// static token).
+func (c *storeClient) do(ctx context.Context, req request) (*api.Secret, *loginToken, error) {
 	for attempt := 0; ; attempt++ {
 		if err := c.down.check(c.opts.now(), c.name); err != nil {
-			c.opts.observe(op, "unavailable")
-			return nil, err
+			c.opts.observe(req.op, "unavailable")
+			return nil, nil, err
 		}
 		release, err := c.admit(ctx)
 		if err != nil {
-			c.opts.observe(op, "throttled")
-			return nil, err
+			c.opts.observe(req.op, "throttled")
+			return nil, nil, err
 		}
-		tok, err := c.ensureToken(ctx)
+		owner, tok, err := c.ensureTokenFor(ctx, req.lease)
+		if err == nil && req.lease {
+			err = c.reserve(ctx, owner)
+		}
 		if err != nil {
 			release()
 			c.noteAvailability(err)
-			return nil, err
+			return nil, nil, err
+		}
+		cl := c.api
+		if req.lease && owner != nil {
+			cl, err = c.withToken(owner.value) // not the current token, which another request may replace
+			if err != nil {
+				release()
+				return nil, nil, err
+			}
 		}
 		rctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
-		sec, err := fn(rctx, c.api)
+		sec, err := req.fn(rctx, cl)
 		cancel()
 		release()
 		if err == nil {
-			c.opts.observe(op, "ok")
+			c.opts.observe(req.op, "ok")
 			c.down.succeeded()
-			return sec, nil
+			return sec, owner, nil
 		}
-		cerr := classify(op, path, err)
-		c.opts.observe(op, resultOf(cerr))
+		cerr := classify(req.op, req.path, err)
+		c.opts.observe(req.op, resultOf(cerr))
 		c.noteAvailability(cerr)
 		if errors.Is(cerr, providers.ErrPermissionDenied) && c.creds.staticToken == "" && attempt == 0 && !c.tokenWorks(ctx) {
 			c.dropToken(tok)
 			continue
 		}
-		return nil, fmt.Errorf("store %s: %w", c.name, cerr)
+		return nil, nil, fmt.Errorf("store %s: %w", c.name, cerr)
 	}
+}
+
+// withToken is a client of the store's server, namespace and headers that
+// sends token.
+func (c *storeClient) withToken(token string) (*api.Client, error) {
+	cl, err := c.api.CloneWithHeaders()
+	if err != nil {
+		return nil, fmt.Errorf("clone client: %w", err)
+	}
+	cl.SetToken(token)
+	return cl, nil
 }
 
 // admit takes a slot of the namespace's requests under way and one request of

@@ -86,11 +86,8 @@ func (c *storeClient) Generate(ctx context.Context, req providers.DynamicRequest
 	default:
 		return nil, fmt.Errorf("method %s creates no secret; use GET, POST or PUT: %w", method, providers.ErrInvalidRef)
 	}
-	owner, err := c.leaseToken(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sec, err := c.call(ctx, "generate", path, c.asToken(owner, fn))
+	c.adopt(ctx) // before a new token replaces the kept one in the custody
+	sec, owner, err := c.do(ctx, request{op: "generate", path: path, lease: true, fn: fn})
 	if err != nil {
 		return nil, err
 	}
@@ -104,30 +101,9 @@ func (c *storeClient) Generate(ctx context.Context, req providers.DynamicRequest
 	// A lease dies with the token that issued it, and so does a token made
 	// under it (resultType Auth), which has no lease ID.
 	if (out.Lease.ID != "" || req.Result == "Auth") && owner != nil {
-		c.hold(owner)
-		out.Lease.Token = owner.id
-		c.mu.Lock()
-		out.Lease.TokenEnd = owner.knownEnd()
-		c.mu.Unlock()
+		out.Lease.Token, out.Lease.TokenEnd = owner.id, owner.knownEnd()
 	}
 	return out, nil
-}
-
-// asToken runs fn with t's token rather than the client's current one, which
-// another request may replace meanwhile: the lease must belong to the token
-// the provider holds for it. A nil t (a static token) runs fn as it is.
-func (c *storeClient) asToken(t *loginToken, fn func(context.Context, *api.Client) (*api.Secret, error)) func(context.Context, *api.Client) (*api.Secret, error) {
-	if t == nil {
-		return fn
-	}
-	return func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
-		own, err := cl.CloneWithHeaders() // the store's namespace and headers apply
-		if err != nil {
-			return nil, fmt.Errorf("clone client: %w", err)
-		}
-		own.SetToken(t.value)
-		return fn(ctx, own)
-	}
 }
 
 // dynamicResult picks the values and the lease out of an answer.

@@ -231,7 +231,7 @@ func (p *Provider) build(ctx context.Context, r *refResolver, v *v1alpha1.VaultP
 		api: apiClient, login: loginClient, spec: v.DeepCopy(), creds: creds, opts: &p.opts,
 		name: identity, cluster: r.store.GetKind() == v1alpha1.SecretStoreKindCluster, tlsHash: fingerprint(m.caBundle, m.clientCert, m.clientKey), checkedAt: p.opts.now(),
 		cache: readCache{entries: map[string]cachedRead{}, budget: p.opts.cacheBudget}, fair: newFairShare(&p.opts),
-		custodyID: key,
+		custodyID: key + "/" + creds.fingerprint, // new auth material, a new record: the old client's token is not the new one's
 	}, nil
 }
 
