@@ -3,6 +3,7 @@ package externalsecret
 import (
 	"context"
 	"strings"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -23,11 +24,6 @@ import (
 // woken, stale, so that their leases are issued anew under a fresh login while
 // the old credentials still work.
 
-// tokenEndBuffer bounds the notifications waiting for the controller; one
-// dropped when it is full is covered by the next, since a notification wakes
-// every user of a generator.
-const tokenEndBuffer = 256
-
 // Names of the stores dynamicClient builds for generators: the provider
 // names its clients "Kind/namespace/name" after them.
 const (
@@ -36,22 +32,65 @@ const (
 )
 
 // watchTokenEnds adds to b the source of the provider's notifications, when
-// the provider gives them.
-func (r *Reconciler) watchTokenEnds(b *builder.Builder) *builder.Builder {
+// the provider gives them. Notifications are kept as a set of generators until
+// the controller takes them, so that none is dropped and a burst for one
+// generator wakes its users once; the goroutine that hands them over stops
+// with ctx.
+func (r *Reconciler) watchTokenEnds(ctx context.Context, b *builder.Builder) *builder.Builder {
 	n, ok := r.Provider.(providers.TokenEndNotifier)
 	if !ok {
 		return b
 	}
-	ch := make(chan event.TypedGenericEvent[client.Object], tokenEndBuffer)
-	n.OnTokenEnd(func(store string) {
-		if o := generatorOfStore(store); o != nil {
+	pending := &endedGenerators{objs: map[string]client.Object{}, wake: make(chan struct{}, 1)}
+	n.OnTokenEnd(pending.add)
+	ch := make(chan event.TypedGenericEvent[client.Object])
+	go pending.handOver(ctx, ch)
+	return b.WatchesRawSource(source.Channel(ch, handler.EnqueueRequestsFromMapFunc(r.tokenEndToExternalSecrets)))
+}
+
+// endedGenerators are the generators whose token ended, not yet handed to the
+// controller; at most one entry per generator.
+type endedGenerators struct {
+	mu   sync.Mutex
+	objs map[string]client.Object
+	wake chan struct{}
+}
+
+// add records the generator behind a client name; it never blocks.
+func (e *endedGenerators) add(store string) {
+	o := generatorOfStore(store)
+	if o == nil {
+		return
+	}
+	e.mu.Lock()
+	e.objs[store] = o
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// handOver sends the recorded generators to ch until ctx ends.
+func (e *endedGenerators) handOver(ctx context.Context, ch chan<- event.TypedGenericEvent[client.Object]) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.wake:
+		}
+		e.mu.Lock()
+		objs := e.objs
+		e.objs = map[string]client.Object{}
+		e.mu.Unlock()
+		for _, o := range objs {
 			select {
 			case ch <- event.TypedGenericEvent[client.Object]{Object: o}:
-			default:
+			case <-ctx.Done():
+				return
 			}
 		}
-	})
-	return b.WatchesRawSource(source.Channel(ch, handler.EnqueueRequestsFromMapFunc(r.tokenEndToExternalSecrets)))
+	}
 }
 
 // tokenEndToExternalSecrets wakes, stale, the users of the generator whose
