@@ -146,12 +146,18 @@ func retiredLeases(rs []generatorstate.Retired) []generator.Lease {
 	return out
 }
 
-// revoke revokes one lease with the generator's client, on the generator's
-// own path: a record names the lease, never where the operator may act.
+// revoke revokes one lease with the generator's client, on the path that
+// issued it: the sealed record's (the generator's path may have changed
+// since), or the generator's own for a record without one (the status
+// fallback of leaseRelease).
 func (c *dynamicCall) revoke(ctx context.Context, l generator.Lease) error {
+	path := l.Path
+	if path == "" {
+		path = c.res.Spec.VaultDynamicSecretSpec.Path
+	}
 	dc, err := c.client(ctx)
 	if err == nil {
-		err = dc.RevokeLease(ctx, c.res.Spec.VaultDynamicSecretSpec.Path, l.ID)
+		err = dc.RevokeLease(ctx, path, l.ID)
 	}
 	if err != nil {
 		c.r.Metrics.LeaseOperations.WithLabelValues("revoke", "failed").Inc()
