@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,8 +21,21 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// Label marks the Secrets the store writes.
-const Label = "baosync.io/token-custody"
+// Labels of the Secrets the store writes: the mark, the namespace of the
+// generator whose token it keeps ("cluster" for a ClusterGenerator), and a
+// hash of the client it belongs to, so that a client keeps one record and a
+// namespace at most MaxPerNamespace.
+const (
+	Label          = "baosync.io/token-custody"
+	LabelNamespace = "baosync.io/token-namespace"
+	LabelOwner     = "baosync.io/token-owner"
+)
+
+// MaxPerNamespace bounds the records of one namespace's generators: past it,
+// the oldest go (their tokens are not taken over at a restart, and their
+// leases are issued anew then). A tenant whose generators change in a loop
+// cannot fill the operator's namespace.
+const MaxPerNamespace = 32
 
 // tokenField is the encrypted token's field.
 const tokenField = "token"
@@ -50,10 +64,7 @@ func New(r client.Reader, w client.Writer, namespace string, c Cipher) *Store {
 
 // name is the Secret's name for a client ID: a hash, since IDs hold slashes
 // and names of the tenant's objects.
-func name(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return "baosync-token-" + hex.EncodeToString(sum[:10])
-}
+func name(id string) string { return "baosync-token-" + hash(id) }
 
 // Load returns the token kept for id. A Secret that does not open (another
 // key, or moved from another name) counts as absent.
@@ -73,29 +84,67 @@ func (s *Store) Load(ctx context.Context, id string) (string, bool, error) {
 	return string(tok), true, nil
 }
 
-// Save keeps token for id, replacing what was kept.
-func (s *Store) Save(ctx context.Context, id, token string) error {
+// Save keeps token for id, replacing what was kept, and drops the earlier
+// records of the same owner (the client before its generator or auth
+// changed) and the oldest of the namespace past MaxPerNamespace.
+func (s *Store) Save(ctx context.Context, id, owner, namespace, token string) error {
 	enc, err := s.cipher.Encrypt(ctx, []byte(token), []byte(id))
 	if err != nil {
 		return err
 	}
+	if namespace == "" {
+		namespace = "cluster"
+	}
+	labels := map[string]string{Label: "true", LabelNamespace: namespace, LabelOwner: hash(owner),
+		"app.kubernetes.io/managed-by": "baosync"}
 	sec := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: s.namespace, Name: name(id),
-			Labels: map[string]string{Label: "true", "app.kubernetes.io/managed-by": "baosync"}},
-		Type: corev1.SecretTypeOpaque, Data: map[string][]byte{tokenField: enc},
+		ObjectMeta: metav1.ObjectMeta{Namespace: s.namespace, Name: name(id), Labels: labels},
+		Type:       corev1.SecretTypeOpaque, Data: map[string][]byte{tokenField: enc},
 	}
 	err = s.writer.Create(ctx, sec)
 	if apierrors.IsAlreadyExists(err) {
 		cur := &corev1.Secret{}
 		if err = s.reader.Get(ctx, client.ObjectKeyFromObject(sec), cur); err == nil {
-			cur.Data = sec.Data
+			cur.Data, cur.Labels = sec.Data, labels
 			err = s.writer.Update(ctx, cur)
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("keep the token of %s: %w", id, err)
 	}
+	return s.prune(ctx, sec.Name, labels)
+}
+
+// prune deletes, among the records of the namespace, the owner's others and
+// the oldest past MaxPerNamespace; keep is the record just written.
+func (s *Store) prune(ctx context.Context, keep string, labels map[string]string) error {
+	list := &corev1.SecretList{}
+	if err := s.reader.List(ctx, list, client.InNamespace(s.namespace),
+		client.MatchingLabels{Label: "true", LabelNamespace: labels[LabelNamespace]}); err != nil {
+		return fmt.Errorf("list kept tokens: %w", err)
+	}
+	others := make([]corev1.Secret, 0, len(list.Items))
+	for _, sec := range list.Items {
+		if sec.Name != keep {
+			others = append(others, sec)
+		}
+	}
+	slices.SortFunc(others, func(a, b corev1.Secret) int { return a.CreationTimestamp.Compare(b.CreationTimestamp.Time) })
+	over := len(others) + 1 - MaxPerNamespace
+	for i := range others {
+		if others[i].Labels[LabelOwner] == labels[LabelOwner] || i < over {
+			if err := s.writer.Delete(ctx, &others[i]); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("drop a kept token: %w", err)
+			}
+		}
+	}
 	return nil
+}
+
+// hash is a label-safe digest of s.
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:10])
 }
 
 // Delete forgets the token kept for id.

@@ -36,8 +36,9 @@ const adoptRetry = 30 * time.Second
 type TokenCustody interface {
 	// Load returns the token kept for id.
 	Load(ctx context.Context, id string) (string, bool, error)
-	// Save keeps token for id.
-	Save(ctx context.Context, id, token string) error
+	// Save keeps token for id, the client now of owner (its store name,
+	// "Kind/namespace/name") in namespace (empty for a cluster-scoped one).
+	Save(ctx context.Context, id, owner, namespace, token string) error
 	// Delete forgets the token kept for id.
 	Delete(ctx context.Context, id string) error
 }
@@ -230,7 +231,7 @@ func (c *storeClient) persist(ctx context.Context, t *loginToken) error {
 	if c.kept == t.value {
 		return nil
 	}
-	if err := tc.Save(ctx, c.custodyID, t.value); err != nil {
+	if err := tc.Save(ctx, c.custodyID, c.name, namespaceOf(c.name), t.value); err != nil {
 		return fmt.Errorf("store %s: %w", c.name, err)
 	}
 	c.kept = t.value

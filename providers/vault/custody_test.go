@@ -27,7 +27,7 @@ func (m *memCustody) Load(_ context.Context, id string) (string, bool, error) {
 	return t, ok, nil
 }
 
-func (m *memCustody) Save(_ context.Context, id, token string) error {
+func (m *memCustody) Save(_ context.Context, id, _, _, token string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.tokens[id] = token

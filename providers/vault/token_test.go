@@ -43,7 +43,8 @@ func TestLoginToken_ItsEndAndWhetherALeaseMayBeIssuedUnderIt(t *testing.T) {
 }
 
 func TestTokenID_IdentifiesABatchTokenWithoutAnAccessorToo(t *testing.T) {
-	if tokenID("hvb.batch", "") == "" || tokenID("hvb.batch", "") != tokenID("hvb.batch", "") {
+	batch := "hvb.batch"
+	if id := tokenID(batch, ""); id == "" || id != tokenID(batch, "") {
 		t.Fatal("a token without an accessor has no stable ID")
 	}
 	if tokenID("a", "") == tokenID("b", "") || tokenID("x", "acc") == tokenID("y", "acc2") {
