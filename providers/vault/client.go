@@ -195,11 +195,17 @@ func (c *storeClient) renewLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.cur.granted(c.opts.now(), granted, renewable)
-	if !c.cur.knownEnd().IsZero() && c.holds(c.cur) {
+	c.grant(c.cur, granted, renewable)
+	return nil
+}
+
+// grant records a renewal of t, and tells the owners of its leases when the
+// renewal shows t's end.
+func (c *storeClient) grant(t *loginToken, d time.Duration, renewable bool) {
+	t.granted(c.opts.now(), d, renewable)
+	if !t.knownEnd().IsZero() && c.holds(t) {
 		c.opts.tokenEnded(c.name)
 	}
-	return nil
 }
 
 // dropToken forgets a token the server refused, unless another goroutine has

@@ -84,7 +84,7 @@ func (p *Provider) keepOnce(ctx context.Context, k *keeper) {
 		}
 		for _, t := range due {
 			if !k.start(ctx, c, t) {
-				t.renewed(now, 0, false, errNoSlot, 0)
+				t.renewed(now, errNoSlot, 0)
 			}
 		}
 	}
@@ -138,14 +138,11 @@ func (c *storeClient) sortHeld(now time.Time) (due, ended []*loginToken, holds b
 // end (the max TTL reached) is told to the owners of its leases.
 func (c *storeClient) keep(ctx context.Context, t *loginToken) {
 	d, renewable, err := c.renewToken(ctx, t)
-	now := c.opts.now()
-	t.renewed(now, d, renewable, err, min(5*time.Second, max(t.ttl/10, time.Second)))
-	switch {
-	case isRefusal(err):
-		if t.markLost() {
-			c.opts.tokenEnded(c.name)
-		}
-	case err == nil && !t.knownEnd().IsZero():
+	if err == nil {
+		c.grant(t, d, renewable)
+	}
+	t.renewed(c.opts.now(), err, min(5*time.Second, max(t.ttl/10, time.Second)))
+	if isRefusal(err) && t.markLost() {
 		c.opts.tokenEnded(c.name)
 	}
 }

@@ -105,11 +105,8 @@ func (t *loginToken) takeDue(now time.Time) bool {
 	return due
 }
 
-// renewed ends a keeper renewal: a grant, or a retry after delay.
-func (t *loginToken) renewed(now time.Time, d time.Duration, renewable bool, err error, delay time.Duration) {
-	if err == nil {
-		t.granted(now, d, renewable)
-	}
+// renewed ends a keeper renewal; one that failed is tried again after delay.
+func (t *loginToken) renewed(now time.Time, err error, delay time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.renewing = false
