@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/ledger"
 	"github.com/baosync/baosync/controllers/internal/outcome"
 )
 
@@ -31,7 +32,7 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 		targetMissing: target == nil,
 		targetDrifted: target != nil && drifted(target),
 		writesNothing: es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone,
-		leaseDue:      leaseDue(es),
+		leaseDue:      ledger.Due(es),
 	}
 	// The cached status may predate this operator's own last sync.
 	rec, remembered := r.memo.recall(client.ObjectKeyFromObject(es), es.UID)
@@ -39,7 +40,7 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 		in.refreshTime, in.neverSynced, in.specChanged, in.lastFailed = rec.at, false, false, false
 		in.leaseDue = rec.leaseDue
 	}
-	if !remembered && holdsLease(es) {
+	if !remembered && ledger.Holds(es) {
 		// New to this process (a restart, a new leader): the login token
 		// that owns each lease must be taken into custody now, not at the
 		// lease's renewal, by which time a short-lived token has expired
@@ -230,14 +231,4 @@ func hashStrings(maps ...map[string]string) string {
 		_, _ = h.Write([]byte{'|'})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
-}
-
-// holdsLease reports whether status names a lease of the ExternalSecret's.
-func holdsLease(es *v1alpha1.ExternalSecret) bool {
-	for _, g := range es.Status.Generated {
-		if g.LeaseID != "" {
-			return true
-		}
-	}
-	return false
 }

@@ -1,7 +1,6 @@
 package externalsecret
 
 import (
-	"github.com/baosync/baosync/internal/operatorkey"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/internal/operatorkey"
 )
 
 // unitNow is the fake clock's time in the unit tables.

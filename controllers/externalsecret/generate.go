@@ -50,7 +50,7 @@ func (g *generation) entry(ctx context.Context, i int, df v1alpha1.ExternalSecre
 		return nil, err
 	}
 	if g.state == nil {
-		if g.state, err = g.r.loadState(ctx, g.es); err != nil {
+		if g.state, err = g.r.leases().Load(ctx, g.es); err != nil {
 			return nil, err
 		}
 	}
@@ -69,7 +69,7 @@ func (g *generation) entry(ctx context.Context, i int, df v1alpha1.ExternalSecre
 		err = outcome.Terminalf(v1alpha1.ReasonGeneratorFailed,
 			"%s %q: baosync render does not issue dynamic secrets, and none is kept for this ExternalSecret yet", res.Kind, res.Name)
 	default:
-		entry, err = g.r.issueDynamic(ctx, g.es, res, kept, found)
+		entry, err = g.r.leases().Current(ctx, g.es, res, kept, found)
 	}
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func (g *generation) finish(ctx context.Context) error {
 		}
 		// No generator entry left: look for kept state to release.
 		var err error
-		if g.state, err = g.r.loadState(ctx, g.es); err != nil {
+		if g.state, err = g.r.leases().Load(ctx, g.es); err != nil {
 			return err
 		}
 	}
@@ -141,7 +141,7 @@ func (g *generation) finish(ctx context.Context) error {
 		}
 	}
 	gone := g.state.Prune(func(k string) bool { return used[k] })
-	if err := g.r.releaseDynamic(ctx, g.es, gone); err != nil {
+	if err := g.r.leases().Release(ctx, g.es, gone); err != nil {
 		return err
 	}
 	if err := g.state.Save(ctx, g.r.Client); err != nil {

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/ledger"
 )
 
 func TestLease_DatabaseCredentialLogsInSurvivesARestartAndIsRevokedWithTheExternalSecret(t *testing.T) {
@@ -33,7 +34,7 @@ func TestLease_DatabaseCredentialLogsInSurvivesARestartAndIsRevokedWithTheExtern
 	g.Expect(synced.Status.Generated[0]).To(And(HaveField("Renewable", true), HaveField("NextRenewalTime", Not(BeNil())),
 		HaveField("LeaseDuration", Equal(&metav1.Duration{Duration: time.Hour}))))
 	g.Expect(leaseFound(t, id)).To(BeTrue())
-	g.Expect(synced.Finalizers).To(ContainElement(LeaseFinalizer))
+	g.Expect(synced.Finalizers).To(ContainElement(ledger.Finalizer))
 
 	// A forced refresh and a new operator (nothing in memory) keep the lease.
 	forceSync(t, es, "again")

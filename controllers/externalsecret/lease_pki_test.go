@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/ledger"
 )
 
 // parseCert parses the first PEM certificate.
@@ -69,5 +70,5 @@ func TestLease_PKICertificateBecomesATLSSecretAndIsReissuedAtTwoThirdsOfItsValid
 	// The rotation restarts the workloads and says so.
 	g.Eventually(func() string { return restartedAtOf(t, deploy) }, eventually, poll).ShouldNot(BeEmpty())
 	g.Eventually(func() []string { return eventReasons(t, ns, "web-tls") }, eventually, poll).
-		Should(ContainElements(eventCredentialIssued, "RolloutRestarted"))
+		Should(ContainElements(ledger.EventCredentialIssued, "RolloutRestarted"))
 }

@@ -7,6 +7,7 @@ package externalsecret
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
@@ -17,6 +18,7 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/generatorstate"
 	"github.com/baosync/baosync/controllers/internal/kubeaccess"
+	"github.com/baosync/baosync/controllers/internal/ledger"
 	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/controllers/scope"
@@ -50,8 +52,19 @@ type Reconciler struct {
 	// targets watches the target Secret of an object waiting for its deletion
 	// or creation (targetwatch.go); nil in unit tests.
 	targets *targetWatch
-	// leases counts the dynamic-secret leases held (dynamic.go).
-	leases leaseTracker
+	// ledgerOnce builds ledger, the lease ledger of dynamic secrets, from
+	// the fields above on first use (leases).
+	ledgerOnce sync.Once
+	ledger     *ledger.Ledger
+}
+
+// leases is the lease ledger, built from the Reconciler's own dependencies.
+func (r *Reconciler) leases() *ledger.Ledger {
+	r.ledgerOnce.Do(func() {
+		r.ledger = &ledger.Ledger{Client: r.Client, APIReader: r.APIReader, Provider: r.Provider, Recorder: r.Recorder,
+			Metrics: r.Metrics, Clock: r.Clock, Scope: r.Scope, LeaseKey: r.LeaseKey}
+	})
+	return r.ledger
 }
 
 // +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets,verbs=get;list;watch;patch
@@ -80,7 +93,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		// Secret; leases of dynamic secrets are revoked first. A watch of its
 		// target is given back at once for others.
 		r.targets.stop(req.NamespacedName)
-		return r.finalize(ctx, es)
+		return r.leases().Finalize(ctx, es)
 	}
 	before := es.DeepCopy()
 	defer func() { retErr = r.patchStatus(ctx, before, es, retErr) }()

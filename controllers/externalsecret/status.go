@@ -13,6 +13,7 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/conditions"
+	"github.com/baosync/baosync/controllers/internal/ledger"
 	"github.com/baosync/baosync/controllers/internal/outcome"
 	"github.com/baosync/baosync/controllers/internal/statuspatch"
 	"github.com/baosync/baosync/controllers/internal/storeref"
@@ -40,7 +41,7 @@ func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err er
 // retried until the object changes, and the lease would expire unrenewed (or a
 // retired one stay unrevoked) while a user fixes an unrelated entry.
 func (r *Reconciler) keepLeaseTimer(es *v1alpha1.ExternalSecret, oe *outcome.Error) *outcome.Error {
-	due := leaseDue(es)
+	due := ledger.Due(es)
 	if oe.Class != outcome.Terminal || due.IsZero() {
 		return oe
 	}
@@ -58,7 +59,7 @@ func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool, cause sync
 		es.Status.RefreshTime = metav1.NewTime(now)
 	}
 	es.Status.SyncedResourceVersion = resourceVersionOf(es)
-	r.memo.remember(client.ObjectKeyFromObject(es), es.UID, es.Status.SyncedResourceVersion, now, leaseDue(es))
+	r.memo.remember(client.ObjectKeyFromObject(es), es.UID, es.Status.SyncedResourceVersion, now, ledger.Due(es))
 	r.targets.stop(client.ObjectKeyFromObject(es))
 	msg := fmt.Sprintf("Secret %q is in sync with %s", es.TargetName(), storeName(es))
 	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone {
@@ -84,7 +85,7 @@ func nextSync(es *v1alpha1.ExternalSecret, now time.Time) time.Duration {
 	if interval > 0 && es.Spec.RefreshPolicy != v1alpha1.RefreshPolicyOnChange && es.Spec.RefreshPolicy != v1alpha1.RefreshPolicyCreatedOnce {
 		wait = outcome.Jitter(interval)
 	}
-	if due := leaseDue(es); !due.IsZero() {
+	if due := ledger.Due(es); !due.IsZero() {
 		untilLease := max(due.Sub(now), time.Second)
 		if wait == 0 || untilLease < wait {
 			wait = untilLease

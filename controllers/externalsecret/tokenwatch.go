@@ -2,10 +2,8 @@ package externalsecret
 
 import (
 	"context"
-	"strings"
 	"sync"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/generator"
+	"github.com/baosync/baosync/controllers/internal/ledger"
 	"github.com/baosync/baosync/providers"
 )
 
@@ -23,13 +22,6 @@ import (
 // (providers.TokenEndNotifier), and the ExternalSecrets of that generator are
 // woken, stale, so that their leases are issued anew under a fresh login while
 // the old credentials still work.
-
-// Names of the stores dynamicClient builds for generators: the provider
-// names its clients "Kind/namespace/name" after them.
-const (
-	namespacedGeneratorStore = "VaultDynamicSecret/"
-	clusterGeneratorStore    = "ClusterGenerator/"
-)
 
 // watchTokenEnds adds to b the source of the provider's notifications, when
 // the provider gives them. Notifications are kept as a set of generators until
@@ -58,7 +50,7 @@ type endedGenerators struct {
 
 // add records the generator behind a client name; it never blocks.
 func (e *endedGenerators) add(store string) {
-	o := generatorOfStore(store)
+	o := ledger.GeneratorOf(store)
 	if o == nil {
 		return
 	}
@@ -108,24 +100,4 @@ func (r *Reconciler) tokenEndToExternalSecrets(ctx context.Context, o client.Obj
 		r.memo.markStale(req.NamespacedName)
 	}
 	return reqs
-}
-
-// generatorOfStore is the generator behind a client name dynamicClient made
-// ("SecretStore/ns/VaultDynamicSecret/name", "ClusterSecretStore//ClusterGenerator/name"),
-// or nil for a real store's.
-func generatorOfStore(store string) client.Object {
-	parts := strings.SplitN(store, "/", 3)
-	if len(parts) != 3 {
-		return nil
-	}
-	ns, rest := parts[1], parts[2]
-	switch {
-	case ns != "" && strings.HasPrefix(rest, namespacedGeneratorStore):
-		name := strings.TrimPrefix(rest, namespacedGeneratorStore)
-		return &v1alpha1.VaultDynamicSecret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
-	case ns == "" && strings.HasPrefix(rest, clusterGeneratorStore):
-		name := strings.TrimPrefix(rest, clusterGeneratorStore)
-		return &v1alpha1.ClusterGenerator{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	}
-	return nil
 }

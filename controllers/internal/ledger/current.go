@@ -1,4 +1,4 @@
-package externalsecret
+package ledger
 
 import (
 	"context"
@@ -19,11 +19,16 @@ import (
 	"github.com/baosync/baosync/providers"
 )
 
-// Event reasons of the lease lifecycle.
+// Event reasons of the lease lifecycle, as `kubectl describe` shows them.
 const (
-	eventCredentialIssued   = "CredentialIssued"
-	eventLeaseRenewalFailed = "LeaseRenewalFailed"
-	eventLeaseRevokeFailed  = "LeaseRevokeFailed"
+	// EventCredentialIssued: a new credential replaced the kept one.
+	EventCredentialIssued = "CredentialIssued"
+	// EventLeaseRenewalFailed: a renewal failed for a passing reason; the
+	// credential stays.
+	EventLeaseRenewalFailed = "LeaseRenewalFailed"
+	// EventLeaseRevokeFailed: a revocation failed and is tried again, or
+	// cannot be done (the generator is gone).
+	EventLeaseRevokeFailed = "LeaseRevokeFailed"
 )
 
 // renewRetry is how soon a renewal that failed for a passing reason is tried
@@ -33,7 +38,7 @@ const renewRetry = 30 * time.Second
 // dynamicCall is one reconcile's use of a VaultDynamicSecret: the generator,
 // its policy, and the provider client, built only when the server is needed.
 type dynamicCall struct {
-	r   *Reconciler
+	lg  *Ledger
 	es  *v1alpha1.ExternalSecret
 	res *generator.Resolved
 	pol lease.Policy
@@ -44,13 +49,13 @@ type dynamicCall struct {
 	tokenWhy string
 }
 
-// issueDynamic returns the entry of a VaultDynamicSecret generator: the kept
+// Current returns the entry of a VaultDynamicSecret generator: the kept
 // credential while its lease is valid (renewed when due), or a newly issued
 // one, the replaced lease retired for its grace period. kept and found are
 // what the state held for this entry.
-func (r *Reconciler) issueDynamic(ctx context.Context, es *v1alpha1.ExternalSecret, res *generator.Resolved, kept generatorstate.Entry, found bool) (generatorstate.Entry, error) {
+func (lg *Ledger) Current(ctx context.Context, es *v1alpha1.ExternalSecret, res *generator.Resolved, kept generatorstate.Entry, found bool) (generatorstate.Entry, error) {
 	spec := res.Spec.VaultDynamicSecretSpec
-	c := &dynamicCall{r: r, es: es, res: res, now: r.Clock.Now(),
+	c := &dynamicCall{lg: lg, es: es, res: res, now: lg.Clock.Now(),
 		pol: lease.Policy{RenewPercent: percentOr(spec.RenewPercent), RotatePercent: percentOr(spec.RotatePercent)}}
 	st, action, why, err := c.plan(ctx, kept, found)
 	if err != nil {
@@ -75,7 +80,7 @@ func (r *Reconciler) issueDynamic(ctx context.Context, es *v1alpha1.ExternalSecr
 	}
 	entry.Retired = c.revokeRetired(ctx, entry.Retired)
 	entry.NextRenewal = nextAction(entry)
-	r.leases.hold(r.Metrics, es.UID, entry)
+	lg.leases.hold(lg.Metrics, es.UID, entry)
 	return entry, nil
 }
 
@@ -113,7 +118,7 @@ func (c *dynamicCall) client(ctx context.Context) (providers.DynamicClient, erro
 	if c.dc != nil {
 		return c.dc, nil
 	}
-	dc, err := c.r.dynamicClient(ctx, c.es.Namespace, c.res)
+	dc, err := c.lg.dynamicClient(ctx, c.es.Namespace, c.res)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +131,7 @@ func (c *dynamicCall) client(ctx context.Context) (providers.DynamicClient, erro
 // generator is a SecretStore of its namespace, a ClusterGenerator a
 // ClusterSecretStore. Their names hold a "/", which no store name can, so
 // that they never share a real store's client.
-func (r *Reconciler) dynamicClient(ctx context.Context, namespace string, res *generator.Resolved) (providers.DynamicClient, error) {
+func (lg *Ledger) dynamicClient(ctx context.Context, namespace string, res *generator.Resolved) (providers.DynamicClient, error) {
 	spec := res.Spec.VaultDynamicSecretSpec
 	storeSpec := v1alpha1.SecretStoreSpec{Controller: spec.Controller, Provider: v1alpha1.SecretStoreProvider{Vault: spec.Provider}}
 	meta := metav1.ObjectMeta{Name: namespacedGeneratorStore + res.Name, Namespace: res.Namespace, UID: types.UID(res.Hash), Generation: 1}
@@ -135,7 +140,7 @@ func (r *Reconciler) dynamicClient(ctx context.Context, namespace string, res *g
 		meta.Name = clusterGeneratorStore + res.Name
 		store = &v1alpha1.ClusterSecretStore{ObjectMeta: meta, Spec: storeSpec}
 	}
-	sc, err := r.Provider.NewClient(ctx, store, r.kube(), namespace)
+	sc, err := lg.Provider.NewClient(ctx, store, lg.kube(), namespace)
 	if err != nil {
 		return nil, fmt.Errorf("%s %q: %w", res.Kind, res.Name, err)
 	}
@@ -157,12 +162,12 @@ func (c *dynamicCall) renew(ctx context.Context, kept generatorstate.Entry) (gen
 		granted, err = dc.RenewLease(ctx, c.res.Spec.VaultDynamicSecretSpec.Path, l.ID, l.Increment)
 	}
 	if errors.Is(err, providers.ErrLeaseGone) {
-		c.r.Metrics.LeaseOperations.WithLabelValues("renew", "failed").Inc()
+		c.lg.Metrics.LeaseOperations.WithLabelValues("renew", "failed").Inc()
 		return kept, err
 	}
 	if err != nil {
-		c.r.Metrics.LeaseOperations.WithLabelValues("renew", "failed").Inc()
-		c.r.Recorder.Eventf(c.es, nil, corev1.EventTypeWarning, eventLeaseRenewalFailed, "Renew",
+		c.lg.Metrics.LeaseOperations.WithLabelValues("renew", "failed").Inc()
+		c.lg.Recorder.Eventf(c.es, nil, corev1.EventTypeWarning, EventLeaseRenewalFailed, "Renew",
 			"%s %q: renewing lease %s failed, the credential stays until %s: %v", c.res.Kind, c.res.Name, l.ID,
 			l.Expires.UTC().Format(time.RFC3339), err)
 		logger(ctx).Info("Lease renewal failed; retrying", "generator", c.res.Name, "lease", l.ID, "error", err.Error())
@@ -171,7 +176,7 @@ func (c *dynamicCall) renew(ctx context.Context, kept generatorstate.Entry) (gen
 		kept.Lease = &l
 		return kept, nil
 	}
-	c.r.Metrics.LeaseOperations.WithLabelValues("renew", "ok").Inc()
+	c.lg.Metrics.LeaseOperations.WithLabelValues("renew", "ok").Inc()
 	plan := lease.AfterRenew(c.now, l.IssueTime, l.Increment, granted.Duration, c.pol, rand.Float64()) //nolint:gosec // G404: jitter, not a secret
 	l.Duration, l.Renewable, l.Expires, l.RenewAt = granted.Duration, granted.Renewable, plan.Expires, plan.RenewAt
 	kept.Lease, kept.Rotation = &l, plan.Rotation

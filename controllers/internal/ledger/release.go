@@ -1,4 +1,4 @@
-package externalsecret
+package ledger
 
 import (
 	"context"
@@ -18,34 +18,34 @@ import (
 	"github.com/baosync/baosync/controllers/internal/outcome"
 )
 
-// LeaseFinalizer holds an ExternalSecret that keeps dynamic-secret leases
+// Finalizer holds an ExternalSecret that keeps dynamic-secret leases
 // until they are revoked. It is added before the first lease is issued and
 // removed once every lease is revoked (or can no longer be).
-const LeaseFinalizer = "baosync.io/revoke-leases"
+const Finalizer = "baosync.io/revoke-leases"
 
-// addLeaseFinalizer adds LeaseFinalizer unless it is there.
-func (r *Reconciler) addLeaseFinalizer(ctx context.Context, es *v1alpha1.ExternalSecret) error {
-	if controllerutil.ContainsFinalizer(es, LeaseFinalizer) {
+// addLeaseFinalizer adds Finalizer unless it is there.
+func (lg *Ledger) addLeaseFinalizer(ctx context.Context, es *v1alpha1.ExternalSecret) error {
+	if controllerutil.ContainsFinalizer(es, Finalizer) {
 		return nil
 	}
 	next := es.DeepCopy()
-	controllerutil.AddFinalizer(next, LeaseFinalizer)
-	if err := r.Patch(ctx, next, client.MergeFromWithOptions(es, client.MergeFromWithOptimisticLock{})); err != nil {
+	controllerutil.AddFinalizer(next, Finalizer)
+	if err := lg.Patch(ctx, next, client.MergeFromWithOptions(es, client.MergeFromWithOptimisticLock{})); err != nil {
 		return outcome.FromKube("add the lease finalizer", err)
 	}
 	es.Finalizers = next.Finalizers // its resourceVersion stays: the status patch is computed from the object as read
 	return nil
 }
 
-// finalize revokes the leases of a deleted ExternalSecret and then lets it go.
+// Finalize revokes the leases of a deleted ExternalSecret and then lets it go.
 // A revocation that fails is retried with backoff while any lease can still
 // be used; a lease whose generator is gone cannot be revoked and is left to
 // expire, with a Warning event.
-func (r *Reconciler) finalize(ctx context.Context, es *v1alpha1.ExternalSecret) (ctrl.Result, error) {
-	if !controllerutil.ContainsFinalizer(es, LeaseFinalizer) {
+func (lg *Ledger) Finalize(ctx context.Context, es *v1alpha1.ExternalSecret) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(es, Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	entries, err := r.keptLeases(ctx, es)
+	entries, err := lg.keptLeases(ctx, es)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -58,23 +58,23 @@ func (r *Reconciler) finalize(ctx context.Context, es *v1alpha1.ExternalSecret) 
 		logger(ctx).Info("Deleted keeping what it made: leases of the namespace's generators kept, not revoked")
 		entries = clusterGeneratorEntries(entries)
 	}
-	if err := r.releaseDynamic(ctx, es, entries); err != nil {
+	if err := lg.Release(ctx, es, entries); err != nil {
 		return ctrl.Result{}, err
 	}
 	next := es.DeepCopy()
-	controllerutil.RemoveFinalizer(next, LeaseFinalizer)
-	if err := r.Patch(ctx, next, client.MergeFrom(es)); client.IgnoreNotFound(err) != nil {
+	controllerutil.RemoveFinalizer(next, Finalizer)
+	if err := lg.Patch(ctx, next, client.MergeFrom(es)); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, fmt.Errorf("remove the lease finalizer: %w", err)
 	}
-	r.leases.dropOwner(r.Metrics, es.UID)
+	lg.leases.dropOwner(lg.Metrics, es.UID)
 	return ctrl.Result{}, nil
 }
 
 // keptLeases returns the state entries of a deleted ExternalSecret. When the
 // state Secret is already gone (a foreground deletion removes dependents
 // first), status.generated still names each current lease and its generator.
-func (r *Reconciler) keptLeases(ctx context.Context, es *v1alpha1.ExternalSecret) (map[string]generatorstate.Entry, error) {
-	st, err := r.loadState(ctx, es)
+func (lg *Ledger) keptLeases(ctx context.Context, es *v1alpha1.ExternalSecret) (map[string]generatorstate.Entry, error) {
+	st, err := lg.Load(ctx, es)
 	if err != nil {
 		return nil, err
 	}
@@ -106,12 +106,12 @@ func clusterGeneratorEntries(entries map[string]generatorstate.Entry) map[string
 	return out
 }
 
-// releaseDynamic revokes the leases of state entries the ExternalSecret no
+// Release revokes the leases of state entries the ExternalSecret no
 // longer uses (or of all its entries, when it is deleted), current and
 // retired, unless their generator says revokeOnDelete: false. Entries without
 // a lease need nothing. It fails only while a lease that could not be revoked
 // is still valid, so that it is tried again.
-func (r *Reconciler) releaseDynamic(ctx context.Context, es *v1alpha1.ExternalSecret, gone map[string]generatorstate.Entry) error {
+func (lg *Ledger) Release(ctx context.Context, es *v1alpha1.ExternalSecret, gone map[string]generatorstate.Entry) error {
 	var errs []error
 	for _, e := range gone {
 		leases := make([]generator.Lease, 0, 1+len(e.Retired))
@@ -122,7 +122,7 @@ func (r *Reconciler) releaseDynamic(ctx context.Context, es *v1alpha1.ExternalSe
 			leases = append(leases, rt.Lease)
 		}
 		if len(leases) > 0 {
-			errs = append(errs, r.revokeAll(ctx, es, leases))
+			errs = append(errs, lg.revokeAll(ctx, es, leases))
 		}
 	}
 	return errors.Join(errs...)
@@ -131,19 +131,19 @@ func (r *Reconciler) releaseDynamic(ctx context.Context, es *v1alpha1.ExternalSe
 // revokeAll revokes leases of one generator entry with that generator's
 // client. A generator that no longer exists, or that keeps its leases, is
 // reported and its leases are left to expire.
-func (r *Reconciler) revokeAll(ctx context.Context, es *v1alpha1.ExternalSecret, leases []generator.Lease) error {
-	now := r.Clock.Now()
+func (lg *Ledger) revokeAll(ctx context.Context, es *v1alpha1.ExternalSecret, leases []generator.Lease) error {
+	now := lg.Clock.Now()
 	ref := leases[0].Ref
-	res, err := generator.Resolve(ctx, r.APIReader, r.Scope, es.Namespace, ref)
+	res, err := generator.Resolve(ctx, lg.APIReader, lg.Scope, es.Namespace, ref)
 	if err != nil || res.Spec.VaultDynamicSecretSpec == nil {
-		r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, eventLeaseRevokeFailed, "Revoke",
+		lg.Recorder.Eventf(es, nil, corev1.EventTypeWarning, EventLeaseRevokeFailed, "Revoke",
 			"%s %q is gone or not a VaultDynamicSecret: lease %s is left to expire", ref.Kind, ref.Name, leases[0].ID)
-		r.leases.drop(r.Metrics, leaseIDs(leases)...)
+		lg.leases.drop(lg.Metrics, leaseIDs(leases)...)
 		return nil
 	}
-	c := &dynamicCall{r: r, es: es, res: res, now: now}
+	c := &dynamicCall{lg: lg, es: es, res: res, now: now}
 	if !revokes(res.Spec.VaultDynamicSecretSpec) {
-		r.leases.drop(r.Metrics, leaseIDs(leases)...)
+		lg.leases.drop(lg.Metrics, leaseIDs(leases)...)
 		return nil
 	}
 	var errs []error
@@ -165,10 +165,10 @@ func leaseIDs(leases []generator.Lease) []string {
 	return ids
 }
 
-// leaseDue is the earliest time a generated entry needs the operator again
+// Due is the earliest time a generated entry needs the operator again
 // (a renewal, a rotation, the end of a grace period), from status; zero when
 // none is planned.
-func leaseDue(es *v1alpha1.ExternalSecret) time.Time {
+func Due(es *v1alpha1.ExternalSecret) time.Time {
 	var due time.Time
 	for _, g := range es.Status.Generated {
 		for _, t := range []*metav1.Time{g.NextRenewalTime, g.RotationTime} {
@@ -180,20 +180,31 @@ func leaseDue(es *v1alpha1.ExternalSecret) time.Time {
 	return due
 }
 
-// eventLeaseRecordRejected is the Warning of a lease record that failed its seal.
-const eventLeaseRecordRejected = "LeaseRecordRejected"
+// Holds reports whether status names a lease of the ExternalSecret's.
+func Holds(es *v1alpha1.ExternalSecret) bool {
+	for _, g := range es.Status.Generated {
+		if g.LeaseID != "" {
+			return true
+		}
+	}
+	return false
+}
 
-// loadState reads the ExternalSecret's generator state, checking its lease
+// EventLeaseRecordRejected is the Warning of a lease record that failed its
+// seal.
+const EventLeaseRecordRejected = "LeaseRecordRejected"
+
+// Load reads the ExternalSecret's generator state, checking its lease
 // records with the operator's key. A record that fails (edited, or copied from
 // another object) is reported and ignored: its leases are neither renewed nor
 // revoked by the operator, and the entry gets a new credential.
-func (r *Reconciler) loadState(ctx context.Context, es *v1alpha1.ExternalSecret) (*generatorstate.State, error) {
-	st, err := generatorstate.Load(ctx, r.APIReader, es, v1alpha1.GroupVersion.WithKind("ExternalSecret"), r.LeaseKey)
+func (lg *Ledger) Load(ctx context.Context, es *v1alpha1.ExternalSecret) (*generatorstate.State, error) {
+	st, err := generatorstate.Load(ctx, lg.APIReader, es, v1alpha1.GroupVersion.WithKind("ExternalSecret"), lg.LeaseKey)
 	if err != nil {
 		return nil, err
 	}
 	for _, k := range st.Rejected() {
-		r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, eventLeaseRecordRejected, "Check",
+		lg.Recorder.Eventf(es, nil, corev1.EventTypeWarning, EventLeaseRecordRejected, "Check",
 			"the lease record of %s in Secret %q was not written by baosync for this ExternalSecret; its leases are neither renewed nor revoked, and a new credential is issued",
 			k, generatorstate.Name("ExternalSecret", es))
 		logger(ctx).Info("Lease record rejected: its seal does not match", "entry", k)

@@ -1,4 +1,4 @@
-package externalsecret
+package ledger
 
 import (
 	"context"
@@ -32,7 +32,7 @@ const defaultGrace = 5 * time.Minute
 func (c *dynamicCall) issue(ctx context.Context, kept generatorstate.Entry, found bool, why string) (generatorstate.Entry, error) {
 	spec := c.res.Spec.VaultDynamicSecretSpec
 	if revokes(spec) {
-		if err := c.r.addLeaseFinalizer(ctx, c.es); err != nil {
+		if err := c.lg.addLeaseFinalizer(ctx, c.es); err != nil {
 			return generatorstate.Entry{}, err
 		}
 	}
@@ -47,21 +47,21 @@ func (c *dynamicCall) issue(ctx context.Context, kept generatorstate.Entry, foun
 	ds, err := dc.Generate(ctx, providers.DynamicRequest{Path: spec.Path, Method: spec.Method,
 		Params: params, Result: string(spec.ResultType)})
 	if err != nil {
-		c.r.Metrics.LeaseOperations.WithLabelValues("issue", "failed").Inc()
+		c.lg.Metrics.LeaseOperations.WithLabelValues("issue", "failed").Inc()
 		return generatorstate.Entry{}, fmt.Errorf("%s %q: %w", c.res.Kind, c.res.Name, err)
 	}
 	if len(ds.Values) == 0 && !spec.AllowEmptyResponse {
 		return generatorstate.Entry{}, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed,
 			"%s %q: %s answered no values; check the path and resultType, or set allowEmptyResponse", c.res.Kind, c.res.Name, spec.Path)
 	}
-	c.r.Metrics.LeaseOperations.WithLabelValues("issue", "ok").Inc()
+	c.lg.Metrics.LeaseOperations.WithLabelValues("issue", "ok").Inc()
 	entry := c.planned(ds)
 	if found && kept.Lease != nil {
 		entry.Retired = append(kept.Retired, c.retire(*kept.Lease))
 		for i := range len(entry.Retired) - generatorstate.MaxRetired {
 			entry.Retired[i].RevokeAt = c.now // rotations faster than the grace period: the oldest go at once
 		}
-		c.r.Recorder.Eventf(c.es, nil, corev1.EventTypeNormal, eventCredentialIssued, "Rotate",
+		c.lg.Recorder.Eventf(c.es, nil, corev1.EventTypeNormal, EventCredentialIssued, "Rotate",
 			"%s %q: new credential issued (%s); lease %s replaces %s", c.res.Kind, c.res.Name, why, ds.Lease.ID, kept.Lease.ID)
 	}
 	logger(ctx).Info("Dynamic secret issued", "generator", c.res.Name, "lease", ds.Lease.ID, "ttl", ds.Lease.Duration.String(), "why", why)
@@ -119,7 +119,7 @@ func (c *dynamicCall) revokeRetired(ctx context.Context, retired []generatorstat
 		expired := !rt.Lease.Expires.IsZero() && !c.now.Before(rt.Lease.Expires)
 		switch {
 		case rt.Lease.ID == "" || expired || !revokes(c.res.Spec.VaultDynamicSecretSpec):
-			c.r.leases.drop(c.r.Metrics, rt.Lease.ID)
+			c.lg.leases.drop(c.lg.Metrics, rt.Lease.ID)
 		case c.now.Before(rt.RevokeAt):
 			left = append(left, rt)
 		default:
@@ -131,7 +131,7 @@ func (c *dynamicCall) revokeRetired(ctx context.Context, retired []generatorstat
 	if over := len(left) - generatorstate.MaxRetired; over > 0 {
 		// Revocations keep failing: the oldest are left to expire, so that
 		// the record stays within what a sealed record may hold.
-		c.r.leases.drop(c.r.Metrics, leaseIDs(retiredLeases(left[:over]))...)
+		c.lg.leases.drop(c.lg.Metrics, leaseIDs(retiredLeases(left[:over]))...)
 		left = left[over:]
 	}
 	return left
@@ -160,13 +160,13 @@ func (c *dynamicCall) revoke(ctx context.Context, l generator.Lease) error {
 		err = dc.RevokeLease(ctx, path, l.ID)
 	}
 	if err != nil {
-		c.r.Metrics.LeaseOperations.WithLabelValues("revoke", "failed").Inc()
-		c.r.Recorder.Eventf(c.es, nil, corev1.EventTypeWarning, eventLeaseRevokeFailed, "Revoke",
+		c.lg.Metrics.LeaseOperations.WithLabelValues("revoke", "failed").Inc()
+		c.lg.Recorder.Eventf(c.es, nil, corev1.EventTypeWarning, EventLeaseRevokeFailed, "Revoke",
 			"%s %q: revoking lease %s failed; it is tried again: %v", c.res.Kind, c.res.Name, l.ID, err)
 		return err
 	}
-	c.r.Metrics.LeaseOperations.WithLabelValues("revoke", "ok").Inc()
-	c.r.leases.drop(c.r.Metrics, l.ID)
+	c.lg.Metrics.LeaseOperations.WithLabelValues("revoke", "ok").Inc()
+	c.lg.leases.drop(c.lg.Metrics, l.ID)
 	logger(ctx).Info("Lease revoked", "generator", c.res.Name, "lease", l.ID)
 	return nil
 }

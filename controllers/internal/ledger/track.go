@@ -1,4 +1,4 @@
-package externalsecret
+package ledger
 
 import (
 	"sync"
