@@ -35,7 +35,7 @@ func (c *Client) Generate(_ context.Context, req providers.DynamicRequest) (*pro
 	c.leases[id] = c.leaseTTL
 	return &providers.DynamicSecret{
 		Values: map[string][]byte{"username": []byte(fmt.Sprintf("user-%d", c.issued)), "password": []byte(fmt.Sprintf("pass-%d", c.issued))},
-		Lease:  providers.Lease{ID: id, Duration: c.leaseTTL, Renewable: true, Token: c.token()},
+		Lease:  providers.Lease{ID: id, Duration: c.leaseTTL, Renewable: true, Token: c.token(), TokenEnd: c.tokens[c.token()].end},
 	}, nil
 }
 

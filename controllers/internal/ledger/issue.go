@@ -65,7 +65,26 @@ func (c *dynamicCall) issue(ctx context.Context, kept generatorstate.Entry, foun
 			"%s %q: new credential issued (%s); lease %s replaces %s", c.res.Kind, c.res.Name, why, ds.Lease.ID, kept.Lease.ID)
 	}
 	logger(ctx).Info("Dynamic secret issued", "generator", c.res.Name, "lease", ds.Lease.ID, "ttl", ds.Lease.Duration.String(), "why", why)
+	c.warnShortToken(ctx, ds.Lease)
 	return entry, nil
+}
+
+// EventLoginTokenShorterThanLease warns that the login token that issued a
+// credential ends before its lease, so that the credential is issued anew
+// at every token's end: custody cannot keep it.
+const EventLoginTokenShorterThanLease = "LoginTokenShorterThanLease"
+
+// warnShortToken reports a credential whose login token ends before its
+// lease would, with what to change.
+func (c *dynamicCall) warnShortToken(ctx context.Context, l providers.Lease) {
+	if l.TokenEnd.IsZero() || l.Duration <= 0 || !l.TokenEnd.Before(c.now.Add(l.Duration)) {
+		return
+	}
+	c.lg.Recorder.Eventf(c.es, nil, corev1.EventTypeWarning, EventLoginTokenShorterThanLease, "Issue",
+		"%s %q: the login token that issued lease %s ends at %s, before the lease's %s: the credential is issued anew before each token's end; "+
+			"give the generator's auth role renewable tokens with a token_max_ttl at least the lease's max_ttl",
+		c.res.Kind, c.res.Name, l.ID, l.TokenEnd.UTC().Format(time.RFC3339), l.Duration)
+	logger(ctx).Info("Login token ends before the lease it issued", "generator", c.res.Name, "lease", l.ID)
 }
 
 // planned is the state entry of a fresh credential: its lease, its renewal
