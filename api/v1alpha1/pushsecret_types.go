@@ -35,7 +35,8 @@ type PushSecretSpec struct {
 	DeletionPolicy string `json:"deletionPolicy,omitempty"`
 
 	// RefreshInterval is how often the Secret is pushed again (default 1h); 0
-	// or at least 1s.
+	// pushes once, and again only when the PushSecret changes, as ESO; else
+	// at least 1s.
 	// +kubebuilder:default="1h"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$`

@@ -5,6 +5,7 @@
 package pushsecret
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -74,7 +75,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	ps.Status.RefreshTime = metav1.Now()
 	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionTrue, v1alpha1.ReasonPushed, "Push",
 		fmt.Sprintf("%s is pushed to %d store(s)%s", sourceName(ps), len(ps.Spec.SecretStoreRefs), adoptedNote(adopted)))
-	return ctrl.Result{RequeueAfter: outcome.Jitter(refreshInterval(ps))}, nil
+	if d := refreshInterval(ps); d > 0 {
+		return ctrl.Result{RequeueAfter: outcome.Jitter(d)}, nil
+	}
+	return ctrl.Result{}, nil // refreshInterval 0: pushed again only when the PushSecret changes, as ESO
 }
 
 // push writes every data entry to every store, and returns the remote secrets
@@ -197,7 +201,7 @@ func classify(err error) error {
 func (r *Reconciler) fail(ps *v1alpha1.PushSecret, err error) (ctrl.Result, error) {
 	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
 	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionFalse, oe.Reason, "Push", oe.Err.Error())
-	return ctrl.Result{RequeueAfter: refreshInterval(ps)}, oe
+	return ctrl.Result{RequeueAfter: cmp.Or(refreshInterval(ps), time.Hour)}, oe
 }
 
 // pushRef addresses entry d's remote secret; an empty property pushes the
@@ -206,9 +210,11 @@ func pushRef(d v1alpha1.PushSecretData) providers.PushRef {
 	return providers.PushRef{Key: d.Match.RemoteRef.RemoteKey, Property: d.Match.RemoteRef.Property}
 }
 
+// refreshInterval is how often the Secret is pushed again: the spec's (1h when
+// the API server did not default it), or 0 for never on a timer.
 func refreshInterval(ps *v1alpha1.PushSecret) time.Duration {
-	if ps.Spec.RefreshInterval == nil || ps.Spec.RefreshInterval.Duration <= 0 {
+	if ps.Spec.RefreshInterval == nil {
 		return time.Hour
 	}
-	return ps.Spec.RefreshInterval.Duration
+	return max(ps.Spec.RefreshInterval.Duration, 0)
 }

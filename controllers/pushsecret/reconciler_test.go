@@ -12,9 +12,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/providers/vault"
 )
 
 const wait = 30 * time.Second
@@ -206,4 +209,32 @@ func TestPushSecret_KVv1KnowsItsOwnSecretsFromItsStatus(t *testing.T) {
 	g.Expect(env.Client.Delete(ctx, ps)).To(Succeed())
 	g.Eventually(func() any { return read(key) }, wait, 100*time.Millisecond).Should(BeNil())
 	g.Expect(read("foreign-" + ns)).To(Equal("theirs-kv1-value"))
+}
+
+func TestPushSecret_RefreshIntervalZeroPushesOnceAndAgainOnlyOnChange(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		interval time.Duration
+		requeue  bool
+	}{
+		{"0 pushes once: no timer", 0, false},
+		{"1h pushes again after an hour", time.Hour, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // own namespace, source Secret and remote key
+			g := NewWithT(t)
+			ctx := context.Background()
+			ns, key := setup(t, "pushed-once")
+			ps := newPush(ns, key, "Replace", "None")
+			ps.Spec.RefreshInterval = &metav1.Duration{Duration: tc.interval}
+			g.Expect(env.Client.Create(ctx, ps)).To(Succeed())
+			waitReason(t, ns, v1alpha1.ReasonPushed)
+			r := &Reconciler{Client: env.Client, APIReader: env.Client, Provider: vault.New(), Recorder: events.NewFakeRecorder(10)}
+			res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(ps)})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(res.RequeueAfter > 0).To(Equal(tc.requeue), "requeue after %s", res.RequeueAfter)
+			data, _ := remote(t, key)
+			g.Expect(data).To(Equal(map[string]any{"pw": "pushed-once"}))
+		})
+	}
 }
