@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/baosync/baosync/providers"
@@ -57,12 +58,7 @@ func (p *Provider) OnTokenEnd(f func(store string)) { p.opts.onTokenEnd.Store(&f
 func (c *storeClient) holds(t *loginToken) bool {
 	c.heldMu.Lock()
 	defer c.heldMu.Unlock()
-	for _, h := range c.held {
-		if h == t {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.held, t)
 }
 
 // reserve holds t before it issues a lease, and keeps it in custody: a lease
@@ -80,10 +76,8 @@ func (c *storeClient) reserve(ctx context.Context, t *loginToken) error {
 func (c *storeClient) hold(t *loginToken) {
 	c.heldMu.Lock()
 	defer c.heldMu.Unlock()
-	for _, h := range c.held {
-		if h == t {
-			return
-		}
+	if slices.Contains(c.held, t) {
+		return
 	}
 	c.held = append(c.held, t)
 	if len(c.held) > maxHeld {

@@ -159,10 +159,8 @@ func checkLeaseID(path, leaseID string) error {
 	case !strings.HasPrefix(leaseID, p+"/"):
 		return fmt.Errorf("lease %q was not issued by %q: %w", leaseID, p, providers.ErrInvalidRef)
 	}
-	for _, seg := range strings.Split(leaseID, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return fmt.Errorf("lease %q has an empty or dot segment: %w", leaseID, providers.ErrInvalidRef)
-		}
+	if err := checkPath(leaseID); err != nil {
+		return refErrorf("lease %q %v", leaseID, err)
 	}
 	for _, r := range leaseID {
 		if !leaseIDRune(r) {
