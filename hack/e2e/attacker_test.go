@@ -63,6 +63,14 @@ func (a *attacker) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		_, _ = io.WriteString(w, `"}}}`)
+	case p == "/v1/secret/data/trickle":
+		// A big answer's first 320 KiB at once, then nothing until the
+		// operator gives up: it would hold a big-answer slot while it waits.
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"data":{"data":{"k":"`)
+		_, _ = w.Write(bytes.Repeat([]byte("T"), 320<<10))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
 	case p == "/v1/secret/data/gzip":
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Encoding", "gzip")

@@ -41,7 +41,7 @@ type storeClient struct {
 
 	reads singleflight.Group
 	cache readCache
-	down  breaker
+	down  health
 	fair  *fairShare
 
 	mountInfo mountCache // the KV mounts keys were found in
@@ -244,7 +244,7 @@ type request struct {
 // static token).
 func (c *storeClient) do(ctx context.Context, req request) (*api.Secret, *loginToken, error) {
 	for attempt := 0; ; attempt++ {
-		if err := c.down.check(c.opts.now(), c.name); err != nil {
+		if err := c.down.check(c.opts.now(), c.name, tenantOf(ctx)); err != nil {
 			c.opts.observe(req.op, "unavailable")
 			return nil, nil, err
 		}
@@ -259,7 +259,7 @@ func (c *storeClient) do(ctx context.Context, req request) (*api.Secret, *loginT
 		}
 		if err != nil {
 			release()
-			c.noteAvailability(err)
+			c.down.note(c.opts.now(), tenantOf(ctx), err)
 			return nil, nil, err
 		}
 		cl := c.api
@@ -276,12 +276,12 @@ func (c *storeClient) do(ctx context.Context, req request) (*api.Secret, *loginT
 		release()
 		if err == nil {
 			c.opts.observe(req.op, "ok")
-			c.down.succeeded()
+			c.down.note(c.opts.now(), tenantOf(ctx), nil)
 			return sec, owner, nil
 		}
 		cerr := classify(req.op, req.path, err)
 		c.opts.observe(req.op, resultOf(cerr))
-		c.noteAvailability(cerr)
+		c.down.note(c.opts.now(), tenantOf(ctx), cerr)
 		if errors.Is(cerr, providers.ErrPermissionDenied) && c.creds.staticToken == "" && attempt == 0 && !c.tokenWorks(ctx) {
 			c.dropToken(tok)
 			continue
@@ -326,16 +326,6 @@ func (c *storeClient) tokenWorks(ctx context.Context) bool {
 	_, err := c.api.Auth().Token().LookupSelfWithContext(ctx)
 	c.opts.observe("lookup", resultOf(classify("lookup", "auth/token/lookup-self", err)))
 	return err == nil
-}
-
-// noteAvailability opens the breaker when the server is unavailable; any
-// answer from the server (even a refusal) shows it is up.
-func (c *storeClient) noteAvailability(err error) {
-	if errors.Is(err, providers.ErrUnavailable) && !errors.Is(err, context.Canceled) {
-		c.down.failed(c.opts.now())
-		return
-	}
-	c.down.succeeded()
 }
 
 // resultOf names the class of an error for metrics.

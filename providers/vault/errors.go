@@ -31,6 +31,9 @@ func classify(op, path string, err error) error {
 		case re.StatusCode >= 400 && re.StatusCode < 500 && re.StatusCode != http.StatusTooManyRequests:
 			sentinel = providers.ErrInvalidConfig
 		}
+		if re.StatusCode == http.StatusBadGateway || re.StatusCode == http.StatusServiceUnavailable || re.StatusCode == http.StatusGatewayTimeout {
+			return fmt.Errorf("%s %s: server answered %s: %w%w", op, path, answer(re), sentinel, errServerDown)
+		}
 		return fmt.Errorf("%s %s: server answered %s: %w", op, path, answer(re), sentinel)
 	}
 	if errors.Is(err, context.Canceled) {
@@ -38,6 +41,10 @@ func classify(op, path string, err error) error {
 	}
 	return fmt.Errorf("%s %s: %w: %w", op, path, providers.ErrUnavailable, bounded{err})
 }
+
+// errServerDown marks an answer that shows the server itself down (502, 503,
+// 504); its text is empty, as the answer's status already says it.
+var errServerDown = errors.New("")
 
 // bounded prints a transport error the way serverText prints a server's
 // answer (Go quotes a malformed status line, up to 64 KiB of whatever the

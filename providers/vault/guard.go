@@ -132,18 +132,20 @@ type cappedBody struct {
 	left int64
 	err  error // returned past the limit
 
+	// big, when set, is the slots for decoding answers past bigAnswer bytes.
+	// Such an answer is read to its end before a slot is taken, so that a
+	// server sending a big answer slowly holds no slot while it trickles;
+	// only the decode, which is quick, waits for and holds one.
 	big     chan struct{}
 	ctx     context.Context
 	holding bool
+	body    io.Closer // the server's body, once the rest of it is buffered
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
 	if b.big != nil && !b.holding && maxResponseBytes-b.left >= bigAnswer {
-		select { // a big answer: wait for a slot (bounded by the request's timeout)
-		case b.big <- struct{}{}:
-			b.holding = true
-		case <-b.ctx.Done():
-			return 0, b.ctx.Err()
+		if err := b.bufferThenWait(); err != nil {
+			return 0, err
 		}
 	}
 	if b.left <= 0 {
@@ -163,10 +165,30 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// bufferThenWait reads the rest of a big answer (within the cap) and then
+// waits for a slot, bounded by the request's timeout.
+func (b *cappedBody) bufferThenWait() error {
+	rest, err := io.ReadAll(&cappedBody{rc: b.rc, left: b.left, err: b.err})
+	if err != nil {
+		return err
+	}
+	b.body, b.rc = b.rc, io.NopCloser(bytes.NewReader(rest))
+	select {
+	case b.big <- struct{}{}:
+		b.holding = true
+		return nil
+	case <-b.ctx.Done():
+		return b.ctx.Err()
+	}
+}
+
 func (b *cappedBody) Close() error {
 	if b.holding {
 		b.holding = false
 		<-b.big
+	}
+	if b.body != nil {
+		return b.body.Close()
 	}
 	return b.rc.Close()
 }

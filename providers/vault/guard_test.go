@@ -140,6 +140,59 @@ func TestGuard_CountsAfterDecompression(t *testing.T) {
 	}
 }
 
+// TestGuard_ASlowBigAnswerHoldsNoDecodeSlot is issue 21's third attack: a
+// tenant's server that sends a big answer and then trickles must not hold the
+// provider's big-answer slots, which every other tenant's big reads need.
+func TestGuard_ASlowBigAnswerHoldsNoDecodeSlot(t *testing.T) {
+	stall := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(bigSecret(2 * bigAnswer))
+		w.(http.Flusher).Flush()
+		<-stall // the rest never comes while the test runs
+	}))
+	defer slow.Close()
+	defer close(stall) // before Close, which waits for the handler
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(bigSecret(2 * bigAnswer))
+	}))
+	defer fast.Close()
+	big := make(chan struct{}, 1) // one slot: the slow answer must not take it
+	client := &http.Client{Transport: &guard{next: &http.Transport{}, big: big}}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	slowDone := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, slow.URL, nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+		}
+		slowDone <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the slow answer's first 512 KiB are in
+	if len(big) != 0 {
+		t.Fatal("a trickling answer holds the big-answer slot")
+	}
+	resp, err := client.Get(fast.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if err != nil || n < 2*bigAnswer {
+		t.Fatalf("another server's big answer: read %d bytes, %v", n, err)
+	}
+	if len(big) != 0 {
+		t.Fatal("a closed answer kept its slot")
+	}
+	cancel()
+	if err := <-slowDone; err == nil {
+		t.Fatal("the stalled answer was read whole")
+	}
+}
+
 func TestGuard_RefusesRedirectsToAnotherServer(t *testing.T) {
 	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusFound, http.StatusMovedPermanently, http.StatusPermanentRedirect} {
 		for _, scheme := range []string{"http", "https"} {

@@ -1,0 +1,100 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// Issue 21, round two of the hostile-tenant suite: one namespace must not take
+// a shared store, the operator's queues or its memory from the others.
+
+// Item 2: a tenant whose reads of a shared store fail (answers past the cap,
+// as several pushed keys of one remote secret can make them) opens no breaker
+// for the other namespaces of that store.
+func TestHostile_OneNamespacesFailingReadsDoNotStopASharedStoreForOthers(t *testing.T) {
+	operator(t)
+	g := NewWithT(t)
+	ctx := context.Background()
+	css := sharedStore(t)
+	noisy := tenant(t, "oversized")
+	huge := map[string]any{} // several keys, as several pushes build it: past the 4 MiB answer cap
+	for i := range 6 {
+		huge[fmt.Sprint("k", i)] = strings.Repeat("x", 900<<10)
+	}
+	g.Expect(env.KVPut(ctx, "secret/oversized/"+noisy, huge)).To(Succeed())
+	var failing *v1alpha1.ExternalSecret
+	for i := range 5 {
+		e := es(noisy, fmt.Sprintf("big-%d", i), css, "oversized/"+noisy, "k0")
+		e.Spec.SecretStoreRef.Kind = v1alpha1.SecretStoreKindCluster
+		e.Spec.RefreshInterval = &metav1.Duration{Duration: time.Second}
+		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
+		failing = e
+	}
+	waitES(t, failing, v1alpha1.ReasonProviderUnavailable)
+
+	victim := tenant(t, "bystander")
+	g.Expect(env.KVPut(ctx, "secret/bystander/"+victim, map[string]any{"k": "v"})).To(Succeed())
+	for i := range 5 {
+		e := es(victim, fmt.Sprintf("v-%d", i), css, "bystander/"+victim, "k")
+		e.Spec.SecretStoreRef.Kind = v1alpha1.SecretStoreKindCluster
+		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
+		waitES(t, e, v1alpha1.ReasonSecretSynced)
+		time.Sleep(time.Second) // spread over the noisy tenant's failures
+	}
+	g.Expect(hasEventReason(ctx, victim, v1alpha1.ReasonProviderUnavailable)).To(BeFalse(),
+		"another namespace's failures stopped the bystander's reads")
+	expectOperatorHealthy(t)
+}
+
+// Item 3: a tenant's server that sends a big answer and then trickles holds
+// none of the slots in which big answers are decoded; another namespace's big
+// reads go on.
+func TestHostile_ASlowBigAnswerDoesNotHoldUpOthersBigReads(t *testing.T) {
+	operator(t)
+	g := NewWithT(t)
+	ctx := context.Background()
+	evil := newAttacker()
+	defer evil.close()
+	ns := tenant(t, "trickle")
+	path := "secret"
+	tenantStore(t, ns, "evil", evil.srv.URL, "tenant-token-not-a-secret", &path)
+	for i := range 4 {
+		e := es(ns, fmt.Sprintf("trickle-%d", i), "evil", "trickle", "k")
+		e.Spec.RefreshInterval = &metav1.Duration{Duration: time.Second}
+		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
+	}
+	g.Eventually(func() int { return countPath(evil, "/v1/secret/data/trickle") }, 30*time.Second, 100*time.Millisecond).
+		Should(BeNumerically(">=", 2), "the tenant's big answers are under way")
+
+	css := sharedStore(t)
+	victim := tenant(t, "bigreader")
+	g.Expect(env.KVPut(ctx, "secret/bigreader/"+victim, map[string]any{"k": strings.Repeat("v", 400<<10)})).To(Succeed())
+	for i := range 3 {
+		e := es(victim, fmt.Sprintf("v-%d", i), css, "bigreader/"+victim, "k")
+		e.Spec.SecretStoreRef.Kind = v1alpha1.SecretStoreKindCluster
+		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
+		waitES(t, e, v1alpha1.ReasonSecretSynced)
+	}
+	g.Expect(hasEventReason(ctx, victim, v1alpha1.ReasonProviderUnavailable)).To(BeFalse(),
+		"a trickling server held up another namespace's big reads")
+	expectOperatorHealthy(t)
+}
+
+// countPath counts the requests a has received for path.
+func countPath(a *attacker, path string) int {
+	n := 0
+	for _, r := range a.received() {
+		if r.path == path {
+			n++
+		}
+	}
+	return n
+}
