@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -30,6 +29,15 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 		r.targets.watch(es, "") // its creation syncs at once
 		return false, outcome.Waitingf(v1alpha1.ReasonTargetMissing, 0,
 			"creationPolicy Merge needs an existing Secret %q; create it, or use creationPolicy Owner", desired.Name)
+	}
+	if policy == v1alpha1.CreationPolicyMerge {
+		// Merge keeps the Secret's other keys: it needs the live data.
+		var err error
+		if existing, err = r.whole(ctx, es, existing); err != nil {
+			return false, err
+		} else if existing == nil {
+			return r.apply(ctx, es, nil, desired)
+		}
 	}
 	base, err := baseFor(es, existing)
 	if err != nil {
@@ -91,7 +99,7 @@ func (r *Reconciler) update(ctx context.Context, es *v1alpha1.ExternalSecret, ex
 		r.Recorder.Eventf(es, nil, corev1.EventTypeNormal, ReasonTakenOver, "Apply",
 			"took over Secret %q from External Secrets Operator in one update (annotation %s)", next.Name, AnnotationTakeOver)
 	}
-	return contentHash(existing.Type, existing.Data) != next.Annotations[AnnotationDataHash], nil
+	return observedHash(existing) != next.Annotations[AnnotationDataHash], nil
 }
 
 // merge builds the object to write: the desired Secret for Owner and Orphan,
@@ -101,6 +109,7 @@ func (r *Reconciler) merge(es *v1alpha1.ExternalSecret, existing, desired *corev
 	next := desired.DeepCopy()
 	if existing != nil {
 		next = existing.DeepCopy()
+		dropCacheMarks(next)
 		if next.Labels == nil {
 			next.Labels = map[string]string{}
 		}
@@ -146,7 +155,7 @@ func checkMutable(existing, next, desired *corev1.Secret) error {
 			"Secret %q has type %s but the template asks for %s; the type of a Secret cannot change, so delete the Secret", existing.Name, existing.Type, desired.Type)
 	}
 	next.Type = existing.Type
-	if existing.Immutable != nil && *existing.Immutable && !equality.Semantic.DeepEqual(existing.Data, next.Data) {
+	if existing.Immutable != nil && *existing.Immutable && observedHash(existing) != contentHash(next.Type, next.Data) {
 		return outcome.Terminalf(v1alpha1.ReasonTargetConflict,
 			"Secret %q is immutable and its data would change; delete it to let baosync write the new values", existing.Name)
 	}

@@ -24,6 +24,14 @@ func (r *Reconciler) remoteGone(ctx context.Context, es *v1alpha1.ExternalSecret
 	if policy == "" || policy == v1alpha1.DeletionPolicyRetain || (target == nil && policy != v1alpha1.DeletionPolicyDelete) {
 		return r.fail(ctx, es, cause)
 	}
+	if policy == v1alpha1.DeletionPolicyMerge { // removing keys needs the live data
+		var err error
+		if target, err = r.whole(ctx, es, target); err != nil {
+			return r.fail(ctx, es, err)
+		} else if target == nil {
+			return r.fail(ctx, es, cause)
+		}
+	}
 	if target == nil {
 		r.setReady(es, metav1.ConditionFalse, v1alpha1.ReasonSecretDeleted,
 			fmt.Sprintf("The remote secret no longer exists and Secret %q was deleted (deletionPolicy Delete)", es.TargetName()))

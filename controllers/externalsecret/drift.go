@@ -25,15 +25,19 @@ func contentHash(t corev1.SecretType, data map[string][]byte) string {
 // drifted reports whether someone changed the Secret's content since baosync
 // wrote it.
 func drifted(s *corev1.Secret) bool {
-	return s.Annotations[AnnotationDataHash] != contentHash(s.Type, s.Data)
+	return s.Annotations[AnnotationDataHash] != observedHash(s)
 }
 
-// sameSecret reports whether writing next would change nothing.
-func sameSecret(a, b *corev1.Secret) bool {
+// sameSecret reports whether writing next over existing would change
+// nothing; existing may be a cached Secret, whose data is known by its hash.
+func sameSecret(existing, next *corev1.Secret) bool {
+	a, b := existing, next
+	annotations := maps.Clone(a.Annotations)
+	delete(annotations, annotationObservedHash)
 	return a.Type == b.Type &&
-		equality.Semantic.DeepEqual(a.Data, b.Data) &&
+		observedHash(a) == contentHash(b.Type, b.Data) &&
 		equality.Semantic.DeepEqual(a.Labels, b.Labels) &&
-		equality.Semantic.DeepEqual(a.Annotations, b.Annotations) &&
+		equality.Semantic.DeepEqual(annotations, b.Annotations) &&
 		equality.Semantic.DeepEqual(a.OwnerReferences, b.OwnerReferences) &&
 		equality.Semantic.DeepEqual(a.Immutable, b.Immutable)
 }

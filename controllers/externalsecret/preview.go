@@ -32,6 +32,10 @@ func (r *Reconciler) PreviewStore(ctx context.Context, es *v1alpha1.ExternalSecr
 	return r.resolveStore(ctx, es)
 }
 
+// StoreKeys lists the stores es reads, as "Kind/name" (spec.secretStoreRef's
+// and every sourceRef.storeRef's), for `baosync render`.
+func StoreKeys(es *v1alpha1.ExternalSecret) []string { return storeKeys(es) }
+
 // Reason returns the condition Reason a Preview or PreviewStore error
 // carries, or "" when it carries none.
 func Reason(err error) string {

@@ -60,14 +60,16 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).Complete(outcome.Retrying("Failed to sync ExternalSecret", r))
 }
 
-// CacheOptions make the manager cache only the Secrets baosync manages, and
-// strip managedFields, so that memory does not follow the cluster's other
-// Secrets; a namespace-scoped operator caches only its namespace.
+// CacheOptions make the manager cache only the Secrets baosync manages, and of
+// those only metadata and a hash of the data (slimSecret), and strip
+// managedFields, so that memory follows neither the cluster's other Secrets
+// nor what a tenant puts into labelled ones; a namespace-scoped operator
+// caches only its namespace.
 func CacheOptions(namespace string) cache.Options {
 	o := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{LabelManaged: "true"})},
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{LabelManaged: "true"}), Transform: slimSecret},
 		},
 	}
 	if namespace != "" {

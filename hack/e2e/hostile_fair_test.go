@@ -8,7 +8,10 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 )
@@ -85,6 +88,32 @@ func TestHostile_ASlowBigAnswerDoesNotHoldUpOthersBigReads(t *testing.T) {
 	}
 	g.Expect(hasEventReason(ctx, victim, v1alpha1.ReasonProviderUnavailable)).To(BeFalse(),
 		"a trickling server held up another namespace's big reads")
+	expectOperatorHealthy(t)
+}
+
+// Item 1: Secrets a tenant labels baosync.io/managed=true, of any size, do not
+// fill the operator's cache: it keeps their metadata and a hash of their data.
+func TestHostile_LabelledSecretsDoNotFillTheOperatorsMemory(t *testing.T) {
+	op := operator(t)
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := tenant(t, "labelled")
+	victimSyncs(t) // the operator is warm
+	before := op.RSSMiB()
+	const n, size = 150, 1000 << 10 // 150 MiB of data, more than half the operator's memory limit
+	value := []byte(strings.Repeat("f", size))
+	for i := range n {
+		g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprint("filler-", i), Namespace: ns,
+			Labels:      map[string]string{"baosync.io/managed": "true"},
+			Annotations: map[string]string{"baosync.io/external-secret": "app"}},
+			Data: map[string][]byte{"v": value}})).To(Succeed())
+	}
+	t.Cleanup(func() { _ = env.Client.DeleteAllOf(context.Background(), &corev1.Secret{}, client.InNamespace(ns)) })
+	victimSyncs(t) // the filler Secrets reached the cache before this sync
+	time.Sleep(2 * time.Second)
+	after := op.RSSMiB()
+	t.Logf("operator RSS %.0f MiB before and %.0f MiB after a tenant's %d MiB of labelled Secrets", before, after, n*size>>20)
+	g.Expect(after-before).To(BeNumerically("<", 48), "the tenant's labelled Secrets are held in the operator's memory")
 	expectOperatorHealthy(t)
 }
 
