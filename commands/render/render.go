@@ -4,12 +4,15 @@
 //
 // Whose permissions it uses: with a Vault address (--vault-addr or
 // VAULT_ADDR) it reads with the caller's own Vault token (--vault-token-file,
-// VAULT_TOKEN or ~/.vault-token), like every Vault CLI; without one it logs
-// in with the store's own auth method, reading the store and its auth
-// Secrets with the caller's kubeconfig.
+// VAULT_TOKEN or ~/.vault-token), like every Vault CLI, and sends that token
+// only to that address, whatever server the stores name. Only when asked with
+// --store-auth does it log in with a store's own auth method, reading the
+// store (from the cluster, never the file) and its auth Secrets with the
+// caller's kubeconfig, under the operator's tenant rules.
 package render
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -17,6 +20,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,12 +40,14 @@ const (
 	exitUsage = 2
 )
 
-const usage = `usage: baosync render -f FILE [-n NAMESPACE] [--kubeconfig F] [--vault-addr URL --vault-token-file F] [--show-values]
+const usage = `usage: baosync render -f FILE [-n NAMESPACE] [--kubeconfig F] (--vault-addr URL [--vault-token-file F] | --store-auth) [--show-values]
 
 Prints the Secret every ExternalSecret of FILE would produce, writing nothing.
-With a Vault address (--vault-addr, or VAULT_ADDR) it reads with your own token
-(--vault-token-file, VAULT_TOKEN, or ~/.vault-token) and honours VAULT_NAMESPACE
-and VAULT_CACERT; without one it uses the store's auth, read with your kubeconfig.`
+With a Vault address (--vault-addr, or VAULT_ADDR) it reads every store's paths
+from that address with your own token (--vault-token-file, VAULT_TOKEN, or
+~/.vault-token), honouring VAULT_NAMESPACE and VAULT_CACERT, and sends your token
+nowhere else. With --store-auth it logs in with the stores' own auth, reading the
+stores and their credentials from the cluster with your kubeconfig.`
 
 // Command runs `baosync render` with args and the process environment.
 // provider reads the secrets.
@@ -60,6 +66,7 @@ func CommandEnv(args []string, getenv func(string) string, provider providers.Pr
 	fs.StringVar(&o.namespace, "n", "", "namespace of the ExternalSecrets that name none (default: default)")
 	fs.StringVar(&o.vault.addr, "vault-addr", "", "read from this OpenBao/Vault address with your token instead of the store's auth (default: $VAULT_ADDR)")
 	fs.StringVar(&o.vault.tokenFile, "vault-token-file", "", "file holding your token (default: $VAULT_TOKEN, then ~/.vault-token); a token never goes on the command line")
+	fs.BoolVar(&o.storeAuth, "store-auth", false, "log in with each store's own auth, reading the stores and their credentials from the cluster with your kubeconfig (stores in the file are not used)")
 	show := fs.Bool("show-values", false, "print the values instead of masking them")
 	timeout := fs.Duration("timeout", 30*time.Second, "time limit for all ExternalSecrets")
 	if err := fs.Parse(args); err != nil || o.file == "" {
@@ -96,6 +103,7 @@ func CommandEnv(args []string, getenv func(string) string, provider providers.Pr
 type options struct {
 	file, kubeconfig, namespace string
 	vault                       vaultEnv
+	storeAuth                   bool
 	// cluster is the client built from the kubeconfig, once, when needed.
 	cluster client.Client
 }
@@ -112,36 +120,51 @@ func (o *options) clusterClient() (client.Client, error) {
 	return o.cluster, nil
 }
 
-// renderOne resolves the store of one ExternalSecret and previews its Secret.
+// renderOne previews the Secret of one ExternalSecret. With the caller's
+// own access (--vault-addr), every store reads from that address with the
+// caller's token; with --store-auth, stores come from the cluster and log in
+// with their own auth, read with the caller's kubeconfig; with neither, only
+// an ExternalSecret that reads no store (generators only) is rendered.
 func renderOne(ctx context.Context, o *options, in *input, es *v1alpha1.ExternalSecret, provider providers.Provider) (*corev1.Secret, error) {
 	if es.Namespace == "" {
-		es.Namespace = o.namespace
+		es.Namespace = cmp.Or(o.namespace, "default")
 	}
-	if es.Namespace == "" {
-		es.Namespace = "default"
+	stores := externalsecret.StoreKeys(es)
+	if o.vault.set() {
+		return asCaller(ctx, o, in, es, stores, provider)
 	}
-	fileStore := in.store(es)
+	if len(stores) > 0 && !o.storeAuth {
+		return nil, fmt.Errorf("it reads %s: give --vault-addr to read with your own token, or --store-auth to log in "+
+			"with the store's own credentials, read from the cluster with your kubeconfig", strings.Join(stores, ", "))
+	}
+	c, err := o.clusterClient()
+	if err != nil {
+		return nil, err
+	}
+	r := &externalsecret.Reconciler{Client: c, APIReader: c, Provider: provider}
+	store, err := r.PreviewStore(ctx, es)
+	if err != nil {
+		return nil, err
+	}
+	return r.Preview(ctx, es, store)
+}
+
+// asCaller previews with the caller's own access: stores from the file
+// (before the cluster's) say only where the secrets are; callerProvider sends
+// the caller's token to the caller's address and nowhere else.
+func asCaller(ctx context.Context, o *options, in *input, es *v1alpha1.ExternalSecret, stores []string, provider providers.Provider) (*corev1.Secret, error) {
 	var c client.Client
-	if !o.vault.set() || needsCluster(es) || fileStore == nil {
+	if needsCluster(es) || !in.holds(stores) {
 		var err error
 		if c, err = o.clusterClient(); err != nil {
 			return nil, err
 		}
 	}
-	r := &externalsecret.Reconciler{Client: c, APIReader: c, Provider: provider}
-	store, err := pickStore(ctx, r, c, es, fileStore)
+	files := &fileStores{Client: c, in: in}
+	r := &externalsecret.Reconciler{Client: files, APIReader: files, Provider: &callerProvider{next: provider, vault: &o.vault}}
+	store, err := r.PreviewStore(ctx, es)
 	if err != nil {
 		return nil, err
-	}
-	if o.vault.set() && store != nil { // a store-less ExternalSecret reads generators only
-		if store, err = o.vault.tokenStore(store, es.Namespace); err != nil {
-			return nil, err
-		}
-		var reader client.Reader
-		if c != nil {
-			reader = c
-		}
-		r.APIReader = withTokenSecret(reader, es.Namespace, o.vault.token)
 	}
 	return r.Preview(ctx, es, store)
 }
@@ -201,23 +224,4 @@ func needsCluster(es *v1alpha1.ExternalSecret) bool {
 		}
 	}
 	return false
-}
-
-// pickStore takes the store from the file, or from the cluster.
-func pickStore(ctx context.Context, r *externalsecret.Reconciler, c client.Client, es *v1alpha1.ExternalSecret, fromFile v1alpha1.GenericStore) (v1alpha1.GenericStore, error) {
-	if es.Spec.SecretStoreRef.IsZero() {
-		return nil, nil // every entry names its own source
-	}
-	if fromFile != nil {
-		fromFile = fromFile.DeepCopyObject().(v1alpha1.GenericStore)
-		fromFile.SetNamespace(es.Namespace)
-		if fromFile.GetKind() == v1alpha1.SecretStoreKindCluster {
-			fromFile.SetNamespace("")
-		}
-		return fromFile, nil
-	}
-	if c == nil {
-		return nil, fmt.Errorf("the file holds no %s %q: add it to the file or give --kubeconfig", refKind(es), es.Spec.SecretStoreRef.Name)
-	}
-	return r.PreviewStore(ctx, es)
 }

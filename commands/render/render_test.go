@@ -3,9 +3,13 @@ package render
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -87,7 +91,7 @@ func TestRender(t *testing.T) {
 		stdout: []string{"pass: render-secret-value"},
 	}, {
 		name: "reads the store and its auth Secret from the cluster", prop: "pass",
-		args:     func(f, _ string) []string { return []string{"-f", f, "--kubeconfig", env.Kubeconfig} },
+		args:     func(f, _ string) []string { return []string{"-f", f, "--kubeconfig", env.Kubeconfig, "--store-auth"} },
 		stdout:   []string{"pass: <19 bytes>"},
 		noStdout: []string{"render-secret-value"},
 	}, {
@@ -106,6 +110,10 @@ func TestRender(t *testing.T) {
 		args:   func(f, _ string) []string { return []string{"-f", f, "--vault-addr", env.Vault.Addr} },
 		env:    map[string]string{"HOME": "TOKENDIR"},
 		stdout: []string{"pass: <19 bytes>"},
+	}, {
+		name: "logs in with a store's credentials only when asked", prop: "pass",
+		args: func(f, _ string) []string { return []string{"-f", f, "--kubeconfig", env.Kubeconfig} },
+		code: exitFail, stderr: "give --vault-addr to read with your own token, or --store-auth",
 	}, {
 		name: "explains its usage", args: func(string, string) []string { return nil }, code: exitUsage, stderr: "usage: baosync render",
 	}}
@@ -189,3 +197,57 @@ spec:
 	g.Expect(code).To(Equal(0), "stderr: %s", errOut.String())
 	g.Expect(out.String()).To(ContainSubstring("password: <12 bytes>"))
 }
+
+// TestRender_SendsTheCallersCredentialsOnlyWhereTheCallerSaid is issue 21's
+// fifth attack: stores written by someone else (in the file, or a tenant's in
+// the cluster named by a sourceRef) name a server that records what it gets.
+// With --vault-addr the caller's token goes to that address only; with
+// --store-auth a store of the file is never used, so it cannot make render
+// read a Secret with the caller's kubeconfig and send it away.
+func TestRender_SendsTheCallersCredentialsOnlyWhereTheCallerSaid(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	var got []string
+	var mu sync.Mutex
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.URL.Path+" "+r.Header.Get("X-Vault-Token")+" "+string(body))
+		mu.Unlock()
+		w.WriteHeader(http.StatusForbidden)
+	}))
+	defer evil.Close()
+	ns := "render-deputy"
+	g.Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "admin-token", Namespace: ns},
+		StringData: map[string]string{"token": "cluster-credential-0123456789"}})).To(Succeed())
+	tenantStore := &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: "tenant", Namespace: ns},
+		Spec: v1alpha1.SecretStoreSpec{Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: evil.URL, Path: ptr("secret"),
+			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "admin-token", Key: "token"}}}}}}
+	g.Expect(env.Client.Create(ctx, tenantStore)).To(Succeed())
+	fileStore := strings.NewReplacer("https://unused.example", evil.URL, "name: whatever", "name: admin-token").Replace(storeYAML)
+	doc := strings.NewReplacer("NS", ns, "PROP", "pass").Replace(esYAML) +
+		"    - {secretKey: other, remoteRef: {key: render/app, property: user}, sourceRef: {storeRef: {name: tenant}}}\n" + fileStore
+	f, tok := filepath.Join(t.TempDir(), "es.yaml"), filepath.Join(t.TempDir(), "token")
+	g.Expect(os.WriteFile(f, []byte(doc), 0o600)).To(Succeed())
+	g.Expect(os.WriteFile(tok, []byte(env.Vault.Token), 0o600)).To(Succeed())
+	none := func(string) string { return "" }
+
+	var out, errOut bytes.Buffer
+	code := CommandEnv([]string{"-f", f, "--kubeconfig", env.Kubeconfig, "--vault-addr", env.Vault.Addr, "--vault-token-file", tok},
+		none, vault.New(), &out, &errOut)
+	g.Expect(code).To(Equal(exitOK), "stderr: %s", errOut.String())
+	g.Expect(out.String()).To(ContainSubstring("other: <3 bytes>"), "the tenant store's path is read from the caller's address")
+
+	out.Reset()
+	errOut.Reset()
+	code = CommandEnv([]string{"-f", f, "--kubeconfig", env.Kubeconfig, "--store-auth"}, none, vault.New(), &out, &errOut)
+	g.Expect(code).To(Equal(exitFail), "the cluster holds no store %q: the file's is not used; stdout: %s", "vault", out.String())
+	g.Expect(errOut.String()).To(ContainSubstring("StoreNotFound"))
+
+	mu.Lock()
+	defer mu.Unlock()
+	g.Expect(got).To(BeEmpty(), "a store's server received requests it was never meant to")
+}
+
+func ptr[T any](v T) *T { return &v }
