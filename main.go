@@ -30,6 +30,7 @@ import (
 	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/controllers/secretstore"
 	"github.com/baosync/baosync/internal/operatorkey"
+	"github.com/baosync/baosync/internal/syncbudget"
 	"github.com/baosync/baosync/internal/tokencustody"
 	"github.com/baosync/baosync/providers/vault"
 )
@@ -110,7 +111,7 @@ func run(ctx context.Context, o *options) error {
 	es := &externalsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: o.workers,
 		RefreshStatusAlways: o.refreshStatus == "Always", Scope: served,
-		LeaseKey: opKey}
+		LeaseKey: opKey, SyncBudget: syncbudget.New(o.nsSyncRate, o.nsSyncBurst)}
 	if err := es.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("set up ExternalSecret reconciler: %w", err)
 	}

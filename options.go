@@ -37,6 +37,8 @@ type options struct {
 	nsRate                 float64
 	nsBurst                int
 	nsInFlight             int
+	nsSyncRate             float64
+	nsSyncBurst            int
 	maxReadAge             time.Duration
 	refreshStatus          string
 	operatorIdentity       bool
@@ -62,6 +64,8 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.nsRate, "vault-namespace-rate-limit", 50, "Share of each store's requests one namespace may use, per second (0: no per-namespace share); past it, objects report Throttled and retry later.")
 	fs.IntVar(&o.nsBurst, "vault-namespace-rate-burst", 100, "Burst of one namespace's share of a store's requests.")
 	fs.IntVar(&o.nsInFlight, "vault-namespace-max-in-flight", 8, "Requests to OpenBao/Vault one namespace may have under way at once, across all stores (0: no bound), so that a slow server of one tenant cannot hold every worker.")
+	fs.Float64Var(&o.nsSyncRate, "namespace-sync-rate", 50, "Syncs per second one namespace's ExternalSecrets may start (0: no bound), whatever they read; past it a sync waits, with a Throttled event, so that one namespace cannot spend the Kubernetes API budget and workers every namespace shares. Lease renewals never wait.")
+	fs.IntVar(&o.nsSyncBurst, "namespace-sync-burst", 500, "Burst of one namespace's syncs (a namespace's first sync of that many objects starts at once).")
 	fs.DurationVar(&o.maxReadAge, "max-read-age", vault.DefaultMaxReadAge, "How long a value read for one ExternalSecret may serve others on the same path (capped by their refresh interval); a change reaches targets within their refresh interval plus this. 0: no sharing.")
 	fs.StringVar(&o.refreshStatus, "refresh-status", "OnChange", "Whether an unchanged periodic refresh rewrites status.refreshTime: Always (one status write per object per interval) or OnChange.")
 	fs.BoolVar(&o.operatorIdentity, "cluster-store-operator-identity", false, "Let ClusterSecretStores use Kubernetes auth with the operator's own projected token (--operator-vault-token-file); namespaced SecretStores never can.")

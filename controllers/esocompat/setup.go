@@ -19,6 +19,7 @@ import (
 
 	"github.com/baosync/baosync/controllers/internal/outcome"
 	"github.com/baosync/baosync/controllers/scope"
+	"github.com/baosync/baosync/internal/fairqueue"
 )
 
 // Options configure the ESO-compatible mode.
@@ -64,7 +65,7 @@ func (r *Reconciler) setup(mgr ctrl.Manager, workers int) error {
 	b := ctrl.NewControllerManagedBy(mgr).Named("eso-"+strings.ToLower(r.kind.gvk.Kind)).
 		For(r.kind.newESO(), builder.WithPredicates(changed)).
 		Owns(r.kind.newMirror()).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, workers)})
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, workers), NewQueue: fairqueue.New})
 	if r.followsStores() {
 		for _, store := range []kind{storeKind("SecretStore"), storeKind("ClusterSecretStore")} {
 			if store.cluster && !r.Scope.ClusterWide() {

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/internal/syncbudget"
 )
 
 func TestDecideSync(t *testing.T) {
@@ -133,4 +134,26 @@ func TestSyncDue_AStaleCachedStatusStillWaitsForTheLease(t *testing.T) {
 			g.Expect(wait).To(Equal(tc.want))
 		})
 	}
+}
+
+// TestSyncDue_ANamespacePastItsShareWaitsWithAnEvent: issue 21's fourth
+// attack in the small: past its namespace's share a due sync waits (and says
+// so once per wait in an event); another namespace's does not.
+func TestSyncDue_ANamespacePastItsShareWaitsWithAnEvent(t *testing.T) {
+	g := NewWithT(t)
+	r, rec := unitReconciler(t)
+	r.SyncBudget = syncbudget.New(1, 2)
+	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain) // never synced: due
+	for range 2 {
+		cause, _ := r.syncDue(es, nil)
+		g.Expect(cause).To(Equal(syncFirst))
+	}
+	cause, wait := r.syncDue(es, nil)
+	g.Expect(cause).To(Equal(noSync))
+	g.Expect(wait).To(BeNumerically(">", 0))
+	g.Expect(<-rec.Events).To(And(ContainSubstring(v1alpha1.ReasonThrottled), ContainSubstring("--namespace-sync-rate")))
+	other := es.DeepCopy()
+	other.Namespace = "quiet"
+	cause, _ = r.syncDue(other, nil)
+	g.Expect(cause).To(Equal(syncFirst), "another namespace's sync waited")
 }

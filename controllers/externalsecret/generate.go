@@ -106,15 +106,22 @@ func (g *generation) static(ctx context.Context, gen generator.Generator, res *g
 
 // rotationOf is when values generated at t are due for replacement: with
 // refreshPolicy Periodic and a refreshInterval above 0, one interval later (as
-// ESO, which generates on every refresh); otherwise never, until the generator
-// changes.
+// ESO, which generates on every refresh), but never sooner than
+// MinGeneratorRotation; otherwise never, until the generator changes.
 func rotationOf(es *v1alpha1.ExternalSecret, t time.Time) time.Time {
 	policy, interval := es.Spec.RefreshPolicy, refreshInterval(es)
 	if (policy == "" || policy == v1alpha1.RefreshPolicyPeriodic) && interval > 0 {
-		return t.Add(interval)
+		return t.Add(max(interval, MinGeneratorRotation))
 	}
 	return time.Time{}
 }
+
+// MinGeneratorRotation is the shortest life of a Password's or UUID's values
+// under refreshPolicy Periodic: a shorter refreshInterval still re-reads the
+// ExternalSecret's remote entries, but new values are made at most this often,
+// so that objects at refreshInterval 1s do not write a Secret (and its
+// generator state) every second.
+const MinGeneratorRotation = time.Minute
 
 // finish drops the state of entries that are no longer generator entries,
 // releases what they held, writes the state when it changed and records the

@@ -114,3 +114,26 @@ func TestGeneration_FollowsTheCurrentPolicy(t *testing.T) {
 	es.Spec.RefreshPolicy, es.Spec.RefreshInterval = v1alpha1.RefreshPolicyPeriodic, &metav1.Duration{Duration: time.Minute}
 	g.Expect(generateOnce(t, r, es)).NotTo(Equal(first), "a shorter interval that already passed renews at once")
 }
+
+func TestRotationOf_StaticValuesLiveAtLeastTheDocumentedFloor(t *testing.T) {
+	at := time.Unix(1000, 0)
+	cases := []struct {
+		name     string
+		interval time.Duration
+		policy   v1alpha1.RefreshPolicy
+		want     time.Time
+	}{
+		{"a 1s interval regenerates once a minute", time.Second, "", at.Add(MinGeneratorRotation)},
+		{"a long interval regenerates at the interval", 2 * time.Hour, v1alpha1.RefreshPolicyPeriodic, at.Add(2 * time.Hour)},
+		{"OnChange never regenerates", time.Second, v1alpha1.RefreshPolicyOnChange, time.Time{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			es := &v1alpha1.ExternalSecret{Spec: v1alpha1.ExternalSecretSpec{RefreshPolicy: tc.policy,
+				RefreshInterval: &metav1.Duration{Duration: tc.interval}}}
+			if got := rotationOf(es, at); !got.Equal(tc.want) {
+				t.Fatalf("rotation %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/controllers/scope"
+	"github.com/baosync/baosync/internal/syncbudget"
 	"github.com/baosync/baosync/providers"
 )
 
@@ -47,6 +48,9 @@ type Reconciler struct {
 	// LeaseKey seals the lease records kept in generator state Secrets
 	// (operatorkey.Key); without it no lease record is trusted or written.
 	LeaseKey generatorstate.Sealer
+	// SyncBudget is each namespace's share of syncs (nil: no bound); a sync
+	// past it waits, with a Throttled event. Lease renewals never wait.
+	SyncBudget *syncbudget.Budget
 
 	memo syncMemo
 	// targets watches the target Secret of an object waiting for its deletion

@@ -20,6 +20,7 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/outcome"
 	"github.com/baosync/baosync/controllers/internal/storeref"
+	"github.com/baosync/baosync/internal/fairqueue"
 )
 
 // indexStoreRef indexes ExternalSecrets by "Kind/name" of their stores
@@ -57,7 +58,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	}
 	r.targets = newTargetWatch(ctx, meta)
 	b = b.WatchesRawSource(source.Channel(r.targets.events, &handler.TypedEnqueueRequestForObject[*v1alpha1.ExternalSecret]{}))
-	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).Complete(outcome.Retrying("Failed to sync ExternalSecret", r))
+	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, NewQueue: fairqueue.New}).Complete(outcome.Retrying("Failed to sync ExternalSecret", r))
 }
 
 // CacheOptions make the manager cache only the Secrets baosync manages, and of

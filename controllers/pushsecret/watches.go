@@ -6,6 +6,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -13,6 +14,7 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/generator"
 	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/internal/fairqueue"
 )
 
 // indexGeneratorRef indexes PushSecrets by "Kind/name" of the generator their
@@ -41,7 +43,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		b = b.WatchesMetadata(obj, handler.EnqueueRequestsFromMapFunc(r.generatorToPushSecrets(kind)),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{}))
 	}
-	return b.Complete(outcome.Retrying("Failed to push Secret", r))
+	return b.WithOptions(controller.Options{NewQueue: fairqueue.New}).Complete(outcome.Retrying("Failed to push Secret", r))
 }
 
 // generatorToPushSecrets maps a generator of kind to the PushSecrets that push

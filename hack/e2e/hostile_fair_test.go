@@ -117,6 +117,48 @@ func TestHostile_LabelledSecretsDoNotFillTheOperatorsMemory(t *testing.T) {
 	expectOperatorHealthy(t)
 }
 
+// Item 4: a namespace of generator-only ExternalSecrets at refreshInterval 1s
+// (they read no server, so no store's share bounds them) is held to its share
+// of syncs, makes new values at most once a minute, and does not keep another
+// namespace from syncing.
+func TestHostile_GeneratorOnlyObjectsAtOneSecondDoNotFloodTheOperator(t *testing.T) {
+	operator(t)
+	g := NewWithT(t)
+	ctx := context.Background()
+	css := sharedStore(t)
+	noisy := tenant(t, "flood")
+	g.Expect(env.Client.Create(ctx, &v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: noisy},
+		Spec: v1alpha1.PasswordSpec{Length: 16}})).To(Succeed())
+	const n = 300
+	for i := range n {
+		e := &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprint("gen-", i), Namespace: noisy},
+			Spec: v1alpha1.ExternalSecretSpec{SecretStoreRef: v1alpha1.SecretStoreRef{Name: css, Kind: v1alpha1.SecretStoreKindCluster},
+				RefreshInterval: &metav1.Duration{Duration: time.Second},
+				DataFrom:        []v1alpha1.ExternalSecretDataFromRemoteRef{{SourceRef: &v1alpha1.StoreGeneratorSourceRef{GeneratorRef: &v1alpha1.GeneratorRef{Kind: "Password", Name: "pw"}}}}}}
+		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
+	}
+	victim := tenant(t, "neighbour")
+	g.Expect(env.KVPut(ctx, "secret/neighbour/"+victim, map[string]any{"k": "v"})).To(Succeed())
+	for i := range 3 {
+		e := es(victim, fmt.Sprintf("v-%d", i), css, "neighbour/"+victim, "k")
+		e.Spec.SecretStoreRef.Kind = v1alpha1.SecretStoreKindCluster
+		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
+		waitES(t, e, v1alpha1.ReasonSecretSynced)
+	}
+	g.Eventually(func() bool { return hasEventReason(ctx, noisy, v1alpha1.ReasonThrottled) }, 60*time.Second, time.Second).
+		Should(BeTrue(), "the noisy namespace must be held to its share of syncs")
+
+	first := &corev1.Secret{}
+	g.Eventually(func() error {
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: noisy, Name: "gen-0"}, first)
+	}, 60*time.Second, time.Second).Should(Succeed())
+	time.Sleep(5 * time.Second) // five refresh intervals
+	again := &corev1.Secret{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(first), again)).To(Succeed())
+	g.Expect(again.ResourceVersion).To(Equal(first.ResourceVersion), "a Password's values were made again within a minute")
+	expectOperatorHealthy(t)
+}
+
 // countPath counts the requests a has received for path.
 func countPath(a *attacker, path string) int {
 	n := 0

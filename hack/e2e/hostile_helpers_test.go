@@ -50,7 +50,8 @@ func operator(t *testing.T) *testenv.OperatorProcess {
 	hostileOnce.Do(func() {
 		hostileOp, hostileErr = env.StartOperatorWithEnv(context.Background(), bin, "hostile",
 			[]string{"GOMEMLIMIT=" + hostileMemLimit},
-			"--metrics-secure=true", "--controller-class", hostileClass, "--vault-namespace-rate-limit", namespaceRate, "--vault-namespace-rate-burst", namespaceRate)
+			"--metrics-secure=true", "--controller-class", hostileClass, "--vault-namespace-rate-limit", namespaceRate, "--vault-namespace-rate-burst", namespaceRate,
+			"--namespace-sync-rate", namespaceRate, "--namespace-sync-burst", "100")
 	})
 	if hostileErr != nil {
 		t.Fatalf("start the operator: %v", hostileErr)
