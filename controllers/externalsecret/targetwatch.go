@@ -17,12 +17,28 @@ import (
 )
 
 // Bounds of the target watches: how many at once, in all and per namespace
-// (beyond, objects rely on their retry), and how long each lasts.
+// (beyond, objects rely on their retry), and how long each lasts. The second
+// half of the pool is kept for namespaces holding fewer than
+// minTargetWatchesNamespace, so that a few namespaces cannot take every watch
+// from the others.
 const (
 	maxTargetWatches          = 100
-	maxTargetWatchesNamespace = 10
+	maxTargetWatchesNamespace = 5
+	minTargetWatchesNamespace = 2
 	targetWatchFor            = 10 * time.Minute
 )
+
+// admitWatch reports whether a namespace holding held watches may start one
+// more while total run.
+func admitWatch(total, held int) bool {
+	switch {
+	case total >= maxTargetWatches || held >= maxTargetWatchesNamespace:
+		return false
+	case total >= maxTargetWatches/2:
+		return held < minTargetWatchesNamespace
+	}
+	return true
+}
 
 // targetWatch watches, for an ExternalSecret waiting on a target Secret it
 // does not manage (TargetConflict: someone else's Secret; TargetMissing: a
@@ -70,7 +86,7 @@ func (w *targetWatch) watch(es *v1alpha1.ExternalSecret, uid types.UID) {
 		}
 		w.removeLocked(key, cur.id)
 	}
-	if len(w.running) >= maxTargetWatches || w.perNS[key.Namespace] >= maxTargetWatchesNamespace {
+	if !admitWatch(len(w.running), w.perNS[key.Namespace]) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(w.ctx, targetWatchFor)

@@ -130,3 +130,31 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestTargetWatch_AFewNamespacesCannotTakeEveryWatch is issue 21's attack on
+// the target watches: twenty namespaces each asking for all they may get
+// leave watches for a hundred others.
+func TestTargetWatch_AFewNamespacesCannotTakeEveryWatch(t *testing.T) {
+	total, held := 0, map[string]int{}
+	ask := func(ns string) {
+		if admitWatch(total, held[ns]) {
+			total++
+			held[ns]++
+		}
+	}
+	for n := range 20 {
+		for range maxTargetWatchesNamespace {
+			ask(fmt.Sprint("greedy-", n))
+		}
+	}
+	greedy := total
+	for n := range 100 {
+		ask(fmt.Sprint("other-", n))
+	}
+	if greedy > maxTargetWatches/2+20*minTargetWatchesNamespace || total-greedy < 25 {
+		t.Fatalf("twenty namespaces hold %d watches and leave %d to a hundred others", greedy, total-greedy)
+	}
+	if total > maxTargetWatches {
+		t.Fatalf("%d watches, past the bound %d", total, maxTargetWatches)
+	}
+}
