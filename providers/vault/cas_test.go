@@ -56,9 +56,16 @@ func TestPush_CheckAndSetWritesOnAMountThatRequiresIt(t *testing.T) {
 	owner := providers.PushRef{Key: "casreq/app", Owner: "ns/push", OwnerUID: "u1"}
 	withProp := func(p string) providers.PushRef { r := owner; r.Property = p; return r }
 
+	// A create is always a check-and-set write (version 0), so that two
+	// creators of one path cannot both win; updates need checkAndSet.
 	plain := casStore(t, "cas-off", false)
-	if _, err := plain.PushSecret(ctx, withProp("refused"), []byte("v")); err == nil || !strings.Contains(err.Error(), "check-and-set") {
-		t.Fatalf("push without checkAndSet to a cas_required mount: %v; want Vault's check-and-set refusal", err)
+	plainRef := providers.PushRef{Key: "casreq/plain", Property: "a", Owner: "ns/plain", OwnerUID: "u2"}
+	if _, err := plain.PushSecret(ctx, plainRef, []byte("v")); err != nil {
+		t.Fatalf("a create without checkAndSet on a cas_required mount: %v", err)
+	}
+	plainRef.Property = "refused"
+	if _, err := plain.PushSecret(ctx, plainRef, []byte("v")); err == nil || !strings.Contains(err.Error(), "check-and-set") {
+		t.Fatalf("an update without checkAndSet to a cas_required mount: %v; want Vault's check-and-set refusal", err)
 	}
 
 	c := casStore(t, "cas-on", true)

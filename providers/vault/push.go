@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/openbao/openbao/api/v2"
 
@@ -24,10 +25,13 @@ const (
 
 // PushSecret writes value into ref's property or, with no property, makes
 // value (a JSON object) the whole remote secret, as ESO does. A new KV v2
-// secret gets the marker first (so a failure between the two writes leaves a
-// marked, empty secret, never an unmarked one); an existing one must carry it
-// (or ESO's, with ref.AdoptESO, see adopt). A KV v1 secret has no metadata: an
-// existing one is baosync's only if ref.Owned.
+// secret is created with check-and-set 0, so that of two objects (two tenants
+// of a shared store) racing to create the same path exactly one does, and the
+// other is refused (ErrNotOwned); the creator then marks it as its own. A
+// failure between the two writes leaves an unmarked secret, which every
+// object refuses until an admin marks it. An existing one must carry the
+// marker (or ESO's, with ref.AdoptESO, see adopt). A KV v1 secret has no
+// metadata: an existing one is baosync's only if ref.Owned.
 func (c *storeClient) PushSecret(ctx context.Context, ref providers.PushRef, value []byte) (bool, error) {
 	var whole map[string]any
 	if ref.Property == "" {
@@ -46,10 +50,8 @@ func (c *storeClient) PushSecret(ctx context.Context, ref providers.PushRef, val
 	case exists && ref.IfNotExists:
 		return false, nil
 	case !exists && !loc.v1:
-		marker := map[string]any{markerKey: markerValue, ownerKey: ref.Owner, ownerUIDKey: ref.OwnerUID}
-		if err := c.write(ctx, loc.metadataPath(), map[string]any{"custom_metadata": marker}); err != nil {
-			return false, err
-		}
+		data, _ := pushedData(nil, ref.Property, value, whole)
+		return true, c.create(ctx, loc, ref, data)
 	}
 	next, changed := pushedData(current, ref.Property, value, whole)
 	if !changed && exists {
@@ -196,6 +198,21 @@ func (c *storeClient) writeData(ctx context.Context, loc kvLocation, data map[st
 		body["options"] = map[string]any{"cas": version}
 	}
 	return c.write(ctx, loc.dataPath(), body)
+}
+
+// create writes a new KV v2 secret only if none exists (check-and-set 0),
+// then marks it as ref's.
+func (c *storeClient) create(ctx context.Context, loc kvLocation, ref providers.PushRef, data map[string]any) error {
+	c.cache.drop(readKey(loc.dataPath(), ""))
+	err := c.write(ctx, loc.dataPath(), map[string]any{"data": data, "options": map[string]any{"cas": 0}})
+	if errors.Is(err, providers.ErrInvalidConfig) && strings.Contains(err.Error(), "check-and-set") {
+		return fmt.Errorf("store %s: %s was created by another writer at the same time; it is left as it is: %w", c.name, ref.Key, providers.ErrNotOwned)
+	}
+	if err != nil {
+		return err
+	}
+	marker := map[string]any{markerKey: markerValue, ownerKey: ref.Owner, ownerUIDKey: ref.OwnerUID}
+	return c.write(ctx, loc.metadataPath(), map[string]any{"custom_metadata": marker})
 }
 
 func (c *storeClient) write(ctx context.Context, path string, body map[string]any) error {

@@ -193,3 +193,30 @@ func TestPush_AdoptsAKVv1SecretESOPushedAndDropsItsMarker(t *testing.T) {
 		t.Fatalf("remote after adoption: %v, %v; want only k, without ESO's marker", sec, err)
 	}
 }
+
+// TestPush_OfTwoCreatorsOfOnePathExactlyOneWins is issue 21's race: two
+// tenants of a shared store push to the same new path; both saw it missing.
+// The create is a check-and-set 0 write: the second is refused and the path
+// stays the first one's, data and owner.
+func TestPush_OfTwoCreatorsOfOnePathExactlyOneWins(t *testing.T) {
+	ctx := context.Background()
+	c, _ := rootStore(t, "push-race", nil, v1alpha1.VaultKVStoreV2, nil)
+	h := c.(*handle)
+	loc, err := h.locateChecked(ctx, "secret/pushrace/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := providers.PushRef{Key: "secret/pushrace/app", Property: "pw", Owner: "tenant-a/push", OwnerUID: "ua"}
+	second := providers.PushRef{Key: first.Key, Property: "pw", Owner: "tenant-b/push", OwnerUID: "ub"}
+	if err := h.create(ctx, loc, first, map[string]any{"pw": "from-a"}); err != nil {
+		t.Fatal(err)
+	}
+	err = h.create(ctx, loc, second, map[string]any{"pw": "from-b"})
+	if !errors.Is(err, providers.ErrNotOwned) || strings.Contains(err.Error(), "from-") {
+		t.Fatalf("the second creator: %v; want ErrNotOwned without a value", err)
+	}
+	data, custom := readRemote(t, "secret", "pushrace/app")
+	if data["pw"] != "from-a" || custom[ownerKey] != first.Owner {
+		t.Fatalf("remote data %v, owner %v; want tenant A's", data, custom[ownerKey])
+	}
+}
