@@ -39,7 +39,7 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 			return r.apply(ctx, es, nil, desired)
 		}
 	}
-	base, err := baseFor(es, existing)
+	base, err := r.baseFor(ctx, es, existing)
 	if err != nil {
 		r.targets.watch(es, existing.UID) // its deletion syncs at once
 		return false, err
@@ -56,11 +56,15 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 
 // baseFor returns the Secret to lay the desired one over: the existing one,
 // or, when another owner's Secret may be taken over, the existing one claimed.
-func baseFor(es *v1alpha1.ExternalSecret, existing *corev1.Secret) (*corev1.Secret, error) {
+func (r *Reconciler) baseFor(ctx context.Context, es *v1alpha1.ExternalSecret, existing *corev1.Secret) (*corev1.Secret, error) {
 	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyMerge || existing == nil || owns(es, existing) {
 		return existing, nil
 	}
-	return claimTarget(es, existing)
+	claimed, err := claimTarget(es, existing)
+	if err != nil || metav1.GetControllerOf(existing) != nil {
+		return claimed, err
+	}
+	return claimed, r.wroteOrphan(ctx, es, existing.Name)
 }
 
 // create writes a Secret that did not exist; when one appeared meanwhile, the

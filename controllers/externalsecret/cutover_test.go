@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
@@ -99,6 +100,64 @@ func TestCutover_TakesOverESOsSecretWithoutItEverDisappearing(t *testing.T) {
 	// The application's Secret was modified in place, never deleted.
 	g.Consistently(func() []watch.EventType { return w.seen() }, time.Second, poll).ShouldNot(ContainElement(watch.Deleted))
 	g.Expect(w.seen()).To(ContainElement(watch.Modified))
+}
+
+// TestCutover_AnOrphanSecretIsTakenOverOnlyForTheESOExternalSecretThatWritesIt:
+// ESO leaves no record of its ExternalSecret on a creationPolicy Orphan
+// Secret, only its managed label, which any Secret can carry. The take-over
+// asks ESO's ExternalSecret of the same name whether it writes that Secret.
+func TestCutover_AnOrphanSecretIsTakenOverOnlyForTheESOExternalSecretThatWritesIt(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	g.Expect(env.InstallESOCRDs(ctx)).To(Succeed())
+	ns := newNamespace(t)
+	tokenStore(t, ns, "vault")
+	path := kvPath(t, "orphan")
+	putKV(t, path, map[string]any{"k": leak.Secret("orphan-value")})
+	orphan := func(name string) {
+		g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
+			Labels: map[string]string{"reconcile.external-secrets.io/managed": "true"}}, StringData: map[string]string{"k": "old"}})).To(Succeed())
+	}
+	esoES := func(name, target, policy string) {
+		u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+			"metadata": map[string]any{"name": name, "namespace": ns},
+			"spec": map[string]any{"secretStoreRef": map[string]any{"name": "eso-store"},
+				"target": map[string]any{"name": target, "creationPolicy": policy}}}}
+		g.Expect(k8s.Create(ctx, u)).To(Succeed())
+	}
+	takeOver := func(name string) *v1alpha1.ExternalSecret {
+		es := newES(ns, name, "vault", withData("k", path[len("secret/"):], "k"))
+		es.Annotations = map[string]string{AnnotationTakeOver: "true"}
+		es.Spec.Target.Name = name + "-secret"
+		es.Spec.Target.CreationPolicy = v1alpha1.CreationPolicyOrphan
+		createES(t, es)
+		return es
+	}
+	cases := []struct {
+		name, target, policy string // ESO's ExternalSecret; "" for none
+		want                 string
+	}{
+		{"written-by-eso", "written-by-eso-secret", "Orphan", v1alpha1.ReasonSecretSynced},
+		{"no-eso-object", "", "", v1alpha1.ReasonTargetConflict},
+		{"eso-writes-another", "elsewhere", "Orphan", v1alpha1.ReasonTargetConflict},
+		{"eso-owns-it", "eso-owns-it-secret", "Owner", v1alpha1.ReasonTargetConflict},
+	}
+	for _, tc := range cases {
+		orphan(tc.name + "-secret")
+		if tc.target != "" {
+			esoES(tc.name, tc.target, tc.policy)
+		}
+		takeOver(tc.name)
+	}
+	for _, tc := range cases {
+		want := metav1.ConditionFalse
+		if tc.want == v1alpha1.ReasonSecretSynced {
+			want = metav1.ConditionTrue
+		}
+		waitReady(t, ns, tc.name, want, tc.want)
+		got := string(getSecret(t, ns, tc.name+"-secret").Data["k"])
+		g.Expect(got == "orphan-value").To(Equal(tc.want == v1alpha1.ReasonSecretSynced), "%s: the Secret holds %q", tc.name, got)
+	}
 }
 
 // TestCutover_ADeletedConflictingSecretIsCreatedAtOnce: the other documented

@@ -77,6 +77,7 @@ func (r *Reconciler) leases() *ledger.Ledger {
 // +kubebuilder:rbac:groups=baosync.io,resources=passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get
+// +kubebuilder:rbac:groups=external-secrets.io,resources=externalsecrets,verbs=get
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=serviceaccounts/token,verbs=create
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch

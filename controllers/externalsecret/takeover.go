@@ -1,13 +1,21 @@
 package externalsecret
 
 import (
+	"cmp"
+	"context"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/outcome"
@@ -77,6 +85,47 @@ func esoMarked(es *v1alpha1.ExternalSecret, s *corev1.Secret) string {
 // isESORef reports whether ref names one of ESO's ExternalSecrets.
 func isESORef(ref metav1.OwnerReference) bool {
 	return ref.Kind == "ExternalSecret" && strings.HasPrefix(ref.APIVersion, esoGroup+"/")
+}
+
+// esoVersions are the versions of ESO's ExternalSecret looked up, newest first.
+var esoVersions = []string{"v1", "v1beta1"}
+
+// wroteOrphan checks that ESO's ExternalSecret of es's name, in its namespace,
+// is the one that wrote the Secret named target with creationPolicy Orphan.
+// ESO leaves no record of its ExternalSecret on such a Secret (only its
+// managed label, which any Secret can carry), so the ExternalSecret itself
+// must say so; the cutover keeps it until the take-over is done.
+func (r *Reconciler) wroteOrphan(ctx context.Context, es *v1alpha1.ExternalSecret, target string) error {
+	var err error
+	for _, v := range esoVersions {
+		eso := &unstructured.Unstructured{}
+		eso.SetGroupVersionKind(schema.GroupVersionKind{Group: esoGroup, Version: v, Kind: "ExternalSecret"})
+		if err = r.APIReader.Get(ctx, client.ObjectKey{Namespace: es.Namespace, Name: es.Name}, eso); err == nil {
+			return orphanOf(eso, target)
+		}
+		if !meta.IsNoMatchError(err) {
+			break
+		}
+	}
+	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+		return outcome.Waitingf(v1alpha1.ReasonTargetConflict, conflictRetry,
+			"Secret %q carries External Secrets Operator's managed label and no owner, and ESO's ExternalSecret %q is not there to say it wrote it; "+
+				"keep ESO's ExternalSecret until the take-over is done (docs/migrating-from-eso.md), or delete the Secret", target, es.Name)
+	}
+	return outcome.FromKube("read External Secrets Operator's ExternalSecret "+strconv.Quote(es.Name), err)
+}
+
+// orphanOf refuses unless ESO's ExternalSecret eso writes target with
+// creationPolicy Orphan.
+func orphanOf(eso *unstructured.Unstructured, target string) error {
+	name, _, _ := unstructured.NestedString(eso.Object, "spec", "target", "name")
+	policy, _, _ := unstructured.NestedString(eso.Object, "spec", "target", "creationPolicy")
+	if cmp.Or(name, eso.GetName()) == target && policy == "Orphan" {
+		return nil
+	}
+	return outcome.Waitingf(v1alpha1.ReasonTargetConflict, conflictRetry,
+		"Secret %q carries External Secrets Operator's managed label, but ESO's ExternalSecret %q does not write it with creationPolicy Orphan; "+
+			"delete the Secret, or choose another target.name", target, eso.GetName())
 }
 
 // isESOKey reports whether a label or annotation key is ESO's bookkeeping.
