@@ -43,6 +43,14 @@ func (m *memo) remember(eso *unstructured.Unstructured, hash string) {
 	m.m[client.ObjectKeyFromObject(eso)] = memoEntry{uid: eso.GetUID(), generation: eso.GetGeneration(), meta: metaHash(eso), hash: hash}
 }
 
+// uidOf is the UID of the object key named when it was last mirrored; "" when
+// this process has not mirrored it.
+func (m *memo) uidOf(key types.NamespacedName) types.UID {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.m[key].uid
+}
+
 // forget drops the entry of an object that is gone or not served.
 func (m *memo) forget(key types.NamespacedName) {
 	m.mu.Lock()

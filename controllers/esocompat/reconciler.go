@@ -69,8 +69,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if client.IgnoreNotFound(err) != nil {
 			return ctrl.Result{}, err
 		}
+		uid := r.memo.uidOf(req.NamespacedName)
 		r.forget(req.NamespacedName)
-		return ctrl.Result{}, r.gone(ctx, req.NamespacedName)
+		return ctrl.Result{}, r.gone(ctx, req.NamespacedName, uid)
 	}
 	if !eso.GetDeletionTimestamp().IsZero() {
 		return r.deleting(ctx, eso)
@@ -120,13 +121,17 @@ func (r *Reconciler) deleting(ctx context.Context, eso *unstructured.Unstructure
 // gone deletes the mirror of an ESO object that is gone (the garbage
 // collector would too; this is sooner). The API server is asked first: a
 // cache that is behind must not take the mirror of an object recreated
-// meanwhile.
-func (r *Reconciler) gone(ctx context.Context, key types.NamespacedName) error {
+// meanwhile. uid is the gone object's, as this process last mirrored it: a
+// mirror whose controller reference names another UID is left alone. After a
+// restart it is unknown; the mirror's controller reference then names an
+// object that, by name, no longer exists, which is the garbage collector's
+// own rule.
+func (r *Reconciler) gone(ctx context.Context, key types.NamespacedName, uid types.UID) error {
 	err := r.Get(ctx, key, r.kind.newESO())
 	if !apierrors.IsNotFound(err) {
 		return client.IgnoreNotFound(err) // still there: its own events follow
 	}
-	_, err = r.dropMirror(ctx, key, "", metav1.DeletePropagationBackground)
+	_, err = r.dropMirror(ctx, key, uid, metav1.DeletePropagationBackground)
 	return err
 }
 
