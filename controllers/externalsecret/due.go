@@ -52,12 +52,14 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 	if cause == noSync || cause == syncLease { // a lease expires whatever the budget says
 		return cause, wait
 	}
-	if wait := r.SyncBudget.Take(es.Namespace, in.now); wait > 0 {
+	if wait, tell := r.SyncBudget.Take(es.Namespace, in.now); wait > 0 {
 		if in.generatorChanged {
 			r.memo.markStale(client.ObjectKeyFromObject(es)) // still to do
 		}
-		r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, v1alpha1.ReasonThrottled, "Sync",
-			"namespace %q is past its share of syncs (--namespace-sync-rate); this sync waits %s", es.Namespace, wait.Round(time.Millisecond))
+		if tell { // once a minute per namespace: an event per deferral would cost the writes it saves
+			r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, v1alpha1.ReasonThrottled, "Sync",
+				"namespace %q is past its share of syncs (--namespace-sync-rate); its syncs wait, this one %s", es.Namespace, wait.Round(time.Millisecond))
+		}
 		return noSync, wait
 	}
 	return cause, wait

@@ -60,6 +60,7 @@ func main() {
 	flag.BoolVar(&c.esoCompat, "eso-compat", false, "create External Secrets Operator's objects (ESO v1.3.2's CRDs) instead of baosync's, served by the operator with --eso-compat")
 	soakFor := flag.Duration("soak-for", 10*time.Minute, "with -soak: how long to run")
 	flag.BoolVar(&c.approle, "dynamic-approle", false, "with -dynamic-lease-ttl: the generator logs in by AppRole with tokens of a third of the lease TTL (max 24 lease TTLs), as in production, instead of with the root token")
+	noisy := flag.Bool("noisy", false, "instead of the scenarios: the first size in quiet namespaces, alone and then beside one namespace hammering the operator; p50/p99 time to Ready side by side")
 	dynamic := flag.Duration("dynamic-lease-ttl", 0, "instead of the scenarios: the first size of ExternalSecrets on database credentials with this lease TTL, standing for 1h (0: skip; e.g. 60s)")
 	flag.Parse()
 	var err error
@@ -75,7 +76,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if single(ctx, c, *dynamic, *soakFor) {
+	if single(ctx, c, *dynamic, *soakFor, *noisy) {
 		return
 	}
 	var results []any
@@ -95,12 +96,14 @@ func main() {
 	}
 }
 
-// single runs, instead of the scenarios, the dynamic-secrets scenario or the
-// soak; false when neither was asked for.
-func single(ctx context.Context, c config, dynamicTTL, soakFor time.Duration) bool {
+// single runs, instead of the scenarios, the noisy-neighbour run, the
+// dynamic-secrets scenario or the soak; false when none was asked for.
+func single(ctx context.Context, c config, dynamicTTL, soakFor time.Duration, noisy bool) bool {
 	var res any
 	var err error
 	switch {
+	case noisy:
+		res, err = runNoisy(ctx, c)
 	case dynamicTTL > 0:
 		res, err = runDynamic(ctx, c, dynamicTTL)
 	case c.soak > 0:

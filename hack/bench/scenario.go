@@ -214,14 +214,11 @@ func (s *scenario) startOperator(ctx context.Context, _ *result) error {
 	}
 }
 
-// initialSync creates the ExternalSecrets and waits until all are Ready. It
-// also accounts the CPU of the API server, etcd and the operator meanwhile, to
-// show where the time goes on this machine.
-func (s *scenario) initialSync(ctx context.Context, res *result) error {
-	api0, etcd0, op0 := cpuOf("kube-apiserver"), cpuOf("etcd"), s.operator.CPUSeconds()
-	start := time.Now()
-	err := parallel(ctx, s.cfg.workers, s.n, func(i int) error {
-		name := fmt.Sprintf("es-%d", i)
+// createAll creates the scenario's n ExternalSecrets, named prefix and a
+// number, spread over the namespaces and paths, and tracks them.
+func (s *scenario) createAll(ctx context.Context, prefix string) error {
+	return parallel(ctx, s.cfg.workers, s.n, func(i int) error {
+		name := fmt.Sprintf("%s%d", prefix, i)
 		key := fmt.Sprintf("bench/p-%d", i%s.paths)
 		es := &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns(i % s.cfg.namespaces)},
 			Spec: v1alpha1.ExternalSecretSpec{
@@ -234,7 +231,15 @@ func (s *scenario) initialSync(ctx context.Context, res *result) error {
 		s.track.markCreated(es.Namespace+"/"+name, time.Now())
 		return s.create(ctx, es)
 	})
-	if err != nil {
+}
+
+// initialSync creates the ExternalSecrets and waits until all are Ready. It
+// also accounts the CPU of the API server, etcd and the operator meanwhile, to
+// show where the time goes on this machine.
+func (s *scenario) initialSync(ctx context.Context, res *result) error {
+	api0, etcd0, op0 := cpuOf("kube-apiserver"), cpuOf("etcd"), s.operator.CPUSeconds()
+	start := time.Now()
+	if err := s.createAll(ctx, "es-"); err != nil {
 		return err
 	}
 	res.ESCreateSeconds = round(time.Since(start).Seconds())

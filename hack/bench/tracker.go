@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,6 +128,26 @@ func (t *tracker) latencies() ([]float64, time.Time, time.Time) {
 	}
 	sort.Float64s(out)
 	return out, first, last
+}
+
+// phase returns the create→first-Ready latencies, sorted, of the objects
+// whose name starts with prefix, and how many of them were created.
+func (t *tracker) phase(prefix string) ([]float64, int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []float64
+	created := 0
+	for k, c := range t.created {
+		if _, name, _ := strings.Cut(k, "/"); !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		created++
+		if r, ok := t.firstReady[k]; ok {
+			out = append(out, r.Sub(c).Seconds())
+		}
+	}
+	sort.Float64s(out)
+	return out, created
 }
 
 func percentile(sorted []float64, p float64) float64 {

@@ -30,7 +30,13 @@ type Budget struct {
 type bucket struct {
 	lim  *rate.Limiter
 	used time.Time
+	told time.Time // when a wait was last reported
 }
+
+// tellEvery is how often a namespace's waits are reported (Take's tell): one
+// event per namespace per period, not one per deferred sync, which would
+// cost the API server a write for every sync it saved.
+const tellEvery = time.Minute
 
 // New returns a Budget of perSecond syncs per namespace, with burst.
 func New(perSecond float64, burst int) *Budget {
@@ -38,22 +44,34 @@ func New(perSecond float64, burst int) *Budget {
 }
 
 // Take takes one sync of namespace's share at now, and returns 0; or, when
-// the share is used up, takes nothing and returns how long to wait.
-func (b *Budget) Take(namespace string, now time.Time) time.Duration {
+// the share is used up, takes nothing and returns how long to wait, and
+// whether to tell (the namespace's first wait in tellEvery).
+func (b *Budget) Take(namespace string, now time.Time) (wait time.Duration, tell bool) {
 	if b == nil || b.rate <= 0 {
-		return 0
+		return 0, false
 	}
-	lim := b.bucket(namespace, now)
-	r := lim.ReserveN(now, 1)
+	k := b.bucket(namespace, now)
+	r := k.lim.ReserveN(now, 1)
 	if d := r.DelayFrom(now); !r.OK() || d > 0 {
 		r.CancelAt(now)
-		return max(d, time.Second/time.Duration(max(int(b.rate), 1)))
+		return max(d, time.Second/time.Duration(max(int(b.rate), 1))), b.tell(k, now)
 	}
-	return 0
+	return 0, false
 }
 
-// bucket returns namespace's limiter, dropping buckets idle for a while.
-func (b *Budget) bucket(namespace string, now time.Time) *rate.Limiter {
+// tell reports whether a wait of k's namespace at now is to be told.
+func (b *Budget) tell(k *bucket, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.Sub(k.told) < tellEvery {
+		return false
+	}
+	k.told = now
+	return true
+}
+
+// bucket returns namespace's bucket, dropping buckets idle for a while.
+func (b *Budget) bucket(namespace string, now time.Time) *bucket {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if now.Sub(b.swept) > idle {
@@ -70,5 +88,5 @@ func (b *Budget) bucket(namespace string, now time.Time) *rate.Limiter {
 		b.buckets[namespace] = k
 	}
 	k.used = now
-	return k.lim
+	return k
 }
