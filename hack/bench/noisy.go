@@ -23,19 +23,19 @@ import (
 // Ready of n ExternalSecrets in quiet namespaces, without and then with one
 // namespace hammering the operator.
 type noisyResult struct {
-	N            int     `json:"n"`
-	Namespaces   int     `json:"namespaces"`
-	Noise        string  `json:"noise"`
-	QuietP50     float64 `json:"quiet_p50_ready_seconds"`
-	QuietP99     float64 `json:"quiet_p99_ready_seconds"`
-	NoisyP50     float64 `json:"with_neighbour_p50_ready_seconds"`
-	NoisyP99     float64 `json:"with_neighbour_p99_ready_seconds"`
-	P99Ratio     float64 `json:"p99_ratio"`
-	PeakRSSMiB   float64 `json:"peak_rss_mib"`
+	N          int     `json:"n"`
+	Namespaces int     `json:"namespaces"`
+	Noise      string  `json:"noise"`
+	QuietP50   float64 `json:"quiet_p50_ready_seconds"`
+	QuietP99   float64 `json:"quiet_p99_ready_seconds"`
+	NoisyP50   float64 `json:"with_neighbour_p50_ready_seconds"`
+	NoisyP99   float64 `json:"with_neighbour_p99_ready_seconds"`
+	P99Ratio   float64 `json:"p99_ratio"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
 	// NoisyReasons counts the noisy namespace's objects by their Ready
 	// reason at the end, and its events by reason, to show the noise ran.
 	NoisyReasons map[string]int `json:"noisy_reasons"`
-	OperatorArgs string  `json:"operator_args,omitempty"`
+	OperatorArgs string         `json:"operator_args,omitempty"`
 }
 
 // noise sizes: generator-only objects at 1s, objects whose server sends big
