@@ -56,19 +56,33 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 	before := ces.DeepCopy()
-	selected, err := r.selectedNamespaces(ctx, ces)
+	err := r.sync(ctx, ces)
+	if err != nil { // an early failure is told too, not only a namespace's
+		conditions.SetReady(r.Recorder, ces, &ces.Status.Conditions, ces.Generation, metav1.ConditionFalse, v1alpha1.ReasonKubernetesAPIError,
+			"Reconcile", err.Error())
+	}
+	if perr := statuspatch.IfChanged(ctx, r.Client, before, ces, func(o *v1alpha1.ClusterExternalSecret) any { return o.Status }); perr != nil {
+		return ctrl.Result{}, errors.Join(err, perr)
+	}
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	return ctrl.Result{RequeueAfter: outcome.Jitter(refreshInterval(ces))}, nil
+}
+
+// sync provisions the selected namespaces, prunes the others and sets the
+// status of what it did.
+func (r *Reconciler) sync(ctx context.Context, ces *v1alpha1.ClusterExternalSecret) error {
+	selected, err := r.selectedNamespaces(ctx, ces)
+	if err != nil {
+		return err
+	}
 	provisioned, failed := r.provision(ctx, ces, selected)
 	if err := r.prune(ctx, ces, selected); err != nil {
-		return ctrl.Result{}, err
+		return err
 	}
 	r.setStatus(ces, provisioned, failed)
-	if err := statuspatch.IfChanged(ctx, r.Client, before, ces, func(o *v1alpha1.ClusterExternalSecret) any { return o.Status }); err != nil {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{RequeueAfter: outcome.Jitter(refreshInterval(ces))}, nil
+	return nil
 }
 
 // selectedNamespaces lists the namespaces named or matched by a selector.
