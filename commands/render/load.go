@@ -16,19 +16,6 @@ type input struct {
 	stores          map[string]v1alpha1.GenericStore // by kind + "/" + name
 }
 
-// store returns the store of the file that es refers to, or nil.
-func (in *input) store(es *v1alpha1.ExternalSecret) v1alpha1.GenericStore {
-	return in.stores[refKind(es)+"/"+es.Spec.SecretStoreRef.Name]
-}
-
-// refKind is the kind of store es refers to.
-func refKind(es *v1alpha1.ExternalSecret) string {
-	if es.Spec.SecretStoreRef.Kind == "" {
-		return string(v1alpha1.SecretStoreKindNamespaced)
-	}
-	return string(es.Spec.SecretStoreRef.Kind)
-}
-
 // load reads every ExternalSecret and store of a YAML stream; other kinds
 // are ignored.
 func load(path string) (*input, error) {

@@ -141,7 +141,7 @@ func (s *scenario) startNoise(ctx context.Context, slowURL string) error {
 		return err
 	}
 	if _, err := s.env.Write(ctx, "sys/quotas/rate-limit/noisy", map[string]any{"path": "secret/data/noisy/", "rate": 1}); err != nil {
-		return fmt.Errorf("Vault quota: %w", err)
+		return fmt.Errorf("the Vault quota: %w", err)
 	}
 	if err := s.env.KVPut(ctx, "secret/noisy/q", map[string]any{"k": "v"}); err != nil {
 		return err
