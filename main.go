@@ -32,6 +32,7 @@ import (
 	"github.com/baosync/baosync/internal/operatorkey"
 	"github.com/baosync/baosync/internal/syncbudget"
 	"github.com/baosync/baosync/internal/tokencustody"
+	"github.com/baosync/baosync/providers"
 	"github.com/baosync/baosync/providers/vault"
 )
 
@@ -108,11 +109,7 @@ func run(ctx context.Context, o *options) error {
 			return fmt.Errorf("set up ClusterExternalSecret reconciler: %w", err)
 		}
 	}
-	es := &externalsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
-		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: o.workers,
-		RefreshStatusAlways: o.refreshStatus == "Always", Scope: served,
-		LeaseKey: opKey, SyncBudget: syncbudget.New(o.nsSyncRate, o.nsSyncBurst)}
-	if err := es.SetupWithManager(ctx, mgr); err != nil {
+	if err := externalSecrets(mgr, o, provider, m, served, opKey).SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("set up ExternalSecret reconciler: %w", err)
 	}
 	push := &pushsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
@@ -131,6 +128,16 @@ func run(ctx context.Context, o *options) error {
 	}
 	ctrl.Log.Info("Starting baosync", "version", version, "commit", commit)
 	return mgr.Start(ctx)
+}
+
+// externalSecrets is the ExternalSecret reconciler, as the flags set it.
+func externalSecrets(mgr ctrl.Manager, o *options, provider providers.Provider, m *metrics.Metrics, served scope.Operator,
+	opKey *operatorkey.Key) *externalsecret.Reconciler {
+	return &externalsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
+		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: o.workers,
+		RefreshStatusAlways: o.refreshStatus == "Always", Scope: served,
+		LeaseKey: opKey, SyncBudget: syncbudget.New(o.nsSyncRate, o.nsSyncBurst),
+		MinGeneratorRotation: o.minGenRotation}
 }
 
 // newProvider builds the OpenBao/Vault provider, run by the manager (its read

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/internal/operatorkey"
 	"github.com/baosync/baosync/providers/vault"
 )
@@ -39,6 +40,7 @@ type options struct {
 	nsInFlight             int
 	nsSyncRate             float64
 	nsSyncBurst            int
+	minGenRotation         time.Duration
 	maxReadAge             time.Duration
 	refreshStatus          string
 	operatorIdentity       bool
@@ -66,6 +68,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.nsInFlight, "vault-namespace-max-in-flight", 8, "Requests to OpenBao/Vault one namespace may have under way at once, across all stores (0: no bound), so that a slow server of one tenant cannot hold every worker.")
 	fs.Float64Var(&o.nsSyncRate, "namespace-sync-rate", 50, "Syncs per second one namespace's ExternalSecrets may start (0: no bound), whatever they read; past it a sync waits, with a Throttled event, so that one namespace cannot spend the Kubernetes API budget and workers every namespace shares. Lease renewals never wait.")
 	fs.IntVar(&o.nsSyncBurst, "namespace-sync-burst", 500, "Burst of one namespace's syncs (a namespace's first sync of that many objects starts at once).")
+	fs.DurationVar(&o.minGenRotation, "min-generator-rotation", externalsecret.DefaultMinGeneratorRotation, "Shortest life of Password and UUID values under refreshPolicy Periodic: a shorter refreshInterval re-reads remote entries but makes new values at most this often.")
 	fs.DurationVar(&o.maxReadAge, "max-read-age", vault.DefaultMaxReadAge, "How long a value read for one ExternalSecret may serve others on the same path (capped by their refresh interval); a change reaches targets within their refresh interval plus this. 0: no sharing.")
 	fs.StringVar(&o.refreshStatus, "refresh-status", "OnChange", "Whether an unchanged periodic refresh rewrites status.refreshTime: Always (one status write per object per interval) or OnChange.")
 	fs.BoolVar(&o.operatorIdentity, "cluster-store-operator-identity", false, "Let ClusterSecretStores use Kubernetes auth with the operator's own projected token (--operator-vault-token-file); namespaced SecretStores never can.")

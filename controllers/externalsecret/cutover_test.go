@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/hack/testenv"
 )
 
 // secretWatch records every event of one Secret from the moment it starts.
@@ -149,6 +151,10 @@ func TestCutover_AnOrphanSecretIsTakenOverOnlyForTheESOExternalSecretThatWritesI
 		}
 		takeOver(tc.name)
 	}
+	// The default role cannot read ESO's objects, and the refusal says what to grant.
+	refused := waitReady(t, ns, "written-by-eso", metav1.ConditionFalse, v1alpha1.ReasonTargetConflict)
+	g.Expect(readyMessage(refused)).To(ContainSubstring("get on externalsecrets.external-secrets.io"))
+	grantESORead(t)
 	for _, tc := range cases {
 		want := metav1.ConditionFalse
 		if tc.want == v1alpha1.ReasonSecretSynced {
@@ -158,6 +164,26 @@ func TestCutover_AnOrphanSecretIsTakenOverOnlyForTheESOExternalSecretThatWritesI
 		got := string(getSecret(t, ns, tc.name+"-secret").Data["k"])
 		g.Expect(got == "orphan-value").To(Equal(tc.want == v1alpha1.ReasonSecretSynced), "%s: the Secret holds %q", tc.name, got)
 	}
+}
+
+// grantESORead gives the operator get on ESO's ExternalSecrets, as the
+// migration guide's cutover of Orphan Secrets does.
+func grantESORead(t *testing.T) {
+	t.Helper()
+	g := NewWithT(t)
+	ctx := context.Background()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "baosync-eso-cutover"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"external-secrets.io"}, Resources: []string{"externalsecrets"}, Verbs: []string{"get"}}}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "baosync-eso-cutover"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: testenv.OperatorServiceAccount, Namespace: testenv.OperatorNamespace}}}
+	for _, o := range []client.Object{role, binding} {
+		g.Expect(env.Client.Create(ctx, o)).To(Succeed())
+	}
+	t.Cleanup(func() {
+		_ = env.Client.Delete(context.Background(), binding)
+		_ = env.Client.Delete(context.Background(), role)
+	})
 }
 
 // TestCutover_ADeletedConflictingSecretIsCreatedAtOnce: the other documented

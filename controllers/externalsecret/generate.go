@@ -92,7 +92,7 @@ func (g *generation) static(ctx context.Context, gen generator.Generator, res *g
 	}
 	// The rotation follows the ExternalSecret's current policy and interval,
 	// not the ones in force when the values were made.
-	if rot := rotationOf(g.es, kept.GeneratedAt); found && len(kept.Values) > 0 && kept.Hash == res.Hash && (rot.IsZero() || now.Before(rot)) {
+	if rot := rotationOf(g.es, kept.GeneratedAt, g.r.minRotation()); found && len(kept.Values) > 0 && kept.Hash == res.Hash && (rot.IsZero() || now.Before(rot)) {
 		kept.Rotation = rot
 		return kept, nil
 	}
@@ -101,27 +101,35 @@ func (g *generation) static(ctx context.Context, gen generator.Generator, res *g
 		return generatorstate.Entry{}, err
 	}
 	return generatorstate.Entry{Values: values, Hash: res.Hash, GeneratedAt: now.UTC(),
-		Rotation: rotationOf(g.es, now.UTC())}, nil
+		Rotation: rotationOf(g.es, now.UTC(), g.r.minRotation())}, nil
 }
 
 // rotationOf is when values generated at t are due for replacement: with
 // refreshPolicy Periodic and a refreshInterval above 0, one interval later (as
-// ESO, which generates on every refresh), but never sooner than
-// MinGeneratorRotation; otherwise never, until the generator changes.
-func rotationOf(es *v1alpha1.ExternalSecret, t time.Time) time.Time {
+// ESO, which generates on every refresh), but never sooner than floor;
+// otherwise never, until the generator changes.
+func rotationOf(es *v1alpha1.ExternalSecret, t time.Time, floor time.Duration) time.Time {
 	policy, interval := es.Spec.RefreshPolicy, refreshInterval(es)
 	if (policy == "" || policy == v1alpha1.RefreshPolicyPeriodic) && interval > 0 {
-		return t.Add(max(interval, MinGeneratorRotation))
+		return t.Add(max(interval, floor))
 	}
 	return time.Time{}
 }
 
-// MinGeneratorRotation is the shortest life of a Password's or UUID's values
-// under refreshPolicy Periodic: a shorter refreshInterval still re-reads the
-// ExternalSecret's remote entries, but new values are made at most this often,
-// so that objects at refreshInterval 1s do not write a Secret (and its
-// generator state) every second.
-const MinGeneratorRotation = time.Minute
+// DefaultMinGeneratorRotation is the shortest life of a Password's or UUID's
+// values under refreshPolicy Periodic (--min-generator-rotation): a shorter
+// refreshInterval still re-reads the ExternalSecret's remote entries, but new
+// values are made at most this often, so that objects at refreshInterval 1s
+// do not write a Secret (and its generator state) every second.
+const DefaultMinGeneratorRotation = time.Minute
+
+// minRotation is the Reconciler's floor of generated values' life.
+func (r *Reconciler) minRotation() time.Duration {
+	if r.MinGeneratorRotation > 0 {
+		return r.MinGeneratorRotation
+	}
+	return DefaultMinGeneratorRotation
+}
 
 // finish drops the state of entries that are no longer generator entries,
 // releases what they held, writes the state when it changed and records the

@@ -123,7 +123,7 @@ func TestRotationOf_StaticValuesLiveAtLeastTheDocumentedFloor(t *testing.T) {
 		policy   v1alpha1.RefreshPolicy
 		want     time.Time
 	}{
-		{"a 1s interval regenerates once a minute", time.Second, "", at.Add(MinGeneratorRotation)},
+		{"a 1s interval regenerates once a minute", time.Second, "", at.Add(DefaultMinGeneratorRotation)},
 		{"a long interval regenerates at the interval", 2 * time.Hour, v1alpha1.RefreshPolicyPeriodic, at.Add(2 * time.Hour)},
 		{"OnChange never regenerates", time.Second, v1alpha1.RefreshPolicyOnChange, time.Time{}},
 	}
@@ -131,7 +131,7 @@ func TestRotationOf_StaticValuesLiveAtLeastTheDocumentedFloor(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			es := &v1alpha1.ExternalSecret{Spec: v1alpha1.ExternalSecretSpec{RefreshPolicy: tc.policy,
 				RefreshInterval: &metav1.Duration{Duration: tc.interval}}}
-			if got := rotationOf(es, at); !got.Equal(tc.want) {
+			if got := rotationOf(es, at, DefaultMinGeneratorRotation); !got.Equal(tc.want) {
 				t.Fatalf("rotation %v, want %v", got, tc.want)
 			}
 		})

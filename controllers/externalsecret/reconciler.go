@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
@@ -51,6 +52,9 @@ type Reconciler struct {
 	// SyncBudget is each namespace's share of syncs (nil: no bound); a sync
 	// past it waits, with a Throttled event. Lease renewals never wait.
 	SyncBudget *syncbudget.Budget
+	// MinGeneratorRotation is the shortest life of Password and UUID values
+	// (0: DefaultMinGeneratorRotation).
+	MinGeneratorRotation time.Duration
 
 	memo syncMemo
 	// targets watches the target Secret of an object waiting for its deletion
@@ -77,7 +81,6 @@ func (r *Reconciler) leases() *ledger.Ledger {
 // +kubebuilder:rbac:groups=baosync.io,resources=passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get
-// +kubebuilder:rbac:groups=external-secrets.io,resources=externalsecrets,verbs=get
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=serviceaccounts/token,verbs=create
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch

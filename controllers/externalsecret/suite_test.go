@@ -64,7 +64,10 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}}
 	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
-		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: 4, LeaseKey: testLeaseKey}
+		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: 4, LeaseKey: testLeaseKey,
+		// Rotation at each short interval is tested here; the default floor
+		// of a minute is proven by the hostile suite's operator.
+		MinGeneratorRotation: time.Millisecond}
 	// The other kinds run too, so that converted ESO manifests of every kind sync.
 	err = errors.Join(
 		secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr),

@@ -94,7 +94,9 @@ var esoVersions = []string{"v1", "v1beta1"}
 // is the one that wrote the Secret named target with creationPolicy Orphan.
 // ESO leaves no record of its ExternalSecret on such a Secret (only its
 // managed label, which any Secret can carry), so the ExternalSecret itself
-// must say so; the cutover keeps it until the take-over is done.
+// must say so; the cutover keeps it until the take-over is done. Reading it
+// needs the ESO-compatible mode's role (ESO's objects are never in the
+// default role).
 func (r *Reconciler) wroteOrphan(ctx context.Context, es *v1alpha1.ExternalSecret, target string) error {
 	var err error
 	for _, v := range esoVersions {
@@ -106,6 +108,12 @@ func (r *Reconciler) wroteOrphan(ctx context.Context, es *v1alpha1.ExternalSecre
 		if !meta.IsNoMatchError(err) {
 			break
 		}
+	}
+	if apierrors.IsForbidden(err) {
+		return outcome.Waitingf(v1alpha1.ReasonTargetConflict, conflictRetry,
+			"Secret %q carries External Secrets Operator's managed label and no owner; to take it over, baosync must read ESO's ExternalSecret %q, "+
+				"which the default role does not allow: for the cutover, grant the operator's ServiceAccount get on externalsecrets.external-secrets.io (docs/migrating-from-eso.md), or delete the Secret",
+			target, es.Name)
 	}
 	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
 		return outcome.Waitingf(v1alpha1.ReasonTargetConflict, conflictRetry,
