@@ -57,6 +57,11 @@ type Reconciler struct {
 	MinGeneratorRotation time.Duration
 
 	memo syncMemo
+	// firstSyncEvents bounds the SecretSynced events of first syncs
+	// (firstSyncEventRate): thousands of objects created at once would
+	// otherwise cost the API server an event write each, as much as their
+	// Secrets. Events of failures and of later changes are never dropped.
+	firstSyncEvents firstSyncBudget
 	// targets watches the target Secret of an object waiting for its deletion
 	// or creation (targetwatch.go); nil in unit tests.
 	targets *targetWatch

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -71,7 +74,12 @@ func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool, cause sync
 		r.Recorder.Eventf(es, nil, corev1.EventTypeNormal, v1alpha1.ReasonSecretSynced, "Update",
 			"Secret %q updated with new values from %s", es.TargetName(), storeName(es))
 	}
-	r.setReady(es, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced, msg)
+	if meta.FindStatusCondition(es.Status.Conditions, v1alpha1.ConditionReady) == nil && !r.firstSyncEvents.Allow() {
+		// A bulk first sync: the condition tells, without an event per object.
+		conditions.Set(&es.Status.Conditions, es.Generation, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced, msg)
+	} else {
+		r.setReady(es, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced, msg)
+	}
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", v1alpha1.ReasonSecretSynced).Inc()
 	return ctrl.Result{RequeueAfter: nextSync(es, now)}, nil
 }
@@ -118,4 +126,25 @@ func storeName(es *v1alpha1.ExternalSecret) string {
 		return "its sources"
 	}
 	return storeref.Describe(es.Spec.SecretStoreRef)
+}
+
+// First syncs announced by an event: at most firstSyncEventBurst at once,
+// then firstSyncEventRate a second, operator-wide. Past it a first sync
+// still sets Ready=True (what `kubectl get` and `describe` show); creating a
+// few objects still shows each one's event.
+const (
+	firstSyncEventRate  = 10
+	firstSyncEventBurst = 100
+)
+
+// firstSyncBudget is the token bucket of first-sync events, made on first use.
+type firstSyncBudget struct {
+	once sync.Once
+	lim  *rate.Limiter
+}
+
+// Allow takes one first-sync event, or reports that none is left.
+func (b *firstSyncBudget) Allow() bool {
+	b.once.Do(func() { b.lim = rate.NewLimiter(firstSyncEventRate, firstSyncEventBurst) })
+	return b.lim.Allow()
 }

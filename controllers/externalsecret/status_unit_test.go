@@ -3,6 +3,7 @@ package externalsecret
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -231,4 +232,33 @@ func TestFail_ATerminalFailureStillWakesTheObjectForItsLease(t *testing.T) {
 			g.Expect(oe.After).To(Equal(tc.wantAfter))
 		})
 	}
+}
+
+// TestSucceed_ABulkFirstSyncIsNotAnnouncedObjectByObject: issue 26's event
+// policy. Past firstSyncEventBurst first syncs at once, a first sync sets
+// Ready=True (what kubectl shows) without an event, which would cost the API
+// server as much as the Secret. What users still get: an event for the first
+// syncs of a few objects, for every failure and recovery (a change of Ready),
+// and for every later change of the Secret's values.
+func TestSucceed_ABulkFirstSyncIsNotAnnouncedObjectByObject(t *testing.T) {
+	g := NewWithT(t)
+	r, rec := unitReconciler(t)
+	rec.Events = make(chan string, 1000)
+	const n = firstSyncEventBurst + 50
+	for i := range n {
+		es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+		es.Name = fmt.Sprint("app-", i)
+		_, err := r.succeed(es, true, syncFirst)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(readyOf(g, es).Reason).To(Equal(v1alpha1.ReasonSecretSynced), "every object is Ready, announced or not")
+	}
+	announced := len(drain(rec))
+	g.Expect(announced).To(BeNumerically(">=", firstSyncEventBurst))
+	g.Expect(announced).To(BeNumerically("<", n), "a bulk first sync posted an event per object")
+
+	recovered := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+	meta.SetStatusCondition(&recovered.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
+		Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonProviderUnavailable})
+	_, _ = r.succeed(recovered, false, syncRetry)
+	g.Expect(drain(rec)).To(ConsistOf(HavePrefix("Normal SecretSynced")), "a recovery is always announced")
 }

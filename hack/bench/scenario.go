@@ -55,15 +55,18 @@ type result struct {
 	EtcdCPUSecondsSync         float64 `json:"etcd_cpu_seconds_initial_sync"`
 	OperatorCPUSecondsSync     float64 `json:"operator_cpu_seconds_initial_sync"`
 	ESCreateSeconds            float64 `json:"externalsecret_create_seconds"`
-	RSSBeforeBigSecretsMiB     float64 `json:"rss_before_200x1mib_secrets_mib,omitempty"`
-	RSSAfterBigSecretsMiB      float64 `json:"rss_after_200x1mib_secrets_mib,omitempty"`
-	OutageSeconds              float64 `json:"outage_seconds,omitempty"`
-	OutageVaultRequests        int64   `json:"outage_vault_requests,omitempty"`
-	RecoverySeconds            float64 `json:"recovery_seconds,omitempty"`
-	OperatorArgs               string  `json:"operator_args,omitempty"`
-	OperatorGOMEMLIMIT         string  `json:"operator_gomemlimit,omitempty"`
-	ESOCompat                  bool    `json:"eso_compat,omitempty"`
-	Machine                    string  `json:"machine"`
+	// APIRequestsPerObjectSync is the operator's Kubernetes API requests per
+	// object during the initial sync, by HTTP method.
+	APIRequestsPerObjectSync map[string]float64 `json:"api_requests_per_object_initial_sync"`
+	RSSBeforeBigSecretsMiB   float64            `json:"rss_before_200x1mib_secrets_mib,omitempty"`
+	RSSAfterBigSecretsMiB    float64            `json:"rss_after_200x1mib_secrets_mib,omitempty"`
+	OutageSeconds            float64            `json:"outage_seconds,omitempty"`
+	OutageVaultRequests      int64              `json:"outage_vault_requests,omitempty"`
+	RecoverySeconds          float64            `json:"recovery_seconds,omitempty"`
+	OperatorArgs             string             `json:"operator_args,omitempty"`
+	OperatorGOMEMLIMIT       string             `json:"operator_gomemlimit,omitempty"`
+	ESOCompat                bool               `json:"eso_compat,omitempty"`
+	Machine                  string             `json:"machine"`
 }
 
 func (s *scenario) run(ctx context.Context) (*result, error) {
@@ -238,6 +241,7 @@ func (s *scenario) createAll(ctx context.Context, prefix string) error {
 // show where the time goes on this machine.
 func (s *scenario) initialSync(ctx context.Context, res *result) error {
 	api0, etcd0, op0 := cpuOf("kube-apiserver"), cpuOf("etcd"), s.operator.CPUSeconds()
+	req0 := apiRequests(s.operator.MetricsAddr)
 	start := time.Now()
 	if err := s.createAll(ctx, "es-"); err != nil {
 		return err
@@ -250,6 +254,8 @@ func (s *scenario) initialSync(ctx context.Context, res *result) error {
 	res.APIServerCPUSecondsSync = round(cpuOf("kube-apiserver") - api0)
 	res.EtcdCPUSecondsSync = round(cpuOf("etcd") - etcd0)
 	res.OperatorCPUSecondsSync = round(s.operator.CPUSeconds() - op0)
+	res.APIRequestsPerObjectSync = perObject(req0, apiRequests(s.operator.MetricsAddr), s.n)
+	fmt.Printf("    the operator's API requests per object during the sync, by method: %v\n", res.APIRequestsPerObjectSync)
 	fmt.Printf("    CPU during the sync: kube-apiserver %.1fs, etcd %.1fs, operator %.1fs\n",
 		res.APIServerCPUSecondsSync, res.EtcdCPUSecondsSync, res.OperatorCPUSecondsSync)
 	lat, _, last := s.track.latencies()

@@ -66,20 +66,57 @@ func runSoak(ctx context.Context, c config, refresh, duration time.Duration) (*s
 
 // goroutines reads go_goroutines from the operator's metrics endpoint.
 func goroutines(addr string) float64 {
+	for _, line := range metricLines(addr, "go_goroutines ") {
+		v, _ := strconv.ParseFloat(strings.TrimPrefix(line, "go_goroutines "), 64)
+		return v
+	}
+	return -1
+}
+
+// apiRequests sums the operator's Kubernetes API requests by HTTP method
+// (client-go's rest_client_requests_total on its metrics endpoint).
+func apiRequests(addr string) map[string]float64 {
+	out := map[string]float64{}
+	for _, line := range metricLines(addr, "rest_client_requests_total{") {
+		i := strings.Index(line, `method="`)
+		j := strings.LastIndexByte(line, ' ')
+		if i < 0 || j < 0 {
+			continue
+		}
+		method, _, _ := strings.Cut(line[i+len(`method="`):], `"`)
+		v, _ := strconv.ParseFloat(line[j+1:], 64)
+		out[method] += v
+	}
+	return out
+}
+
+// perObject is (after - before) / n, by key.
+func perObject(before, after map[string]float64, n int) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			out[k] = round(d / float64(n))
+		}
+	}
+	return out
+}
+
+// metricLines returns the lines of the operator's metrics that start with prefix.
+func metricLines(addr, prefix string) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return -1
+		return nil
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
+	var out []string
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "go_goroutines ") {
-			v, _ := strconv.ParseFloat(strings.TrimPrefix(line, "go_goroutines "), 64)
-			return v
+		if strings.HasPrefix(line, prefix) {
+			out = append(out, line)
 		}
 	}
-	return -1
+	return out
 }

@@ -17,12 +17,7 @@ import (
 // A False status is a Warning event; True and Unknown are Normal.
 func SetReady(rec recorder.EventRecorder, obj runtime.Object, conds *[]metav1.Condition, generation int64,
 	status metav1.ConditionStatus, reason, action, msg string) {
-	prev := meta.FindStatusCondition(*conds, v1alpha1.ConditionReady)
-	changed := prev == nil || prev.Status != status || prev.Reason != reason
-	meta.SetStatusCondition(conds, metav1.Condition{
-		Type: v1alpha1.ConditionReady, Status: status, Reason: reason, Message: msg, ObservedGeneration: generation,
-	})
-	if !changed {
+	if !Set(conds, generation, status, reason, msg) {
 		return
 	}
 	eventType := corev1.EventTypeNormal
@@ -30,4 +25,15 @@ func SetReady(rec recorder.EventRecorder, obj runtime.Object, conds *[]metav1.Co
 		eventType = corev1.EventTypeWarning
 	}
 	rec.Eventf(obj, nil, eventType, reason, action, "%s", msg)
+}
+
+// Set sets Ready on conds and reports whether its status or reason changed,
+// for a caller that decides itself whether to record an event.
+func Set(conds *[]metav1.Condition, generation int64, status metav1.ConditionStatus, reason, msg string) bool {
+	prev := meta.FindStatusCondition(*conds, v1alpha1.ConditionReady)
+	changed := prev == nil || prev.Status != status || prev.Reason != reason
+	meta.SetStatusCondition(conds, metav1.Condition{
+		Type: v1alpha1.ConditionReady, Status: status, Reason: reason, Message: msg, ObservedGeneration: generation,
+	})
+	return changed
 }
