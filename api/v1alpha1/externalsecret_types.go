@@ -361,12 +361,6 @@ type ExternalSecret struct {
 	Status ExternalSecretStatus `json:"status,omitempty"`
 }
 
-// GetConditions returns the ExternalSecret's conditions.
-func (e *ExternalSecret) GetConditions() []metav1.Condition { return e.Status.Conditions }
-
-// SetConditions replaces the ExternalSecret's conditions.
-func (e *ExternalSecret) SetConditions(c []metav1.Condition) { e.Status.Conditions = c }
-
 // TargetName is the name of the Secret this ExternalSecret writes.
 func (e *ExternalSecret) TargetName() string {
 	if e.Spec.Target.Name != "" {

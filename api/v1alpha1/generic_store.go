@@ -35,12 +35,6 @@ func (s *SecretStore) GetSpec() *SecretStoreSpec { return &s.Spec }
 // GetStatus returns the store's status.
 func (s *SecretStore) GetStatus() *SecretStoreStatus { return &s.Status }
 
-// GetConditions returns the store's conditions.
-func (s *SecretStore) GetConditions() []metav1.Condition { return s.Status.Conditions }
-
-// SetConditions replaces the store's conditions.
-func (s *SecretStore) SetConditions(c []metav1.Condition) { s.Status.Conditions = c }
-
 // GetKind returns ClusterSecretStore.
 func (s *ClusterSecretStore) GetKind() SecretStoreKind { return SecretStoreKindCluster }
 
@@ -49,9 +43,3 @@ func (s *ClusterSecretStore) GetSpec() *SecretStoreSpec { return &s.Spec }
 
 // GetStatus returns the store's status.
 func (s *ClusterSecretStore) GetStatus() *SecretStoreStatus { return &s.Status }
-
-// GetConditions returns the store's conditions.
-func (s *ClusterSecretStore) GetConditions() []metav1.Condition { return s.Status.Conditions }
-
-// SetConditions replaces the store's conditions.
-func (s *ClusterSecretStore) SetConditions(c []metav1.Condition) { s.Status.Conditions = c }

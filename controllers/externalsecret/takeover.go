@@ -29,9 +29,9 @@ const AnnotationTakeOver = "baosync.io/take-over"
 
 // ESO's marks on the Secrets it writes.
 const (
-	esoGroup       = "external-secrets.io"
-	esoMetaPrefix  = "reconcile.external-secrets.io/"
-	esoLabelManged = esoMetaPrefix + "managed"
+	esoGroup        = "external-secrets.io"
+	esoMetaPrefix   = "reconcile.external-secrets.io/"
+	esoLabelManaged = esoMetaPrefix + "managed"
 )
 
 // conflictRetry is how soon a target that belongs to something else is looked
@@ -70,10 +70,10 @@ func claimTarget(es *v1alpha1.ExternalSecret, existing *corev1.Secret) (*corev1.
 func esoMarked(es *v1alpha1.ExternalSecret, s *corev1.Secret) string {
 	ref := metav1.GetControllerOf(s)
 	switch {
-	case ref == nil && s.Labels[esoLabelManged] == "true":
+	case ref == nil && s.Labels[esoLabelManaged] == "true":
 		return ""
 	case ref == nil:
-		return "carries none of External Secrets Operator's marks (a controller reference to its ExternalSecret, or the label " + esoLabelManged + ")"
+		return "carries none of External Secrets Operator's marks (a controller reference to its ExternalSecret, or the label " + esoLabelManaged + ")"
 	case !isESORef(*ref):
 		return "is controlled by " + ref.Kind + " " + ref.Name + ", not by External Secrets Operator"
 	case ref.Name != es.Name:

@@ -21,7 +21,7 @@ func TestClaimTarget_TakesOverOnlyWhatESOWroteForThisExternalSecret(t *testing.T
 			Annotations: map[string]string{"reconcile.external-secrets.io/data-hash": "h", "team": "blue"}}}
 	}
 	esoLabels := func() map[string]string {
-		return map[string]string{esoLabelManged: "true", "reconcile.external-secrets.io/created-by": "x", "app": "web"}
+		return map[string]string{esoLabelManaged: "true", "reconcile.external-secrets.io/created-by": "x", "app": "web"}
 	}
 	cases := []struct {
 		name     string

@@ -80,9 +80,6 @@ func Decide(now time.Time, s State) (Action, string) {
 	return Keep, ""
 }
 
-// Next is the earliest time the state needs a decision again; zero for never.
-func Next(s State) time.Time { return Earliest(s.RenewAt, s.Rotation, s.Expires) }
-
 // Earliest returns the earliest non-zero time, or zero.
 func Earliest(ts ...time.Time) time.Time {
 	var out time.Time
