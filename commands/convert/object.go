@@ -129,6 +129,7 @@ func (c *conversion) storeProvider() bool {
 		return true
 	}
 	if at(provider, path("vault")) == nil {
+		rename(c.root, pp.child("openBao"), "vault") // ESO v2.7+: the same fields as vault
 		rename(c.root, pp.child("openbao"), "vault")
 	}
 	var others []string

@@ -8,11 +8,11 @@ metadata: {name: bao}
 spec:
   refreshInterval: 5m # re-check
   provider:
-    openbao:
+    openBao:
       server: https://bao:8200
       auth: {cert: {vaultRole: web, clientCert: {name: c, key: tls.crt}, secretRef: {name: c, key: tls.key}}}`,
 	out:    []string{"refreshInterval: 300 # re-check", "    vault:\n", "role: web"},
-	notOut: []string{"openbao", "vaultRole", "5m"},
+	notOut: []string{"openBao", "vaultRole", "5m"},
 }, {
 	name: "keeps a store refreshInterval in seconds as it is",
 	in: `apiVersion: external-secrets.io/v1

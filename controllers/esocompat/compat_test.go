@@ -18,6 +18,7 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/commands/convert"
+	"github.com/baosync/baosync/hack/testenv"
 )
 
 // The Secrets hack/testdata/eso/vault.yaml describes, and those of them that
@@ -54,7 +55,11 @@ func TestCompat_ESOManifestsUnconvertedGiveTheSameSecretsAsTheirConversion(t *te
 	_, err = convert.Convert(bytes.NewReader(esoManifests(t, converted)), &out)
 	g.Expect(err).NotTo(HaveOccurred())
 	createAll(t, converted, out.Bytes())
-	createAll(t, unconverted, forESO13(esoManifests(t, unconverted)))
+	manifests := servedVersions(esoManifests(t, unconverted))
+	if env.ESOCRDVersion() != testenv.ESOVersion {
+		manifests = forESO13(manifests) // the fallback outside CI
+	}
+	createAll(t, unconverted, manifests)
 
 	for _, name := range esoSecrets[:8] {
 		g.Eventually(func() string { return baosyncReady(ctx, converted, name) }, eventually, poll).Should(Equal(v1alpha1.ReasonSecretSynced), name)
@@ -80,17 +85,20 @@ func TestCompat_ESOManifestsUnconvertedGiveTheSameSecretsAsTheirConversion(t *te
 	expectESOStatus(t, unconverted)
 }
 
-// forESO13 fits the manifests to the CRDs of ESO v1.3, which the API server
-// validates them against: v1.3 serves only v1 (ESO's upgrade stored older
-// objects as v1), and the dedicated openbao provider and a duration store
-// refreshInterval came in later ESO releases (the compatible mode maps both
-// when a later ESO's CRDs let them through).
+// forESO13 fits the manifests to the CRDs of ESO v1.3, used only when ESO
+// v2.9's are missing outside CI: the dedicated openBao provider and a
+// duration store refreshInterval came in later ESO releases.
 func forESO13(src []byte) []byte {
-	for _, r := range [][2]string{{"external-secrets.io/v1beta1", "external-secrets.io/v1"},
-		{"    openbao:\n", "    vault:\n"}, {"refreshInterval: 5m\n", "refreshInterval: 300\n"}} {
+	for _, r := range [][2]string{{"    openBao:\n", "    vault:\n"}, {"refreshInterval: 5m\n", "refreshInterval: 300\n"}} {
 		src = bytes.ReplaceAll(src, []byte(r[0]), []byte(r[1]))
 	}
 	return src
+}
+
+// servedVersions writes the manifests' v1beta1 objects as v1: ESO v1.3 and
+// v2.9 no longer serve v1beta1 (ESO's own upgrade stored such objects as v1).
+func servedVersions(src []byte) []byte {
+	return bytes.ReplaceAll(src, []byte("external-secrets.io/v1beta1"), []byte("external-secrets.io/v1"))
 }
 
 // expectESOStatus checks what ESO's users read: ESO-shaped status, no mirror

@@ -2,7 +2,7 @@
 // serves External Secrets Operator's own objects (external-secrets.io v1
 // SecretStore, ClusterSecretStore, ExternalSecret, ClusterExternalSecret,
 // v1alpha1 PushSecret, and ESO's Password, UUID, VaultDynamicSecret and
-// ClusterGenerator generators) whose provider is vault or openbao, as ESO
+// ClusterGenerator generators) whose provider is vault or openBao, as ESO
 // v1.3's CRDs install them, so that a team replaces ESO without changing a
 // manifest.
 //

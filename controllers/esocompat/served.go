@@ -41,7 +41,7 @@ type storeRef struct {
 // through stores is served only when every store it names is (ESO skips an
 // object that names any store of another class): a store is served when its
 // class is the one of --eso-controller-class and its provider is vault or
-// openbao. Generators are mirrored whenever they exist; only served objects
+// openBao. Generators are mirrored whenever they exist; only served objects
 // use them.
 //
 // A store that does not exist decides nothing (a GitOps tool recreating it, a
@@ -108,7 +108,7 @@ func (r *Reconciler) servesStore(store *unstructured.Unstructured) bool {
 		return false
 	}
 	_, vault := provider["vault"]
-	_, bao := provider["openbao"]
+	_, bao := provider["openBao"] // ESO v2.7's dedicated OpenBao provider
 	return vault || bao
 }
 

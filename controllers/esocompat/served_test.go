@@ -45,7 +45,7 @@ func TestServesStore_ItsClassAndAVaultOrOpenBaoProvider(t *testing.T) {
 		want               bool
 	}{
 		{"vault, no class", "", `{spec: {provider: {vault: {server: x}}}}`, true},
-		{"openbao, no class", "", `{spec: {provider: {openbao: {server: x}}}}`, true},
+		{"openBao, no class", "", `{spec: {provider: {openBao: {server: x}}}}`, true},
 		{"another class", "", `{spec: {controller: eso, provider: {vault: {server: x}}}}`, false},
 		{"the served class", "baosync", `{spec: {controller: baosync, provider: {vault: {server: x}}}}`, true},
 		{"the served class is not the empty one", "baosync", `{spec: {provider: {vault: {server: x}}}}`, false},

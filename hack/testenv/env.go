@@ -42,6 +42,7 @@ type Env struct {
 	// dynamic holds PostgreSQL and the dynamic engines, set up on first use.
 	dynamic dynamicEngines
 	// afterTests are the checks Main runs after every test (AfterTests).
+	esoVersion string // the ESO release whose CRDs are installed
 	afterTests []func(ctx context.Context) error
 }
 
