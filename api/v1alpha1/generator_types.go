@@ -86,13 +86,24 @@ type PasswordSpec struct {
 	// +kubebuilder:default=raw
 	// +optional
 	Encoding *string `json:"encoding,omitempty"`
+
+	// SecretKeys are the keys that each get a password of their own, made
+	// with the same settings, as in ESO (default: the one key "password").
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:items:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +listType=set
+	// +optional
+	SecretKeys []string `json:"secretKeys,omitempty"`
 }
 
 // UUIDSpec has no settings: a UUID generator yields a random version 4 UUID
 // under the key "uuid".
 type UUIDSpec struct{}
 
-// Password generates a random password under the key "password". Referenced
+// Password generates a random password under the key "password" (or one per
+// key of spec.secretKeys). Referenced
 // from an ExternalSecret's dataFrom[].sourceRef.generatorRef or a PushSecret's
 // selector.generatorRef, it is generated once and kept (see docs/generators.md).
 //

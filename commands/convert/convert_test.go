@@ -128,6 +128,7 @@ metadata: {name: c}`,
 	cases = append(cases, renameCases...)
 	cases = append(cases, defaultCases...)
 	cases = append(cases, unsupportedCases...)
+	cases = append(cases, v29Refusals...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer

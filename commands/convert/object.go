@@ -176,7 +176,11 @@ func (c *conversion) dropUnknown(typed any) {
 		if remove(c.root, d.path) {
 			c.touched[at(c.root, d.path[:len(d.path)-1])] = true
 		}
-		if !benignDefault(d.path, d.value) {
+		switch {
+		case benignDefault(d.path, d.value):
+		case refusedReason(d.path) != "":
+			c.fail(d.path, refusedReason(d.path))
+		default:
 			c.warn(d.path, droppedReason(d.path))
 		}
 	}

@@ -182,6 +182,23 @@ var reasons = map[string]string{
 	"selector":               "baosync pushes the Secret named by selector.secret.name only",
 }
 
+// refusals are ESO fields baosync does not serve yet whose loss would change
+// what the object does, by their last key: the object is not converted.
+var refusals = map[string]string{
+	"syncWindows":   "baosync has no sync windows yet: it would refresh inside a change freeze",
+	"getParameters": "baosync sends no query parameters with a VaultDynamicSecret's request yet: the server would get a different request",
+	"dataTo":        "baosync has no bulk push (dataTo) yet: write the keys as spec.data entries",
+}
+
+// refusedReason is the refusal of a dropped field, "" when dropping it is a
+// warning.
+func refusedReason(p fieldPath) string {
+	if r, ok := refusals[p[len(p)-1].key]; ok {
+		return r
+	}
+	return ""
+}
+
 // droppedReason is the message for a dropped field.
 func droppedReason(p fieldPath) string {
 	for i := len(p) - 1; i >= 0; i-- {

@@ -1,5 +1,40 @@
 package convert
 
+// v29Refusals are ESO v2 fields baosync does not serve yet whose loss would
+// change what the object does: each refuses the object, with its reason.
+var v29Refusals = []convertCase{{
+	name: "refuses syncWindows: a refresh inside a change freeze",
+	in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: app}
+spec:
+  secretStoreRef: {name: vault}
+  syncWindows: [{schedule: "0 22 * * *", duration: 2h}]
+  data: [{secretKey: k, remoteRef: {key: app, property: k}}]`,
+	warnings: []string{"spec.syncWindows: baosync has no sync windows yet"}, failed: 1,
+}, {
+	name: "refuses getParameters: a different request",
+	in: `apiVersion: generators.external-secrets.io/v1alpha1
+kind: VaultDynamicSecret
+metadata: {name: db}
+spec:
+  path: database/creds/app
+  getParameters: {ttl: ["1h"]}
+  provider: {server: "https://b", auth: {tokenSecretRef: {name: t, key: token}}}`,
+	warnings: []string{"spec.getParameters: baosync sends no query parameters"}, failed: 1,
+}, {
+	name: "refuses dataTo next to data: fewer keys pushed",
+	in: `apiVersion: external-secrets.io/v1alpha1
+kind: PushSecret
+metadata: {name: push}
+spec:
+  secretStoreRefs: [{name: vault}]
+  selector: {secret: {name: src}}
+  data: [{match: {secretKey: k, remoteRef: {remoteKey: app, property: k}}}]
+  dataTo: [{storeRef: {name: vault}}]`,
+	warnings: []string{"spec.dataTo: baosync has no bulk push"}, failed: 1,
+}}
+
 var renameCases = []convertCase{{
 	name: "maps ESO's OpenBao provider, cert auth's vaultRole and a duration refreshInterval",
 	in: `apiVersion: external-secrets.io/v1

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,8 +26,8 @@ import (
 // hold generated passwords (random: equal in length, not in value).
 var (
 	esoSecrets = []string{"db", "all-of-api", "with-generator", "generator-only", "with-metadata", "from-bao",
-		"eso-forms", "multi-store", "from-cluster", "from-selector"}
-	generated = map[string]bool{"with-generator": true, "generator-only": true}
+		"eso-forms", "multi-store", "from-cluster", "from-selector", "multi-key"}
+	generated = map[string]bool{"with-generator": true, "generator-only": true, "multi-key": true}
 	// pushed are the remote keys the manifests' PushSecrets write, under eso/<namespace>/.
 	pushed = []string{"pushed", "whole", "all-keys", "cas"}
 )
@@ -74,8 +75,14 @@ func TestCompat_ESOManifestsUnconvertedGiveTheSameSecretsAsTheirConversion(t *te
 			g.Expect(got.Data).To(Equal(want.Data), "Secret %s", name)
 			continue
 		}
-		g.Expect(len(got.Data["password"])).To(And(Equal(len(want.Data["password"])), Equal(24)), name)
-		leak.Secret(string(got.Data["password"]))
+		g.Expect(slices.Sorted(maps.Keys(got.Data))).To(Equal(slices.Sorted(maps.Keys(want.Data))), name)
+		for k, v := range got.Data {
+			if bytes.Equal(v, want.Data[k]) {
+				continue // a key read from Vault
+			}
+			g.Expect(len(v)).To(And(Equal(len(want.Data[k])), Equal(24)), "%s %s", name, k) // a generated password
+			leak.Secret(string(v))
+		}
 	}
 	for _, key := range pushed {
 		g.Eventually(remote("secret/data/eso/"+converted+"/"+key), eventually, poll).ShouldNot(BeNil(), key)

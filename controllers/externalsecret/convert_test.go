@@ -51,7 +51,7 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 		}
 		g.Expect(k8s.Create(ctx, u)).To(Succeed(), "create converted %s %s", u.GetKind(), u.GetName())
 	}
-	for _, name := range []string{"db", "all-of-api", "with-generator", "generator-only", "with-metadata", "from-bao"} {
+	for _, name := range []string{"db", "all-of-api", "with-generator", "generator-only", "with-metadata", "from-bao", "multi-key"} {
 		waitReady(t, ns, name, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	}
 	g.Eventually(func() map[string]string { return secretData(t, ns, "from-cluster") }, eventually, poll).
@@ -74,6 +74,11 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 	g.Expect([]rune(leak.Secret(withGenerator["password"]))).To(HaveLen(24), "the converted Password generator feeds the converted ExternalSecret")
 	generatorOnly := secretData(t, ns, "generator-only")
 	g.Expect([]rune(leak.Secret(generatorOnly["password"]))).To(HaveLen(24), "an ExternalSecret of generators alone needs no secretStoreRef")
+	multi := secretData(t, ns, "multi-key")
+	g.Expect(multi).To(HaveLen(2), "Password secretKeys: one password per key")
+	g.Expect([]rune(leak.Secret(multi["db"]))).To(HaveLen(24))
+	g.Expect([]rune(leak.Secret(multi["admin"]))).To(HaveLen(24))
+	g.Expect(multi["db"]).NotTo(Equal(multi["admin"]))
 
 	// Issue 12's silent differences behave as in ESO.
 	waitReady(t, ns, "eso-forms", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)

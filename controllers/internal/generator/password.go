@@ -26,7 +26,8 @@ const (
 	defaultLength = 24
 )
 
-// Password generates a password under the key "password": length characters
+// Password generates a password under the key "password" (or under each of
+// spec.secretKeys, each its own): length characters
 // of which digits are digits and symbols are symbols (a quarter of the length
 // each by default), the rest letters, each inserted at a random position, as
 // ESO does. Without allowRepeat no character appears twice.
@@ -35,17 +36,25 @@ type Password struct {
 	Spec v1alpha1.PasswordSpec
 }
 
-// Generate implements Generator. Its errors never include generated characters.
+// Generate implements Generator: a password under "password", or one of its
+// own under each of spec.secretKeys. Its errors never include generated
+// characters.
 func (p Password) Generate(context.Context) (map[string][]byte, *Lease, error) {
-	pw, err := p.generate()
-	if err != nil {
-		return nil, nil, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed, "Password: %v", err)
+	keys := p.Spec.SecretKeys
+	if len(keys) == 0 {
+		keys = []string{"password"}
 	}
-	enc, err := encode(pw, p.Spec.Encoding)
-	if err != nil {
-		return nil, nil, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed, "Password: %v", err)
+	out := make(map[string][]byte, len(keys))
+	for _, k := range keys {
+		pw, err := p.generate()
+		if err != nil {
+			return nil, nil, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed, "Password: %v", err)
+		}
+		if out[k], err = encode(pw, p.Spec.Encoding); err != nil {
+			return nil, nil, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed, "Password: %v", err)
+		}
 	}
-	return map[string][]byte{"password": enc}, nil, nil
+	return out, nil, nil
 }
 
 // generate builds the raw password.

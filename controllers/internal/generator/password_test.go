@@ -5,6 +5,8 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,4 +121,37 @@ func TestUUID_IsARandomVersion4UUID(t *testing.T) {
 	b, _, _ := UUID{}.Generate(context.Background())
 	g.Expect(string(a["uuid"])).To(MatchRegexp(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`))
 	g.Expect(a["uuid"]).NotTo(Equal(b["uuid"]))
+}
+
+func TestPassword_SecretKeysEachGetAPasswordOfTheirOwn(t *testing.T) {
+	cases := []struct {
+		name string
+		keys []string
+		want []string
+	}{
+		{"without secretKeys: the key password", nil, []string{"password"}},
+		{"each named key", []string{"db", "admin", "replica"}, []string{"db", "admin", "replica"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			values, _, err := Password{Spec: v1alpha1.PasswordSpec{Length: 32, SecretKeys: tc.keys}}.Generate(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(values) != len(tc.want) {
+				t.Fatalf("keys %v, want %v", slices.Sorted(maps.Keys(values)), tc.want)
+			}
+			seen := map[string]bool{}
+			for _, k := range tc.want {
+				v, ok := values[k]
+				if !ok || len(v) != 32 {
+					t.Fatalf("key %q: %d bytes, present %v", k, len(v), ok)
+				}
+				if seen[string(v)] {
+					t.Fatal("two keys got the same password")
+				}
+				seen[string(v)] = true
+			}
+		})
+	}
 }
