@@ -44,15 +44,3 @@ func TestBudget_NilOrZeroAdmitsEverything(t *testing.T) {
 		}
 	}
 }
-
-func TestBudget_ForgetsIdleNamespaces(t *testing.T) {
-	b := New(1, 1)
-	now := time.Unix(1000, 0)
-	for i := range 100 {
-		b.Take(string(rune('a'+i%26))+"-ns", now)
-	}
-	b.Take("late", now.Add(2*idle))
-	if len(b.buckets) != 1 {
-		t.Fatalf("%d buckets kept, want 1", len(b.buckets))
-	}
-}

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/baosync/baosync/internal/nslimit"
 	"github.com/baosync/baosync/providers"
 )
 
@@ -15,32 +16,20 @@ import (
 // are shared by every namespace.
 const maxAdmitWait = 500 * time.Millisecond
 
-// idleTenant is how long a namespace's bucket is kept after its last request.
-const idleTenant = 10 * time.Minute
-
 // fairShare admits the requests of one store. Each namespace using the store
 // has a bucket of its own (its share) and the store has one for all; a
 // namespace that used up its share is told to come back later instead of
 // queueing, so one tenant's objects cannot take a shared store's whole budget
 // nor hold the workers that serve everyone else.
 type fairShare struct {
-	share rate.Limit // per namespace; 0: no per-namespace limit
-	burst int
-	store *rate.Limiter // nil: no store-wide limit
-
-	mu      sync.Mutex
-	tenants map[string]*tenantBucket
-	swept   time.Time
-}
-
-type tenantBucket struct {
-	lim  *rate.Limiter
-	used time.Time
+	share   rate.Limit        // per namespace; 0: no per-namespace limit
+	tenants *nslimit.Limiters // each namespace's share
+	store   *rate.Limiter     // nil: no store-wide limit
 }
 
 // newFairShare returns the admission of one store from the provider's options.
 func newFairShare(o *options) *fairShare {
-	f := &fairShare{share: rate.Limit(o.namespaceRate), burst: o.namespaceBurst, tenants: map[string]*tenantBucket{}}
+	f := &fairShare{share: rate.Limit(o.namespaceRate), tenants: nslimit.New(rate.Limit(o.namespaceRate), o.namespaceBurst)}
 	if o.rateLimit > 0 {
 		f.store = rate.NewLimiter(rate.Limit(o.rateLimit), o.rateBurst)
 	}
@@ -88,29 +77,12 @@ func (f *fairShare) admit(ctx context.Context, store, namespace string) error {
 	}
 }
 
-// bucket returns namespace's limiter (nil without a per-namespace limit),
-// dropping buckets idle for a while.
+// bucket returns namespace's limiter (nil without a per-namespace limit).
 func (f *fairShare) bucket(namespace string, now time.Time) *rate.Limiter {
 	if f.share <= 0 {
 		return nil
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if now.Sub(f.swept) > idleTenant {
-		for ns, b := range f.tenants {
-			if now.Sub(b.used) > idleTenant {
-				delete(f.tenants, ns)
-			}
-		}
-		f.swept = now
-	}
-	b := f.tenants[namespace]
-	if b == nil {
-		b = &tenantBucket{lim: rate.NewLimiter(f.share, f.burst)}
-		f.tenants[namespace] = b
-	}
-	b.used = now
-	return b.lim
+	return f.tenants.Get(namespace, now)
 }
 
 type tenantKey struct{}
