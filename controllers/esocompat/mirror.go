@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -61,7 +62,7 @@ func (r *Reconciler) mirror(ctx context.Context, eso *unstructured.Unstructured)
 	if found && controlledBy(existing, eso) && r.memo.current(eso, existing.GetAnnotations()[AnnotationMirror]) {
 		return existing, nil
 	}
-	desired, hash, err := r.desiredMirror(eso)
+	desired, hash, dropped, err := r.desiredMirror(eso)
 	if err != nil {
 		return nil, err
 	}
@@ -70,14 +71,35 @@ func (r *Reconciler) mirror(ctx context.Context, eso *unstructured.Unstructured)
 		return existing, nil
 	}
 	if !found {
+		existing = nil
+	}
+	return nil, r.write(ctx, eso, existing, desired, dropped)
+}
+
+// write creates the mirror (existing nil) or updates it, and says on the ESO
+// object what it is served without: once per change of the object, on the
+// object the user wrote, never dropped in silence.
+func (r *Reconciler) write(ctx context.Context, eso *unstructured.Unstructured, existing client.Object, desired *unstructured.Unstructured,
+	dropped []convert.Warning) error {
+	var err error
+	if existing == nil {
 		err = r.Create(ctx, desired, client.FieldOwner(FieldOwner))
 	} else {
 		desired.SetResourceVersion(existing.GetResourceVersion())
 		desired.SetFinalizers(existing.GetFinalizers()) // baosync's own (lease revocation, pushed-secret cleanup)
 		err = r.Update(ctx, desired, client.FieldOwner(FieldOwner))
 	}
-	return nil, writeError(err)
+	if err == nil && len(dropped) > 0 {
+		r.Recorder.Eventf(eso, nil, corev1.EventTypeWarning, ReasonFieldsNotServed, "Mirror",
+			"served without what baosync does not do: %s", messages(dropped))
+	}
+	return writeError(err)
 }
+
+// ReasonFieldsNotServed is the reason of the Warning event on an ESO object
+// that is served with fields dropped (each provably changing nothing, or
+// changing what its message says).
+const ReasonFieldsNotServed = "FieldsNotServed"
 
 // writeError classifies a failed write of a mirror.
 func writeError(err error) error {
@@ -94,11 +116,12 @@ func writeError(err error) error {
 }
 
 // desiredMirror converts the ESO object with `baosync convert`'s mapping and
-// returns it with the hash recorded in AnnotationMirror. The mirror keeps the
+// returns it with the hash recorded in AnnotationMirror, and the conversion's
+// warnings (fields dropped). The mirror keeps the
 // object's name, labels and annotations (an ExternalSecret's reach its
 // Secret, as in ESO) and is controlled by it, so that it goes when the ESO
 // object goes.
-func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructured.Unstructured, string, error) {
+func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructured.Unstructured, string, []convert.Warning, error) {
 	meta := map[string]any{"name": eso.GetName()}
 	if ns := eso.GetNamespace(); ns != "" {
 		meta["namespace"] = ns
@@ -111,11 +134,11 @@ func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructure
 	}
 	doc, err := yaml.Marshal(map[string]any{"apiVersion": eso.GetAPIVersion(), "kind": eso.GetKind(), "metadata": meta, "spec": eso.Object["spec"]})
 	if err != nil {
-		return nil, "", outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "cannot read the object: %v", err)
+		return nil, "", nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "cannot read the object: %v", err)
 	}
 	out, warnings, _ := convert.Object(doc)
 	if out == nil {
-		return nil, "", outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "baosync cannot serve this object as it is: %s", messages(warnings))
+		return nil, "", nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "baosync cannot serve this object as it is: %s", messages(warnings))
 	}
 	m := &unstructured.Unstructured{}
 	j, err := yaml.YAMLToJSON(out)
@@ -123,14 +146,14 @@ func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructure
 		err = m.UnmarshalJSON(j)
 	}
 	if err != nil {
-		return nil, "", outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "cannot read the converted object: %v", err)
+		return nil, "", nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "cannot read the converted object: %v", err)
 	}
 	m.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: eso.GetAPIVersion(), Kind: eso.GetKind(),
 		Name: eso.GetName(), UID: eso.GetUID(), Controller: ptr.To(true)}})
 	r.adjust(m)
 	hash := hashOf(m.Object)
 	setAnnotation(m, AnnotationMirror, hash)
-	return m, hash, nil
+	return m, hash, warnings, nil
 }
 
 // adjust fits the converted object to this operator: a store's ESO class was

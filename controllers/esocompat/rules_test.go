@@ -258,6 +258,25 @@ spec:
 	g.Expect(apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "borrow"}, &v1alpha1.SecretStore{}))).To(BeTrue())
 }
 
+// TestCompat_AFieldServedWithoutIsSaidOnTheESOObject: an object baosync can
+// serve without one of its fields (here the target template's finalizers,
+// which baosync never puts on a Secret) is served, and a FieldsNotServed
+// Warning event on the ESO object names the field; nothing is dropped in
+// silence.
+func TestCompat_AFieldServedWithoutIsSaidOnTheESOObject(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns, key := tenant(t, "dave")
+	apply(t, ns, esoStore("vault", ""))
+	apply(t, ns, strings.Replace(esoExternalSecret("app", "vault", key), "target: {name: app}",
+		"target: {name: app, template: {metadata: {finalizers: [example.com/hold]}}}", 1))
+	esoReady(t, "ExternalSecret", ns, "app", "True", "SecretSynced")
+	g := NewWithT(t)
+	g.Expect(secret(t, ns, "app").Finalizers).To(BeEmpty())
+	g.Eventually(func() []string { return warnings(ctx, ns, "app") }, eventually, poll).
+		Should(ContainElement(And(ContainSubstring("served without"), ContainSubstring("finalizers"))))
+}
+
 // warnings lists the notes of Warning events about object name in ns.
 func warnings(ctx context.Context, ns, name string) []string {
 	list := &eventsv1.EventList{}
