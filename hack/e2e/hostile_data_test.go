@@ -163,15 +163,8 @@ func TestHostile_OneNamespaceCannotStarveASharedStore(t *testing.T) {
 		e.Spec.RefreshInterval = &metav1.Duration{Duration: time.Second}
 		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
 	}
-	victim := tenant(t, "patient")
-	g.Expect(env.KVPut(ctx, "secret/patient/"+victim, map[string]any{"k": "v"})).To(Succeed())
 	start := time.Now()
-	for i := range 3 {
-		e := es(victim, fmt.Sprintf("v-%d", i), css, "patient/"+victim, "k")
-		e.Spec.SecretStoreRef.Kind = v1alpha1.SecretStoreKindCluster
-		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
-		waitES(t, e, v1alpha1.ReasonSecretSynced)
-	}
+	bystandersSync(t, css, "patient", 3, "v", 0)
 	t.Logf("the patient tenant synced in %.1fs while the greedy one hammered the store", time.Since(start).Seconds())
 	g.Eventually(func() bool { return hasEventReason(ctx, greedy, v1alpha1.ReasonThrottled) }, 60*time.Second, time.Second).
 		Should(BeTrue(), "the greedy namespace must be throttled to its share")

@@ -43,15 +43,7 @@ func TestHostile_OneNamespacesFailingReadsDoNotStopASharedStoreForOthers(t *test
 	}
 	waitES(t, failing, v1alpha1.ReasonProviderUnavailable)
 
-	victim := tenant(t, "bystander")
-	g.Expect(env.KVPut(ctx, "secret/bystander/"+victim, map[string]any{"k": "v"})).To(Succeed())
-	for i := range 5 {
-		e := es(victim, fmt.Sprintf("v-%d", i), css, "bystander/"+victim, "k")
-		e.Spec.SecretStoreRef.Kind = v1alpha1.SecretStoreKindCluster
-		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
-		waitES(t, e, v1alpha1.ReasonSecretSynced)
-		time.Sleep(time.Second) // spread over the noisy tenant's failures
-	}
+	victim := bystandersSync(t, css, "bystander", 5, "v", time.Second) // spread over the noisy tenant's failures
 	g.Expect(hasEventReason(ctx, victim, v1alpha1.ReasonProviderUnavailable)).To(BeFalse(),
 		"another namespace's failures stopped the bystander's reads")
 	expectOperatorHealthy(t)
@@ -78,14 +70,7 @@ func TestHostile_ASlowBigAnswerDoesNotHoldUpOthersBigReads(t *testing.T) {
 		Should(BeNumerically(">=", 2), "the tenant's big answers are under way")
 
 	css := sharedStore(t)
-	victim := tenant(t, "bigreader")
-	g.Expect(env.KVPut(ctx, "secret/bigreader/"+victim, map[string]any{"k": strings.Repeat("v", 400<<10)})).To(Succeed())
-	for i := range 3 {
-		e := es(victim, fmt.Sprintf("v-%d", i), css, "bigreader/"+victim, "k")
-		e.Spec.SecretStoreRef.Kind = v1alpha1.SecretStoreKindCluster
-		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
-		waitES(t, e, v1alpha1.ReasonSecretSynced)
-	}
+	victim := bystandersSync(t, css, "bigreader", 3, strings.Repeat("v", 400<<10), 0)
 	g.Expect(hasEventReason(ctx, victim, v1alpha1.ReasonProviderUnavailable)).To(BeFalse(),
 		"a trickling server held up another namespace's big reads")
 	expectOperatorHealthy(t)
@@ -137,14 +122,7 @@ func TestHostile_GeneratorOnlyObjectsAtOneSecondDoNotFloodTheOperator(t *testing
 				DataFrom:        []v1alpha1.ExternalSecretDataFromRemoteRef{{SourceRef: &v1alpha1.StoreGeneratorSourceRef{GeneratorRef: &v1alpha1.GeneratorRef{Kind: "Password", Name: "pw"}}}}}}
 		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
 	}
-	victim := tenant(t, "neighbour")
-	g.Expect(env.KVPut(ctx, "secret/neighbour/"+victim, map[string]any{"k": "v"})).To(Succeed())
-	for i := range 3 {
-		e := es(victim, fmt.Sprintf("v-%d", i), css, "neighbour/"+victim, "k")
-		e.Spec.SecretStoreRef.Kind = v1alpha1.SecretStoreKindCluster
-		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
-		waitES(t, e, v1alpha1.ReasonSecretSynced)
-	}
+	bystandersSync(t, css, "neighbour", 3, "v", 0)
 	g.Eventually(func() bool { return hasEventReason(ctx, noisy, v1alpha1.ReasonThrottled) }, 60*time.Second, time.Second).
 		Should(BeTrue(), "the noisy namespace must be held to its share of syncs")
 

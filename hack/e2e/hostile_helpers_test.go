@@ -215,6 +215,26 @@ func expectOperatorHealthy(t *testing.T) {
 	g.Expect(peak).To(BeNumerically("<", peakRSSBudget))
 }
 
+// bystandersSync creates, in a new namespace named from prefix, n
+// ExternalSecrets on the ClusterSecretStore css reading value, one after the
+// other with pause between them, waits for each to sync, and returns the
+// namespace.
+func bystandersSync(t *testing.T, css, prefix string, n int, value string, pause time.Duration) string {
+	t.Helper()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := tenant(t, prefix)
+	g.Expect(env.KVPut(ctx, "secret/"+prefix+"/"+ns, map[string]any{"k": value})).To(Succeed())
+	for i := range n {
+		e := es(ns, fmt.Sprintf("v-%d", i), css, prefix+"/"+ns, "k")
+		e.Spec.SecretStoreRef.Kind = v1alpha1.SecretStoreKindCluster
+		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
+		waitES(t, e, v1alpha1.ReasonSecretSynced)
+		time.Sleep(pause)
+	}
+	return ns
+}
+
 // victimSyncs checks that an innocent tenant still gets its Secret.
 func victimSyncs(t *testing.T) {
 	t.Helper()
