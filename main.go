@@ -151,7 +151,8 @@ func newProvider(mgr ctrl.Manager, o *options, m *metrics.Metrics) (*vault.Provi
 	}
 	opKey := operatorkey.New(mgr.GetAPIReader(), mgr.GetClient(), keyNS, keyName)
 	custody := tokencustody.New(mgr.GetAPIReader(), mgr.GetClient(), keyNS, opKey)
-	provider := vault.New(append(o.vaultOptions(m.ObserveProviderRequest), vault.WithTokenCustody(custody))...)
+	tenants := metrics.NewTenantRequests(nil, o.tenantMetricsMax)
+	provider := vault.New(append(o.vaultOptions(m.ObserveProviderRequest, tenants.Observe), vault.WithTokenCustody(custody))...)
 	if err := mgr.Add(provider); err != nil {
 		return nil, nil, fmt.Errorf("add the provider's sweeper and token keeper: %w", err)
 	}

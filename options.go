@@ -38,6 +38,7 @@ type options struct {
 	nsRate                 float64
 	nsBurst                int
 	nsInFlight             int
+	tenantMetricsMax       int
 	nsSyncRate             float64
 	nsSyncBurst            int
 	minGenRotation         time.Duration
@@ -66,6 +67,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.nsRate, "vault-namespace-rate-limit", 50, "Share of each store's requests one namespace may use, per second (0: no per-namespace share); past it, objects report Throttled and retry later.")
 	fs.IntVar(&o.nsBurst, "vault-namespace-rate-burst", 100, "Burst of one namespace's share of a store's requests.")
 	fs.IntVar(&o.nsInFlight, "vault-namespace-max-in-flight", 8, "Requests to OpenBao/Vault one namespace may have under way at once, across all stores (0: no bound), so that a slow server of one tenant cannot hold every worker.")
+	fs.IntVar(&o.tenantMetricsMax, "tenant-metrics-max-namespaces", 500, "Namespaces that get series of their own in baosync_tenant_requests_total (requests of namespaces a shared ClusterSecretStore serves as themselves); the rest are counted together as namespace=\"_other\".")
 	fs.Float64Var(&o.nsSyncRate, "namespace-sync-rate", 50, "Syncs per second one namespace's ExternalSecrets may start (0: no bound), whatever they read; past it a sync waits, with a Throttled event, so that one namespace cannot spend the Kubernetes API budget and workers every namespace shares. Lease renewals never wait.")
 	fs.IntVar(&o.nsSyncBurst, "namespace-sync-burst", 500, "Burst of one namespace's syncs (a namespace's first sync of that many objects starts at once).")
 	fs.DurationVar(&o.minGenRotation, "min-generator-rotation", externalsecret.DefaultMinGeneratorRotation, "Shortest life of Password and UUID values under refreshPolicy Periodic: a shorter refreshInterval re-reads remote entries but makes new values at most this often.")
@@ -104,10 +106,10 @@ func (o *options) metricsOptions() metricsserver.Options {
 }
 
 // vaultOptions configures the OpenBao/Vault provider.
-func (o *options) vaultOptions(observe func(operation, result string)) []vault.Option {
+func (o *options) vaultOptions(observe func(operation, result string), tenants func(store, namespace, operation, result string)) []vault.Option {
 	return []vault.Option{vault.WithRequestTimeout(o.vaultTimeout), vault.WithRateLimit(o.vaultRate, o.vaultBurst),
 		vault.WithNamespaceRateLimit(o.nsRate, o.nsBurst), vault.WithNamespaceMaxInFlight(o.nsInFlight),
-		vault.WithMaxReadAge(o.maxReadAge), vault.WithRequestObserver(observe),
+		vault.WithMaxReadAge(o.maxReadAge), vault.WithRequestObserver(observe), vault.WithTenantObserver(tenants),
 		vault.WithOwnTokenFile(o.operatorTokenFile), vault.WithOperatorIdentity(o.operatorIdentity)}
 }
 

@@ -20,4 +20,7 @@ type Kube interface {
 	// A token it accepts is a cluster credential and must never be sent to a
 	// store's server.
 	AcceptedByAPIServer(ctx context.Context, token string) (bool, error)
+	// NamespaceLabels returns the labels of a namespace, for a shared store's
+	// tenancy templates; cluster admins, not tenants, write them.
+	NamespaceLabels(ctx context.Context, namespace string) (map[string]string, error)
 }

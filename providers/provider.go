@@ -19,6 +19,27 @@ type Provider interface {
 	Release(kind v1alpha1.SecretStoreKind, namespace, name string)
 }
 
+// TenantReporter is implemented by providers whose ClusterSecretStores may
+// serve each namespace as itself (a tenancy section, or referent auth): such
+// a store has no identity of its own to validate, and reports instead how
+// each namespace's last login went.
+type TenantReporter interface {
+	// PerNamespace reports whether store serves each namespace as itself.
+	PerNamespace(store v1alpha1.GenericStore) bool
+	// Tenants lists the namespaces the store ("Kind/namespace/name") served
+	// since the operator started, by name.
+	Tenants(store string) []TenantLogin
+}
+
+// TenantLogin is the outcome of one namespace's last login to a store that
+// serves each namespace as itself.
+type TenantLogin struct {
+	// Namespace that logged in.
+	Namespace string
+	// Err is why its last login failed; nil when it worked.
+	Err error
+}
+
 // SecretsClient reads from one store.
 type SecretsClient interface {
 	// GetSecret returns one value: a property of the remote secret, or the whole

@@ -152,12 +152,26 @@ type UUIDList struct {
 // +kubebuilder:validation:XValidation:rule="self.kind == 'Password' ? has(self.generator.passwordSpec) : true",message="kind Password needs generator.passwordSpec"
 // +kubebuilder:validation:XValidation:rule="self.kind == 'UUID' ? has(self.generator.uuidSpec) : true",message="kind UUID needs generator.uuidSpec"
 // +kubebuilder:validation:XValidation:rule="self.kind == 'VaultDynamicSecret' ? has(self.generator.vaultDynamicSecretSpec) : true",message="kind VaultDynamicSecret needs generator.vaultDynamicSecretSpec"
+// +kubebuilder:validation:XValidation:rule="!has(self.tenancy) || (self.kind == 'VaultDynamicSecret' && (has(self.generator.vaultDynamicSecretSpec.provider.auth.kubernetes) || (has(self.generator.vaultDynamicSecretSpec.provider.auth.jwt) && has(self.generator.vaultDynamicSecretSpec.provider.auth.jwt.kubernetesServiceAccountToken))))",message="tenancy applies to a VaultDynamicSecret generator with auth.kubernetes, or auth.jwt with kubernetesServiceAccountToken"
 type ClusterGeneratorSpec struct {
 	// Kind of the generator held in generator.
 	Kind GeneratorKind `json:"kind"`
 
 	// Generator holds the spec of exactly one generator.
 	Generator GeneratorSpec `json:"generator"`
+
+	// Conditions restrict which namespaces may use the generator, as a
+	// ClusterSecretStore's: a namespace may when it matches any one
+	// condition; no conditions allow all.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	Conditions []ClusterSecretStoreCondition `json:"conditions,omitempty"`
+
+	// Tenancy makes a VaultDynamicSecret generator log in as each namespace
+	// that uses it, with a ServiceAccount of that namespace, so that the
+	// server's policy for that namespace decides what it issues.
+	// +optional
+	Tenancy *TenantIdentity `json:"tenancy,omitempty"`
 }
 
 // GeneratorSpec holds exactly one generator's spec.

@@ -29,6 +29,12 @@ type SecretStoreSpec struct {
 	// +kubebuilder:validation:MaxItems=32
 	// +optional
 	Conditions []ClusterSecretStoreCondition `json:"conditions,omitempty"`
+
+	// Tenancy makes a ClusterSecretStore serve each namespace as itself: its
+	// own ServiceAccount logs in, and it reaches only its own path prefix.
+	// Only meaningful on a ClusterSecretStore; see docs/multi-tenancy.md.
+	// +optional
+	Tenancy *StoreTenancy `json:"tenancy,omitempty"`
 }
 
 // SecretStoreProvider holds the provider configuration. OpenBao and Vault are
@@ -67,6 +73,11 @@ type SecretStoreStatus struct {
 	// PushSecrets may write to it, as ESO shows it in `kubectl get`.
 	// +optional
 	Capabilities SecretStoreCapabilities `json:"capabilities,omitempty"`
+	// Tenancy counts the namespaces a ClusterSecretStore with a tenancy
+	// section or referent authentication serves, and names those that
+	// failed to log in.
+	// +optional
+	Tenancy *TenancyStatus `json:"tenancy,omitempty"`
 }
 
 // SecretStoreCapabilities is what a store allows: reads, pushes or both.
@@ -91,6 +102,7 @@ const (
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Capabilities",type=string,JSONPath=`.status.capabilities`
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.conditions) || size(self.spec.conditions) == 0",message="spec.conditions applies to ClusterSecretStore only"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.tenancy)",message="spec.tenancy applies to ClusterSecretStore only: a SecretStore already serves one namespace"
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.provider.vault.auth.kubernetes) || has(self.spec.provider.vault.auth.kubernetes.serviceAccountRef) || has(self.spec.provider.vault.auth.kubernetes.secretRef)",message="a SecretStore cannot log in with the operator's own identity: set auth.kubernetes.serviceAccountRef (or secretRef)"
 type SecretStore struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -119,6 +131,10 @@ type SecretStoreList struct {
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Capabilities",type=string,JSONPath=`.status.capabilities`
+// +kubebuilder:printcolumn:name="Tenants",type=integer,JSONPath=`.status.tenancy.namespaces`,priority=1
+// +kubebuilder:printcolumn:name="Login Failures",type=integer,JSONPath=`.status.tenancy.loginFailures`,priority=1
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.tenancy) || has(self.spec.provider.vault.auth.kubernetes) || (has(self.spec.provider.vault.auth.jwt) && has(self.spec.provider.vault.auth.jwt.kubernetesServiceAccountToken))",message="spec.tenancy logs each namespace in with its own ServiceAccount: use auth.kubernetes, or auth.jwt with kubernetesServiceAccountToken"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.tenancy) || has(self.spec.tenancy.mount) || has(self.spec.provider.vault.path)",message="spec.tenancy needs a KV mount: set tenancy.mount or provider.vault.path"
 type ClusterSecretStore struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

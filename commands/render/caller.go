@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/internal/tenancy"
 	"github.com/baosync/baosync/providers"
 )
 
@@ -61,6 +62,14 @@ func (v *vaultEnv) rewrite(store v1alpha1.GenericStore, namespace string) (v1alp
 	ns := namespace
 	p := &v1alpha1.VaultProvider{Server: v.addr, Path: src.Path, Version: src.Version, Namespace: src.Namespace,
 		Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: callerToken, Key: "token", Namespace: &ns}}}
+	if t := s.GetSpec().Tenancy; t != nil {
+		// The caller's token reads as the caller; of a shared store's tenancy
+		// only where the namespace's secrets are is kept.
+		if err := tenancyPlace(p, t, namespace); err != nil {
+			return nil, err
+		}
+		s.GetSpec().Tenancy = nil
+	}
 	if v.namespace != "" {
 		vns := v.namespace
 		p.Namespace = &vns
@@ -74,6 +83,27 @@ func (v *vaultEnv) rewrite(store v1alpha1.GenericStore, namespace string) (v1alp
 	}
 	s.GetSpec().Provider = v1alpha1.SecretStoreProvider{Vault: p}
 	return s, nil
+}
+
+// tenancyPlace sets p's mount and OpenBao/Vault namespace from a shared
+// store's tenancy templates, for namespace; render reads no namespace labels.
+func tenancyPlace(p *v1alpha1.VaultProvider, t *v1alpha1.StoreTenancy, namespace string) error {
+	ns := tenancy.Namespace{Name: namespace}
+	if t.Mount != nil {
+		m, err := tenancy.Expand(*t.Mount, ns)
+		if err != nil {
+			return fmt.Errorf("the store's tenancy.mount: %w", err)
+		}
+		p.Path = &m
+	}
+	if t.Namespace != nil {
+		n, err := tenancy.Expand(*t.Namespace, ns)
+		if err != nil {
+			return fmt.Errorf("the store's tenancy.namespace: %w", err)
+		}
+		p.Namespace = &n
+	}
+	return nil
 }
 
 // callerKube serves the caller's token and refuses every other read.
@@ -97,3 +127,8 @@ func (callerKube) ServiceAccountToken(context.Context, string, string, []string,
 // AcceptedByAPIServer says no: the token is the caller's own, sent to the
 // address the caller named.
 func (callerKube) AcceptedByAPIServer(context.Context, string) (bool, error) { return false, nil }
+
+// NamespaceLabels finds none: render reads no namespace of a cluster.
+func (callerKube) NamespaceLabels(context.Context, string) (map[string]string, error) {
+	return nil, nil
+}

@@ -158,5 +158,5 @@ func logger(ctx context.Context) logr.Logger { return ctrl.LoggerFrom(ctx) }
 
 // kube returns the narrow cluster view handed to the provider.
 func (r *Reconciler) kube() providers.Kube {
-	return &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client}
+	return &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client, Namespaces: r.Client}
 }

@@ -170,7 +170,7 @@ func (r *Reconciler) inStore(ctx context.Context, ps *v1alpha1.PushSecret, store
 	if err != nil {
 		return err
 	}
-	sc, err := r.Provider.NewClient(ctx, store, &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client}, ps.Namespace)
+	sc, err := r.Provider.NewClient(ctx, store, &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client, Namespaces: r.Client}, ps.Namespace)
 	if err != nil {
 		return outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
 	}

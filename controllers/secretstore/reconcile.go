@@ -74,6 +74,10 @@ func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericSt
 	// What a store can do does not depend on whether it can log in now: every
 	// OpenBao/Vault store serves reads and pushes.
 	store.GetStatus().Capabilities = v1alpha1.SecretStoreReadWrite
+	if tr, ok := r.Provider.(providers.TenantReporter); ok && tr.PerNamespace(store) {
+		return r.validateShared(store, tr, interval)
+	}
+	store.GetStatus().Tenancy = nil
 	err := r.check(ctx, store)
 	if err == nil {
 		r.setReady(store, metav1.ConditionTrue, v1alpha1.ReasonStoreValid, "The store is valid and can log in")
@@ -86,7 +90,7 @@ func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericSt
 
 // check builds (or reuses) the store's client and validates it.
 func (r *storeReconciler) check(ctx context.Context, store v1alpha1.GenericStore) error {
-	kube := &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client}
+	kube := &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client, Namespaces: r.Client}
 	c, err := r.Provider.NewClient(ctx, store, kube, store.GetNamespace())
 	if err != nil {
 		return err

@@ -22,8 +22,12 @@ type storeClient struct {
 	spec    *v1alpha1.VaultProvider
 	creds   *credentials
 	opts    *options
-	name    string // "Kind/namespace/name", for messages
-	cluster bool   // a ClusterSecretStore, shared by tenants
+	name    string // "Kind/namespace/name", and "@namespace" for a view of a shared store; for messages
+	base    string // "Kind/namespace/name" of the store
+	tenant  string // the namespace a view serves as itself; "" for the store's own identity
+	reach   string // the path below the mount every key must lie in; "" for the whole mount
+	report  func(store, tenant string, err error)
+	cluster bool // a ClusterSecretStore, shared by tenants
 	tlsHash string
 
 	mu  sync.Mutex  // serializes logins and guards cur; held across a login
@@ -41,8 +45,8 @@ type storeClient struct {
 
 	reads singleflight.Group
 	cache readCache
-	down  health
-	fair  *fairShare
+	down  *health    // shared by the views of one store
+	fair  *fairShare // shared by the views of one store
 
 	mountInfo mountCache // the KV mounts keys were found in
 
@@ -108,7 +112,7 @@ func (c *storeClient) revoke(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
 	defer cancel()
 	err := c.api.Auth().Token().RevokeSelfWithContext(ctx, "")
-	c.opts.observe("revoke", resultOf(classify("revoke", "auth/token/revoke-self", err)))
+	c.observe("revoke", resultOf(classify("revoke", "auth/token/revoke-self", err)))
 	c.cur = nil
 	c.api.ClearToken()
 }
@@ -156,7 +160,8 @@ func (c *storeClient) loginLocked(ctx context.Context) error {
 	defer cancel()
 	body, err := c.creds.body(ctx)
 	if err != nil {
-		c.opts.observe("login", "error")
+		c.observe("login", "error")
+		c.reportLogin(err)
 		return err
 	}
 	cl := c.login
@@ -165,19 +170,22 @@ func (c *storeClient) loginLocked(ctx context.Context) error {
 	}
 	sec, err := cl.Logical().WriteWithContext(ctx, c.creds.loginPath, body)
 	if err != nil {
-		c.opts.observe("login", "error")
-		return fmt.Errorf("store %s: %w", c.name, loginError(c.creds.method, c.creds.loginPath, err))
+		c.observe("login", "error")
+		err = fmt.Errorf("store %s: %w", c.name, loginError(c.creds.method, c.creds.loginPath, err))
+		c.reportLogin(err)
+		return err
 	}
 	if sec == nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
-		c.opts.observe("login", "error")
+		c.observe("login", "error")
 		return fmt.Errorf("store %s: %s login at %s returned no token: %w", c.name, c.creds.method, c.creds.loginPath, providers.ErrAuth)
 	}
 	if len(sec.Auth.ClientToken) > maxTokenLen {
-		c.opts.observe("login", "error")
+		c.observe("login", "error")
 		return fmt.Errorf("store %s: %s login at %s returned a token of %d bytes (at most %d): %w", c.name, c.creds.method,
 			c.creds.loginPath, len(sec.Auth.ClientToken), maxTokenLen, providers.ErrAuth)
 	}
-	c.opts.observe("login", "ok")
+	c.observe("login", "ok")
+	c.reportLogin(nil)
 	c.cur = newLoginToken(sec.Auth.ClientToken, sec.Auth.Accessor, time.Duration(sec.Auth.LeaseDuration)*time.Second,
 		sec.Auth.Renewable, c.opts.now())
 	c.api.SetToken(c.cur.value)
@@ -245,12 +253,12 @@ type request struct {
 func (c *storeClient) do(ctx context.Context, req request) (*api.Secret, *loginToken, error) {
 	for attempt := 0; ; attempt++ {
 		if err := c.down.check(c.opts.now(), c.name, tenantOf(ctx)); err != nil {
-			c.opts.observe(req.op, "unavailable")
+			c.observe(req.op, "unavailable")
 			return nil, nil, err
 		}
 		release, err := c.admit(ctx)
 		if err != nil {
-			c.opts.observe(req.op, "throttled")
+			c.observe(req.op, "throttled")
 			return nil, nil, err
 		}
 		owner, tok, err := c.ensureTokenFor(ctx, req.lease)
@@ -275,12 +283,12 @@ func (c *storeClient) do(ctx context.Context, req request) (*api.Secret, *loginT
 		cancel()
 		release()
 		if err == nil {
-			c.opts.observe(req.op, "ok")
+			c.observe(req.op, "ok")
 			c.down.note(c.opts.now(), tenantOf(ctx), nil)
 			return sec, owner, nil
 		}
 		cerr := classify(req.op, req.path, err)
-		c.opts.observe(req.op, resultOf(cerr))
+		c.observe(req.op, resultOf(cerr))
 		c.down.note(c.opts.now(), tenantOf(ctx), cerr)
 		if errors.Is(cerr, providers.ErrPermissionDenied) && c.creds.staticToken == "" && attempt == 0 && !c.tokenWorks(ctx) {
 			c.dropToken(tok)
@@ -324,8 +332,24 @@ func (c *storeClient) tokenWorks(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
 	defer cancel()
 	_, err := c.api.Auth().Token().LookupSelfWithContext(ctx)
-	c.opts.observe("lookup", resultOf(classify("lookup", "auth/token/lookup-self", err)))
+	c.observe("lookup", resultOf(classify("lookup", "auth/token/lookup-self", err)))
 	return err == nil
+}
+
+// observe counts one request of op with its result, and for a view of a
+// shared store also against the namespace it serves.
+func (c *storeClient) observe(op, result string) {
+	c.opts.observe(op, result)
+	if c.tenant != "" && c.opts.tenantObserver != nil {
+		c.opts.tenantObserver(c.base, c.tenant, op, result)
+	}
+}
+
+// reportLogin records the outcome of a view's login in its store's book.
+func (c *storeClient) reportLogin(err error) {
+	if c.report != nil && c.tenant != "" {
+		c.report(c.base, c.tenant, err)
+	}
 }
 
 // resultOf names the class of an error for metrics.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -315,4 +316,13 @@ func total(m map[string]int64) int64 {
 		n += v
 	}
 	return n
+}
+func (s secrets) NamespaceLabels(_ context.Context, ns string) (map[string]string, error) {
+	out := map[string]string{}
+	for k, v := range s {
+		if key, ok := strings.CutPrefix(k, "labels/"+ns+"/"); ok {
+			out[key] = v
+		}
+	}
+	return out, nil
 }

@@ -117,10 +117,10 @@ func (c *storeClient) renewToken(ctx context.Context, t *loginToken) (time.Durat
 	}
 	sec, err := cl.Auth().Token().RenewSelfWithContext(ctx, int(t.ttl.Seconds()))
 	if err != nil || sec == nil || sec.Auth == nil {
-		c.opts.observe("renew", "error")
+		c.observe("renew", "error")
 		return 0, false, fmt.Errorf("renew token: %w", classify("renew", "auth/token/renew-self", err))
 	}
-	c.opts.observe("renew", "ok")
+	c.observe("renew", "ok")
 	return time.Duration(sec.Auth.LeaseDuration) * time.Second, sec.Auth.Renewable, nil
 }
 
@@ -188,7 +188,7 @@ func (c *storeClient) lookupToken(ctx context.Context, tok string) (*loginToken,
 		return nil, err
 	}
 	sec, err := cl.Auth().Token().LookupSelfWithContext(ctx)
-	c.opts.observe("lookup", resultOf(classify("lookup", "auth/token/lookup-self", err)))
+	c.observe("lookup", resultOf(classify("lookup", "auth/token/lookup-self", err)))
 	if err != nil || sec == nil {
 		return nil, classify("lookup", "auth/token/lookup-self", err)
 	}

@@ -72,7 +72,7 @@ func (c *storeClient) findRoot(ctx context.Context, path string) (string, string
 	path = strings.Trim(path, "/")
 	if path != "" {
 		if err := checkPath(path); err != nil {
-			return "", "", refErrorf("dataFrom.find.path %q %v; write it as a plain path such as secret/team", path, err)
+			return "", "", c.unproven("dataFrom.find.path", path, refErrorf("dataFrom.find.path %q %v; write it as a plain path such as secret/team", path, err))
 		}
 	}
 	mount, err := storeMount(c.spec)
@@ -80,11 +80,17 @@ func (c *storeClient) findRoot(ctx context.Context, path string) (string, string
 		return "", "", err
 	}
 	if mount != "" {
-		if _, err := c.storeKV(ctx, mount); err != nil {
-			return "", "", err
-		}
 		if path == mount || strings.HasPrefix(path, mount+"/") { // the root may repeat the mount
 			path = findForm(strings.TrimPrefix(strings.TrimPrefix(path, mount), "/"))
+		}
+		if path == "" {
+			path = c.reach // a shared store's namespace searches its own part only
+		}
+		if err := c.within("dataFrom.find.path", path, true); err != nil {
+			return "", "", err
+		}
+		if _, err := c.storeKV(ctx, mount); err != nil {
+			return "", "", err
 		}
 		return mount, path, nil
 	}

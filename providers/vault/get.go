@@ -84,7 +84,7 @@ func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (ma
 	key := readKey(path, ref.Version)
 	maxAge := min(ref.MaxAge, c.opts.maxReadAge)
 	if data, ok := c.cache.get(key, maxAge, c.opts.now()); ok {
-		c.opts.observe("read", "cached")
+		c.observe("read", "cached")
 		return data, nil
 	}
 	var data map[string]any

@@ -183,9 +183,13 @@ func (k *keeper) done(ns string) {
 	}
 }
 
-// namespaceOf is the namespace in a client's name "Kind/namespace/name";
+// namespaceOf is the namespace in a client's name "Kind/namespace/name",
+// or the namespace a view serves ("Kind//name@namespace");
 // empty for a cluster-scoped one.
 func namespaceOf(name string) string {
+	if _, tenant, ok := strings.Cut(name, "@"); ok {
+		return tenant // a view of a shared store counts against the namespace it serves
+	}
 	_, rest, _ := strings.Cut(name, "/")
 	ns, _, _ := strings.Cut(rest, "/")
 	return ns

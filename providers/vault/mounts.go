@@ -169,9 +169,12 @@ func parseMount(sec *api.Secret, at time.Time) (mountInfo, error) {
 func (c *storeClient) locateChecked(ctx context.Context, key string) (kvLocation, error) {
 	loc, err := locate(c.spec, key)
 	if err != nil {
-		return loc, err
+		return loc, c.unproven("remote key", key, err)
 	}
 	if mount, _ := storeMount(c.spec); mount != "" {
+		if err := c.within("remote key", loc.rel, false); err != nil {
+			return kvLocation{}, err
+		}
 		_, err := c.storeKV(ctx, mount)
 		return loc, err
 	}

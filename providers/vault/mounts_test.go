@@ -25,7 +25,7 @@ import (
 // that locateChecked needs no server.
 func cachedClient(t *testing.T, v *v1alpha1.VaultProvider, now time.Time, mounts ...mountInfo) *storeClient {
 	t.Helper()
-	c := &storeClient{spec: v, name: "SecretStore/ns/test", opts: &options{clock: func() time.Time { return now }}}
+	c := &storeClient{spec: v, name: "SecretStore/ns/test", down: &health{}, opts: &options{clock: func() time.Time { return now }}}
 	for _, m := range mounts {
 		m.at = now
 		c.mounts().put(m)

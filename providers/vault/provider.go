@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,8 +18,10 @@ type Provider struct {
 
 	mu       sync.Mutex
 	clients  map[string]*storeClient // by cache key
-	byStore  map[string]string       // store identity -> its current cache key
+	byStore  map[string]string       // client identity (store, and namespace for a view) -> its current cache key
 	retiring []*storeClient          // replaced or released, kept for the tokens they hold
+	shared   map[string]*storeShared // by store: what the views of one store share
+	tenants  map[string]*tenantBook  // by store: the namespaces a store serves as themselves
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -38,6 +41,7 @@ type options struct {
 	namespaceRate    float64
 	namespaceBurst   int
 	observer         func(operation, result string)
+	tenantObserver   func(store, namespace, operation, result string)
 	clock            func() time.Time
 	onTokenEnd       atomic.Pointer[func(store string)]
 	custody          TokenCustody
@@ -103,6 +107,13 @@ func WithRequestObserver(f func(operation, result string)) Option {
 	return func(o *options) { o.observer = f }
 }
 
+// WithTenantObserver is called once per request of a client that serves a
+// namespace as itself (a shared store's view), with the store
+// ("Kind/namespace/name"), that namespace, the operation and the result.
+func WithTenantObserver(f func(store, namespace, operation, result string)) Option {
+	return func(o *options) { o.tenantObserver = f }
+}
+
 // WithOwnTokenFile is the operator's own projected ServiceAccount token (with
 // a Vault audience, never the API server's), used by a ClusterSecretStore's
 // Kubernetes auth without a serviceAccountRef or secretRef.
@@ -136,6 +147,8 @@ func New(opts ...Option) *Provider {
 		},
 		clients: map[string]*storeClient{},
 		byStore: map[string]string{},
+		shared:  map[string]*storeShared{},
+		tenants: map[string]*tenantBook{},
 	}
 	for _, o := range opts {
 		o(&p.opts)
@@ -145,13 +158,26 @@ func New(opts ...Option) *Provider {
 
 // NewClient returns the cached client of the store, building it on first use,
 // after the store changes, and when the auth material it was built from changed.
+// A store that serves each namespace as itself (PerNamespace) has a client per
+// namespace.
 func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, kube providers.Kube, namespace string) (providers.SecretsClient, error) {
-	v := store.GetSpec().Provider.Vault
-	if v == nil {
+	if store.GetSpec().Provider.Vault == nil {
 		return nil, fmt.Errorf("store %s/%s has no vault provider: %w", store.GetNamespace(), store.GetName(), providers.ErrInvalidConfig)
 	}
-	identity := fmt.Sprintf("%s/%s/%s", store.GetKind(), store.GetNamespace(), store.GetName())
+	base := fmt.Sprintf("%s/%s/%s", store.GetKind(), store.GetNamespace(), store.GetName())
+	vw, err := viewOf(ctx, store, kube, namespace)
+	if err != nil {
+		p.tenantResult(base, namespace, err)
+		return nil, fmt.Errorf("store %s: %w", base, err)
+	}
+	identity := base
+	if vw.tenant != "" {
+		identity = base + "@" + vw.tenant
+	}
 	key := fmt.Sprintf("%s/%s/%d", identity, store.GetUID(), store.GetGeneration())
+	if vw.tenant != "" {
+		key += "/" + vw.fingerprint() // a namespace's labels may change what its view is
+	}
 
 	p.mu.Lock()
 	c := p.clients[key]
@@ -160,14 +186,16 @@ func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, k
 	if c != nil {
 		fresh, err := c.materialUnchanged(ctx, r)
 		if err != nil {
+			p.tenantResult(base, vw.tenant, err)
 			return nil, err
 		}
 		if fresh {
 			return &handle{storeClient: c, namespace: namespace}, nil
 		}
 	}
-	c, err := p.build(ctx, r, v, identity, key)
+	c, err = p.build(ctx, r, vw, base, identity, key)
 	if err != nil {
+		p.tenantResult(base, vw.tenant, err)
 		return nil, err
 	}
 	p.mu.Lock()
@@ -191,22 +219,33 @@ func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, k
 // Release drops the cached client of a store that was deleted and revokes
 // the token it obtained by login.
 func (p *Provider) Release(kind v1alpha1.SecretStoreKind, namespace, name string) {
-	identity := fmt.Sprintf("%s/%s/%s", kind, namespace, name)
+	base := fmt.Sprintf("%s/%s/%s", kind, namespace, name)
+	var gone []*storeClient
 	p.mu.Lock()
-	c := p.clients[p.byStore[identity]]
-	delete(p.clients, p.byStore[identity])
-	delete(p.byStore, identity)
+	for identity, key := range p.byStore {
+		if identity == base || strings.HasPrefix(identity, base+"@") {
+			if c := p.clients[key]; c != nil {
+				gone = append(gone, c)
+			}
+			delete(p.clients, key)
+			delete(p.byStore, identity)
+		}
+	}
+	delete(p.shared, base)
+	delete(p.tenants, base)
 	p.mu.Unlock()
-	if c != nil {
+	for _, c := range gone {
 		ctx, cancel := context.WithTimeout(context.Background(), p.opts.requestTimeout)
-		defer cancel()
 		c.revoke(ctx)
+		cancel()
 		p.retire(c)
 	}
 }
 
-// build reads the store's TLS and auth material and creates its client.
-func (p *Provider) build(ctx context.Context, r *refResolver, v *v1alpha1.VaultProvider, identity, key string) (*storeClient, error) {
+// build reads the store's TLS and auth material and creates the client of
+// one view of it.
+func (p *Provider) build(ctx context.Context, r *refResolver, vw view, base, identity, key string) (*storeClient, error) {
+	v := vw.spec
 	m, err := readTLS(ctx, r, v)
 	if err != nil {
 		return nil, err
@@ -227,10 +266,12 @@ func (p *Provider) build(ctx context.Context, r *refResolver, v *v1alpha1.VaultP
 	if creds.staticToken != "" {
 		apiClient.SetToken(creds.staticToken)
 	}
+	sh := p.sharedOf(base)
 	return &storeClient{
 		api: apiClient, login: loginClient, spec: v.DeepCopy(), creds: creds, opts: &p.opts,
-		name: identity, cluster: r.store.GetKind() == v1alpha1.SecretStoreKindCluster, tlsHash: fingerprint(m.caBundle, m.clientCert, m.clientKey), checkedAt: p.opts.now(),
-		cache: readCache{entries: map[string]cachedRead{}, budget: p.opts.cacheBudget}, fair: newFairShare(&p.opts),
+		name: identity, base: base, tenant: vw.tenant, reach: vw.reach, report: p.tenantResult,
+		cluster: r.store.GetKind() == v1alpha1.SecretStoreKindCluster, tlsHash: fingerprint(m.caBundle, m.clientCert, m.clientKey), checkedAt: p.opts.now(),
+		cache: readCache{entries: map[string]cachedRead{}, budget: p.opts.cacheBudget}, fair: sh.fair, down: sh.down,
 		custodyID: key + "/" + creds.fingerprint, // new auth material, a new record: the old client's token is not the new one's
 	}, nil
 }

@@ -35,7 +35,9 @@ func (r *refResolver) namespace(ns *string, field string) (string, error) {
 	if given != "" {
 		return given, nil
 	}
-	return "", fmt.Errorf("%s of a ClusterSecretStore must name a namespace (it is never resolved in the namespace of the object using the store): %w",
+	return "", fmt.Errorf("%s of a ClusterSecretStore must name a namespace: a Secret is never read from the namespace of the object using the store "+
+		"(its tenant would choose the credentials); to log each namespace in as itself, use a ServiceAccount without a namespace "+
+		"(auth.kubernetes.serviceAccountRef or auth.jwt.kubernetesServiceAccountToken) or spec.tenancy (docs/multi-tenancy.md): %w",
 		field, providers.ErrInvalidConfig)
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/controllers/scope"
 )
 
@@ -70,6 +71,8 @@ type Resolved struct {
 	Namespace string
 	// Spec is the generator's spec; exactly one field is set.
 	Spec v1alpha1.GeneratorSpec
+	// Tenancy is a ClusterGenerator's tenancy: log in as each namespace.
+	Tenancy *v1alpha1.TenantIdentity
 	// Hash identifies the reference and the spec.
 	Hash string
 }
@@ -112,7 +115,10 @@ func Resolve(ctx context.Context, live client.Reader, sc scope.Operator, namespa
 		if err := get(ctx, live, client.ObjectKey{Name: ref.Name}, cg, ref); err != nil {
 			return nil, err
 		}
-		res.Kind, res.Namespace, res.Spec = cg.Spec.Kind, "", cg.Spec.Generator
+		if err := storeref.Allows(ctx, live, cg.Spec.Conditions, namespace); err != nil {
+			return nil, fmt.Errorf("ClusterGenerator %q %w", ref.Name, err)
+		}
+		res.Kind, res.Namespace, res.Spec, res.Tenancy = cg.Spec.Kind, "", cg.Spec.Generator, cg.Spec.Tenancy
 	default:
 		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec,
 			"generatorRef kind %q is not served; use Password, UUID, VaultDynamicSecret or ClusterGenerator", ref.Kind)
@@ -163,7 +169,8 @@ func HashOf(r *Resolved) string {
 		Namespace string
 		Name      string
 		Spec      v1alpha1.GeneratorSpec
-	}{r.Kind, r.Namespace, r.Name, r.Spec})
+		Tenancy   *v1alpha1.TenantIdentity `json:",omitempty"` // omitted: hashes of generators without it are unchanged
+	}{r.Kind, r.Namespace, r.Name, r.Spec, r.Tenancy})
 	if err != nil { // a spec of plain fields always marshals
 		return ""
 	}

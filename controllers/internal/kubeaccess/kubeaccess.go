@@ -19,6 +19,9 @@ import (
 type Access struct {
 	// Reader is an uncached reader (the manager's APIReader).
 	Reader client.Reader
+	// Namespaces reads namespaces, from the manager's cache (the operator
+	// watches namespaces for stores' conditions); nil reads through Reader.
+	Namespaces client.Reader
 	// Writer creates TokenRequests through the serviceaccounts/token
 	// subresource, and TokenReviews.
 	Writer interface {
@@ -55,6 +58,19 @@ func (a *Access) ConfigMapValue(ctx context.Context, namespace, name, key string
 		return v, nil
 	}
 	return nil, fmt.Errorf("configMap %s/%s has no key %q", namespace, name, key)
+}
+
+// NamespaceLabels returns the labels of a namespace.
+func (a *Access) NamespaceLabels(ctx context.Context, namespace string) (map[string]string, error) {
+	r := a.Namespaces
+	if r == nil {
+		r = a.Reader
+	}
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
+		return nil, fmt.Errorf("get namespace %s: %w", namespace, err)
+	}
+	return ns.Labels, nil
 }
 
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create

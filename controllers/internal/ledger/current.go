@@ -136,6 +136,13 @@ func (lg *Ledger) dynamicClient(ctx context.Context, namespace string, res *gene
 	storeSpec := v1alpha1.SecretStoreSpec{Controller: spec.Controller, Provider: v1alpha1.SecretStoreProvider{Vault: spec.Provider}}
 	meta := metav1.ObjectMeta{Name: namespacedGeneratorStore + res.Name, Namespace: res.Namespace, UID: types.UID(res.Hash), Generation: 1}
 	var store v1alpha1.GenericStore = &v1alpha1.SecretStore{ObjectMeta: meta, Spec: storeSpec}
+	if res.Tenancy != nil {
+		p, err := lg.tenantProvider(ctx, spec.Provider, res.Tenancy, namespace)
+		if err != nil {
+			return nil, outcome.FromProvider(fmt.Errorf("%s %q: %w", res.Kind, res.Name, err))
+		}
+		storeSpec.Provider.Vault = p
+	}
 	if res.Cluster() {
 		meta.Name = clusterGeneratorStore + res.Name
 		store = &v1alpha1.ClusterSecretStore{ObjectMeta: meta, Spec: storeSpec}

@@ -50,7 +50,7 @@ type Ledger struct {
 
 // kube is the narrow cluster view the provider's auth needs.
 func (lg *Ledger) kube() providers.Kube {
-	return &kubeaccess.Access{Reader: lg.APIReader, Writer: lg.Client}
+	return &kubeaccess.Access{Reader: lg.APIReader, Writer: lg.Client, Namespaces: lg.Client}
 }
 
 // logger is the reconcile's logger.

@@ -68,7 +68,7 @@ func Resolve(ctx context.Context, c, live client.Reader, scope scope.Operator, r
 		return nil, ErrOtherController
 	}
 	if store.GetKind() == v1alpha1.SecretStoreKindCluster {
-		if err := allowed(ctx, c, store, namespace); err != nil {
+		if err := Allows(ctx, c, store.GetSpec().Conditions, namespace); err != nil {
 			return nil, err
 		}
 	}
@@ -79,9 +79,9 @@ func Resolve(ctx context.Context, c, live client.Reader, scope scope.Operator, r
 	return store, nil
 }
 
-// allowed checks a ClusterSecretStore's conditions against the namespace.
-func allowed(ctx context.Context, c client.Reader, store v1alpha1.GenericStore, namespace string) error {
-	conds := store.GetSpec().Conditions
+// Allows checks the conditions of a ClusterSecretStore (or ClusterGenerator)
+// against the namespace: StoreNotAllowed when none matches.
+func Allows(ctx context.Context, c client.Reader, conds []v1alpha1.ClusterSecretStoreCondition, namespace string) error {
 	if len(conds) == 0 {
 		return nil
 	}
@@ -92,14 +92,14 @@ func allowed(ctx context.Context, c client.Reader, store v1alpha1.GenericStore, 
 	for i, cond := range conds {
 		ok, err := matches(cond, ns)
 		if err != nil {
-			return outcome.Terminalf(v1alpha1.ReasonInvalidStoreConfig, "spec.conditions[%d] of the store: %v", i, err)
+			return outcome.Terminalf(v1alpha1.ReasonInvalidStoreConfig, "spec.conditions[%d]: %v", i, err)
 		}
 		if ok {
 			return nil
 		}
 	}
 	return outcome.Terminalf(v1alpha1.ReasonStoreNotAllowed,
-		"does not allow namespace %q: no entry of its spec.conditions matches; add the namespace to a condition or use another store", namespace)
+		"does not allow namespace %q: no entry of its spec.conditions matches; add the namespace to a condition or use another one", namespace)
 }
 
 // matches reports whether a namespace satisfies one ClusterSecretStore condition:

@@ -1,0 +1,191 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/providers"
+)
+
+// sharedStore is a ClusterSecretStore with a tenancy section at an address
+// nothing listens on: any request that left the operator would fail as
+// unavailable, so a PermissionDenied proves the refusal came first.
+func sharedStore(t *v1alpha1.StoreTenancy) *v1alpha1.ClusterSecretStore {
+	path := "secret"
+	return &v1alpha1.ClusterSecretStore{ObjectMeta: metav1.ObjectMeta{Name: "shared", UID: types.UID("shared"), Generation: 1},
+		Spec: v1alpha1.SecretStoreSpec{Tenancy: t, Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{
+			Server: "http://127.0.0.1:1", Path: &path, Version: v1alpha1.VaultKVStoreV2,
+			Auth: v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Path: "kubernetes", Role: "unused"}}}}}}
+}
+
+func TestTenancy_KeysOutsideTheNamespacesPrefixAreRefusedBeforeAnyRequest(t *testing.T) {
+	store := sharedStore(&v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "baosync"}, PathPrefix: "apps/{namespace}/"})
+	p := New()
+	c, err := p.NewClient(context.Background(), store, secrets{}, "team-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	outside := []string{
+		"apps/team-b/db",              // another namespace's prefix
+		"secret/apps/team-b/db",       // the same, repeating the mount
+		"secret/data/apps/team-b/db",  // the same, in the API form
+		"/apps/team-b/db",             // an absolute form
+		"apps/team-a/../team-b/db",    // a dot-dot segment
+		"apps/team-a/%2e%2e/team-b/x", // an encoded dot-dot
+		"apps/team-a%2Fx/db",          // an encoded separator
+		"apps/team-a",                 // the prefix itself is no secret
+		"apps/team-ab/db",             // a sibling that shares the prefix's text
+		"db",                          // a key that leaves out the prefix
+		"sys/mounts",                  // a reserved path
+	}
+	for _, key := range outside {
+		_, err := c.GetSecret(ctx, providers.RemoteRef{Key: key})
+		if !errors.Is(err, providers.ErrPermissionDenied) || !strings.Contains(err.Error(), "apps/team-a/") {
+			t.Errorf("GetSecret(%q) = %v; want PermissionDenied naming the prefix apps/team-a/", key, err)
+		}
+		_, err = c.PushSecret(ctx, providers.PushRef{Key: key, Property: "p"}, []byte("v"))
+		if !errors.Is(err, providers.ErrPermissionDenied) {
+			t.Errorf("PushSecret(%q) = %v; want PermissionDenied", key, err)
+		}
+		if err := c.DeleteSecret(ctx, providers.PushRef{Key: key, Property: "p"}); !errors.Is(err, providers.ErrPermissionDenied) {
+			t.Errorf("DeleteSecret(%q) = %v; want PermissionDenied", key, err)
+		}
+	}
+	for _, root := range []string{"apps/team-b", "apps", "secret/apps", "apps/team-a/../team-b"} {
+		if _, err := c.GetAllSecrets(ctx, providers.FindRef{Path: root}); !errors.Is(err, providers.ErrPermissionDenied) {
+			t.Errorf("GetAllSecrets(path %q) = %v; want PermissionDenied", root, err)
+		}
+	}
+	// A key inside the prefix goes on to the server, which is not there.
+	if _, err := c.GetSecret(ctx, providers.RemoteRef{Key: "apps/team-a/db"}); errors.Is(err, providers.ErrPermissionDenied) || err == nil {
+		t.Errorf("GetSecret inside the prefix = %v; want it sent (and failing: no server)", err)
+	}
+}
+
+func TestTenancy_EachNamespaceGetsItsOwnIdentityAndPart(t *testing.T) {
+	role, vns, mount := "ns-{namespace}", "tenants/{label:team}", "kv-{label:team}"
+	kube := secrets{"labels/team-a/team": "payments", "labels/team-b/team": "search"}
+	cases := []struct {
+		name     string
+		tenancy  *v1alpha1.StoreTenancy
+		ns       string
+		wantErr  error
+		wantRole string
+		wantSA   string
+		wantNS   string
+		wantPath string
+		reach    string
+	}{
+		{name: "the role, mount, namespace and prefix are filled in for the namespace",
+			tenancy: &v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "baosync", Role: &role, Namespace: &vns},
+				Mount: &mount, PathPrefix: "apps/{namespace}/"},
+			ns: "team-a", wantRole: "ns-team-a", wantSA: "team-a/baosync", wantNS: "tenants/payments", wantPath: "kv-payments", reach: "apps/team-a"},
+		{name: "another namespace gets its own",
+			tenancy: &v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "baosync", Role: &role, Namespace: &vns},
+				Mount: &mount, PathPrefix: "apps/{namespace}/"},
+			ns: "team-b", wantRole: "ns-team-b", wantSA: "team-b/baosync", wantNS: "tenants/search", wantPath: "kv-search", reach: "apps/team-b"},
+		{name: "without a role the auth method's role stays (one role, templated policies)",
+			tenancy: &v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "reader"}, PathPrefix: "{namespace}"},
+			ns:      "team-a", wantRole: "unused", wantSA: "team-a/reader", wantPath: "secret", reach: "team-a"},
+		{name: "a namespace without a label the templates name is refused",
+			tenancy: &v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "baosync"}, Mount: &mount, PathPrefix: "apps/{namespace}/"},
+			ns:      "team-c", wantErr: providers.ErrInvalidConfig},
+		{name: "a prefix without the namespace as a whole segment is refused",
+			tenancy: &v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "baosync"}, PathPrefix: "apps/ns-{namespace}/"},
+			ns:      "team-a", wantErr: providers.ErrInvalidConfig},
+		{name: "a template with a function is refused",
+			tenancy: &v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "baosync"}, PathPrefix: "apps/{namespace}/{upper namespace}"},
+			ns:      "team-a", wantErr: providers.ErrInvalidConfig},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			vw, err := viewOf(context.Background(), sharedStore(c.tenancy), kube, c.ns)
+			if c.wantErr != nil {
+				if !errors.Is(err, c.wantErr) {
+					t.Fatalf("viewOf = %v; want %v", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := vw.spec.Auth.Kubernetes
+			if got := *k.ServiceAccountRef.Namespace + "/" + k.ServiceAccountRef.Name; got != c.wantSA || k.Role != c.wantRole {
+				t.Errorf("logs in as %s with role %s; want %s with %s", got, k.Role, c.wantSA, c.wantRole)
+			}
+			if deref(vw.spec.Namespace) != c.wantNS || deref(vw.spec.Path) != c.wantPath || vw.reach != c.reach || vw.tenant != c.ns {
+				t.Errorf("view namespace %q mount %q reach %q tenant %q; want %q %q %q %q",
+					deref(vw.spec.Namespace), deref(vw.spec.Path), vw.reach, vw.tenant, c.wantNS, c.wantPath, c.reach, c.ns)
+			}
+		})
+	}
+}
+
+func TestReferent_AServiceAccountWithoutANamespaceIsTheUsersOwn(t *testing.T) {
+	aud := []string{"vault"}
+	cases := []struct {
+		name string
+		auth v1alpha1.VaultAuth
+		per  bool
+	}{
+		{name: "kubernetes auth with a ServiceAccount and no namespace", per: true,
+			auth: v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Role: "r", ServiceAccountRef: &v1alpha1.ServiceAccountSelector{Name: "reader", Audiences: aud}}}},
+		{name: "jwt auth with a ServiceAccount token and no namespace", per: true,
+			auth: v1alpha1.VaultAuth{Jwt: &v1alpha1.VaultJwtAuth{KubernetesServiceAccountToken: &v1alpha1.VaultKubernetesServiceAccountTokenAuth{
+				ServiceAccountRef: v1alpha1.ServiceAccountSelector{Name: "reader"}}}}},
+		{name: "a ServiceAccount with its namespace is the admin's", per: false,
+			auth: v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Role: "r", ServiceAccountRef: &v1alpha1.ServiceAccountSelector{Name: "reader", Namespace: ptr("ops")}}}},
+		{name: "jwt from a Secret wins over the ServiceAccount, as in ESO", per: false,
+			auth: v1alpha1.VaultAuth{Jwt: &v1alpha1.VaultJwtAuth{SecretRef: &v1alpha1.SecretKeySelector{Name: "j", Namespace: ptr("ops")},
+				KubernetesServiceAccountToken: &v1alpha1.VaultKubernetesServiceAccountTokenAuth{ServiceAccountRef: v1alpha1.ServiceAccountSelector{Name: "reader"}}}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			store := sharedStore(nil)
+			store.Spec.Provider.Vault.Auth = c.auth
+			if got := PerNamespace(store); got != c.per {
+				t.Fatalf("PerNamespace = %v; want %v", got, c.per)
+			}
+			vw, err := viewOf(context.Background(), store, secrets{}, "team-a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.per {
+				return
+			}
+			var sa v1alpha1.ServiceAccountSelector
+			if k := vw.spec.Auth.Kubernetes; k != nil {
+				sa = *k.ServiceAccountRef
+			} else {
+				sa = vw.spec.Auth.Jwt.KubernetesServiceAccountToken.ServiceAccountRef
+			}
+			if deref(sa.Namespace) != "team-a" || sa.Name != "reader" || vw.reach != "" {
+				t.Fatalf("view logs in as %s/%s (reach %q); want team-a/reader and the whole mount", deref(sa.Namespace), sa.Name, vw.reach)
+			}
+			if store.Spec.Provider.Vault.Auth.Kubernetes != nil && store.Spec.Provider.Vault.Auth.Kubernetes.ServiceAccountRef.Namespace != nil {
+				t.Fatal("the view changed the store's own spec")
+			}
+		})
+	}
+	if _, err := viewOf(context.Background(), sharedStore(&v1alpha1.StoreTenancy{PathPrefix: "{namespace}"}), secrets{}, ""); !errors.Is(err, providers.ErrInvalidConfig) {
+		t.Fatalf("a shared store used without a namespace: %v; want ErrInvalidConfig", err)
+	}
+}
+
+func TestReferent_ASecretWithoutANamespaceStaysRefusedAndPointsToTenancy(t *testing.T) {
+	store := sharedStore(nil)
+	store.Spec.Provider.Vault.Auth = v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: "tok", Key: "token"}}
+	_, err := New().NewClient(context.Background(), store, secrets{"team-a/tok/token": "t"}, "team-a")
+	if !errors.Is(err, providers.ErrInvalidConfig) || !strings.Contains(err.Error(), "spec.tenancy") {
+		t.Fatalf("NewClient = %v; want ErrInvalidConfig pointing to spec.tenancy", err)
+	}
+}
+
+func ptr(s string) *string { return &s }
