@@ -12,7 +12,7 @@ package v1alpha1
 // admin names) by templates. Only cluster admins write a ClusterSecretStore,
 // so a tenant chooses none of it. See docs/multi-tenancy.md.
 //
-// +kubebuilder:validation:XValidation:rule="(has(self.pathPrefix) && self.pathPrefix.matches('(^|/)[{]namespace[}](/|$)')) || (has(self.namespace) && self.namespace.matches('(^|/)[{]namespace[}](/|$)'))",message="pathPrefix or namespace must hold {namespace} as a whole path segment, so that no two namespaces share a part of the server"
+// +kubebuilder:validation:XValidation:rule="(has(self.pathPrefix) && ('/' + self.pathPrefix + '/').contains('/{namespace}/')) || (has(self.__namespace__) && ('/' + self.__namespace__ + '/').contains('/{namespace}/'))",message="pathPrefix or namespace must hold {namespace} as a whole path segment, so that no two namespaces share a part of the server"
 type StoreTenancy struct {
 	TenantIdentity `json:",inline"`
 
@@ -21,7 +21,7 @@ type StoreTenancy struct {
 	// two must be set.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:XValidation:rule="self.matches('^([^{}]|[{]namespace[}]|[{]label:[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?[}])*$')",message="a template holds text, {namespace} and {label:<key>} only"
+	// +kubebuilder:validation:Pattern=`^([^{}]|[{]namespace[}]|[{]label:[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?[}])*$`
 	// +optional
 	Mount *string `json:"mount,omitempty"`
 
@@ -30,7 +30,7 @@ type StoreTenancy struct {
 	// push key must lie below it, written in full as the server names it;
 	// others are refused (PermissionDenied) before any request is sent.
 	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:XValidation:rule="self.matches('^([^{}]|[{]namespace[}]|[{]label:[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?[}])*$')",message="a template holds text, {namespace} and {label:<key>} only"
+	// +kubebuilder:validation:Pattern=`^([^{}]|[{]namespace[}]|[{]label:[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?[}])*$`
 	// +optional
 	PathPrefix string `json:"pathPrefix,omitempty"`
 }
@@ -53,7 +53,7 @@ type TenantIdentity struct {
 	// templated on the ServiceAccount's namespace).
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:XValidation:rule="self.matches('^([^{}]|[{]namespace[}]|[{]label:[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?[}])*$')",message="a template holds text, {namespace} and {label:<key>} only"
+	// +kubebuilder:validation:Pattern=`^([^{}]|[{]namespace[}]|[{]label:[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?[}])*$`
 	// +optional
 	Role *string `json:"role,omitempty"`
 
@@ -61,7 +61,7 @@ type TenantIdentity struct {
 	// namespace of reads and logins), for example "tenants/{namespace}".
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:XValidation:rule="self.matches('^([^{}]|[{]namespace[}]|[{]label:[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?[}])*$')",message="a template holds text, {namespace} and {label:<key>} only"
+	// +kubebuilder:validation:Pattern=`^([^{}]|[{]namespace[}]|[{]label:[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?[}])*$`
 	// +optional
 	Namespace *string `json:"namespace,omitempty"`
 }

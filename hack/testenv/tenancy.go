@@ -1,0 +1,122 @@
+package testenv
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// TenantPolicy is the policy of one namespace of a shared store: read and
+// list its own prefix apps/<ns>/ of the secret/ mount, and nothing else.
+func TenantPolicy(ns string) string {
+	return fmt.Sprintf(`
+path "secret/data/apps/%[1]s/*" { capabilities = ["read", "list"] }
+path "secret/metadata/apps/%[1]s/*" { capabilities = ["read", "list"] }
+path "secret/metadata/apps/%[1]s" { capabilities = ["list"] }
+`, ns)
+}
+
+// tenantTokens are the token settings of the per-namespace roles: short and
+// renewable, as a production login is, so that lifetime bugs show.
+var tenantTokens = map[string]any{"token_ttl": "30s", "token_max_ttl": "10m"}
+
+// TenantKubernetesRole writes policy "tenant-<ns>" (TenantPolicy) and a
+// Kubernetes auth role for ServiceAccount ns/sa with it.
+func (e *Env) TenantKubernetesRole(ctx context.Context, role, ns, sa string) error {
+	if _, err := e.Write(ctx, "sys/policies/acl/tenant-"+ns, map[string]any{"policy": TenantPolicy(ns)}); err != nil {
+		return err
+	}
+	tokens := map[string]any{"token_policies": "tenant-" + ns}
+	for k, v := range tenantTokens {
+		tokens[k] = v
+	}
+	return e.kubernetesRole(ctx, role, ns, sa, tokens)
+}
+
+// ServiceAccountJWTMount is where ServiceAccountJWTRole enables jwt auth.
+const ServiceAccountJWTMount = "k8s-jwt"
+
+// ServiceAccountJWTRole enables jwt auth at ServiceAccountJWTMount (once),
+// trusting this API server's ServiceAccount tokens (its signing key and
+// issuer), and creates role for ServiceAccount ns/sa, audience "vault", with
+// policy "tenant-<ns>" (TenantPolicy).
+func (e *Env) ServiceAccountJWTRole(ctx context.Context, role, ns, sa string) error {
+	if _, err := e.Write(ctx, "sys/policies/acl/tenant-"+ns, map[string]any{"policy": TenantPolicy(ns)}); err != nil {
+		return err
+	}
+	if err := e.EnableOnce(ctx, "jwt", ServiceAccountJWTMount, nil); err != nil {
+		return err
+	}
+	pub, err := e.serviceAccountKey()
+	if err != nil {
+		return err
+	}
+	if _, err := e.Write(ctx, "auth/"+ServiceAccountJWTMount+"/config", map[string]any{
+		"jwt_validation_pubkeys": []string{pub}, "bound_issuer": strings.TrimSuffix(e.Config.Host, "/") + "/",
+	}); err != nil {
+		return err
+	}
+	body := map[string]any{"role_type": "jwt", "bound_audiences": []string{"vault"}, "user_claim": "sub",
+		"bound_subject": "system:serviceaccount:" + ns + ":" + sa, "token_policies": "tenant-" + ns}
+	for k, v := range tenantTokens {
+		body[k] = v
+	}
+	_, err = e.Write(ctx, "auth/"+ServiceAccountJWTMount+"/role/"+role, body)
+	return err
+}
+
+// serviceAccountKey is the PEM public key the API server signs ServiceAccount
+// tokens with (envtest writes its certificate into the API server's CertDir).
+func (e *Env) serviceAccountKey() (string, error) {
+	b, err := os.ReadFile(filepath.Join(e.control.ControlPlane.APIServer.CertDir, "sa-signer.crt"))
+	if err != nil {
+		return "", fmt.Errorf("read the API server's ServiceAccount signing certificate: %w", err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return "", fmt.Errorf("the ServiceAccount signing certificate is not PEM")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return "", fmt.Errorf("parse the ServiceAccount signing certificate: %w", err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(cert.PublicKey)
+	if err != nil {
+		return "", fmt.Errorf("encode the ServiceAccount signing key: %w", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+}
+
+// TokenRoles lists the role metadata of every live token the server issued
+// by login, by auth mount: which identities logged in.
+func (e *Env) TokenRoles(ctx context.Context) ([]map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	sec, err := e.VaultClient.Logical().ListWithContext(ctx, "auth/token/accessors")
+	if err != nil || sec == nil {
+		return nil, err
+	}
+	keys, _ := sec.Data["keys"].([]any)
+	var out []map[string]string
+	for _, k := range keys {
+		acc, _ := k.(string)
+		look, err := e.VaultClient.Logical().WriteWithContext(ctx, "auth/token/lookup-accessor", map[string]any{"accessor": acc})
+		if err != nil || look == nil {
+			continue // ended since the list
+		}
+		meta := map[string]string{}
+		if m, ok := look.Data["meta"].(map[string]any); ok {
+			for mk, mv := range m {
+				meta[mk], _ = mv.(string)
+			}
+		}
+		meta["path"], _ = look.Data["path"].(string)
+		out = append(out, meta)
+	}
+	return out, nil
+}
