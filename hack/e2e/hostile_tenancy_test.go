@@ -48,11 +48,17 @@ func TestHostile_SharedStoreTenantsCannotReachAnotherNamespaceByRelabellingOrAny
 	// moves within its own name, never onto the victim's.
 	label(t, attacker, "team", "blue")
 	attacks := map[string]func(*v1alpha1.ExternalSecret){
-		"key":      func(*v1alpha1.ExternalSecret) {},
-		"dotdot":   func(e *v1alpha1.ExternalSecret) { e.Spec.Data[0].RemoteRef.Key = "apps/" + attacker + "/blue/../../" + victim + "/blue/db" },
-		"encoded":  func(e *v1alpha1.ExternalSecret) { e.Spec.Data[0].RemoteRef.Key = "apps/" + attacker + "%2F..%2F" + victim + "/blue/db" },
-		"apiform":  func(e *v1alpha1.ExternalSecret) { e.Spec.Data[0].RemoteRef.Key = "secret/data/" + victimKey },
-		"metadata": func(e *v1alpha1.ExternalSecret) { e.Spec.Data[0].RemoteRef.MetadataPolicy, e.Spec.Data[0].RemoteRef.Property = "Fetch", "" },
+		"key": func(*v1alpha1.ExternalSecret) {},
+		"dotdot": func(e *v1alpha1.ExternalSecret) {
+			e.Spec.Data[0].RemoteRef.Key = "apps/" + attacker + "/blue/../../" + victim + "/blue/db"
+		},
+		"encoded": func(e *v1alpha1.ExternalSecret) {
+			e.Spec.Data[0].RemoteRef.Key = "apps/" + attacker + "%2F..%2F" + victim + "/blue/db"
+		},
+		"apiform": func(e *v1alpha1.ExternalSecret) { e.Spec.Data[0].RemoteRef.Key = "secret/data/" + victimKey },
+		"metadata": func(e *v1alpha1.ExternalSecret) {
+			e.Spec.Data[0].RemoteRef.MetadataPolicy, e.Spec.Data[0].RemoteRef.Property = "Fetch", ""
+		},
 		"find": func(e *v1alpha1.ExternalSecret) {
 			root := "apps/" + victim
 			e.Spec.Data = nil
