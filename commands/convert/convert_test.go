@@ -129,6 +129,7 @@ metadata: {name: c}`,
 	cases = append(cases, defaultCases...)
 	cases = append(cases, unsupportedCases...)
 	cases = append(cases, v29Refusals...)
+	cases = append(cases, referentCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer

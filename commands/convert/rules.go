@@ -81,6 +81,9 @@ func (c *conversion) refuse() {
 			c.fail(p.child("secretRef"), "auth.ldap needs secretRef, the Secret holding the LDAP password")
 		}
 	}
+	if c.kind == "ClusterSecretStore" {
+		c.refuseReferentSecrets()
+	}
 	if es := c.esSpec(); es != nil {
 		p := append(es, step{key: "target"}).child("creationPolicy")
 		if v := scalarString(at(c.root, p)); v == "CreateOrMerge" {
@@ -95,6 +98,32 @@ func (c *conversion) refuse() {
 	if c.kind == "PushSecret" {
 		c.refusePushSelectors()
 		c.generatorRef(path("spec", "selector", "generatorRef"))
+	}
+}
+
+// clusterSecretRefs are the Secret (and ConfigMap) references of a store,
+// below spec.provider.vault, that ESO resolves in the ExternalSecret's
+// namespace when they name none ("referent authentication").
+var clusterSecretRefs = []fieldPath{
+	path("auth", "tokenSecretRef"), path("auth", "appRole", "roleRef"), path("auth", "appRole", "secretRef"),
+	path("auth", "kubernetes", "secretRef"), path("auth", "userPass", "secretRef"), path("auth", "ldap", "secretRef"),
+	path("auth", "jwt", "secretRef"), path("auth", "cert", "clientCert"), path("auth", "cert", "secretRef"),
+	path("caProvider"), path("tls", "certSecretRef"), path("tls", "keySecretRef"),
+}
+
+// refuseReferentSecrets fails a ClusterSecretStore whose Secret references
+// name no namespace: baosync never reads a store's credentials from the
+// namespace of the object using it (its tenant would choose them). A
+// ServiceAccount without a namespace converts: each namespace logs in as
+// itself, as in ESO.
+func (c *conversion) refuseReferentSecrets() {
+	vault := path("spec", "provider", "vault")
+	for _, rel := range clusterSecretRefs {
+		p := append(append(fieldPath{}, vault...), rel...)
+		if ref := at(c.root, p); ref != nil && scalarString(at(ref, path("namespace"))) == "" {
+			c.fail(p.child("namespace"), "a ClusterSecretStore Secret reference without a namespace (ESO's referent authentication) is not served: "+
+				"name the namespace, or log each namespace in as itself with a ServiceAccount without a namespace or with spec.tenancy (docs/multi-tenancy.md)")
+		}
 	}
 }
 

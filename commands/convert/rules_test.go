@@ -35,6 +35,44 @@ spec:
 	warnings: []string{"spec.dataTo: baosync has no bulk push"}, failed: 1,
 }}
 
+// referentCases are ESO's referent authentication: a ClusterSecretStore
+// reference without a namespace.
+var referentCases = []convertCase{{
+	name: "keeps a ClusterSecretStore ServiceAccount without a namespace: each namespace logs in as itself",
+	in: `apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata: {name: shared}
+spec:
+  provider:
+    vault:
+      server: https://bao:8200
+      path: secret
+      auth: {kubernetes: {mountPath: kubernetes, role: tenants, serviceAccountRef: {name: eso-reader}}}`,
+	out:    []string{"serviceAccountRef: {name: eso-reader}"},
+	notOut: []string{"namespace:"},
+}, {
+	name: "refuses a ClusterSecretStore token Secret without a namespace",
+	in: `apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata: {name: shared}
+spec: {provider: {vault: {server: "https://b", auth: {tokenSecretRef: {name: t, key: token}}}}}`,
+	warnings: []string{"spec.provider.vault.auth.tokenSecretRef.namespace: a ClusterSecretStore Secret reference without a namespace"}, failed: 1,
+}, {
+	name: "refuses a ClusterSecretStore AppRole secret without a namespace, pointing to tenancy",
+	in: `apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata: {name: shared}
+spec: {provider: {vault: {server: "https://b", auth: {appRole: {roleId: r, secretRef: {name: s, key: id}}}}}}`,
+	warnings: []string{"spec.tenancy (docs/multi-tenancy.md)"}, failed: 1,
+}, {
+	name: "keeps a SecretStore Secret without a namespace: its own",
+	in: `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: own}
+spec: {provider: {vault: {server: "https://b", auth: {tokenSecretRef: {name: t, key: token}}}}}`,
+	out: []string{"tokenSecretRef: {name: t, key: token}"},
+}}
+
 var renameCases = []convertCase{{
 	name: "maps ESO's OpenBao provider, cert auth's vaultRole and a duration refreshInterval",
 	in: `apiVersion: external-secrets.io/v1
@@ -45,7 +83,7 @@ spec:
   provider:
     openBao:
       server: https://bao:8200
-      auth: {cert: {vaultRole: web, clientCert: {name: c, key: tls.crt}, secretRef: {name: c, key: tls.key}}}`,
+      auth: {cert: {vaultRole: web, clientCert: {name: c, key: tls.crt, namespace: ops}, secretRef: {name: c, key: tls.key, namespace: ops}}}`,
 	out:    []string{"refreshInterval: 300 # re-check", "    vault:\n", "role: web"},
 	notOut: []string{"openBao", "vaultRole", "5m"},
 }, {
