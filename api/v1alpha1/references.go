@@ -33,7 +33,9 @@ type ServiceAccountSelector struct {
 	Name string `json:"name"`
 
 	// Namespace of the ServiceAccount. A SecretStore may only name its own
-	// namespace; a ClusterSecretStore must name it.
+	// namespace. A ClusterSecretStore that leaves it empty logs each namespace
+	// in with the ServiceAccount of this name in that namespace (ESO's
+	// referent authentication; see docs/multi-tenancy.md).
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	// +optional

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -81,4 +82,31 @@ func TestHashOf_ChangesWithTheSpecOnly(t *testing.T) {
 	g.Expect(HashOf(a)).To(Equal(HashOf(b)))
 	b.Spec.PasswordSpec.Length = 13
 	g.Expect(HashOf(a)).NotTo(Equal(HashOf(b)))
+}
+
+func TestResolve_ClusterGeneratorConditions(t *testing.T) {
+	s := runtime.NewScheme()
+	NewWithT(t).Expect(clientgoscheme.AddToScheme(s)).To(Succeed())
+	NewWithT(t).Expect(v1alpha1.AddToScheme(s)).To(Succeed())
+	role := "db-{namespace}"
+	c := fake.NewClientBuilder().WithScheme(s).WithObjects(
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a", Labels: map[string]string{"team": "a"}}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-b", Labels: map[string]string{"team": "b"}}},
+		&v1alpha1.ClusterGenerator{ObjectMeta: metav1.ObjectMeta{Name: "for-b"}, Spec: v1alpha1.ClusterGeneratorSpec{
+			Kind: v1alpha1.GeneratorKindVaultDynamicSecret, Generator: v1alpha1.GeneratorSpec{
+				VaultDynamicSecretSpec: &v1alpha1.VaultDynamicSecretSpec{Path: "database/creds/b"}},
+			Conditions: []v1alpha1.ClusterSecretStoreCondition{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "b"}}}},
+			Tenancy:    &v1alpha1.TenantIdentity{ServiceAccountName: "baosync", Role: &role}}},
+	).Build()
+	ref := v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "for-b"}
+	g := NewWithT(t)
+	_, err := Resolve(context.Background(), c, scope.Operator{}, "team-a", ref)
+	g.Expect(outcome.As(err, "").Reason).To(Equal(v1alpha1.ReasonStoreNotAllowed))
+	g.Expect(err.Error()).To(And(ContainSubstring(`ClusterGenerator "for-b"`), ContainSubstring(`does not allow namespace "team-a"`)))
+	res, err := Resolve(context.Background(), c, scope.Operator{}, "team-b", ref)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res.Tenancy).NotTo(BeNil(), "the generator's tenancy reaches the ledger")
+	withoutTenancy := *res
+	withoutTenancy.Tenancy = nil
+	g.Expect(HashOf(res)).NotTo(Equal(HashOf(&withoutTenancy)), "a change of tenancy makes new values")
 }
