@@ -50,9 +50,11 @@ type TenantIdentity struct {
 
 	// Role replaces the auth method's role, for example "ns-{namespace}".
 	// Unset keeps the auth method's role (one role for all, whose policy is
-	// templated on the ServiceAccount's namespace).
+	// templated on the ServiceAccount's namespace). A role that names a label
+	// must name {namespace} too.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="!self.contains('{label:') || self.contains('{namespace}')",message="a role that names a label must name {namespace} too: a tenant who can label its namespace would choose another's role"
 	// +kubebuilder:validation:Pattern=`^([^{}]|[{]namespace[}]|[{]label:[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?[}])*$`
 	// +optional
 	Role *string `json:"role,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/internal/tenancy"
 	"github.com/baosync/baosync/providers"
+	"github.com/baosync/baosync/providers/vault"
 )
 
 // callerToken is the name under which the caller's token is handed to the
@@ -59,6 +60,11 @@ func (v *vaultEnv) rewrite(store v1alpha1.GenericStore, namespace string) (v1alp
 		return nil, errors.New("the store has no vault provider")
 	}
 	s := store.DeepCopyObject().(v1alpha1.GenericStore)
+	if vault.PerNamespace(store) {
+		// Each namespace's view reads its own mount and OpenBao namespace:
+		// one client per namespace, as in the operator.
+		s.SetName(s.GetName() + "@" + namespace)
+	}
 	ns := namespace
 	p := &v1alpha1.VaultProvider{Server: v.addr, Path: src.Path, Version: src.Version, Namespace: src.Namespace,
 		Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: callerToken, Key: "token", Namespace: &ns}}}

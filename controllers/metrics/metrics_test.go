@@ -20,6 +20,7 @@ func TestAlertsAndDashboardUseOnlyMetricsThatExist(t *testing.T) {
 	m.ObserveProviderRequest("read", "ok")
 	m.StoreReady.WithLabelValues("SecretStore", "ns", "s").Set(1)
 	m.LeaseOperations.WithLabelValues("renew", "ok").Inc()
+	NewTenantRequests(reg, 1).Observe("ClusterSecretStore//s", "ns", "read", "ok")
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

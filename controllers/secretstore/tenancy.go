@@ -55,6 +55,9 @@ func checkTenancy(t *v1alpha1.StoreTenancy) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
+	if t.Role != nil && !tenancy.RoleSafe(*t.Role) {
+		return errors.New("tenancy.role names a label but not {namespace}: a tenant who can label its namespace would choose another's role")
+	}
 	if !tenancy.Segment(t.PathPrefix) && (t.Namespace == nil || !tenancy.Segment(*t.Namespace)) {
 		return errors.New("tenancy.pathPrefix or tenancy.namespace must hold {namespace} as a whole path segment, so that no two namespaces share a part of the server")
 	}

@@ -38,6 +38,7 @@ type config struct {
 	memLimit    string
 	esoCompat   bool
 	approle     bool
+	tenancy     bool
 }
 
 func main() {
@@ -58,6 +59,7 @@ func main() {
 	flag.StringVar(&c.operatorArg, "operator-args", "", "extra operator flags, space-separated (e.g. --refresh-status=Always)")
 	flag.StringVar(&c.memLimit, "operator-gomemlimit", "", "GOMEMLIMIT of the operator process only, as the chart sets it from the container limit (e.g. 120MiB)")
 	flag.BoolVar(&c.esoCompat, "eso-compat", false, "create External Secrets Operator's objects (ESO v1.3.2's CRDs) instead of baosync's, served by the operator with --eso-compat")
+	flag.BoolVar(&c.tenancy, "tenancy", false, "one ClusterSecretStore with spec.tenancy: each namespace logs in with its own ServiceAccount (Kubernetes auth, one role with a templated policy) and reads only bench/<namespace>/")
 	soakFor := flag.Duration("soak-for", 10*time.Minute, "with -soak: how long to run")
 	flag.BoolVar(&c.approle, "dynamic-approle", false, "with -dynamic-lease-ttl: the generator logs in by AppRole with tokens of a third of the lease TTL (max 24 lease TTLs), as in production, instead of with the root token")
 	noisy := flag.Bool("noisy", false, "instead of the scenarios: the first size in quiet namespaces, alone and then beside one namespace hammering the operator; p50/p99 time to Ready side by side")

@@ -66,6 +66,7 @@ type result struct {
 	OperatorArgs             string             `json:"operator_args,omitempty"`
 	OperatorGOMEMLIMIT       string             `json:"operator_gomemlimit,omitempty"`
 	ESOCompat                bool               `json:"eso_compat,omitempty"`
+	Tenancy                  bool               `json:"tenancy,omitempty"`
 	Machine                  string             `json:"machine"`
 }
 
@@ -156,7 +157,12 @@ func (s *scenario) baseline(ctx context.Context, res *result) error {
 
 // seedVault writes the paths and an AppRole, and creates the ClusterSecretStore
 // that reaches Vault through the counting proxy.
-func (s *scenario) seedVault(ctx context.Context, _ *result) error {
+func (s *scenario) seedVault(ctx context.Context, res *result) error {
+	if s.cfg.tenancy {
+		err := s.seedTenancy(ctx)
+		res.Paths, res.Tenancy = s.paths, true
+		return err
+	}
 	err := parallel(ctx, 16, s.paths, func(i int) error {
 		return s.env.KVPut(ctx, fmt.Sprintf("secret/bench/p-%d", i), map[string]any{"username": fmt.Sprintf("user-%d", i), "password": fmt.Sprintf("pw-%d", i)})
 	})
@@ -223,6 +229,9 @@ func (s *scenario) createAll(ctx context.Context, prefix string) error {
 	return parallel(ctx, s.cfg.workers, s.n, func(i int) error {
 		name := fmt.Sprintf("%s%d", prefix, i)
 		key := fmt.Sprintf("bench/p-%d", i%s.paths)
+		if s.cfg.tenancy {
+			key = s.tenantKey(i)
+		}
 		es := &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns(i % s.cfg.namespaces)},
 			Spec: v1alpha1.ExternalSecretSpec{
 				SecretStoreRef:  v1alpha1.SecretStoreRef{Name: "vault", Kind: v1alpha1.SecretStoreKindCluster},

@@ -120,3 +120,33 @@ func (e *Env) TokenRoles(ctx context.Context) ([]map[string]string, error) {
 	}
 	return out, nil
 }
+
+// TemplatedKubernetesRole creates one Kubernetes auth role for ServiceAccount
+// sa of every namespace, whose policy lets each read and list only
+// <prefix>/<its namespace>/, templated on the ServiceAccount's namespace
+// (the "one role, a templated policy" setup of docs/multi-tenancy.md).
+// prefix is a KV v2 data path such as "secret/data/apps".
+func (e *Env) TemplatedKubernetesRole(ctx context.Context, role, sa, prefix string) error {
+	if err := e.kubernetesRole(ctx, "unused-"+role, "default", sa, map[string]any{"token_ttl": "30s"}); err != nil { // the mount and its config
+		return err
+	}
+	mounts, err := e.VaultClient.Sys().ListAuthWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("list auth mounts: %w", err)
+	}
+	m := mounts["kubernetes/"]
+	if m == nil {
+		return fmt.Errorf("no kubernetes/ auth mount")
+	}
+	policy := fmt.Sprintf(`path "%s/{{identity.entity.aliases.%s.metadata.service_account_namespace}}/*" { capabilities = ["read", "list"] }`, prefix, m.Accessor)
+	if _, err := e.Write(ctx, "sys/policies/acl/templated-"+role, map[string]any{"policy": policy}); err != nil {
+		return err
+	}
+	body := map[string]any{"bound_service_account_names": sa, "bound_service_account_namespaces": "*", "audience": "vault",
+		"token_policies": "templated-" + role}
+	for k, v := range tenantTokens {
+		body[k] = v
+	}
+	_, err = e.Write(ctx, "auth/kubernetes/role/"+role, body)
+	return err
+}

@@ -93,3 +93,10 @@ func Segment(t string) bool {
 	}
 	return false
 }
+
+// RoleSafe reports whether a role template names no label, or the namespace
+// too: a role chosen by a label alone would let a tenant that can label its
+// own namespace log in with another team's role.
+func RoleSafe(t string) bool {
+	return !strings.Contains(t, "{label:") || strings.Contains(t, "{namespace}")
+}

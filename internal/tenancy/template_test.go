@@ -80,3 +80,11 @@ func FuzzExpand_NeverPanicsAndNeverLeavesABrace(f *testing.F) {
 		_ = out
 	})
 }
+
+func TestRoleSafe_ALabelAloneNeverChoosesTheRole(t *testing.T) {
+	for tmpl, want := range map[string]bool{"ns-{namespace}": true, "team-{label:team}": false, "{label:team}-{namespace}": true, "tenants": true} {
+		if got := RoleSafe(tmpl); got != want {
+			t.Errorf("RoleSafe(%q) = %v; want %v", tmpl, got, want)
+		}
+	}
+}

@@ -95,13 +95,18 @@ func (h *health) check(now time.Time, store, namespace string) error {
 // note records the result of one request of namespace: a success or any
 // answer of the server (even a refusal) closes both breakers, an unavailable
 // one opens the store's or the namespace's, as serverFault says.
-func (h *health) note(now time.Time, namespace string, err error) {
+// ownNamespace says the request went to an OpenBao/Vault namespace of the
+// requesting namespace's own (a shared store's tenancy.namespace): a 502,
+// 503 or 504 there may be that namespace's doing (a locked namespace), so it
+// opens that namespace's breaker only; a failed connection still opens the
+// store's.
+func (h *health) note(now time.Time, namespace string, err error, ownNamespace bool) {
 	switch {
 	case errors.Is(err, context.Canceled):
 	case !errors.Is(err, providers.ErrUnavailable):
 		h.server.succeeded()
 		h.forget(namespace)
-	case serverFault(err):
+	case serverFault(err) && (!ownNamespace || !errors.Is(err, errServerDown)):
 		h.server.failed(now)
 	default:
 		if b := h.tenant(namespace, true); b != nil {

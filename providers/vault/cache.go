@@ -65,6 +65,7 @@ func (p *Provider) sweep() {
 	for _, c := range clients {
 		c.cache.sweep(now, p.opts.maxReadAge)
 	}
+	p.revokeAll(p.idleViews(now))
 }
 
 type cachedRead struct {

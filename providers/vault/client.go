@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openbao/openbao/api/v2"
@@ -17,18 +18,21 @@ import (
 // storeClient is the cached client of one store. It is shared by every
 // reconcile that uses the store and safe for concurrent use.
 type storeClient struct {
-	api     *api.Client // carries the token; used for reads
-	login   *api.Client // never carries a token; used for logins
-	spec    *v1alpha1.VaultProvider
-	creds   *credentials
-	opts    *options
-	name    string // "Kind/namespace/name", and "@namespace" for a view of a shared store; for messages
-	base    string // "Kind/namespace/name" of the store
-	tenant  string // the namespace a view serves as itself; "" for the store's own identity
-	reach   string // the path below the mount every key must lie in; "" for the whole mount
-	report  func(store, tenant string, err error)
-	cluster bool // a ClusterSecretStore, shared by tenants
-	tlsHash string
+	api    *api.Client // carries the token; used for reads
+	login  *api.Client // never carries a token; used for logins
+	spec   *v1alpha1.VaultProvider
+	creds  *credentials
+	opts   *options
+	name   string // "Kind/namespace/name", and "@namespace" for a view of a shared store; for messages
+	base   string // "Kind/namespace/name" of the store
+	tenant string // the namespace a view serves as itself; "" for the store's own identity
+	reach  string // the path below the mount every key must lie in; "" for the whole mount
+	// ownNamespace: a view whose OpenBao/Vault namespace is its tenant's own
+	// (tenancy.namespace), whose 5xx answers may be the tenant's doing.
+	ownNamespace bool
+	report       func(store, tenant string, err error)
+	cluster      bool // a ClusterSecretStore, shared by tenants
+	tlsHash      string
 
 	mu  sync.Mutex  // serializes logins and guards cur; held across a login
 	cur *loginToken // the token obtained by login that requests use; nil for none
@@ -52,6 +56,8 @@ type storeClient struct {
 
 	checkMu   sync.Mutex
 	checkedAt time.Time // when the auth material was last compared with the cluster
+
+	lastUsed atomic.Int64 // UnixNano of the last NewClient that handed it out
 }
 
 var _ providers.SecretsClient = (*handle)(nil)
@@ -212,7 +218,7 @@ func (c *storeClient) renewLocked(ctx context.Context) error {
 func (c *storeClient) grant(t *loginToken, d time.Duration, renewable bool) {
 	t.granted(c.opts.now(), d, renewable)
 	if !t.knownEnd().IsZero() && c.holds(t) {
-		c.opts.tokenEnded(c.name)
+		c.opts.tokenEnded(c.storeName())
 	}
 }
 
@@ -223,7 +229,7 @@ func (c *storeClient) dropToken(refused string) {
 	defer c.mu.Unlock()
 	if c.cur != nil && c.cur.value == refused {
 		if c.holds(c.cur) && c.cur.markLost() {
-			c.opts.tokenEnded(c.name)
+			c.opts.tokenEnded(c.storeName())
 		}
 		c.cur = nil
 		c.api.ClearToken()
@@ -261,22 +267,10 @@ func (c *storeClient) do(ctx context.Context, req request) (*api.Secret, *loginT
 			c.observe(req.op, "throttled")
 			return nil, nil, err
 		}
-		owner, tok, err := c.ensureTokenFor(ctx, req.lease)
-		if err == nil && req.lease {
-			err = c.reserve(ctx, owner)
-		}
+		owner, tok, cl, err := c.tokenFor(ctx, req.lease)
 		if err != nil {
 			release()
-			c.down.note(c.opts.now(), tenantOf(ctx), err)
 			return nil, nil, err
-		}
-		cl := c.api
-		if req.lease && owner != nil {
-			cl, err = c.withToken(owner.value) // not the current token, which another request may replace
-			if err != nil {
-				release()
-				return nil, nil, err
-			}
 		}
 		rctx, cancel := context.WithTimeout(ctx, c.opts.requestTimeout)
 		sec, err := req.fn(rctx, cl)
@@ -284,18 +278,38 @@ func (c *storeClient) do(ctx context.Context, req request) (*api.Secret, *loginT
 		release()
 		if err == nil {
 			c.observe(req.op, "ok")
-			c.down.note(c.opts.now(), tenantOf(ctx), nil)
+			c.down.note(c.opts.now(), tenantOf(ctx), nil, c.ownNamespace)
 			return sec, owner, nil
 		}
 		cerr := classify(req.op, req.path, err)
 		c.observe(req.op, resultOf(cerr))
-		c.down.note(c.opts.now(), tenantOf(ctx), cerr)
+		c.down.note(c.opts.now(), tenantOf(ctx), cerr, c.ownNamespace)
 		if errors.Is(cerr, providers.ErrPermissionDenied) && c.creds.staticToken == "" && attempt == 0 && !c.tokenWorks(ctx) {
 			c.dropToken(tok)
 			continue
 		}
 		return nil, nil, fmt.Errorf("store %s: %w", c.name, cerr)
 	}
+}
+
+// tokenFor returns the token a request runs with (fit to own a lease, and
+// held, for a lease request) and the client that sends it.
+func (c *storeClient) tokenFor(ctx context.Context, lease bool) (*loginToken, string, *api.Client, error) {
+	owner, tok, err := c.ensureTokenFor(ctx, lease)
+	if err == nil && lease {
+		err = c.reserve(ctx, owner)
+	}
+	if err != nil {
+		if errors.Is(err, providers.ErrUnavailable) { // only the server's failures; a refused or impossible login says nothing of its health
+			c.down.note(c.opts.now(), tenantOf(ctx), err, c.ownNamespace)
+		}
+		return nil, "", nil, err
+	}
+	if !lease || owner == nil {
+		return owner, tok, c.api, nil
+	}
+	cl, err := c.withToken(owner.value) // not the current token, which another request may replace
+	return owner, tok, cl, err
 }
 
 // withToken is a client of the store's server, namespace and headers that
@@ -334,6 +348,15 @@ func (c *storeClient) tokenWorks(ctx context.Context) bool {
 	_, err := c.api.Auth().Token().LookupSelfWithContext(ctx)
 	c.observe("lookup", resultOf(classify("lookup", "auth/token/lookup-self", err)))
 	return err == nil
+}
+
+// storeName is the store's "Kind/namespace/name", also for a view of it:
+// what token-end notifications name, so that a generator's users are found.
+func (c *storeClient) storeName() string {
+	if c.base != "" {
+		return c.base
+	}
+	return c.name
 }
 
 // observe counts one request of op with its result, and for a view of a

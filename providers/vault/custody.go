@@ -61,6 +61,13 @@ func (c *storeClient) holds(t *loginToken) bool {
 	return slices.Contains(c.held, t)
 }
 
+// holdsAny reports whether the client keeps any token for leases.
+func (c *storeClient) holdsAny() bool {
+	c.heldMu.Lock()
+	defer c.heldMu.Unlock()
+	return len(c.held) > 0
+}
+
 // reserve holds t before it issues a lease, and keeps it in custody: a lease
 // must never exist whose token the operator would revoke, let expire, or
 // forget at a restart. A nil t (the user's static token) is the user's.
@@ -82,7 +89,7 @@ func (c *storeClient) hold(t *loginToken) {
 	c.held = append(c.held, t)
 	if len(c.held) > maxHeld {
 		if c.held[0].markLost() {
-			c.opts.tokenEnded(c.name)
+			c.opts.tokenEnded(c.storeName())
 		}
 		c.held = c.held[1:]
 	}

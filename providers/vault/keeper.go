@@ -119,7 +119,7 @@ func (c *storeClient) sortHeld(now time.Time) (due, ended []*loginToken, holds b
 		switch {
 		case t.ended(now):
 			if t.markLost() {
-				c.opts.tokenEnded(c.name)
+				c.opts.tokenEnded(c.storeName())
 			}
 			ended = append(ended, t)
 		case t.takeDue(now):
@@ -143,7 +143,7 @@ func (c *storeClient) keep(ctx context.Context, t *loginToken) {
 	}
 	t.renewed(c.opts.now(), err, min(5*time.Second, max(t.ttl/10, time.Second)))
 	if isRefusal(err) && t.markLost() {
-		c.opts.tokenEnded(c.name)
+		c.opts.tokenEnded(c.storeName())
 	}
 }
 
@@ -241,7 +241,7 @@ func (c *storeClient) loseAll() {
 	told := false
 	for _, t := range c.held {
 		if t.markLost() && !told {
-			c.opts.tokenEnded(c.name)
+			c.opts.tokenEnded(c.storeName())
 			told = true
 		}
 	}

@@ -190,6 +190,7 @@ func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, k
 			return nil, err
 		}
 		if fresh {
+			c.used(p.opts.now())
 			return &handle{storeClient: c, namespace: namespace}, nil
 		}
 	}
@@ -213,6 +214,7 @@ func (p *Provider) NewClient(ctx context.Context, store v1alpha1.GenericStore, k
 		replaced.revoke(ctx) // the credentials changed: the old token is not needed, unless it owns leases
 		p.retire(replaced)
 	}
+	c.used(p.opts.now())
 	return &handle{storeClient: c, namespace: namespace}, nil
 }
 
@@ -234,11 +236,11 @@ func (p *Provider) Release(kind v1alpha1.SecretStoreKind, namespace, name string
 	delete(p.shared, base)
 	delete(p.tenants, base)
 	p.mu.Unlock()
+	p.revokeAll(gone)
 	for _, c := range gone {
-		ctx, cancel := context.WithTimeout(context.Background(), p.opts.requestTimeout)
-		c.revoke(ctx)
-		cancel()
-		p.retire(c)
+		if c.holdsAny() {
+			p.retire(c) // kept for the tokens its leases need
+		}
 	}
 }
 
@@ -266,10 +268,13 @@ func (p *Provider) build(ctx context.Context, r *refResolver, vw view, base, ide
 	if creds.staticToken != "" {
 		apiClient.SetToken(creds.staticToken)
 	}
-	sh := p.sharedOf(base)
+	sh := &storeShared{fair: newFairShare(&p.opts), down: &health{}}
+	if vw.tenant != "" {
+		sh = p.sharedOf(base) // the views of one store share its server
+	}
 	return &storeClient{
 		api: apiClient, login: loginClient, spec: v.DeepCopy(), creds: creds, opts: &p.opts,
-		name: identity, base: base, tenant: vw.tenant, reach: vw.reach, report: p.tenantResult,
+		name: identity, base: base, tenant: vw.tenant, reach: vw.reach, ownNamespace: vw.ownNamespace, report: p.tenantResult,
 		cluster: r.store.GetKind() == v1alpha1.SecretStoreKindCluster, tlsHash: fingerprint(m.caBundle, m.clientCert, m.clientKey), checkedAt: p.opts.now(),
 		cache: readCache{entries: map[string]cachedRead{}, budget: p.opts.cacheBudget}, fair: sh.fair, down: sh.down,
 		custodyID: key + "/" + creds.fingerprint, // new auth material, a new record: the old client's token is not the new one's

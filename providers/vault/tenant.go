@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -26,6 +27,8 @@ type view struct {
 	spec   *v1alpha1.VaultProvider
 	tenant string // the namespace served as itself; "" for the store's own identity
 	reach  string // path below the mount that every key must lie in; "" for the whole mount
+	// ownNamespace: the OpenBao/Vault namespace is the tenant's own (tenancy.namespace).
+	ownNamespace bool
 }
 
 // PerNamespace reports whether store serves each namespace as itself.
@@ -92,7 +95,11 @@ func tenancyView(ctx context.Context, v *v1alpha1.VaultProvider, t *v1alpha1.Sto
 	if spec.Path == nil || strings.Trim(*spec.Path, "/") == "" {
 		return view{}, fmt.Errorf("tenancy needs a KV mount: set tenancy.mount or provider.vault.path: %w", providers.ErrInvalidConfig)
 	}
-	return view{spec: spec, tenant: namespace, reach: reach}, nil
+	if first, _, _ := strings.Cut(reach, "/"); first == "data" && spec.Version != v1alpha1.VaultKVStoreV1 {
+		// A key below it would read as ESO's API form (secret/data/x is secret/x).
+		return view{}, fmt.Errorf("tenancy.pathPrefix %q starts with data/, which a KV v2 key cannot: choose another first segment: %w", t.PathPrefix, providers.ErrInvalidConfig)
+	}
+	return view{spec: spec, tenant: namespace, reach: reach, ownNamespace: t.Namespace != nil}, nil
 }
 
 // tenantNamespace is what the templates may use of namespace: its name, and
@@ -127,6 +134,9 @@ func fillPlace(spec *v1alpha1.VaultProvider, t *v1alpha1.StoreTenancy, ns tenanc
 		spec.Namespace = &vns
 	}
 	if t.Role != nil {
+		if !tenancy.RoleSafe(*t.Role) {
+			return fmt.Errorf("tenancy.role %q names a label but not {namespace}: a tenant who can label its namespace would choose another's role: %w", *t.Role, providers.ErrInvalidConfig)
+		}
 		role, err := expand(*t.Role, ns, "tenancy.role")
 		if err != nil {
 			return err
@@ -232,6 +242,9 @@ func (e *errOutsideReach) Is(target error) bool { return target == providers.Err
 func (c *storeClient) within(what, rel string, root bool) error {
 	if c.reach == "" {
 		return nil
+	}
+	if m, _ := storeMount(c.spec); m == "" {
+		return c.unproven(what, rel, errors.New("the store names no mount")) // a view with a reach always has one
 	}
 	rel = strings.Trim(rel, "/")
 	if strings.HasPrefix(rel, c.reach+"/") || (root && rel == c.reach) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -100,6 +101,12 @@ func TestTenancy_EachNamespaceGetsItsOwnIdentityAndPart(t *testing.T) {
 		{name: "a prefix without the namespace as a whole segment is refused",
 			tenancy: &v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "baosync"}, PathPrefix: "apps/ns-{namespace}/"},
 			ns:      "team-a", wantErr: providers.ErrInvalidConfig},
+		{name: "a role chosen by a label alone is refused: a tenant who labels its namespace would choose it",
+			tenancy: &v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "baosync", Role: ptr("team-{label:team}")}, PathPrefix: "apps/{namespace}/"},
+			ns: "team-a", wantErr: providers.ErrInvalidConfig},
+		{name: "a KV v2 prefix that starts with data/ is refused: its keys would read as the API form",
+			tenancy: &v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "baosync"}, PathPrefix: "data/{namespace}/"},
+			ns: "team-a", wantErr: providers.ErrInvalidConfig},
 		{name: "a template with a function is refused",
 			tenancy: &v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "baosync"}, PathPrefix: "apps/{namespace}/{upper namespace}"},
 			ns:      "team-a", wantErr: providers.ErrInvalidConfig},
@@ -189,3 +196,37 @@ func TestReferent_ASecretWithoutANamespaceStaysRefusedAndPointsToTenancy(t *test
 }
 
 func ptr(s string) *string { return &s }
+
+func TestTenancy_IdleViewsAreDroppedAndNameTheirStoreForTokenEnds(t *testing.T) {
+	now := time.Unix(1000, 0)
+	p := New(WithClock(func() time.Time { return now }))
+	store := sharedStore(&v1alpha1.StoreTenancy{TenantIdentity: v1alpha1.TenantIdentity{ServiceAccountName: "baosync"}, PathPrefix: "apps/{namespace}/"})
+	for _, ns := range []string{"team-a", "team-b"} {
+		c, err := p.NewClient(context.Background(), store, secrets{}, ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.(*handle).storeName(); got != "ClusterSecretStore//shared" {
+			t.Fatalf("a view names its store %q for token ends; want the store's own name", got)
+		}
+	}
+	now = now.Add(viewIdle / 2)
+	if _, err := p.NewClient(context.Background(), store, secrets{}, "team-a"); err != nil { // team-a stays in use
+		t.Fatal(err)
+	}
+	now = now.Add(viewIdle/2 + time.Second)
+	p.sweep()
+	p.mu.Lock()
+	_, a := p.byStore["ClusterSecretStore//shared@team-a"]
+	_, b := p.byStore["ClusterSecretStore//shared@team-b"]
+	p.mu.Unlock()
+	if !a || b {
+		t.Fatalf("after a sweep team-a's view kept %v (want true), team-b's idle view kept %v (want false)", a, b)
+	}
+	p.Release(v1alpha1.SecretStoreKindCluster, "", "shared")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.byStore) != 0 || len(p.shared) != 0 || len(p.tenants) != 0 {
+		t.Fatalf("a released store left %d clients, %d shared and %d books", len(p.byStore), len(p.shared), len(p.tenants))
+	}
+}

@@ -1,9 +1,11 @@
 package vault
 
 import (
+	"context"
 	"errors"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/providers"
@@ -82,4 +84,50 @@ func (p *Provider) Tenants(store string) []providers.TenantLogin {
 	b.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Namespace < out[j].Namespace })
 	return out
+}
+
+// viewIdle is how long a view of a shared store may go unused before it is
+// dropped and its token revoked: its namespace was deleted or no longer uses
+// the store. A later use logs in again.
+const viewIdle = time.Hour
+
+// maxParallelRevokes bounds the revocations of one Release or sweep.
+const maxParallelRevokes = 8
+
+// used records that the view was handed out now.
+func (c *storeClient) used(now time.Time) { c.lastUsed.Store(now.UnixNano()) }
+
+// idleViews removes from the cache the views unused for viewIdle that hold
+// no token for a lease (those stay for their leases), and returns them.
+func (p *Provider) idleViews(now time.Time) []*storeClient {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var idle []*storeClient
+	for identity, key := range p.byStore {
+		c := p.clients[key]
+		if c == nil || c.tenant == "" || now.Sub(time.Unix(0, c.lastUsed.Load())) < viewIdle || c.holdsAny() {
+			continue
+		}
+		idle = append(idle, c)
+		delete(p.clients, key)
+		delete(p.byStore, identity)
+	}
+	return idle
+}
+
+// revokeAll revokes the tokens of clients that left the cache, a few at a
+// time, each within the request timeout.
+func (p *Provider) revokeAll(clients []*storeClient) {
+	sem := make(chan struct{}, maxParallelRevokes)
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), p.opts.requestTimeout)
+			defer cancel()
+			c.revoke(ctx)
+		})
+	}
+	wg.Wait()
 }

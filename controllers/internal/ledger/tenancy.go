@@ -27,6 +27,9 @@ func (lg *Ledger) tenantProvider(ctx context.Context, v *v1alpha1.VaultProvider,
 	sa := v1alpha1.ServiceAccountSelector{Name: t.ServiceAccountName}
 	role := ""
 	if t.Role != nil {
+		if !tenancy.RoleSafe(*t.Role) {
+			return nil, fmt.Errorf("tenancy.role %q names a label but not {namespace}: a tenant who can label its namespace would choose another's role: %w", *t.Role, providers.ErrInvalidConfig)
+		}
 		r, err := tenancy.Expand(*t.Role, ns)
 		if err != nil {
 			return nil, fmt.Errorf("tenancy.role: %w: %w", providers.ErrInvalidConfig, err)
