@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -211,4 +212,57 @@ func TestReferent_AClusterStoreWithAServiceAccountWithoutNamespaceLogsInAsTheUse
 		g.Expect(secretData(t, ns, "own")).To(Equal(map[string]string{"password": "referent-pw-" + ns}))
 	}
 	waitReady(t, a, "other", metav1.ConditionFalse, v1alpha1.ReasonPermissionDenied) // by the server's policy: referent auth sets no prefix
+}
+
+// TestTenancy_AClusterGeneratorIssuesEachNamespaceItsCredentialsAsItself: a
+// database ClusterGenerator with tenancy and conditions. Each allowed
+// namespace logs in with its own ServiceAccount and role (8 s tokens, 30 s max
+// TTL), its credentials work and are issued anew under a fresh login before
+// the token's max TTL; a namespace the conditions leave out is refused.
+func TestTenancy_AClusterGeneratorIssuesEachNamespaceItsCredentialsAsItself(t *testing.T) {
+	t.Parallel() // own namespaces, generator, roles
+	const ttl, maxTTL = 8 * time.Second, 30 * time.Second
+	g := NewWithT(t)
+	ctx := testCtx(t)
+	a, b, outsider := newNamespace(t), newNamespace(t), newNamespace(t)
+	dbrole := dbRole(t, a, 20*time.Second, 2*time.Minute)
+	pg := postgres(t)
+	for _, ns := range []string{a, b, outsider} {
+		serviceAccount(t, ns, "db-user")
+		g.Expect(env.DynamicKubernetesRole(ctx, "dyn-"+ns, ns, "db-user", ttl, maxTTL)).To(Succeed())
+	}
+	role := "dyn-{namespace}"
+	cg := &v1alpha1.ClusterGenerator{ObjectMeta: metav1.ObjectMeta{Name: "db-" + a}, Spec: v1alpha1.ClusterGeneratorSpec{
+		Kind: v1alpha1.GeneratorKindVaultDynamicSecret,
+		Generator: v1alpha1.GeneratorSpec{VaultDynamicSecretSpec: &v1alpha1.VaultDynamicSecretSpec{Path: "database/creds/" + dbrole,
+			RotationGracePeriod: &metav1.Duration{Duration: 2 * time.Second},
+			Provider: &v1alpha1.VaultProvider{Server: env.Vault.Addr,
+				Auth: v1alpha1.VaultAuth{Kubernetes: &v1alpha1.VaultKubernetesAuth{Path: "kubernetes", Role: "unused"}}}}},
+		Conditions: []v1alpha1.ClusterSecretStoreCondition{{Namespaces: []string{a, b}}},
+		Tenancy:    &v1alpha1.TenantIdentity{ServiceAccountName: "db-user", Role: &role}}}
+	g.Expect(k8s.Create(ctx, cg)).To(Succeed())
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), cg) })
+	for _, ns := range []string{a, b, outsider} {
+		tokenStore(t, ns, "vault")
+		createES(t, newES(ns, "db", "vault", withGenerator("ClusterGenerator", cg.Name)))
+	}
+	waitReady(t, outsider, "db", metav1.ConditionFalse, v1alpha1.ReasonStoreNotAllowed)
+	for _, ns := range []string{a, b} {
+		waitReady(t, ns, "db", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	}
+	roles, err := env.TokenRoles(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, ns := range []string{a, b} {
+		g.Expect(roles).To(ContainElement(And(HaveKeyWithValue("role", "dyn-"+ns), HaveKeyWithValue("service_account_namespace", ns))))
+	}
+	// Past the first login token's max TTL, a's credentials still work: its
+	// end woke the generator's users, which issued new ones under a fresh login.
+	users := map[string]bool{}
+	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		data := secretData(t, a, "db")
+		leak.Secret(data["password"])
+		users[data["username"]] = true
+		g.Expect(pg.TryLogin(ctx, data["username"], data["password"])).To(Succeed(), "the Secret held a credential whose login token ended")
+	}
+	g.Expect(len(users)).To(BeNumerically(">=", 2), "no credential was issued under a fresh login before the first token's max TTL")
 }
