@@ -95,21 +95,18 @@ func run(ctx context.Context, o *options) error {
 		return err
 	}
 	served := scope.Operator{Class: o.class, Namespace: o.namespace} // what this operator serves, for every reconciler
+	changes, feed, err := instantUpdates(mgr, o)
+	if err != nil {
+		return err
+	}
 	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
-		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, Scope: served}
-	if err := secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up SecretStore reconciler: %w", err)
+		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, Scope: served, Feed: feed}
+	if err := setupStores(mgr, deps, served); err != nil {
+		return err
 	}
-	if served.ClusterWide() { // cluster-scoped kinds only in a cluster-wide install
-		if err := secretstore.NewClusterSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
-			return fmt.Errorf("set up ClusterSecretStore reconciler: %w", err)
-		}
-		ces := &clusterexternalsecret.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("baosync")}
-		if err := ces.SetupWithManager(mgr); err != nil {
-			return fmt.Errorf("set up ClusterExternalSecret reconciler: %w", err)
-		}
-	}
-	if err := externalSecrets(mgr, o, provider, m, served, opKey).SetupWithManager(ctx, mgr); err != nil {
+	es := externalSecrets(mgr, o, provider, m, served, opKey)
+	es.Changes = changes
+	if err := es.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("set up ExternalSecret reconciler: %w", err)
 	}
 	push := &pushsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
@@ -128,6 +125,25 @@ func run(ctx context.Context, o *options) error {
 	}
 	ctrl.Log.Info("Starting baosync", "version", version, "commit", commit)
 	return mgr.Start(ctx)
+}
+
+// setupStores sets up the store reconcilers and, in a cluster-wide install,
+// the ClusterExternalSecret reconciler.
+func setupStores(mgr ctrl.Manager, deps secretstore.Deps, served scope.Operator) error {
+	if err := secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up SecretStore reconciler: %w", err)
+	}
+	if !served.ClusterWide() { // cluster-scoped kinds only in a cluster-wide install
+		return nil
+	}
+	if err := secretstore.NewClusterSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up ClusterSecretStore reconciler: %w", err)
+	}
+	ces := &clusterexternalsecret.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("baosync")}
+	if err := ces.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up ClusterExternalSecret reconciler: %w", err)
+	}
+	return nil
 }
 
 // externalSecrets is the ExternalSecret reconciler, as the flags set it.

@@ -4,6 +4,24 @@ package v1alpha1
 // object did its job on its last reconcile; False carries a Reason from below.
 const ConditionReady = "Ready"
 
+// ConditionInstantUpdates is a store's second condition when it sets
+// spec.instantUpdates: True while its server's audit stream is connected to
+// the operator's change feed (ReasonStreamConnected), False otherwise
+// (ReasonStreamNotConnected), when refreshes fall back to the interval.
+const ConditionInstantUpdates = "InstantUpdates"
+
+// Reasons of the InstantUpdates condition.
+const (
+	// ReasonStreamConnected: the server's audit stream is connected.
+	ReasonStreamConnected = "StreamConnected"
+	// ReasonStreamNotConnected: no audit stream with the store's token is
+	// connected (or the operator runs without --change-feed-listen).
+	ReasonStreamNotConnected = "StreamNotConnected"
+	// ReasonRemoteChanged is the event of a refresh that a change reported by
+	// the audit stream or the refresh endpoint triggered.
+	ReasonRemoteChanged = "RemoteChanged"
+)
+
 // Reasons of the Ready condition, each a cause a user can act on. Events carry
 // the same reasons. docs/troubleshooting.md lists the fix for each.
 const (

@@ -35,6 +35,22 @@ type SecretStoreSpec struct {
 	// Only meaningful on a ClusterSecretStore; see docs/multi-tenancy.md.
 	// +optional
 	Tenancy *StoreTenancy `json:"tenancy,omitempty"`
+
+	// InstantUpdates refreshes, at once, the ExternalSecrets that read a path
+	// of this store when the server's audit stream (a socket audit device
+	// pointed at the operator's --change-feed-listen) reports a change of
+	// it; refreshInterval stays the fallback. See docs/instant-updates.md.
+	// +optional
+	InstantUpdates *InstantUpdates `json:"instantUpdates,omitempty"`
+}
+
+// InstantUpdates says which audit stream is this store's server's.
+type InstantUpdates struct {
+	// StreamTokenSecretRef holds the token the server's socket audit device
+	// writes in front of every line (its prefix option). Only lines with it
+	// refresh this store's objects. A SecretStore reads it from its own
+	// namespace; a ClusterSecretStore must name the namespace.
+	StreamTokenSecretRef SecretKeySelector `json:"streamTokenSecretRef"`
 }
 
 // SecretStoreProvider holds the provider configuration. OpenBao and Vault are

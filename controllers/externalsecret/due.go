@@ -20,7 +20,7 @@ import (
 // syncDue decides whether this reconcile reads the remote values, and if not,
 // when to look again. It reads no server: a reconcile that was triggered by
 // baosync's own write of the Secret, or by a status change, costs nothing.
-func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret) (syncCause, time.Duration) {
+func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret) (syncCause, time.Duration, remoteChange) {
 	in := syncInput{
 		now:           r.Clock.Now(),
 		policy:        es.Spec.RefreshPolicy,
@@ -48,21 +48,41 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 		in.leaseDue = in.now
 	}
 	in.generatorChanged = r.memo.takeStale(client.ObjectKeyFromObject(es))
+	change, remote := r.Changes.take(client.ObjectKeyFromObject(es))
+	in.remoteChanged = remote
 	cause, wait := decideSync(in)
+	if remote && cause != syncRemote && cause != noSync {
+		change.what = "" // another cause syncs anyway, with its own event
+	}
 	if cause == noSync || cause == syncLease { // a lease expires whatever the budget says
-		return cause, wait
+		return cause, wait, change
 	}
-	if wait, tell := r.SyncBudget.Take(es.Namespace, in.now); wait > 0 {
-		if in.generatorChanged {
-			r.memo.markStale(client.ObjectKeyFromObject(es)) // still to do
-		}
-		if tell { // once a minute per namespace: an event per deferral would cost the writes it saves
-			r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, v1alpha1.ReasonThrottled, "Sync",
-				"namespace %q is past its share of syncs (--namespace-sync-rate); its syncs wait, this one %s", es.Namespace, wait.Round(time.Millisecond))
-		}
-		return noSync, wait
+	if wait := r.takeBudget(es, in, change); wait > 0 {
+		return noSync, wait, change
 	}
-	return cause, wait
+	return cause, wait, change
+}
+
+// takeBudget takes a sync from the namespace's share; past it, the sync
+// waits the returned time, keeping what made it due, with a Throttled event
+// once a minute per namespace (an event per deferral would cost the writes
+// it saves).
+func (r *Reconciler) takeBudget(es *v1alpha1.ExternalSecret, in syncInput, change remoteChange) time.Duration {
+	wait, tell := r.SyncBudget.Take(es.Namespace, in.now)
+	if wait <= 0 {
+		return 0
+	}
+	if in.generatorChanged {
+		r.memo.markStale(client.ObjectKeyFromObject(es)) // still to do
+	}
+	if in.remoteChanged {
+		r.Changes.putBack(client.ObjectKeyFromObject(es), change)
+	}
+	if tell {
+		r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, v1alpha1.ReasonThrottled, "Sync",
+			"namespace %q is past its share of syncs (--namespace-sync-rate); its syncs wait, this one %s", es.Namespace, wait.Round(time.Millisecond))
+	}
+	return wait
 }
 
 // syncInput is everything decideSync looks at.
@@ -80,6 +100,9 @@ type syncInput struct {
 	// generatorChanged: a generator the object uses was changed or deleted
 	// since its last sync.
 	generatorChanged bool
+	// remoteChanged: the audit stream or the refresh endpoint reported a
+	// change of a path the object reads since its last sync.
+	remoteChanged bool
 	// leaseDue is when a dynamic secret's lease needs renewal, rotation or a
 	// retired lease's revocation; zero for none. It applies under every
 	// refresh policy: a lease expires whatever the policy says.
@@ -108,6 +131,9 @@ const (
 	// syncGenerator: a generator the object uses changed; its other entries
 	// may be served from the read cache.
 	syncGenerator
+	// syncRemote: a path the object reads changed on the server (instant
+	// updates); reads made since the change was learnt may be shared.
+	syncRemote
 )
 
 // decideSync is the pure refresh decision: sync at once after a change of the
@@ -141,6 +167,8 @@ func changeCause(in syncInput) (syncCause, bool) {
 		// CreatedOnce never replaces a Secret that exists: a database set up
 		// with the first password must not see it change under it.
 		return syncGenerator, true
+	case in.remoteChanged && in.policy != v1alpha1.RefreshPolicyCreatedOnce:
+		return syncRemote, true
 	}
 	return noSync, false
 }
@@ -201,6 +229,16 @@ func maxReadAge(cause syncCause, es *v1alpha1.ExternalSecret) time.Duration {
 		return capAt(retryReadWindow, interval)
 	}
 	return 0
+}
+
+// readAge is maxReadAge, and for a sync a change caused, the time since the
+// change was learnt: every object the change made due shares one read made
+// after it, none uses one made before.
+func (r *Reconciler) readAge(cause syncCause, es *v1alpha1.ExternalSecret, change remoteChange) time.Duration {
+	if cause != syncRemote {
+		return maxReadAge(cause, es)
+	}
+	return capAt(max(r.Clock.Since(change.at), 0), refreshInterval(es))
 }
 
 // capAt returns d, no longer than limit when limit is positive.

@@ -129,7 +129,7 @@ func TestSyncDue_AStaleCachedStatusStillWaitsForTheLease(t *testing.T) {
 			if tc.remember {
 				r.memo.remember(client.ObjectKeyFromObject(es), es.UID, resourceVersionOf(es), unitNow.Add(-time.Second), unitNow.Add(7*time.Second))
 			}
-			cause, wait := r.syncDue(es, nil)
+			cause, wait, _ := r.syncDue(es, nil)
 			g.Expect(cause).To(Equal(noSync))
 			g.Expect(wait).To(Equal(tc.want))
 		})
@@ -145,15 +145,15 @@ func TestSyncDue_ANamespacePastItsShareWaitsWithAnEvent(t *testing.T) {
 	r.SyncBudget = syncbudget.New(1, 2)
 	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain) // never synced: due
 	for range 2 {
-		cause, _ := r.syncDue(es, nil)
+		cause, _, _ := r.syncDue(es, nil)
 		g.Expect(cause).To(Equal(syncFirst))
 	}
-	cause, wait := r.syncDue(es, nil)
+	cause, wait, _ := r.syncDue(es, nil)
 	g.Expect(cause).To(Equal(noSync))
 	g.Expect(wait).To(BeNumerically(">", 0))
 	g.Expect(<-rec.Events).To(And(ContainSubstring(v1alpha1.ReasonThrottled), ContainSubstring("--namespace-sync-rate")))
 	other := es.DeepCopy()
 	other.Namespace = "quiet"
-	cause, _ = r.syncDue(other, nil)
+	cause, _, _ = r.syncDue(other, nil)
 	g.Expect(cause).To(Equal(syncFirst), "another namespace's sync waited")
 }

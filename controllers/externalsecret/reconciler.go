@@ -55,6 +55,9 @@ type Reconciler struct {
 	// MinGeneratorRotation is the shortest life of Password and UUID values
 	// (0: DefaultMinGeneratorRotation).
 	MinGeneratorRotation time.Duration
+	// Changes is what the change feed and the refresh endpoint make due
+	// (instant updates); nil: refreshes follow the interval only.
+	Changes *RemoteChanges
 
 	memo syncMemo
 	// firstSyncEvents bounds the SecretSynced events of first syncs
@@ -98,6 +101,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		if client.IgnoreNotFound(err) == nil {
 			r.memo.drop(req.NamespacedName)
 			r.targets.stop(req.NamespacedName)
+			r.Changes.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -115,7 +119,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}
-	cause, wait := r.syncDue(es, target)
+	cause, wait, change := r.syncDue(es, target)
 	if cause == noSync {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
@@ -127,7 +131,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}
-	values, err := r.fetch(ctx, store, es, maxReadAge(cause, es))
+	values, err := r.fetch(ctx, store, es, r.readAge(cause, es, change))
 	if errors.Is(err, errRemoteGone) {
 		return r.remoteGone(ctx, es, target, err)
 	}
@@ -150,6 +154,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		r.restartWorkloads(ctx, es) // data changed under running workloads
 	}
 	r.Metrics.SyncDuration.WithLabelValues("ExternalSecret").Observe(r.Clock.Since(start).Seconds())
+	r.remoteSynced(es, wrote, cause, change)
 	return r.succeed(es, wrote, cause)
 }
 

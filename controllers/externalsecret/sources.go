@@ -22,11 +22,13 @@ type storeClients struct {
 	// first entry's of an ExternalSecret without one); nil for none.
 	def     v1alpha1.GenericStore
 	clients map[string]providers.SecretsClient
+	stores  map[string]v1alpha1.GenericStore // the stores resolved, by storeKey
 	errs    map[string]error
 }
 
 func newStoreClients(r *Reconciler, es *v1alpha1.ExternalSecret, def v1alpha1.GenericStore) *storeClients {
-	return &storeClients{r: r, es: es, def: def, clients: map[string]providers.SecretsClient{}, errs: map[string]error{}}
+	return &storeClients{r: r, es: es, def: def, clients: map[string]providers.SecretsClient{},
+		stores: map[string]v1alpha1.GenericStore{}, errs: map[string]error{}}
 }
 
 // get returns the client of the store ref names, spec.secretStoreRef's when
@@ -71,11 +73,21 @@ func (s *storeClients) open(ctx context.Context, ref v1alpha1.SecretStoreRef) (p
 			return nil, relabel(err, "sourceRef.storeRef") // the entry's label names the store
 		}
 	}
+	s.stores[storeKey(ref)] = store
 	c, err := s.r.Provider.NewClient(ctx, store, s.r.kube(), s.es.Namespace)
 	if err != nil {
 		return nil, outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
 	}
 	return c, nil
+}
+
+// storeOf is the store ref names (spec.secretStoreRef's when nil), if this
+// sync resolved it.
+func (s *storeClients) storeOf(ref *v1alpha1.SecretStoreRef) v1alpha1.GenericStore {
+	if ref == nil {
+		ref = &s.es.Spec.SecretStoreRef
+	}
+	return s.stores[storeKey(*ref)]
 }
 
 // relabel puts what in front of err's message. A classified error keeps its

@@ -3,6 +3,7 @@ package externalsecret
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/baosync/baosync/controllers/clusterexternalsecret"
@@ -20,6 +22,7 @@ import (
 	"github.com/baosync/baosync/controllers/pushsecret"
 	"github.com/baosync/baosync/controllers/secretstore"
 	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/internal/changefeed"
 	"github.com/baosync/baosync/providers/vault"
 )
 
@@ -31,6 +34,8 @@ var (
 	registry *prometheus.Registry
 	// ownTokenFile stands in for the operator's projected ServiceAccount token.
 	ownTokenFile string
+	// feedAddr is where the suite's change feed listens (instant updates).
+	feedAddr string
 )
 
 func TestMain(m *testing.M) {
@@ -61,13 +66,24 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 	ownTokenFile = filepath.Join(e.Dir, "operator-token")
 	provider := vault.New(vault.WithRequestObserver(m.ObserveProviderRequest), vault.WithAuthRecheck(2*time.Second),
 		vault.WithRequestTimeout(2*time.Second), vault.WithOwnTokenFile(ownTokenFile), vault.WithOperatorIdentity(true))
-	deps := secretstore.Deps{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
+	feedMetrics := changefeed.NewMetrics(registry)
+	changes := NewRemoteChanges(feedMetrics)
+	feed := changefeed.New(changefeed.Options{Metrics: feedMetrics, Log: log.WithName("changefeed")}, changes)
+	feedListener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	feedAddr = feedListener.Addr().String()
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error { return feed.Serve(ctx, feedListener) })); err != nil {
+		return nil, err
+	}
+	deps := secretstore.Deps{Feed: feed, Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}}
 	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: 4, LeaseKey: testLeaseKey,
 		// Rotation at each short interval is tested here; the default floor
 		// of a minute is proven by the hostile suite's operator.
-		MinGeneratorRotation: time.Millisecond}
+		MinGeneratorRotation: time.Millisecond, Changes: changes}
 	// The other kinds run too, so that converted ESO manifests of every kind sync.
 	err = errors.Join(
 		secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr),

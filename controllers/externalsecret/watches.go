@@ -52,6 +52,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		return err
 	}
 	b = r.watchTokenEnds(ctx, b)
+	b = r.watchRemoteChanges(ctx, b)
 	meta, err := metadata.NewForConfig(mgr.GetConfig())
 	if err != nil {
 		return fmt.Errorf("metadata client for target watches: %w", err)

@@ -6,6 +6,7 @@ package secretstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,6 +39,9 @@ type Deps struct {
 	Clock     clock.PassiveClock
 	// Scope is what this operator serves; other stores are left alone.
 	Scope scope.Operator
+	// Feed is the change feed of instant updates; nil without
+	// --change-feed-listen.
+	Feed Feed
 }
 
 // storeReconciler is the logic both store kinds share.
@@ -50,6 +54,9 @@ func (r *storeReconciler) reconcileStore(ctx context.Context, key client.ObjectK
 	if err := r.Get(ctx, key, store); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			r.Provider.Release(store.GetKind(), key.Namespace, key.Name)
+			if r.Feed != nil {
+				r.Feed.Unregister(fmt.Sprintf("%s/%s/%s", store.GetKind(), key.Namespace, key.Name))
+			}
 			r.Metrics.StoreReady.DeleteLabelValues(string(store.GetKind()), key.Namespace, key.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -59,6 +66,9 @@ func (r *storeReconciler) reconcileStore(ctx context.Context, key client.ObjectK
 	}
 	before := store.DeepCopyObject().(v1alpha1.GenericStore)
 	res, err := r.validate(ctx, store)
+	if again := r.instantUpdates(ctx, store); again > 0 && (res.RequeueAfter == 0 || again < res.RequeueAfter) {
+		res.RequeueAfter = again
+	}
 	perr := statuspatch.IfChanged(ctx, r.Client, before, store, func(s v1alpha1.GenericStore) any { return s.GetStatus() })
 	return res, errors.Join(err, perr)
 }

@@ -88,6 +88,7 @@ func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (ma
 		return data, nil
 	}
 	var data map[string]any
+	started := c.opts.now() // a cached read is as old as its request: a change during it is not in it
 	res, err := c.shared(ctx, &c.reads, key, func(ctx context.Context) (any, error) {
 		return c.call(ctx, "read", path, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
 			return cl.Logical().ReadWithDataWithContext(ctx, path, query)
@@ -103,7 +104,7 @@ func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (ma
 		return nil, err
 	}
 	if ref.MaxAge > 0 { // nobody asked to share this read
-		c.cache.put(key, data, c.opts.now(), c.opts.maxReadAge)
+		c.cache.put(key, data, started, c.opts.maxReadAge)
 	}
 	return data, nil
 }

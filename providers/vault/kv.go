@@ -195,3 +195,42 @@ func (e *refError) Error() string { return e.msg + ": " + providers.ErrInvalidRe
 func (e *refError) Is(target error) bool {
 	return target == providers.ErrInvalidRef || target == providers.ErrInvalidConfig
 }
+
+// KeyPath is where a remote key of a store with spec v lies, as the server
+// names it: "<mount>/<path below the mount>" (on KV v2 without data/), or
+// an error for a key that cannot be placed. Without a store path the mount
+// is the key's first segment, which for a mount of several segments still
+// gives the same full path. The change feed matches changes against it.
+func KeyPath(v *v1alpha1.VaultProvider, key string) (string, error) {
+	loc, err := locate(v, key)
+	if err != nil {
+		return "", err
+	}
+	return loc.mount + "/" + loc.rel, nil
+}
+
+// FindPath is where a dataFrom.find.path of a store with spec v lies, as
+// KeyPath places keys; the mount itself when path is empty.
+func FindPath(v *v1alpha1.VaultProvider, path string) (string, error) {
+	mount, err := storeMount(v)
+	if err != nil {
+		return "", err
+	}
+	path = strings.Trim(path, "/")
+	if path != "" {
+		if err := checkPath(path); err != nil {
+			return "", refErrorf("dataFrom.find.path %q %v", path, err)
+		}
+	}
+	if mount == "" {
+		m, rel, _ := strings.Cut(path, "/")
+		if m == "" {
+			return "", refErrorf("dataFrom.find.path must start with the KV mount because the store sets no path")
+		}
+		return strings.TrimSuffix(m+"/"+findForm(rel), "/"), nil
+	}
+	if path == mount || strings.HasPrefix(path, mount+"/") {
+		path = strings.TrimPrefix(strings.TrimPrefix(path, mount), "/")
+	}
+	return strings.TrimSuffix(mount+"/"+findForm(path), "/"), nil
+}

@@ -1,0 +1,181 @@
+package externalsecret
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+)
+
+// streamToken is the token the suite's socket audit device writes in front
+// of every line; a store that names another token hears nothing.
+const streamToken = "suite-audit-stream-token-0123456789"
+
+var auditOnce sync.Once
+
+// streamAudit enables, once, a socket audit device pointed at the suite's
+// change feed with streamToken as its prefix, next to a file device that
+// keeps the server from blocking when the socket cannot be written.
+func streamAudit(t *testing.T) {
+	t.Helper()
+	var err error
+	auditOnce.Do(func() {
+		ctx := context.Background()
+		if _, err = env.Write(ctx, "sys/audit/baosync-file", map[string]any{"type": "file", "options": map[string]any{"file_path": "discard"}}); err != nil {
+			return
+		}
+		_, err = env.Write(ctx, "sys/audit/baosync-feed", map[string]any{"type": "socket",
+			"options": map[string]any{"address": feedAddr, "socket_type": "tcp", "prefix": streamToken + " "}})
+	})
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+}
+
+// instantStore creates a SecretStore with the root token whose instant
+// updates listen to the audit stream with token.
+func instantStore(t *testing.T, ns, name, token string) {
+	t.Helper()
+	createSecret(t, ns, name+"-token", map[string]string{"token": env.Vault.Token})
+	createSecret(t, ns, name+"-stream", map[string]string{"token": token})
+	path := "secret"
+	s := &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: v1alpha1.SecretStoreSpec{
+		InstantUpdates: &v1alpha1.InstantUpdates{StreamTokenSecretRef: v1alpha1.SecretKeySelector{Name: name + "-stream", Key: "token"}},
+		Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: env.Vault.Addr, Path: &path, Version: v1alpha1.VaultKVStoreV2,
+			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: name + "-token", Key: "token"}}}}}}
+	NewWithT(t).Expect(k8s.Create(context.Background(), s)).To(Succeed())
+}
+
+// remoteChangedEvents counts the RemoteChanged events of an object.
+func remoteChangedEvents(t *testing.T, ns, name string) int {
+	t.Helper()
+	list := &eventsv1.EventList{}
+	NewWithT(t).Expect(k8s.List(context.Background(), list, client.InNamespace(ns))).To(Succeed())
+	n := 0
+	for _, e := range list.Items {
+		if e.Reason == v1alpha1.ReasonRemoteChanged && e.Regarding.Name == name {
+			n++
+		}
+	}
+	return n
+}
+
+// TestInstantUpdates_AChangeInVaultRefreshesExactlyTheObjectsThatReadIt: a
+// real Vault streams its audit log to the operator. With a 1 h refresh
+// interval, a KV write, a metadata update, a delete and a key new under a
+// find root each refresh exactly the objects that read the path; a store
+// listening for another token's stream hears nothing.
+func TestInstantUpdates_AChangeInVaultRefreshesExactlyTheObjectsThatReadIt(t *testing.T) {
+	t.Parallel() // own namespace, stores and KV paths
+	g := NewWithT(t)
+	ctx := testCtx(t)
+	streamAudit(t)
+	ns := newNamespace(t)
+	instantStore(t, ns, "vault", streamToken)
+	instantStore(t, ns, "other", "another-servers-stream-token-0000")
+	p1, p2, root := kvPath(t, "one"), kvPath(t, "two"), kvPath(t, "found")
+	rel := func(p string) string { return p[len("secret/"):] }
+	putKV(t, p1, map[string]any{"k": "v1"})
+	putKV(t, p2, map[string]any{"k": "v2"})
+	putKV(t, root+"/a", map[string]any{"k": "a"})
+	hour := func(es *v1alpha1.ExternalSecret) { es.Spec.RefreshInterval = &metav1.Duration{Duration: time.Hour} }
+	createES(t, newES(ns, "one", "vault", hour, withData("k", rel(p1), "k")))
+	createES(t, newES(ns, "two", "vault", hour, withData("k", rel(p2), "k")))
+	createES(t, newES(ns, "deaf", "other", hour, withData("k", rel(p1), "k")))
+	findRoot := rel(root)
+	createES(t, newES(ns, "found", "vault", hour, func(es *v1alpha1.ExternalSecret) {
+		es.Spec.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{{Find: &v1alpha1.ExternalSecretFind{Path: &findRoot}}}
+	}))
+	for _, name := range []string{"one", "two", "deaf", "found"} {
+		waitReady(t, ns, name, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	}
+	g.Eventually(func(g Gomega) {
+		s := &v1alpha1.SecretStore{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "vault"}, s)).To(Succeed())
+		g.Expect(meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ConditionInstantUpdates)).To(BeTrue(), "%v", s.Status.Conditions)
+		o := &v1alpha1.SecretStore{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "other"}, o)).To(Succeed())
+		c := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.ConditionInstantUpdates)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(v1alpha1.ReasonStreamNotConnected))
+	}, eventually, poll).Should(Succeed())
+
+	// A KV v2 write reaches "one" at once, and nobody else.
+	putKV(t, p1, map[string]any{"k": "v1-new"})
+	g.Eventually(func() map[string]string { return secretData(t, ns, "one") }, eventually, poll).Should(Equal(map[string]string{"k": "v1-new"}))
+	g.Consistently(func() map[string]string { return secretData(t, ns, "deaf") }, 3*time.Second, poll).Should(Equal(map[string]string{"k": "v1"}),
+		"a store listening to another stream was refreshed")
+	g.Expect(remoteChangedEvents(t, ns, "two")).To(BeZero())
+	g.Expect(remoteChangedEvents(t, ns, "found")).To(BeZero())
+
+	// A metadata update refreshes "two" (its value is the same).
+	_, err := env.Write(ctx, "secret/metadata/"+rel(p2), map[string]any{"custom_metadata": map[string]any{"owner": "x"}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Eventually(func() int { return remoteChangedEvents(t, ns, "two") }, eventually, poll).Should(Equal(1))
+
+	// A key new under the find root appears in "found".
+	putKV(t, root+"/b", map[string]any{"k": "b"})
+	g.Eventually(func() map[string]string { return secretData(t, ns, "found") }, eventually, poll).Should(HaveLen(2))
+
+	// A delete makes "one" notice at once that its secret is gone.
+	g.Expect(env.KVDelete(ctx, p1)).To(Succeed())
+	waitReady(t, ns, "one", metav1.ConditionFalse, v1alpha1.ReasonRemoteNotFound)
+	g.Expect(remoteChangedEvents(t, ns, "deaf")).To(BeZero())
+}
+
+// TestInstantUpdates_APushSecretsOwnWriteDoesNotLoop: a PushSecret writes a
+// path that an ExternalSecret reads. A change of the source is pushed once,
+// the ExternalSecret refreshes from the audit stream, and then all is quiet:
+// the push's own write wakes no PushSecret, so nothing writes again.
+func TestInstantUpdates_APushSecretsOwnWriteDoesNotLoop(t *testing.T) {
+	t.Parallel() // own namespace, store and KV path
+	g := NewWithT(t)
+	ctx := testCtx(t)
+	streamAudit(t)
+	ns := newNamespace(t)
+	instantStore(t, ns, "vault", streamToken)
+	remoteKey := kvPath(t, "pushed")[len("secret/"):]
+	createSecret(t, ns, "src", map[string]string{"k": "first"})
+	ps := &v1alpha1.PushSecret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: ns}, Spec: v1alpha1.PushSecretSpec{
+		SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: "vault", Kind: v1alpha1.SecretStoreKindNamespaced}},
+		Selector:        v1alpha1.PushSecretSelector{Secret: &v1alpha1.PushSecretSecret{Name: "src"}},
+		RefreshInterval: &metav1.Duration{Duration: time.Second},
+		Data: []v1alpha1.PushSecretData{{Match: v1alpha1.PushSecretMatch{SecretKey: "k",
+			RemoteRef: v1alpha1.PushSecretRemoteRef{RemoteKey: remoteKey, Property: "k"}}}}}}
+	g.Expect(k8s.Create(ctx, ps)).To(Succeed())
+	version := func() int {
+		sec, err := env.VaultClient.Logical().ReadWithContext(ctx, "secret/metadata/"+remoteKey)
+		if err != nil || sec == nil {
+			return 0
+		}
+		var v int
+		_, _ = fmt.Sscan(fmt.Sprint(sec.Data["current_version"]), &v)
+		return v
+	}
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(ps), ps)).To(Succeed())
+		g.Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, v1alpha1.ConditionReady)).To(BeTrue())
+	}, eventually, poll).Should(Succeed())
+	createES(t, newES(ns, "mirror", "vault", func(es *v1alpha1.ExternalSecret) {
+		es.Spec.RefreshInterval = &metav1.Duration{Duration: time.Hour}
+	}, withData("k", remoteKey, "k")))
+	waitReady(t, ns, "mirror", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	pushed := version()
+
+	src := &corev1.Secret{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "src"}, src)).To(Succeed())
+	src.Data["k"] = []byte("second")
+	g.Expect(k8s.Update(ctx, src)).To(Succeed())
+	g.Eventually(func() map[string]string { return secretData(t, ns, "mirror") }, eventually, poll).Should(HaveKeyWithValue("k", "second"))
+	g.Expect(version()).To(Equal(pushed+1), "one change, one write")
+	g.Consistently(version, 5*time.Second, poll).Should(Equal(pushed+1), "the push and the refresh it caused keep writing")
+	g.Expect(remoteChangedEvents(t, ns, "mirror")).To(Equal(1))
+}

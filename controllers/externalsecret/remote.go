@@ -1,0 +1,252 @@
+package externalsecret
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/baosync/baosync/internal/changefeed"
+)
+
+// RemoteChanges is the ExternalSecrets' side of instant updates: which
+// objects read which paths of which store (filled by every sync from what it
+// read), and the objects a change made due. It is the change feed's Handler
+// and the refresh endpoint's target. A change only makes an object sync
+// sooner, through its normal rules and its namespace's share of syncs; it
+// carries no value.
+type RemoteChanges struct {
+	// Metrics counts the refreshes; nil counts nothing.
+	Metrics *changefeed.Metrics
+
+	mu         sync.Mutex
+	paths      map[string]map[string]map[types.NamespacedName]struct{} // store -> full path -> objects
+	roots      map[string]map[types.NamespacedName][]string            // store -> object -> find roots
+	namespaces map[string]string                                       // store -> its OpenBao namespace; UnknownNamespace: any
+	reads      map[types.NamespacedName][]reading                      // what each object registered
+	due        map[types.NamespacedName]remoteChange                   // changes not yet synced
+	pending    map[types.NamespacedName]struct{}                       // objects to hand to the controller
+	wake       chan struct{}
+}
+
+// reading is one path (or find root) of a store that an object reads.
+type reading struct {
+	store, path string
+	root        bool
+}
+
+// remoteChange is why an object is due: when the change was learnt (reads
+// made before it are not current) and what it was, for its event.
+type remoteChange struct {
+	at   time.Time
+	what string
+}
+
+// NewRemoteChanges returns an empty index.
+func NewRemoteChanges(m *changefeed.Metrics) *RemoteChanges {
+	return &RemoteChanges{Metrics: m, paths: map[string]map[string]map[types.NamespacedName]struct{}{},
+		roots: map[string]map[types.NamespacedName][]string{}, namespaces: map[string]string{},
+		reads: map[types.NamespacedName][]reading{}, due: map[types.NamespacedName]remoteChange{},
+		pending: map[types.NamespacedName]struct{}{}, wake: make(chan struct{}, 1)}
+}
+
+var _ changefeed.Handler = (*RemoteChanges)(nil)
+
+// Changed is told of a change of a path of store's server.
+func (rc *RemoteChanges) Changed(store string, c changefeed.Change) {
+	v2, v1 := c.KVKeys()
+	candidates := []string{c.Mount + "/" + v1}
+	if v2 != "" {
+		candidates = append(candidates, c.Mount+"/"+v2)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if ns, ok := rc.namespaces[store]; ok && ns != changefeed.UnknownNamespace && c.Namespace != changefeed.UnknownNamespace && ns != c.Namespace {
+		return
+	}
+	n := rc.markLocked(rc.readersLocked(store, candidates), remoteChange{at: c.Received, what: "a change of " + candidates[len(candidates)-1] + " reported by the server's audit stream"})
+	rc.Metrics.Refreshed("change", n)
+}
+
+// Connected is told that store's audit stream (re)connected: changes made
+// while it was down are unknown, so every object of the store catches up.
+func (rc *RemoteChanges) Connected(store string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	objs := map[types.NamespacedName]struct{}{}
+	for _, set := range rc.paths[store] {
+		for o := range set {
+			objs[o] = struct{}{}
+		}
+	}
+	for o := range rc.roots[store] {
+		objs[o] = struct{}{}
+	}
+	n := rc.markLocked(objs, remoteChange{at: time.Now(), what: "the server's audit stream (re)connecting: changes made while it was away are caught up"})
+	rc.Metrics.Refreshed("reconnect", n)
+}
+
+// Trigger makes the objects that read path (as KeyPath places it) of store
+// due, for the refresh endpoint, and returns how many.
+func (rc *RemoteChanges) Trigger(store, path string) int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	path = strings.Trim(path, "/")
+	n := rc.markLocked(rc.readersLocked(store, []string{path}), remoteChange{at: time.Now(), what: "a refresh of " + path + " asked through the refresh endpoint"})
+	rc.Metrics.Refreshed("endpoint", n)
+	return n
+}
+
+// TriggerObject makes one object due, for the refresh endpoint.
+func (rc *RemoteChanges) TriggerObject(key types.NamespacedName) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	n := rc.markLocked(map[types.NamespacedName]struct{}{key: {}}, remoteChange{at: time.Now(), what: "a refresh asked through the refresh endpoint"})
+	rc.Metrics.Refreshed("endpoint", n)
+}
+
+// readersLocked is the objects that read one of the paths of store, by key
+// or below a find root.
+func (rc *RemoteChanges) readersLocked(store string, paths []string) map[types.NamespacedName]struct{} {
+	objs := map[types.NamespacedName]struct{}{}
+	for _, p := range paths {
+		for o := range rc.paths[store][p] {
+			objs[o] = struct{}{}
+		}
+		for o, roots := range rc.roots[store] {
+			for _, r := range roots {
+				if p == r || strings.HasPrefix(p, r+"/") {
+					objs[o] = struct{}{}
+				}
+			}
+		}
+	}
+	return objs
+}
+
+// markLocked makes objs due for ch, keeping an earlier unsynced change's
+// time (reads since then are not current either), and wakes the hand-over.
+func (rc *RemoteChanges) markLocked(objs map[types.NamespacedName]struct{}, ch remoteChange) int {
+	for o := range objs {
+		if prev, ok := rc.due[o]; !ok || ch.at.Before(prev.at) {
+			rc.due[o] = ch
+		}
+		rc.pending[o] = struct{}{}
+	}
+	if len(objs) > 0 {
+		select {
+		case rc.wake <- struct{}{}:
+		default:
+		}
+	}
+	return len(objs)
+}
+
+// take returns, and clears, the change that made key due.
+func (rc *RemoteChanges) take(key types.NamespacedName) (remoteChange, bool) {
+	if rc == nil {
+		return remoteChange{}, false
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	ch, ok := rc.due[key]
+	delete(rc.due, key)
+	return ch, ok
+}
+
+// putBack keeps a change whose sync had to wait.
+func (rc *RemoteChanges) putBack(key types.NamespacedName, ch remoteChange) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if prev, ok := rc.due[key]; !ok || ch.at.Before(prev.at) {
+		rc.due[key] = ch
+	}
+}
+
+// index records what key reads, replacing what it read before; namespaces
+// are the OpenBao namespaces of the stores it reads.
+func (rc *RemoteChanges) index(key types.NamespacedName, reads []reading, namespaces map[string]string) {
+	if rc == nil {
+		return
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.unindexLocked(key)
+	for _, r := range reads {
+		if r.root {
+			if rc.roots[r.store] == nil {
+				rc.roots[r.store] = map[types.NamespacedName][]string{}
+			}
+			rc.roots[r.store][key] = append(rc.roots[r.store][key], r.path)
+			continue
+		}
+		if rc.paths[r.store] == nil {
+			rc.paths[r.store] = map[string]map[types.NamespacedName]struct{}{}
+		}
+		if rc.paths[r.store][r.path] == nil {
+			rc.paths[r.store][r.path] = map[types.NamespacedName]struct{}{}
+		}
+		rc.paths[r.store][r.path][key] = struct{}{}
+	}
+	rc.reads[key] = reads
+	for s, ns := range namespaces {
+		rc.namespaces[s] = ns
+	}
+}
+
+// forget drops everything of an object that is gone.
+func (rc *RemoteChanges) forget(key types.NamespacedName) {
+	if rc == nil {
+		return
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.unindexLocked(key)
+	delete(rc.due, key)
+	delete(rc.pending, key)
+}
+
+func (rc *RemoteChanges) unindexLocked(key types.NamespacedName) {
+	for _, r := range rc.reads[key] {
+		if r.root {
+			delete(rc.roots[r.store], key)
+			if len(rc.roots[r.store]) == 0 {
+				delete(rc.roots, r.store)
+			}
+			continue
+		}
+		delete(rc.paths[r.store][r.path], key)
+		if len(rc.paths[r.store][r.path]) == 0 {
+			delete(rc.paths[r.store], r.path)
+		}
+		if len(rc.paths[r.store]) == 0 {
+			delete(rc.paths, r.store)
+		}
+	}
+	delete(rc.reads, key)
+}
+
+// handOver sends the due objects to out until ctx ends.
+func (rc *RemoteChanges) handOver(ctx context.Context, out func(types.NamespacedName) bool) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-rc.wake:
+		}
+		rc.mu.Lock()
+		keys := make([]types.NamespacedName, 0, len(rc.pending))
+		for k := range rc.pending {
+			keys = append(keys, k)
+		}
+		clear(rc.pending)
+		rc.mu.Unlock()
+		for _, k := range keys {
+			if !out(k) {
+				return
+			}
+		}
+	}
+}
