@@ -41,6 +41,8 @@ type options struct {
 	tenantMetricsMax       int
 	changeFeedListen       string
 	changeFeedMaxConns     int
+	refreshListen          string
+	refreshCertDir         string
 	nsSyncRate             float64
 	nsSyncBurst            int
 	minGenRotation         time.Duration
@@ -72,6 +74,8 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.tenantMetricsMax, "tenant-metrics-max-namespaces", 500, "Namespaces that get series of their own in baosync_tenant_requests_total (requests of namespaces a shared ClusterSecretStore serves as themselves); the rest are counted together as namespace=\"_other\".")
 	fs.StringVar(&o.changeFeedListen, "change-feed-listen", "", "TCP address (e.g. :8300) where OpenBao/Vault socket audit devices stream their entries, for instant updates of stores with spec.instantUpdates (docs/instant-updates.md); empty: off.")
 	fs.IntVar(&o.changeFeedMaxConns, "change-feed-max-connections", 32, "Audit streams the change feed accepts at once; more are closed.")
+	fs.StringVar(&o.refreshListen, "refresh-endpoint-listen", "", "HTTPS address (e.g. :8301) of the refresh endpoint: POST /refresh with a Kubernetes bearer token allowed the verb \"refresh\" on the ExternalSecret or store (docs/instant-updates.md); empty: off.")
+	fs.StringVar(&o.refreshCertDir, "refresh-endpoint-cert-dir", "", "Directory with tls.crt and tls.key for the refresh endpoint, reloaded when they change; empty: a self-signed certificate made at start.")
 	fs.Float64Var(&o.nsSyncRate, "namespace-sync-rate", 50, "Syncs per second one namespace's ExternalSecrets may start (0: no bound), whatever they read; past it a sync waits, with a Throttled event, so that one namespace cannot spend the Kubernetes API budget and workers every namespace shares. Lease renewals never wait.")
 	fs.IntVar(&o.nsSyncBurst, "namespace-sync-burst", 500, "Burst of one namespace's syncs (a namespace's first sync of that many objects starts at once).")
 	fs.DurationVar(&o.minGenRotation, "min-generator-rotation", externalsecret.DefaultMinGeneratorRotation, "Shortest life of Password and UUID values under refreshPolicy Periodic: a shorter refreshInterval re-reads remote entries but makes new values at most this often.")

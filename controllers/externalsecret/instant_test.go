@@ -2,14 +2,19 @@ package externalsecret
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,7 +59,8 @@ func instantStore(t *testing.T, ns, name, token string) {
 	NewWithT(t).Expect(k8s.Create(context.Background(), s)).To(Succeed())
 }
 
-// remoteChangedEvents counts the RemoteChanged events of an object.
+// remoteChangedEvents counts the RemoteChanged events of an object, with
+// their repeats.
 func remoteChangedEvents(t *testing.T, ns, name string) int {
 	t.Helper()
 	list := &eventsv1.EventList{}
@@ -63,6 +69,9 @@ func remoteChangedEvents(t *testing.T, ns, name string) int {
 	for _, e := range list.Items {
 		if e.Reason == v1alpha1.ReasonRemoteChanged && e.Regarding.Name == name {
 			n++
+			if e.Series != nil { // repeats of one reason and action are counted on the first event
+				n += int(e.Series.Count) - 1
+			}
 		}
 	}
 	return n
@@ -178,4 +187,60 @@ func TestInstantUpdates_APushSecretsOwnWriteDoesNotLoop(t *testing.T) {
 	g.Expect(version()).To(Equal(pushed+1), "one change, one write")
 	g.Consistently(version, 5*time.Second, poll).Should(Equal(pushed+1), "the push and the refresh it caused keep writing")
 	g.Expect(remoteChangedEvents(t, ns, "mirror")).To(Equal(1))
+}
+
+// TestRefreshEndpoint_AuthorisedCallersRefreshWhatTheyName: the HTTPS
+// endpoint answers 401 without a token, 403 to a token without the verb
+// "refresh", and with it refreshes the ExternalSecret, or what reads a path
+// of a store, at once.
+func TestRefreshEndpoint_AuthorisedCallersRefreshWhatTheyName(t *testing.T) {
+	t.Parallel() // own namespace, store, KV path and RBAC
+	g := NewWithT(t)
+	ctx := testCtx(t)
+	ns := newNamespace(t)
+	tokenStore(t, ns, "vault")
+	p := kvPath(t, "app")
+	putKV(t, p, map[string]any{"k": "before"})
+	createES(t, newES(ns, "app", "vault", func(es *v1alpha1.ExternalSecret) {
+		es.Spec.RefreshInterval = &metav1.Duration{Duration: time.Hour}
+	}, withData("k", p[len("secret/"):], "k")))
+	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
+	serviceAccount(t, ns, "pipeline")
+	tr := &authenticationv1.TokenRequest{}
+	g.Expect(k8s.SubResource("token").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "pipeline", Namespace: ns}}, tr)).To(Succeed())
+	token := leak.Secret(tr.Status.Token)
+
+	post := func(token, body string) int {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+refreshAddr+"/refresh", strings.NewReader(body))
+		g.Expect(err).NotTo(HaveOccurred())
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		cl := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // the endpoint's self-signed certificate
+		resp, err := cl.Do(req)
+		g.Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	object := fmt.Sprintf(`{"kind":"ExternalSecret","namespace":%q,"name":"app"}`, ns)
+	byPath := fmt.Sprintf(`{"kind":"SecretStore","namespace":%q,"name":"vault","path":%q}`, ns, p[len("secret/"):])
+	g.Expect(post("", object)).To(Equal(http.StatusUnauthorized))
+	g.Expect(post("not-a-token", object)).To(Equal(http.StatusUnauthorized))
+	g.Expect(post(token, object)).To(Equal(http.StatusForbidden))
+
+	g.Expect(k8s.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "refresh", Namespace: ns},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"baosync.io"}, Resources: []string{"externalsecrets", "secretstores"}, Verbs: []string{"refresh"}}}})).To(Succeed())
+	g.Expect(k8s.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "refresh", Namespace: ns},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "refresh"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "pipeline", Namespace: ns}}})).To(Succeed())
+	putKV(t, p, map[string]any{"k": "after"})
+	g.Eventually(func() int { return post(token, object) }, eventually, poll).Should(Equal(http.StatusAccepted))
+	g.Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).Should(Equal(map[string]string{"k": "after"}))
+
+	putKV(t, p, map[string]any{"k": "again"})
+	g.Expect(post(token, byPath)).To(Equal(http.StatusAccepted))
+	g.Eventually(func() map[string]string { return secretData(t, ns, "app") }, eventually, poll).Should(Equal(map[string]string{"k": "again"}))
+	g.Eventually(func() int { return remoteChangedEvents(t, ns, "app") }, eventually, poll).Should(BeNumerically(">=", 2))
+	other := `{"kind":"ExternalSecret","namespace":"default","name":"app"}`
+	g.Expect(post(token, other)).To(Equal(http.StatusForbidden), "a namespace's Role reaches another namespace")
 }

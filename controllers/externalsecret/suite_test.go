@@ -23,6 +23,7 @@ import (
 	"github.com/baosync/baosync/controllers/secretstore"
 	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/internal/changefeed"
+	"github.com/baosync/baosync/internal/refreshapi"
 	"github.com/baosync/baosync/providers/vault"
 )
 
@@ -34,8 +35,9 @@ var (
 	registry *prometheus.Registry
 	// ownTokenFile stands in for the operator's projected ServiceAccount token.
 	ownTokenFile string
-	// feedAddr is where the suite's change feed listens (instant updates).
-	feedAddr string
+	// feedAddr is where the suite's change feed listens (instant updates),
+	// refreshAddr its refresh endpoint.
+	feedAddr, refreshAddr string
 )
 
 func TestMain(m *testing.M) {
@@ -75,6 +77,19 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 	}
 	feedAddr = feedListener.Addr().String()
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error { return feed.Serve(ctx, feedListener) })); err != nil {
+		return nil, err
+	}
+	refreshListener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	refreshAddr = refreshListener.Addr().String()
+	tlsCfg, _, err := refreshapi.TLSConfig("")
+	if err != nil {
+		return nil, err
+	}
+	refresh := &refreshapi.Server{TLS: tlsCfg, Client: mgr.GetClient(), Target: changes, Log: log.WithName("refresh")}
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error { return refresh.Serve(ctx, refreshListener) })); err != nil {
 		return nil, err
 	}
 	deps := secretstore.Deps{Feed: feed, Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
