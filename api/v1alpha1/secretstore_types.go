@@ -44,13 +44,15 @@ type SecretStoreSpec struct {
 	InstantUpdates *InstantUpdates `json:"instantUpdates,omitempty"`
 }
 
-// InstantUpdates says which audit stream is this store's server's.
+// InstantUpdates says which audit stream is this store's server's. An empty
+// section ({}) takes only the refresh endpoint's requests by path.
 type InstantUpdates struct {
 	// StreamTokenSecretRef holds the token the server's socket audit device
 	// writes in front of every line (its prefix option). Only lines with it
 	// refresh this store's objects. A SecretStore reads it from its own
 	// namespace; a ClusterSecretStore must name the namespace.
-	StreamTokenSecretRef SecretKeySelector `json:"streamTokenSecretRef"`
+	// +optional
+	StreamTokenSecretRef *SecretKeySelector `json:"streamTokenSecretRef,omitempty"`
 }
 
 // SecretStoreProvider holds the provider configuration. OpenBao and Vault are

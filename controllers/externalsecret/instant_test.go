@@ -46,14 +46,19 @@ func streamAudit(t *testing.T) {
 }
 
 // instantStore creates a SecretStore with the root token whose instant
-// updates listen to the audit stream with token.
+// updates listen to the audit stream with token (none: the refresh endpoint
+// only).
 func instantStore(t *testing.T, ns, name, token string) {
 	t.Helper()
 	createSecret(t, ns, name+"-token", map[string]string{"token": env.Vault.Token})
-	createSecret(t, ns, name+"-stream", map[string]string{"token": token})
+	iu := &v1alpha1.InstantUpdates{}
+	if token != "" {
+		createSecret(t, ns, name+"-stream", map[string]string{"token": token})
+		iu.StreamTokenSecretRef = &v1alpha1.SecretKeySelector{Name: name + "-stream", Key: "token"}
+	}
 	path := "secret"
 	s := &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: v1alpha1.SecretStoreSpec{
-		InstantUpdates: &v1alpha1.InstantUpdates{StreamTokenSecretRef: v1alpha1.SecretKeySelector{Name: name + "-stream", Key: "token"}},
+		InstantUpdates: iu,
 		Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: env.Vault.Addr, Path: &path, Version: v1alpha1.VaultKVStoreV2,
 			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: name + "-token", Key: "token"}}}}}}
 	NewWithT(t).Expect(k8s.Create(context.Background(), s)).To(Succeed())
@@ -90,6 +95,17 @@ func TestInstantUpdates_AChangeInVaultRefreshesExactlyTheObjectsThatReadIt(t *te
 	ns := newNamespace(t)
 	instantStore(t, ns, "vault", streamToken)
 	instantStore(t, ns, "other", "another-servers-stream-token-0000")
+	// The stream connects first: its connecting catches up every object of the store.
+	g.Eventually(func(g Gomega) {
+		s := &v1alpha1.SecretStore{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "vault"}, s)).To(Succeed())
+		g.Expect(meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ConditionInstantUpdates)).To(BeTrue(), "%v", s.Status.Conditions)
+		o := &v1alpha1.SecretStore{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "other"}, o)).To(Succeed())
+		c := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.ConditionInstantUpdates)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(v1alpha1.ReasonStreamNotConnected))
+	}, eventually, poll).Should(Succeed())
 	p1, p2, root := kvPath(t, "one"), kvPath(t, "two"), kvPath(t, "found")
 	rel := func(p string) string { return p[len("secret/"):] }
 	putKV(t, p1, map[string]any{"k": "v1"})
@@ -106,16 +122,6 @@ func TestInstantUpdates_AChangeInVaultRefreshesExactlyTheObjectsThatReadIt(t *te
 	for _, name := range []string{"one", "two", "deaf", "found"} {
 		waitReady(t, ns, name, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	}
-	g.Eventually(func(g Gomega) {
-		s := &v1alpha1.SecretStore{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "vault"}, s)).To(Succeed())
-		g.Expect(meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ConditionInstantUpdates)).To(BeTrue(), "%v", s.Status.Conditions)
-		o := &v1alpha1.SecretStore{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "other"}, o)).To(Succeed())
-		c := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.ConditionInstantUpdates)
-		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.Reason).To(Equal(v1alpha1.ReasonStreamNotConnected))
-	}, eventually, poll).Should(Succeed())
 
 	// A KV v2 write reaches "one" at once, and nobody else.
 	putKV(t, p1, map[string]any{"k": "v1-new"})
@@ -198,7 +204,7 @@ func TestRefreshEndpoint_AuthorisedCallersRefreshWhatTheyName(t *testing.T) {
 	g := NewWithT(t)
 	ctx := testCtx(t)
 	ns := newNamespace(t)
-	tokenStore(t, ns, "vault")
+	instantStore(t, ns, "vault", "")
 	p := kvPath(t, "app")
 	putKV(t, p, map[string]any{"k": "before"})
 	createES(t, newES(ns, "app", "vault", func(es *v1alpha1.ExternalSecret) {

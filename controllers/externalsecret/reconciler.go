@@ -121,7 +121,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	cause, wait, change := r.syncDue(es, target)
 	if cause == noSync {
-		return ctrl.Result{RequeueAfter: wait}, nil
+		return r.notDue(ctx, es, wait)
 	}
 	start := r.Clock.Now()
 	store, err := r.resolveStore(ctx, es)

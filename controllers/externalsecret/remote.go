@@ -27,6 +27,7 @@ type RemoteChanges struct {
 	namespaces map[string]string                                       // store -> its OpenBao namespace; UnknownNamespace: any
 	reads      map[types.NamespacedName][]reading                      // what each object registered
 	due        map[types.NamespacedName]remoteChange                   // changes not yet synced
+	connected  map[string]time.Time                                    // store -> when its stream last (re)connected
 	pending    map[types.NamespacedName]struct{}                       // objects to hand to the controller
 	wake       chan struct{}
 }
@@ -48,7 +49,7 @@ type remoteChange struct {
 func NewRemoteChanges(m *changefeed.Metrics) *RemoteChanges {
 	return &RemoteChanges{Metrics: m, paths: map[string]map[string]map[types.NamespacedName]struct{}{},
 		roots: map[string]map[types.NamespacedName][]string{}, namespaces: map[string]string{},
-		reads: map[types.NamespacedName][]reading{}, due: map[types.NamespacedName]remoteChange{},
+		reads: map[types.NamespacedName][]reading{}, due: map[types.NamespacedName]remoteChange{}, connected: map[string]time.Time{},
 		pending: map[types.NamespacedName]struct{}{}, wake: make(chan struct{}, 1)}
 }
 
@@ -75,6 +76,7 @@ func (rc *RemoteChanges) Changed(store string, c changefeed.Change) {
 func (rc *RemoteChanges) Connected(store string) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
+	rc.connected[store] = time.Now()
 	objs := map[types.NamespacedName]struct{}{}
 	for _, set := range rc.paths[store] {
 		for o := range set {
@@ -165,15 +167,36 @@ func (rc *RemoteChanges) putBack(key types.NamespacedName, ch remoteChange) {
 	}
 }
 
+// knows reports whether key is in the index.
+func (rc *RemoteChanges) knows(key types.NamespacedName) bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	_, ok := rc.reads[key]
+	return ok
+}
+
 // index records what key reads, replacing what it read before; namespaces
-// are the OpenBao namespaces of the stores it reads.
-func (rc *RemoteChanges) index(key types.NamespacedName, reads []reading, namespaces map[string]string) {
+// are the OpenBao namespaces of the stores it reads. An object new to the
+// index (the operator restarted) whose store's stream connected after its
+// last sync (lastSync) is made due: changes made meanwhile are unknown.
+func (rc *RemoteChanges) index(key types.NamespacedName, reads []reading, namespaces map[string]string, lastSync time.Time) {
 	if rc == nil {
 		return
 	}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
+	_, known := rc.reads[key]
 	rc.unindexLocked(key)
+	if !known {
+		for s := range namespaces {
+			if at, ok := rc.connected[s]; ok && at.After(lastSync) {
+				rc.markLocked(map[types.NamespacedName]struct{}{key: {}}, remoteChange{at: at,
+					what: "the server's audit stream connecting after this object's last sync: changes made meanwhile are caught up"})
+				rc.Metrics.Refreshed("reconnect", 1)
+				break
+			}
+		}
+	}
 	for _, r := range reads {
 		if r.root {
 			if rc.roots[r.store] == nil {

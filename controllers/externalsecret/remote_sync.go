@@ -3,9 +3,11 @@ package externalsecret
 import (
 	"context"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -13,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/internal/changefeed"
 	"github.com/baosync/baosync/providers/vault"
 )
@@ -54,9 +57,9 @@ func (r *Reconciler) remoteSynced(es *v1alpha1.ExternalSecret, wrote bool, cause
 }
 
 // indexReads records, for instant updates, the paths and find roots es
-// reads from the stores stores resolved; entries whose store failed are
-// left out until a sync resolves it.
-func (r *Reconciler) indexReads(es *v1alpha1.ExternalSecret, stores *storeClients) {
+// reads from the stores stores resolved (entries whose store failed are
+// left out until a sync resolves it); lastSync is when es last read them.
+func (r *Reconciler) indexReads(es *v1alpha1.ExternalSecret, stores *storeClients, lastSync time.Time) {
 	if r.Changes == nil {
 		return
 	}
@@ -64,8 +67,8 @@ func (r *Reconciler) indexReads(es *v1alpha1.ExternalSecret, stores *storeClient
 	namespaces := map[string]string{}
 	add := func(ref *v1alpha1.SecretStoreRef, key string, root bool) {
 		st := stores.storeOf(ref)
-		if st == nil || st.GetSpec().Provider.Vault == nil {
-			return
+		if st == nil || st.GetSpec().Provider.Vault == nil || st.GetSpec().InstantUpdates == nil {
+			return // only the stores that opt in are indexed: the index costs memory per path
 		}
 		v := st.GetSpec().Provider.Vault
 		var p string
@@ -98,7 +101,43 @@ func (r *Reconciler) indexReads(es *v1alpha1.ExternalSecret, stores *storeClient
 	for _, d := range es.Spec.Data {
 		add(dataStoreRef(d), d.RemoteRef.Key, false)
 	}
-	r.Changes.index(client.ObjectKeyFromObject(es), reads, namespaces)
+	r.Changes.index(client.ObjectKeyFromObject(es), reads, namespaces, lastSync)
+}
+
+// notDue is the end of a reconcile with nothing to sync. An object the index
+// of instant updates does not know yet (the operator restarted, and the
+// object is not due) is indexed from its stores in the cache, without a
+// login, so that a change, or the stream's catch-up, reaches it.
+func (r *Reconciler) notDue(ctx context.Context, es *v1alpha1.ExternalSecret, wait time.Duration) (ctrl.Result, error) {
+	if r.Changes != nil && !r.Changes.knows(client.ObjectKeyFromObject(es)) {
+		stores := newStoreClients(r, es, nil)
+		for _, ref := range storeRefsOf(es) {
+			if st, err := storeref.Resolve(ctx, r.Client, nil, r.Scope, ref, es.Namespace); err == nil {
+				stores.stores[storeKey(ref)] = st
+			}
+		}
+		r.indexReads(es, stores, es.Status.RefreshTime.Time)
+	}
+	return ctrl.Result{RequeueAfter: wait}, nil
+}
+
+// storeRefsOf is every store an ExternalSecret names.
+func storeRefsOf(es *v1alpha1.ExternalSecret) []v1alpha1.SecretStoreRef {
+	var refs []v1alpha1.SecretStoreRef
+	if !es.Spec.SecretStoreRef.IsZero() {
+		refs = append(refs, es.Spec.SecretStoreRef)
+	}
+	for _, df := range es.Spec.DataFrom {
+		if ref := dataFromStoreRef(df); ref != nil {
+			refs = append(refs, *ref)
+		}
+	}
+	for _, d := range es.Spec.Data {
+		if ref := dataStoreRef(d); ref != nil {
+			refs = append(refs, *ref)
+		}
+	}
+	return refs
 }
 
 // storeID names a store as the provider and the change feed do.

@@ -13,8 +13,12 @@ import (
 	"github.com/baosync/baosync/controllers/internal/kubeaccess"
 )
 
-// streamRecheck bounds how stale a store's InstantUpdates condition is.
-const streamRecheck = 30 * time.Second
+// streamRecheck bounds how stale a store's InstantUpdates condition is;
+// streamAwait is how soon a store whose stream is not connected looks again.
+const (
+	streamRecheck = 30 * time.Second
+	streamAwait   = 5 * time.Second
+)
 
 // Feed is what the store reconcilers need of the change feed
 // (internal/changefeed.Feed).
@@ -47,7 +51,13 @@ func (r *storeReconciler) instantUpdates(ctx context.Context, store v1alpha1.Gen
 			"the operator runs without --change-feed-listen (chart value changeFeed.enabled); refreshes follow refreshInterval")
 		return 0
 	}
-	token, err := r.streamToken(ctx, store, &iu.StreamTokenSecretRef)
+	if iu.StreamTokenSecretRef == nil {
+		r.Feed.Unregister(id)
+		set(metav1.ConditionFalse, v1alpha1.ReasonStreamNotConnected,
+			"instantUpdates names no streamTokenSecretRef: only the refresh endpoint refreshes at once; otherwise refreshes follow refreshInterval")
+		return 0
+	}
+	token, err := r.streamToken(ctx, store, iu.StreamTokenSecretRef)
 	if err != nil {
 		r.Feed.Unregister(id)
 		set(metav1.ConditionFalse, v1alpha1.ReasonStreamNotConnected, err.Error()+"; refreshes follow refreshInterval")
@@ -59,6 +69,7 @@ func (r *storeReconciler) instantUpdates(ctx context.Context, store v1alpha1.Gen
 	} else {
 		set(metav1.ConditionFalse, v1alpha1.ReasonStreamNotConnected,
 			"no audit stream with this store's token is connected to the change feed; refreshes follow refreshInterval until it is (docs/instant-updates.md)")
+		return streamAwait
 	}
 	return streamRecheck
 }
