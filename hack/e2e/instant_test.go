@@ -105,7 +105,7 @@ func TestInstantUpdates_ARestartCatchesUpAndForgedStreamsChangeNothing(t *testin
 	g.Consistently(value, 3*time.Second, 200*time.Millisecond).Should(Equal("v3"))
 	after := op.RSSMiB()
 	t.Logf("operator RSS %.1f -> %.1f MiB after an 8 MiB line and 200,000 forged lines", before, after)
-	g.Expect(after - before).To(BeNumerically("<", 32), "the forged stream grew the operator's memory")
+	g.Expect(after-before).To(BeNumerically("<", 32), "the forged stream grew the operator's memory")
 	g.Expect(op.Exited()).To(BeFalse())
 
 	// The real stream still works.
