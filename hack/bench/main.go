@@ -39,6 +39,8 @@ type config struct {
 	esoCompat   bool
 	approle     bool
 	tenancy     bool
+	instant     bool // instead of the scenarios: instant updates
+	instantFeed bool // with instant: the change feed (else polling)
 }
 
 func main() {
@@ -63,6 +65,8 @@ func main() {
 	soakFor := flag.Duration("soak-for", 10*time.Minute, "with -soak: how long to run")
 	flag.BoolVar(&c.approle, "dynamic-approle", false, "with -dynamic-lease-ttl: the generator logs in by AppRole with tokens of a third of the lease TTL (max 24 lease TTLs), as in production, instead of with the root token")
 	noisy := flag.Bool("noisy", false, "instead of the scenarios: the first size in quiet namespaces, alone and then beside one namespace hammering the operator; p50/p99 time to Ready side by side")
+	instant := flag.Bool("instant", false, "instead of the scenarios: instant updates. The first size over -paths with the change feed on (Vault's socket audit device streaming to the operator); write 10 paths and time each to its Secrets' update, and count Vault requests at rest. With -instant-poll, the same by polling at -refresh instead")
+	instantPoll := flag.Bool("instant-poll", false, "with -instant: poll at -refresh instead of listening to the audit stream, for comparison")
 	dynamic := flag.Duration("dynamic-lease-ttl", 0, "instead of the scenarios: the first size of ExternalSecrets on database credentials with this lease TTL, standing for 1h (0: skip; e.g. 60s)")
 	flag.Parse()
 	var err error
@@ -78,6 +82,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if *instant {
+		c.instant, c.instantFeed = true, !*instantPoll
+	}
 	if single(ctx, c, *dynamic, *soakFor, *noisy) {
 		return
 	}
@@ -104,6 +111,8 @@ func single(ctx context.Context, c config, dynamicTTL, soakFor time.Duration, no
 	var res any
 	var err error
 	switch {
+	case c.instant:
+		res, err = runInstant(ctx, c, c.instantFeed)
 	case noisy:
 		res, err = runNoisy(ctx, c)
 	case dynamicTTL > 0:

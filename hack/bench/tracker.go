@@ -25,10 +25,25 @@ type tracker struct {
 	ready        map[string]bool
 	secretWrites int64
 	statusWrites int64
+	// passwords is each managed Secret's "password" and when it was seen first.
+	passwords map[string]seenValue
+}
+
+// seenValue is a value and when the watch first saw it.
+type seenValue struct {
+	value string
+	at    time.Time
 }
 
 func newTracker() *tracker {
-	return &tracker{created: map[string]time.Time{}, firstReady: map[string]time.Time{}, ready: map[string]bool{}}
+	return &tracker{created: map[string]time.Time{}, firstReady: map[string]time.Time{}, ready: map[string]bool{}, passwords: map[string]seenValue{}}
+}
+
+// password is the "password" of the managed Secret key and when it appeared.
+func (t *tracker) password(key string) seenValue {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.passwords[key]
 }
 
 func (t *tracker) markCreated(key string, at time.Time) {
@@ -63,8 +78,15 @@ func (t *tracker) watchExternalSecrets(ctx context.Context, wc client.WithWatch)
 func (t *tracker) watchManagedSecrets(ctx context.Context, wc client.WithWatch) {
 	watchLoop(ctx, wc, &corev1.SecretList{}, client.MatchingLabels{"baosync.io/managed": "true"}, func(ev watch.Event) {
 		if ev.Type == watch.Added || ev.Type == watch.Modified {
+			now := time.Now()
 			t.mu.Lock()
 			t.secretWrites++
+			if s, ok := ev.Object.(*corev1.Secret); ok {
+				key, pw := s.Namespace+"/"+s.Name, string(s.Data["password"])
+				if t.passwords[key].value != pw {
+					t.passwords[key] = seenValue{value: pw, at: now}
+				}
+			}
 			t.mu.Unlock()
 		}
 	})
