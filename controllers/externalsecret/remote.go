@@ -41,8 +41,9 @@ type reading struct {
 // remoteChange is why an object is due: when the change was learnt (reads
 // made before it are not current) and what it was, for its event.
 type remoteChange struct {
-	at   time.Time
-	what string
+	at     time.Time
+	logged time.Time // when the server logged the change; zero when unknown
+	what   string
 }
 
 // NewRemoteChanges returns an empty index.
@@ -67,7 +68,8 @@ func (rc *RemoteChanges) Changed(store string, c changefeed.Change) {
 	if ns, ok := rc.namespaces[store]; ok && ns != changefeed.UnknownNamespace && c.Namespace != changefeed.UnknownNamespace && ns != c.Namespace {
 		return
 	}
-	n := rc.markLocked(rc.readersLocked(store, candidates), remoteChange{at: c.Received, what: "a change of " + candidates[len(candidates)-1] + " reported by the server's audit stream"})
+	n := rc.markLocked(rc.readersLocked(store, candidates), remoteChange{at: c.Received, logged: c.At,
+		what: "a change of " + candidates[len(candidates)-1] + " reported by the server's audit stream"})
 	rc.Metrics.Refreshed("change", n)
 }
 

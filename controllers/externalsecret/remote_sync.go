@@ -50,7 +50,11 @@ func (r *Reconciler) remoteSynced(es *v1alpha1.ExternalSecret, wrote bool, cause
 	if wrote {
 		result = "the Secret was updated"
 		if r.Changes.Metrics != nil {
-			r.Changes.Metrics.Observe(r.Clock.Since(change.at).Seconds())
+			from := change.at
+			if !change.logged.IsZero() && change.logged.Before(from) {
+				from = change.logged // the server's own time of the change, when it is the earlier
+			}
+			r.Changes.Metrics.Observe(r.Clock.Since(from).Seconds())
 		}
 	}
 	r.Recorder.Eventf(es, nil, corev1.EventTypeNormal, v1alpha1.ReasonRemoteChanged, "Sync", "Refreshed after %s; %s", change.what, result)
