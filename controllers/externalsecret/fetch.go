@@ -62,7 +62,9 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 	if err := gen.finish(ctx); err != nil && firstErr == nil {
 		firstErr = err
 	}
-	r.indexReads(es, stores, r.Clock.Now()) // also after a failure: a missing path that appears must wake the object
+	if r.Changes != nil { // also after a failure: a missing path that appears must wake the object
+		r.indexReads(es, stores, r.Clock.Now())
+	}
 	if firstErr == nil {
 		return values, nil
 	}

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/internal/refreshapi"
 )
 
 // streamToken is the token the suite's socket audit device writes in front
@@ -45,23 +46,31 @@ func streamAudit(t *testing.T) {
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
 }
 
-// instantStore creates a SecretStore with the root token whose instant
-// updates listen to the audit stream with token (none: the refresh endpoint
-// only).
-func instantStore(t *testing.T, ns, name, token string) {
+// instantStore creates a store with the root token whose instant updates
+// listen to the audit stream with token, and returns the option that points
+// an ExternalSecret at it. A stream token belongs to one namespace or to the
+// cluster, and the suite has one stream: a token's store is a
+// ClusterSecretStore (for namespace ns only); without a token (the refresh
+// endpoint only) it is a SecretStore named name.
+func instantStore(t *testing.T, ns, name, token string) esOpt {
 	t.Helper()
 	createSecret(t, ns, name+"-token", map[string]string{"token": env.Vault.Token})
-	iu := &v1alpha1.InstantUpdates{}
-	if token != "" {
-		createSecret(t, ns, name+"-stream", map[string]string{"token": token})
-		iu.StreamTokenSecretRef = &v1alpha1.SecretKeySelector{Name: name + "-stream", Key: "token"}
-	}
 	path := "secret"
-	s := &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: v1alpha1.SecretStoreSpec{
-		InstantUpdates: iu,
+	spec := v1alpha1.SecretStoreSpec{InstantUpdates: &v1alpha1.InstantUpdates{},
 		Provider: v1alpha1.SecretStoreProvider{Vault: &v1alpha1.VaultProvider{Server: env.Vault.Addr, Path: &path, Version: v1alpha1.VaultKVStoreV2,
-			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: name + "-token", Key: "token"}}}}}}
-	NewWithT(t).Expect(k8s.Create(context.Background(), s)).To(Succeed())
+			Auth: v1alpha1.VaultAuth{TokenSecretRef: &v1alpha1.SecretKeySelector{Name: name + "-token", Key: "token"}}}}}
+	if token == "" {
+		NewWithT(t).Expect(k8s.Create(context.Background(), &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: spec})).To(Succeed())
+		return func(*v1alpha1.ExternalSecret) {}
+	}
+	createSecret(t, ns, name+"-stream", map[string]string{"token": token})
+	spec.InstantUpdates.StreamTokenSecretRef = &v1alpha1.SecretKeySelector{Name: name + "-stream", Key: "token", Namespace: &ns}
+	spec.Provider.Vault.Auth.TokenSecretRef.Namespace = &ns
+	spec.Conditions = []v1alpha1.ClusterSecretStoreCondition{{Namespaces: []string{ns}}}
+	css := &v1alpha1.ClusterSecretStore{ObjectMeta: metav1.ObjectMeta{Name: name + "-" + ns}, Spec: spec}
+	NewWithT(t).Expect(k8s.Create(context.Background(), css)).To(Succeed())
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), css) })
+	return onShared(css.Name)
 }
 
 // remoteChangedEvents counts the RemoteChanged events of an object, with
@@ -93,15 +102,15 @@ func TestInstantUpdates_AChangeInVaultRefreshesExactlyTheObjectsThatReadIt(t *te
 	ctx := testCtx(t)
 	streamAudit(t)
 	ns := newNamespace(t)
-	instantStore(t, ns, "vault", streamToken)
-	instantStore(t, ns, "other", "another-servers-stream-token-0000")
+	vault := instantStore(t, ns, "vault", streamToken)
+	other := instantStore(t, ns, "other", "another-servers-stream-token-0000")
 	// The stream connects first: its connecting catches up every object of the store.
 	g.Eventually(func(g Gomega) {
-		s := &v1alpha1.SecretStore{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "vault"}, s)).To(Succeed())
+		s := &v1alpha1.ClusterSecretStore{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: "vault-" + ns}, s)).To(Succeed())
 		g.Expect(meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ConditionInstantUpdates)).To(BeTrue(), "%v", s.Status.Conditions)
-		o := &v1alpha1.SecretStore{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "other"}, o)).To(Succeed())
+		o := &v1alpha1.ClusterSecretStore{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: "other-" + ns}, o)).To(Succeed())
 		c := meta.FindStatusCondition(o.Status.Conditions, v1alpha1.ConditionInstantUpdates)
 		g.Expect(c).NotTo(BeNil())
 		g.Expect(c.Reason).To(Equal(v1alpha1.ReasonStreamNotConnected))
@@ -112,11 +121,11 @@ func TestInstantUpdates_AChangeInVaultRefreshesExactlyTheObjectsThatReadIt(t *te
 	putKV(t, p2, map[string]any{"k": "v2"})
 	putKV(t, root+"/a", map[string]any{"k": "a"})
 	hour := func(es *v1alpha1.ExternalSecret) { es.Spec.RefreshInterval = &metav1.Duration{Duration: time.Hour} }
-	createES(t, newES(ns, "one", "vault", hour, withData("k", rel(p1), "k")))
-	createES(t, newES(ns, "two", "vault", hour, withData("k", rel(p2), "k")))
-	createES(t, newES(ns, "deaf", "other", hour, withData("k", rel(p1), "k")))
+	createES(t, newES(ns, "one", "", vault, hour, withData("k", rel(p1), "k")))
+	createES(t, newES(ns, "two", "", vault, hour, withData("k", rel(p2), "k")))
+	createES(t, newES(ns, "deaf", "", other, hour, withData("k", rel(p1), "k")))
 	findRoot := rel(root)
-	createES(t, newES(ns, "found", "vault", hour, func(es *v1alpha1.ExternalSecret) {
+	createES(t, newES(ns, "found", "", vault, hour, func(es *v1alpha1.ExternalSecret) {
 		es.Spec.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{{Find: &v1alpha1.ExternalSecretFind{Path: &findRoot}}}
 	}))
 	for _, name := range []string{"one", "two", "deaf", "found"} {
@@ -156,11 +165,11 @@ func TestInstantUpdates_APushSecretsOwnWriteDoesNotLoop(t *testing.T) {
 	ctx := testCtx(t)
 	streamAudit(t)
 	ns := newNamespace(t)
-	instantStore(t, ns, "vault", streamToken)
+	vault := instantStore(t, ns, "vault", streamToken)
 	remoteKey := kvPath(t, "pushed")[len("secret/"):]
 	createSecret(t, ns, "src", map[string]string{"k": "first"})
 	ps := &v1alpha1.PushSecret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: ns}, Spec: v1alpha1.PushSecretSpec{
-		SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: "vault", Kind: v1alpha1.SecretStoreKindNamespaced}},
+		SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: "vault-" + ns, Kind: v1alpha1.SecretStoreKindCluster}},
 		Selector:        v1alpha1.PushSecretSelector{Secret: &v1alpha1.PushSecretSecret{Name: "src"}},
 		RefreshInterval: &metav1.Duration{Duration: time.Second},
 		Data: []v1alpha1.PushSecretData{{Match: v1alpha1.PushSecretMatch{SecretKey: "k",
@@ -179,7 +188,7 @@ func TestInstantUpdates_APushSecretsOwnWriteDoesNotLoop(t *testing.T) {
 		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(ps), ps)).To(Succeed())
 		g.Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, v1alpha1.ConditionReady)).To(BeTrue())
 	}, eventually, poll).Should(Succeed())
-	createES(t, newES(ns, "mirror", "vault", func(es *v1alpha1.ExternalSecret) {
+	createES(t, newES(ns, "mirror", "", vault, func(es *v1alpha1.ExternalSecret) {
 		es.Spec.RefreshInterval = &metav1.Duration{Duration: time.Hour}
 	}, withData("k", remoteKey, "k")))
 	waitReady(t, ns, "mirror", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
@@ -212,9 +221,12 @@ func TestRefreshEndpoint_AuthorisedCallersRefreshWhatTheyName(t *testing.T) {
 	}, withData("k", p[len("secret/"):], "k")))
 	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	serviceAccount(t, ns, "pipeline")
-	tr := &authenticationv1.TokenRequest{}
-	g.Expect(k8s.SubResource("token").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "pipeline", Namespace: ns}}, tr)).To(Succeed())
-	token := leak.Secret(tr.Status.Token)
+	tokenFor := func(audiences ...string) string {
+		tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: audiences}}
+		g.Expect(k8s.SubResource("token").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "pipeline", Namespace: ns}}, tr)).To(Succeed())
+		return leak.Secret(tr.Status.Token)
+	}
+	token, apiToken := tokenFor(refreshapi.Audience), tokenFor()
 
 	post := func(token, body string) int {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+refreshAddr+"/refresh", strings.NewReader(body))
@@ -233,6 +245,7 @@ func TestRefreshEndpoint_AuthorisedCallersRefreshWhatTheyName(t *testing.T) {
 	g.Expect(post("", object)).To(Equal(http.StatusUnauthorized))
 	g.Expect(post("not-a-token", object)).To(Equal(http.StatusUnauthorized))
 	g.Expect(post(token, object)).To(Equal(http.StatusForbidden))
+	g.Expect(post(apiToken, object)).To(Equal(http.StatusUnauthorized), "a token for the API server itself was taken")
 
 	g.Expect(k8s.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "refresh", Namespace: ns},
 		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"baosync.io"}, Resources: []string{"externalsecrets", "secretstores"}, Verbs: []string{"refresh"}}}})).To(Succeed())

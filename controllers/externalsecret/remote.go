@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/baosync/baosync/internal/changefeed"
@@ -20,6 +22,9 @@ import (
 type RemoteChanges struct {
 	// Metrics counts the refreshes; nil counts nothing.
 	Metrics *changefeed.Metrics
+	// quiet bounds the events of refreshes that found the Secret current:
+	// one write to a path read by thousands would otherwise cost as many.
+	quiet *rate.Limiter
 
 	mu         sync.Mutex
 	paths      map[string]map[string]map[types.NamespacedName]struct{} // store -> full path -> objects
@@ -48,7 +53,7 @@ type remoteChange struct {
 
 // NewRemoteChanges returns an empty index.
 func NewRemoteChanges(m *changefeed.Metrics) *RemoteChanges {
-	return &RemoteChanges{Metrics: m, paths: map[string]map[string]map[types.NamespacedName]struct{}{},
+	return &RemoteChanges{Metrics: m, quiet: rate.NewLimiter(10, 100), paths: map[string]map[string]map[types.NamespacedName]struct{}{},
 		roots: map[string]map[types.NamespacedName][]string{}, namespaces: map[string]string{},
 		reads: map[types.NamespacedName][]reading{}, due: map[types.NamespacedName]remoteChange{}, connected: map[string]time.Time{},
 		pending: map[types.NamespacedName]struct{}{}, wake: make(chan struct{}, 1)}
@@ -68,8 +73,13 @@ func (rc *RemoteChanges) Changed(store string, c changefeed.Change) {
 	if ns, ok := rc.namespaces[store]; ok && ns != changefeed.UnknownNamespace && c.Namespace != changefeed.UnknownNamespace && ns != c.Namespace {
 		return
 	}
-	n := rc.markLocked(rc.readersLocked(store, candidates), remoteChange{at: c.Received, logged: c.At,
-		what: "a change of " + candidates[len(candidates)-1] + " reported by the server's audit stream"})
+	n := 0
+	for o, matched := range rc.readersLocked(store, candidates) {
+		// The event names what the object reads, never the path that changed:
+		// under a find root that may be a path the object does not know.
+		n += rc.markLocked(map[types.NamespacedName]struct{}{o: {}}, remoteChange{at: c.Received, logged: c.At,
+			what: "a change of " + matched + " reported by the server's audit stream"})
+	}
 	rc.Metrics.Refreshed("change", n)
 }
 
@@ -98,7 +108,11 @@ func (rc *RemoteChanges) Trigger(store, path string) int {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	path = strings.Trim(path, "/")
-	n := rc.markLocked(rc.readersLocked(store, []string{path}), remoteChange{at: time.Now(), what: "a refresh of " + path + " asked through the refresh endpoint"})
+	objs := map[types.NamespacedName]struct{}{}
+	for o := range rc.readersLocked(store, []string{path}) {
+		objs[o] = struct{}{}
+	}
+	n := rc.markLocked(objs, remoteChange{at: time.Now(), what: "a refresh of " + path + " asked through the refresh endpoint"})
 	rc.Metrics.Refreshed("endpoint", n)
 	return n
 }
@@ -112,17 +126,18 @@ func (rc *RemoteChanges) TriggerObject(key types.NamespacedName) {
 }
 
 // readersLocked is the objects that read one of the paths of store, by key
-// or below a find root.
-func (rc *RemoteChanges) readersLocked(store string, paths []string) map[types.NamespacedName]struct{} {
-	objs := map[types.NamespacedName]struct{}{}
+// or below a find root, each with what it reads that matched (its key's
+// path, or "paths under" its find root).
+func (rc *RemoteChanges) readersLocked(store string, paths []string) map[types.NamespacedName]string {
+	objs := map[types.NamespacedName]string{}
 	for _, p := range paths {
 		for o := range rc.paths[store][p] {
-			objs[o] = struct{}{}
+			objs[o] = p
 		}
 		for o, roots := range rc.roots[store] {
 			for _, r := range roots {
-				if p == r || strings.HasPrefix(p, r+"/") {
-					objs[o] = struct{}{}
+				if _, seen := objs[o]; !seen && (p == r || strings.HasPrefix(p, r+"/")) {
+					objs[o] = "paths under " + r
 				}
 			}
 		}
@@ -130,13 +145,10 @@ func (rc *RemoteChanges) readersLocked(store string, paths []string) map[types.N
 	return objs
 }
 
-// markLocked makes objs due for ch, keeping an earlier unsynced change's
-// time (reads since then are not current either), and wakes the hand-over.
+// markLocked makes objs due for ch, and wakes the hand-over.
 func (rc *RemoteChanges) markLocked(objs map[types.NamespacedName]struct{}, ch remoteChange) int {
 	for o := range objs {
-		if prev, ok := rc.due[o]; !ok || ch.at.Before(prev.at) {
-			rc.due[o] = ch
-		}
+		rc.due[o] = merged(rc.due[o], ch)
 		rc.pending[o] = struct{}{}
 	}
 	if len(objs) > 0 {
@@ -164,9 +176,29 @@ func (rc *RemoteChanges) take(key types.NamespacedName) (remoteChange, bool) {
 func (rc *RemoteChanges) putBack(key types.NamespacedName, ch remoteChange) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if prev, ok := rc.due[key]; !ok || ch.at.Before(prev.at) {
-		rc.due[key] = ch
+	rc.due[key] = merged(rc.due[key], ch)
+}
+
+// merged is two unsynced changes of one object as one: a read is current
+// only when made after the later one; the earlier one's server time is the
+// start of the delay the metric measures.
+func merged(prev, ch remoteChange) remoteChange {
+	if prev.at.IsZero() {
+		return ch
 	}
+	out := ch
+	if prev.at.After(ch.at) {
+		out = prev
+	}
+	out.logged = earliest(prev.logged, ch.logged)
+	return out
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 // knows reports whether key is in the index.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/storeref"
-	"github.com/baosync/baosync/internal/changefeed"
+	"github.com/baosync/baosync/internal/tenancy"
 	"github.com/baosync/baosync/providers/vault"
 )
 
@@ -47,6 +47,9 @@ func (r *Reconciler) remoteSynced(es *v1alpha1.ExternalSecret, wrote bool, cause
 		return
 	}
 	result := "the Secret was already current"
+	if !wrote && !r.Changes.quiet.Allow() {
+		return
+	}
 	if wrote {
 		result = "the Secret was updated"
 		if r.Changes.Metrics != nil {
@@ -74,20 +77,17 @@ func (r *Reconciler) indexReads(es *v1alpha1.ExternalSecret, stores *storeClient
 		if st == nil || st.GetSpec().Provider.Vault == nil || st.GetSpec().InstantUpdates == nil {
 			return // only the stores that opt in are indexed: the index costs memory per path
 		}
-		v := st.GetSpec().Provider.Vault
-		var p string
-		var err error
-		if root {
-			p, err = vault.FindPath(v, key)
-		} else {
-			p, err = vault.KeyPath(v, key)
+		pl, ok := placementOf(st, es.Namespace)
+		if !ok {
+			return
 		}
-		if err != nil {
+		p, ok := pl.place(key, root)
+		if !ok {
 			return
 		}
 		id := storeID(st)
 		reads = append(reads, reading{store: id, path: p, root: root})
-		namespaces[id] = vaultNamespace(st)
+		namespaces[id] = pl.namespace
 	}
 	for _, df := range es.Spec.DataFrom {
 		switch {
@@ -149,15 +149,79 @@ func storeID(st v1alpha1.GenericStore) string {
 	return string(st.GetKind()) + "/" + st.GetNamespace() + "/" + st.GetName()
 }
 
-// vaultNamespace is the OpenBao/Vault namespace a store reads from; any
-// (changefeed.UnknownNamespace) for a shared store that gives each
-// namespace its own.
-func vaultNamespace(st v1alpha1.GenericStore) string {
-	if t := st.GetSpec().Tenancy; t != nil && t.Namespace != nil {
-		return changefeed.UnknownNamespace
+// placement is where the objects of one namespace read from a store: its
+// spec as they see it (a shared store's mount filled in), the part of the
+// mount they may reach, and its OpenBao/Vault namespace.
+type placement struct {
+	spec      *v1alpha1.VaultProvider
+	reach     string // "<mount>/<prefix>" of a shared store; empty for the whole server
+	namespace string
+}
+
+// placementOf is st as namespace's objects see it; false for a shared store
+// whose templates name labels (its objects are not indexed: they refresh at
+// their interval).
+func placementOf(st v1alpha1.GenericStore, namespace string) (placement, bool) {
+	v := st.GetSpec().Provider.Vault
+	pl := placement{spec: v, namespace: strings.Trim(deref(v.Namespace), "/")}
+	t := st.GetSpec().Tenancy
+	if t == nil {
+		return pl, true
 	}
-	if ns := st.GetSpec().Provider.Vault.Namespace; ns != nil {
-		return strings.Trim(*ns, "/")
+	if tenancy.UsesLabels(t.PathPrefix, deref(t.Mount), deref(t.Namespace)) {
+		return pl, false
 	}
-	return ""
+	ns := tenancy.Namespace{Name: namespace}
+	spec := v.DeepCopy()
+	if t.Mount != nil {
+		m, err := tenancy.Expand(*t.Mount, ns)
+		if err != nil {
+			return pl, false
+		}
+		spec.Path = &m
+	}
+	if t.Namespace != nil {
+		n, err := tenancy.Expand(*t.Namespace, ns)
+		if err != nil {
+			return pl, false
+		}
+		pl.namespace = strings.Trim(n, "/")
+	}
+	prefix, err := tenancy.Expand(t.PathPrefix, ns)
+	if err != nil || spec.Path == nil {
+		return pl, false
+	}
+	pl.spec = spec
+	pl.reach = strings.Trim(strings.Trim(*spec.Path, "/")+"/"+strings.Trim(prefix, "/"), "/")
+	return pl, true
+}
+
+// place is where key (or, with root, a find path) lies, and false for one
+// outside the namespace's part of a shared store: the store refuses it, and
+// a change there is none of the object's business.
+func (pl placement) place(key string, root bool) (string, bool) {
+	var p string
+	var err error
+	switch {
+	case root && key == "" && pl.reach != "":
+		return pl.reach, true // a find without a path searches the namespace's part
+	case root:
+		p, err = vault.FindPath(pl.spec, key)
+	default:
+		p, err = vault.KeyPath(pl.spec, key)
+	}
+	if err != nil {
+		return "", false
+	}
+	if pl.reach != "" && p != pl.reach && !strings.HasPrefix(p, pl.reach+"/") {
+		return "", false
+	}
+	return p, true
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

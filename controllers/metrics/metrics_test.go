@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/baosync/baosync/internal/changefeed"
 )
 
 // TestAlertsAndDashboardUseOnlyMetricsThatExist keeps config/prometheus and
@@ -21,6 +23,9 @@ func TestAlertsAndDashboardUseOnlyMetricsThatExist(t *testing.T) {
 	m.StoreReady.WithLabelValues("SecretStore", "ns", "s").Set(1)
 	m.LeaseOperations.WithLabelValues("renew", "ok").Inc()
 	NewTenantRequests(reg, 1).Observe("ClusterSecretStore//s", "ns", "read", "ok")
+	cf := changefeed.NewMetrics(reg)
+	cf.Dropped.WithLabelValues("malformed").Inc()
+	cf.Refreshes.WithLabelValues("change").Inc()
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package secretstore
 
 import (
 	"context"
+	"sync"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -18,6 +19,9 @@ type ClusterSecretStoreReconciler struct {
 
 // NewClusterSecretStoreReconciler returns a ClusterSecretStoreReconciler.
 func NewClusterSecretStoreReconciler(d Deps) *ClusterSecretStoreReconciler {
+	if d.checked == nil {
+		d.checked = &sync.Map{}
+	}
 	return &ClusterSecretStoreReconciler{storeReconciler(d)}
 }
 

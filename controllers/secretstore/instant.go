@@ -23,7 +23,7 @@ const (
 // Feed is what the store reconcilers need of the change feed
 // (internal/changefeed.Feed).
 type Feed interface {
-	Register(store, token string)
+	Register(store, token string) error
 	Unregister(store string)
 	Status(store string) (connected bool, last time.Time)
 }
@@ -63,9 +63,12 @@ func (r *storeReconciler) instantUpdates(ctx context.Context, store v1alpha1.Gen
 		set(metav1.ConditionFalse, v1alpha1.ReasonStreamNotConnected, err.Error()+"; refreshes follow refreshInterval")
 		return streamRecheck
 	}
-	r.Feed.Register(id, token)
-	if connected, last := r.Feed.Status(id); connected {
-		set(metav1.ConditionTrue, v1alpha1.ReasonStreamConnected, fmt.Sprintf("the server's audit stream is connected (last entry %s)", last.UTC().Format(time.RFC3339)))
+	if err := r.Feed.Register(id, token); err != nil {
+		set(metav1.ConditionFalse, v1alpha1.ReasonStreamNotConnected, err.Error()+"; refreshes follow refreshInterval")
+		return streamRecheck
+	}
+	if connected, _ := r.Feed.Status(id); connected {
+		set(metav1.ConditionTrue, v1alpha1.ReasonStreamConnected, "the server's audit stream is connected")
 	} else {
 		set(metav1.ConditionFalse, v1alpha1.ReasonStreamNotConnected,
 			"no audit stream with this store's token is connected to the change feed; refreshes follow refreshInterval until it is (docs/instant-updates.md)")

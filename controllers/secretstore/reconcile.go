@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -42,6 +44,11 @@ type Deps struct {
 	// Feed is the change feed of instant updates; nil without
 	// --change-feed-listen.
 	Feed Feed
+
+	// checked remembers when each store (by UID and generation) last
+	// logged in successfully, so that the quicker looks of instant updates
+	// do not log in each time; made by the constructors.
+	checked *sync.Map
 }
 
 // storeReconciler is the logic both store kinds share.
@@ -88,7 +95,7 @@ func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericSt
 		return r.validateShared(store, tr, interval)
 	}
 	store.GetStatus().Tenancy = nil
-	err := r.check(ctx, store)
+	err := r.checkDue(ctx, store, interval)
 	if err == nil {
 		r.setReady(store, metav1.ConditionTrue, v1alpha1.ReasonStoreValid, "The store is valid and can log in")
 		return ctrl.Result{RequeueAfter: outcome.Jitter(interval)}, nil
@@ -96,6 +103,27 @@ func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericSt
 	oe := outcome.As(outcome.FromProvider(err), v1alpha1.ReasonProviderUnavailable)
 	r.setReady(store, metav1.ConditionFalse, oe.Reason, oe.Err.Error())
 	return ctrl.Result{RequeueAfter: interval}, oe
+}
+
+// checkDue checks the store unless it passed a check less than interval ago
+// (the same object and generation) and is Ready.
+func (r *storeReconciler) checkDue(ctx context.Context, store v1alpha1.GenericStore, interval time.Duration) error {
+	key := fmt.Sprintf("%s/%d", store.GetUID(), store.GetGeneration())
+	if r.checked != nil {
+		if at, ok := r.checked.Load(key); ok && time.Since(at.(time.Time)) < interval &&
+			meta.IsStatusConditionTrue(store.GetStatus().Conditions, v1alpha1.ConditionReady) {
+			return nil
+		}
+	}
+	err := r.check(ctx, store)
+	if r.checked != nil {
+		if err == nil {
+			r.checked.Store(key, time.Now())
+		} else {
+			r.checked.Delete(key)
+		}
+	}
+	return err
 }
 
 // check builds (or reuses) the store's client and validates it.

@@ -2,6 +2,7 @@ package secretstore
 
 import (
 	"context"
+	"sync"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -18,6 +19,9 @@ type SecretStoreReconciler struct {
 
 // NewSecretStoreReconciler returns a SecretStoreReconciler.
 func NewSecretStoreReconciler(d Deps) *SecretStoreReconciler {
+	if d.checked == nil {
+		d.checked = &sync.Map{}
+	}
 	return &SecretStoreReconciler{storeReconciler(d)}
 }
 

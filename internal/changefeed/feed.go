@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,19 +58,32 @@ type Handler interface {
 type Feed struct {
 	opts    Options
 	handler Handler
-	total   *rate.Limiter
 
 	mu      sync.Mutex
 	streams map[[32]byte]*stream // by the token's hash
 	stores  map[string][32]byte  // store -> the hash of its token
+	perIP   map[string]int       // open connections by source address
 }
 
 // stream is one token: the stores that registered it and its connections.
 type stream struct {
 	stores map[string]bool
 	conns  int
-	last   time.Time // last accepted line
+	last   time.Time     // last accepted line
+	rate   *rate.Limiter // the stream's lines per second
+	// owed: lines may have been missed (a (re)connection, or lines dropped
+	// past the rate) and the stores' objects must catch up; caughtUp is when
+	// they last did, at most once per catchUpEvery.
+	owed     bool
+	caughtUp time.Time
 }
+
+// Bounds of one stream and one connection.
+const (
+	catchUpEvery  = 30 * time.Second
+	firstLineWait = 10 * time.Second // a connection that sends no accepted line by then is closed
+	maxConnsPerIP = 4
+)
 
 // New returns a feed that tells handler what it learns.
 func New(o Options, handler Handler) *Feed {
@@ -81,8 +95,7 @@ func New(o Options, handler Handler) *Feed {
 	if o.TotalRate <= 0 {
 		o.TotalRate = DefaultTotalRate
 	}
-	return &Feed{opts: o, handler: handler, total: rate.NewLimiter(rate.Limit(o.TotalRate), int(o.TotalRate)),
-		streams: map[[32]byte]*stream{}, stores: map[string][32]byte{}}
+	return &Feed{opts: o, handler: handler, streams: map[[32]byte]*stream{}, stores: map[string][32]byte{}, perIP: map[string]int{}}
 }
 
 func orDefault(v, d int) int {
@@ -92,23 +105,54 @@ func orDefault(v, d int) int {
 	return v
 }
 
-// Register makes lines carrying token speak for store, replacing the token
-// store registered before. An empty token unregisters the store.
-func (f *Feed) Register(store, token string) {
+// ErrTokenTaken refuses a token that a store of another namespace, or a
+// ClusterSecretStore, already registered: a stream speaks for one namespace's
+// stores (or the cluster's), so a tenant who learnt another's token, or the
+// token of a shared server, cannot listen in on that stream's changes.
+var ErrTokenTaken = errors.New("this stream token is already registered by a store of another namespace or by a ClusterSecretStore; use a token of your own")
+
+// Register makes lines carrying token speak for store ("Kind/namespace/name"),
+// replacing the token store registered before; an empty token unregisters
+// it. A namespace's store may share a token with its namespace's other
+// stores only; a ClusterSecretStore's registration takes a token from the
+// namespaced stores that held it.
+func (f *Feed) Register(store, token string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.unregisterLocked(store)
 	if token == "" {
-		return
+		return nil
 	}
 	h := sha256.Sum256([]byte(token))
 	s := f.streams[h]
 	if s == nil {
-		s = &stream{stores: map[string]bool{}}
+		s = &stream{stores: map[string]bool{}, rate: rate.NewLimiter(rate.Limit(f.opts.TotalRate), int(f.opts.TotalRate))}
 		f.streams[h] = s
+	}
+	mine := namespaceOf(store)
+	for other := range s.stores {
+		switch theirs := namespaceOf(other); {
+		case theirs == mine:
+		case mine == "":
+			delete(s.stores, other) // the admin's store wins
+			delete(f.stores, other)
+		default:
+			return ErrTokenTaken
+		}
 	}
 	s.stores[store] = true
 	f.stores[store] = h
+	return nil
+}
+
+// namespaceOf is the namespace in a store name "Kind/namespace/name"; empty
+// for a ClusterSecretStore.
+func namespaceOf(store string) string {
+	parts := strings.SplitN(store, "/", 3)
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[1]
 }
 
 // Unregister forgets store.
@@ -177,15 +221,22 @@ func (f *Feed) Serve(ctx context.Context, l net.Listener) error {
 			time.Sleep(50 * time.Millisecond) // a transient accept error (too many open files)
 			continue
 		}
+		ip := remoteIP(conn)
+		if !f.admitIP(ip) {
+			f.opts.Metrics.dropped("too_many_connections")
+			_ = conn.Close()
+			continue
+		}
 		select {
 		case slots <- struct{}{}:
 		default:
+			f.releaseIP(ip)
 			f.opts.Metrics.dropped("too_many_connections")
 			_ = conn.Close()
 			continue
 		}
 		wg.Go(func() {
-			defer func() { <-slots }()
+			defer func() { <-slots; f.releaseIP(ip) }()
 			stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 			defer stop()
 			f.read(conn)
@@ -202,6 +253,7 @@ func (f *Feed) read(conn net.Conn) {
 	}
 	r := bufio.NewReaderSize(conn, f.opts.MaxLine)
 	lim := rate.NewLimiter(rate.Limit(f.opts.ConnRate), int(f.opts.ConnRate))
+	_ = conn.SetReadDeadline(time.Now().Add(firstLineWait)) // lifted by the first accepted line
 	var bound *[32]byte
 	defer func() {
 		if bound != nil {
@@ -223,11 +275,56 @@ func (f *Feed) read(conn net.Conn) {
 		}
 		f.opts.Metrics.received()
 		now := time.Now()
-		if !lim.AllowN(now, 1) || !f.total.AllowN(now, 1) {
+		if !lim.AllowN(now, 1) {
 			f.opts.Metrics.dropped(dropRateLimited)
+			if bound != nil {
+				f.owe(*bound)
+			}
 			continue
 		}
+		was := bound
 		bound = f.line(line, now, bound)
+		if was == nil && bound != nil {
+			_ = conn.SetReadDeadline(time.Time{}) // a server's stream may be quiet for hours
+		}
+	}
+}
+
+// remoteIP is the connection's source address without its port.
+func remoteIP(conn net.Conn) string {
+	host, _, err := net.SplitHostPort(conn.RemoteAddr().String())
+	if err != nil {
+		return conn.RemoteAddr().String()
+	}
+	return host
+}
+
+// admitIP counts a connection of ip, refusing past maxConnsPerIP: one client
+// cannot take every slot.
+func (f *Feed) admitIP(ip string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.perIP[ip] >= maxConnsPerIP {
+		return false
+	}
+	f.perIP[ip]++
+	return true
+}
+
+func (f *Feed) releaseIP(ip string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.perIP[ip]--; f.perIP[ip] <= 0 {
+		delete(f.perIP, ip)
+	}
+}
+
+// owe records that the stream h lost lines.
+func (f *Feed) owe(h [32]byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s := f.streams[h]; s != nil {
+		s.owed = true
 	}
 }
 
@@ -270,7 +367,7 @@ func (f *Feed) line(line []byte, now time.Time, bound *[32]byte) *[32]byte {
 		f.opts.Metrics.dropped(dropUnknown)
 		return bound
 	}
-	stores, first := f.accept(h, bound == nil, now)
+	stores, catchUp, ok := f.accept(h, bound == nil, now)
 	if stores == nil {
 		f.opts.Metrics.dropped(dropUnknown)
 		return bound
@@ -278,10 +375,14 @@ func (f *Feed) line(line []byte, now time.Time, bound *[32]byte) *[32]byte {
 	if bound == nil {
 		bound = &h
 	}
-	if first {
+	if catchUp {
 		for _, s := range stores {
 			f.handler.Connected(s)
 		}
+	}
+	if !ok {
+		f.opts.Metrics.dropped(dropRateLimited)
+		return bound
 	}
 	c, err := parse(body, now)
 	switch {
@@ -300,24 +401,32 @@ func (f *Feed) line(line []byte, now time.Time, bound *[32]byte) *[32]byte {
 }
 
 // accept looks up the stores of the token hash h; with connect it counts a
-// new connection of the stream and reports whether it is the stream's only
-// one (a (re)connection after which changes may have been missed).
-func (f *Feed) accept(h [32]byte, connect bool, now time.Time) (stores []string, first bool) {
+// new connection of the stream. It reports whether the stores' objects must
+// catch up now (the stream's first connection, or lines were lost; at most
+// once per catchUpEvery) and whether the line is within the stream's rate.
+func (f *Feed) accept(h [32]byte, connect bool, now time.Time) (stores []string, catchUp, ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s := f.streams[h]
 	if s == nil || len(s.stores) == 0 {
-		return nil, false
+		return nil, false, false
 	}
 	if connect {
 		s.conns++
-		first = s.conns == 1
+		s.owed = s.owed || s.conns == 1
+	}
+	ok = s.rate.AllowN(now, 1)
+	if !ok {
+		s.owed = true
+	}
+	if s.owed && now.Sub(s.caughtUp) >= catchUpEvery {
+		s.owed, s.caughtUp, catchUp = false, now, true
 	}
 	s.last = now
 	for name := range s.stores {
 		stores = append(stores, name)
 	}
-	return stores, first
+	return stores, catchUp, ok
 }
 
 // disconnect counts a closed connection of the stream h.

@@ -2,6 +2,7 @@ package changefeed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -216,4 +217,46 @@ func counter(c prometheus.Counter) float64 {
 	var m = &dtoMetric{}
 	_ = c.Write(&m.Metric)
 	return m.GetCounter().GetValue()
+}
+
+func TestRegister_ATokenBelongsToOneNamespaceOrTheCluster(t *testing.T) {
+	f := New(Options{}, newRecorder())
+	if err := f.Register("SecretStore/a/one", "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Register("SecretStore/a/two", "tok"); err != nil {
+		t.Fatalf("a namespace's two stores may share a token: %v", err)
+	}
+	if err := f.Register("SecretStore/b/spy", "tok"); !errors.Is(err, ErrTokenTaken) {
+		t.Fatalf("another namespace registered a's token: %v", err)
+	}
+	if err := f.Register("ClusterSecretStore//shared", "tok"); err != nil {
+		t.Fatalf("the admin's store was refused: %v", err)
+	}
+	if err := f.Register("SecretStore/a/three", "tok"); !errors.Is(err, ErrTokenTaken) {
+		t.Fatalf("a namespace took the cluster store's token: %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.stores["SecretStore/a/one"]; ok {
+		t.Fatal("a namespaced store kept a token the cluster store took")
+	}
+}
+
+func TestFeed_OneClientCannotTakeEveryConnection(t *testing.T) {
+	m := NewMetrics(prometheus.NewRegistry())
+	f := New(Options{MaxConns: 32, Metrics: m}, newRecorder())
+	addr := serve(t, f)
+	var conns []net.Conn
+	for range maxConnsPerIP + 3 {
+		conns = append(conns, send(t, addr))
+	}
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	eventually(t, "the connections past the per-address bound refused", func() bool {
+		return counter(m.Dropped.WithLabelValues("too_many_connections")) == 3
+	})
 }

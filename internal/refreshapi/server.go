@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,11 +27,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/internal/nslimit"
 	"github.com/baosync/baosync/providers/vault"
 )
 
 // Verb is the RBAC verb the endpoint checks.
 const Verb = "refresh"
+
+// Audience is the audience a caller's token must carry (kubectl create token
+// --audience=baosync-refresh): a token the API server itself accepts is never
+// what a pipeline sends here.
+const Audience = "baosync-refresh"
 
 // Target is what a request refreshes.
 type Target interface {
@@ -73,7 +80,9 @@ type Server struct {
 	// Log tells refused and accepted requests (never a token).
 	Log logr.Logger
 
-	limit *rate.Limiter
+	limit  *rate.Limiter     // all requests
+	byAddr *nslimit.Limiters // each source address, before authentication
+	byUser *nslimit.Limiters // each authenticated user
 }
 
 // maxBody bounds a request body.
@@ -91,7 +100,7 @@ func (s *Server) Start(ctx context.Context) error {
 
 // Serve serves on l until ctx ends.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	s.limit = rate.NewLimiter(50, 100)
+	s.limit, s.byAddr, s.byUser = rate.NewLimiter(50, 100), nslimit.New(5, 10), nslimit.New(10, 20)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /refresh", s.serve)
 	srv := &http.Server{Handler: mux, TLSConfig: s.TLS, ReadHeaderTimeout: 5 * time.Second,
@@ -117,7 +126,8 @@ func (s *Server) NeedLeaderElection() bool { return true }
 // serve answers one request: 401 without a valid token, 403 without the
 // verb, 429 past the endpoint's rate, 202 with how many objects refresh.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if !s.limit.Allow() {
+	now := time.Now()
+	if !s.byAddr.Get(addrOf(r), now).Allow() || !s.limit.Allow() {
 		http.Error(w, "too many refresh requests; try again shortly", http.StatusTooManyRequests)
 		return
 	}
@@ -138,7 +148,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	user, err := s.authenticate(r.Context(), token)
 	if err != nil {
-		http.Error(w, "the token was not accepted", http.StatusUnauthorized)
+		http.Error(w, "the token was not accepted; request one with the audience "+Audience, http.StatusUnauthorized)
+		return
+	}
+	if !s.byUser.Get(user.Username, now).Allow() {
+		http.Error(w, "too many refresh requests from "+user.Username+"; try again shortly", http.StatusTooManyRequests)
 		return
 	}
 	if allowed, err := s.authorize(r.Context(), user, resource, req); err != nil || !allowed {
@@ -155,6 +169,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	_ = json.NewEncoder(w).Encode(Response{Refreshed: n})
+}
+
+// addrOf is the request's source address without its port.
+func addrOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // resourceOf is the resource a request names, checked for shape.
@@ -174,11 +197,11 @@ func resourceOf(req Request) (string, error) {
 
 // authenticate reviews the caller's token with the API server.
 func (s *Server) authenticate(ctx context.Context, token string) (authenticationv1.UserInfo, error) {
-	tr := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token}}
+	tr := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token, Audiences: []string{Audience}}}
 	if err := s.Client.Create(ctx, tr); err != nil {
 		return authenticationv1.UserInfo{}, err
 	}
-	if !tr.Status.Authenticated {
+	if !tr.Status.Authenticated || !slices.Contains(tr.Status.Audiences, Audience) {
 		return authenticationv1.UserInfo{}, errors.New("not authenticated")
 	}
 	return tr.Status.User, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/openbao/openbao/api/v2"
 	"github.com/tidwall/gjson"
@@ -88,12 +89,24 @@ func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (ma
 		return data, nil
 	}
 	var data map[string]any
-	started := c.opts.now() // a cached read is as old as its request: a change during it is not in it
+	var started time.Time // when the request that answered began: a change during it may not be in it
 	res, err := c.shared(ctx, &c.reads, key, func(ctx context.Context) (any, error) {
-		return c.call(ctx, "read", path, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
+		at := c.opts.now()
+		sec, err := c.call(ctx, "read", path, func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
 			return cl.Logical().ReadWithDataWithContext(ctx, path, query)
 		})
+		return timedRead{sec: sec, started: at}, err
 	})
+	if tr, ok := res.(timedRead); ok {
+		res, started = tr.sec, tr.started
+	}
+	if err == nil && maxAge > 0 && c.opts.now().Sub(started) > maxAge {
+		// A request already under way when this one came began too early for
+		// it (a change since then must be seen): ask again.
+		fresh := ref
+		fresh.MaxAge = 0
+		return c.readData(ctx, fresh)
+	}
 	if err == nil {
 		data, err = c.secretData(res, path, ref, v2)
 	}
@@ -107,6 +120,12 @@ func (c *storeClient) readData(ctx context.Context, ref providers.RemoteRef) (ma
 		c.cache.put(key, data, started, c.opts.maxReadAge)
 	}
 	return data, nil
+}
+
+// timedRead is a read's answer with when its request began.
+type timedRead struct {
+	sec     *api.Secret
+	started time.Time
 }
 
 // secretData takes the data map out of a read's answer.
