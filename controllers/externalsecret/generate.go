@@ -96,7 +96,7 @@ func (g *generation) static(ctx context.Context, gen generator.Generator, res *g
 		kept.Rotation = rot
 		return kept, nil
 	}
-	values, _, err := gen.Generate(ctx)
+	values, err := gen.Generate(ctx)
 	if err != nil {
 		return generatorstate.Entry{}, err
 	}

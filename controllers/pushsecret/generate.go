@@ -62,7 +62,7 @@ func (r *Reconciler) generated(ctx context.Context, ps *v1alpha1.PushSecret, ref
 	}
 	entry, found := state.Get(stateKey)
 	if !found || entry.Hash != res.Hash || len(entry.Values) == 0 {
-		values, _, err := gen.Generate(ctx)
+		values, err := gen.Generate(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -53,10 +53,12 @@ type Lease struct {
 	Token string `json:"token,omitempty"`
 }
 
-// Generator produces a fresh set of values each time it is called.
+// Generator produces a fresh set of values each time it is called. The
+// generators that need no server (Password, UUID) implement it; dynamic
+// secrets, which carry leases, are issued by the lease ledger.
 type Generator interface {
-	// Generate returns new values, and the lease behind them if any.
-	Generate(ctx context.Context) (map[string][]byte, *Lease, error)
+	// Generate returns new values.
+	Generate(ctx context.Context) (map[string][]byte, error)
 }
 
 // Resolved is a generator reference looked up: its kind, where it lives and

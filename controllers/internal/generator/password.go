@@ -39,7 +39,7 @@ type Password struct {
 // Generate implements Generator: a password under "password", or one of its
 // own under each of spec.secretKeys. Its errors never include generated
 // characters.
-func (p Password) Generate(context.Context) (map[string][]byte, *Lease, error) {
+func (p Password) Generate(context.Context) (map[string][]byte, error) {
 	keys := p.Spec.SecretKeys
 	if len(keys) == 0 {
 		keys = []string{"password"}
@@ -48,13 +48,13 @@ func (p Password) Generate(context.Context) (map[string][]byte, *Lease, error) {
 	for _, k := range keys {
 		pw, err := p.generate()
 		if err != nil {
-			return nil, nil, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed, "Password: %v", err)
+			return nil, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed, "Password: %v", err)
 		}
 		if out[k], err = encode(pw, p.Spec.Encoding); err != nil {
-			return nil, nil, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed, "Password: %v", err)
+			return nil, outcome.Terminalf(v1alpha1.ReasonGeneratorFailed, "Password: %v", err)
 		}
 	}
-	return out, nil, nil
+	return out, nil
 }
 
 // generate builds the raw password.

@@ -49,9 +49,8 @@ func TestPassword_HasTheShapeTheSpecAsks(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			out, lease, err := Password{Spec: tc.spec}.Generate(context.Background())
+			out, err := Password{Spec: tc.spec}.Generate(context.Background())
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(lease).To(BeNil())
 			pw := string(out["password"])
 			g.Expect([]rune(pw)).To(HaveLen(tc.length))
 			g.Expect(count(pw, digitChars)).To(Equal(tc.digits))
@@ -86,7 +85,7 @@ func TestPassword_RefusesWhatCannotBeGenerated(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			_, _, err := Password{Spec: tc.spec}.Generate(context.Background())
+			_, err := Password{Spec: tc.spec}.Generate(context.Background())
 			g.Expect(err).To(MatchError(ContainSubstring("Password")))
 		})
 	}
@@ -105,7 +104,7 @@ func TestPassword_EncodesAsAsked(t *testing.T) {
 	} {
 		t.Run("encodes "+tc.encoding, func(t *testing.T) {
 			g := NewWithT(t)
-			out, _, err := Password{Spec: v1alpha1.PasswordSpec{Length: 16, Encoding: ptr(tc.encoding)}}.Generate(context.Background())
+			out, err := Password{Spec: v1alpha1.PasswordSpec{Length: 16, Encoding: ptr(tc.encoding)}}.Generate(context.Background())
 			g.Expect(err).NotTo(HaveOccurred())
 			raw, err := tc.decode(string(out["password"]))
 			g.Expect(err).NotTo(HaveOccurred())
@@ -116,9 +115,9 @@ func TestPassword_EncodesAsAsked(t *testing.T) {
 
 func TestUUID_IsARandomVersion4UUID(t *testing.T) {
 	g := NewWithT(t)
-	a, _, err := UUID{}.Generate(context.Background())
+	a, err := UUID{}.Generate(context.Background())
 	g.Expect(err).NotTo(HaveOccurred())
-	b, _, _ := UUID{}.Generate(context.Background())
+	b, _ := UUID{}.Generate(context.Background())
 	g.Expect(string(a["uuid"])).To(MatchRegexp(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`))
 	g.Expect(a["uuid"]).NotTo(Equal(b["uuid"]))
 }
@@ -134,7 +133,7 @@ func TestPassword_SecretKeysEachGetAPasswordOfTheirOwn(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			values, _, err := Password{Spec: v1alpha1.PasswordSpec{Length: 32, SecretKeys: tc.keys}}.Generate(context.Background())
+			values, err := Password{Spec: v1alpha1.PasswordSpec{Length: 32, SecretKeys: tc.keys}}.Generate(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
