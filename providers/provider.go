@@ -172,6 +172,8 @@ type DynamicRequest struct {
 	Method string
 	// Params are the JSON body of a write.
 	Params map[string]any
+	// Query are the query-string parameters of a GET.
+	Query map[string][]string
 	// Result selects the part of the answer: Data (default), Auth or Raw.
 	Result string
 }

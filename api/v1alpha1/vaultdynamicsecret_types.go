@@ -48,6 +48,12 @@ type VaultDynamicSecretSpec struct {
 	// +optional
 	Parameters *apiextensionsv1.JSON `json:"parameters,omitempty"`
 
+	// GetParameters are query-string parameters of a GET (ESO v2's field):
+	// each key may carry several values. A write ignores them, as in ESO.
+	// +kubebuilder:validation:MaxProperties=32
+	// +optional
+	GetParameters map[string][]string `json:"getParameters,omitempty"`
+
 	// ResultType selects the part of the answer: Data (default), Auth or Raw.
 	// +kubebuilder:default=Data
 	// +optional

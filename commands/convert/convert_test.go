@@ -130,6 +130,7 @@ metadata: {name: c}`,
 	cases = append(cases, unsupportedCases...)
 	cases = append(cases, v29Refusals...)
 	cases = append(cases, referentCases...)
+	cases = append(cases, getParameterCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer

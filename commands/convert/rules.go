@@ -215,7 +215,6 @@ var reasons = map[string]string{
 // what the object does, by their last key: the object is not converted.
 var refusals = map[string]string{
 	"syncWindows":   "baosync has no sync windows yet: it would refresh inside a change freeze",
-	"getParameters": "baosync sends no query parameters with a VaultDynamicSecret's request yet: the server would get a different request",
 	"dataTo":        "baosync has no bulk push (dataTo) yet: write the keys as spec.data entries",
 }
 

@@ -13,16 +13,6 @@ spec:
   data: [{secretKey: k, remoteRef: {key: app, property: k}}]`,
 	warnings: []string{"spec.syncWindows: baosync has no sync windows yet"}, failed: 1,
 }, {
-	name: "refuses getParameters: a different request",
-	in: `apiVersion: generators.external-secrets.io/v1alpha1
-kind: VaultDynamicSecret
-metadata: {name: db}
-spec:
-  path: database/creds/app
-  getParameters: {ttl: ["1h"]}
-  provider: {server: "https://b", auth: {tokenSecretRef: {name: t, key: token}}}`,
-	warnings: []string{"spec.getParameters: baosync sends no query parameters"}, failed: 1,
-}, {
 	name: "refuses dataTo next to data: fewer keys pushed",
 	in: `apiVersion: external-secrets.io/v1alpha1
 kind: PushSecret
@@ -71,6 +61,18 @@ kind: SecretStore
 metadata: {name: own}
 spec: {provider: {vault: {server: "https://b", auth: {tokenSecretRef: {name: t, key: token}}}}}`,
 	out: []string{"tokenSecretRef: {name: t, key: token}"},
+}}
+
+var getParameterCases = []convertCase{{
+	name: "keeps getParameters: the query of a VaultDynamicSecret's GET",
+	in: `apiVersion: generators.external-secrets.io/v1alpha1
+kind: VaultDynamicSecret
+metadata: {name: db}
+spec:
+  path: database/creds/app
+  getParameters: {ttl: ["1h"]}
+  provider: {server: "https://b", auth: {tokenSecretRef: {name: t, key: token}}}`,
+	out: []string{`getParameters: {ttl: ["1h"]}`},
 }}
 
 var renameCases = []convertCase{{

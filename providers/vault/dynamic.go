@@ -77,7 +77,7 @@ func (c *storeClient) Generate(ctx context.Context, req providers.DynamicRequest
 	switch method {
 	case "", "GET":
 		fn = func(ctx context.Context, cl *api.Client) (*api.Secret, error) {
-			return cl.Logical().ReadWithContext(ctx, path)
+			return cl.Logical().ReadWithDataWithContext(ctx, path, req.Query)
 		}
 	case "POST", "PUT":
 		fn = func(ctx context.Context, cl *api.Client) (*api.Secret, error) {

@@ -45,7 +45,7 @@ func (c *dynamicCall) issue(ctx context.Context, kept generatorstate.Entry, foun
 		return generatorstate.Entry{}, err
 	}
 	ds, err := dc.Generate(ctx, providers.DynamicRequest{Path: spec.Path, Method: spec.Method,
-		Params: params, Result: string(spec.ResultType)})
+		Params: params, Query: spec.GetParameters, Result: string(spec.ResultType)})
 	if err != nil {
 		c.lg.Metrics.LeaseOperations.WithLabelValues("issue", "failed").Inc()
 		return generatorstate.Entry{}, fmt.Errorf("%s %q: %w", c.res.Kind, c.res.Name, err)
