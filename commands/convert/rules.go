@@ -214,8 +214,8 @@ var reasons = map[string]string{
 // refusals are ESO fields baosync does not serve yet whose loss would change
 // what the object does, by their last key: the object is not converted.
 var refusals = map[string]string{
-	"syncWindows":   "baosync has no sync windows yet: it would refresh inside a change freeze",
-	"dataTo":        "baosync has no bulk push (dataTo) yet: write the keys as spec.data entries",
+	"syncWindows": "baosync has no sync windows yet: it would refresh inside a change freeze",
+	"dataTo":      "baosync has no bulk push (dataTo) yet: write the keys as spec.data entries",
 }
 
 // refusedReason is the refusal of a dropped field, "" when dropping it is a
