@@ -39,6 +39,14 @@ type ExternalSecretSpec struct {
 	// +optional
 	RefreshPolicy RefreshPolicy `json:"refreshPolicy,omitempty"`
 
+	// SyncWindows restricts when periodic refreshes (and instant updates) run,
+	// for a change freeze (ESO v2's field): under kind allow only while a
+	// window is open, under deny never while one is. Evaluated in UTC. A
+	// first sync, a change of the ExternalSecret, a retry and the repair of
+	// a missing or edited Secret are never held back.
+	// +optional
+	SyncWindows *SyncWindows `json:"syncWindows,omitempty"`
+
 	// Data maps single remote values to keys of the Secret.
 	// +kubebuilder:validation:MaxItems=256
 	// +kubebuilder:validation:XValidation:rule="self.all(x, self.exists_one(y, y.secretKey == x.secretKey))",message="each secretKey may appear only once in data"
@@ -380,4 +388,39 @@ type ExternalSecretList struct {
 
 func init() {
 	SchemeBuilder.Register(&ExternalSecret{}, &ExternalSecretList{})
+}
+
+// SyncWindowKind says whether windows allow or deny refreshes.
+// +kubebuilder:validation:Enum=allow;deny
+type SyncWindowKind string
+
+// Sync window kinds.
+const (
+	// SyncWindowAllow permits refreshes only while a window is open.
+	SyncWindowAllow SyncWindowKind = "allow"
+	// SyncWindowDeny blocks refreshes while a window is open.
+	SyncWindowDeny SyncWindowKind = "deny"
+)
+
+// SyncWindows is a list of windows and whether they allow or deny.
+type SyncWindows struct {
+	// Kind applies to every window: allow or deny.
+	Kind SyncWindowKind `json:"kind"`
+	// Windows are schedule and duration pairs.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	Windows []SyncWindow `json:"windows"`
+}
+
+// SyncWindow opens at each time of Schedule for Duration.
+type SyncWindow struct {
+	// Schedule is a 5-field cron expression in UTC ("0 22 * * 1-5"), or a
+	// shorthand such as @daily or @every 1h; it marks when the window opens.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|@every [^\s]+.*|[^\s]+( [^\s]+){4})$`
+	Schedule string `json:"schedule"`
+	// Duration is how long the window stays open, e.g. "8h".
+	// +kubebuilder:validation:Type=string
+	Duration metav1.Duration `json:"duration"`
 }

@@ -3,15 +3,15 @@ package convert
 // v29Refusals are ESO v2 fields baosync does not serve yet whose loss would
 // change what the object does: each refuses the object, with its reason.
 var v29Refusals = []convertCase{{
-	name: "refuses syncWindows: a refresh inside a change freeze",
+	name: "keeps syncWindows: a change freeze",
 	in: `apiVersion: external-secrets.io/v1
 kind: ExternalSecret
 metadata: {name: app}
 spec:
   secretStoreRef: {name: vault}
-  syncWindows: [{schedule: "0 22 * * *", duration: 2h}]
+  syncWindows: {kind: deny, windows: [{schedule: "0 22 * * *", duration: 2h}]}
   data: [{secretKey: k, remoteRef: {key: app, property: k}}]`,
-	warnings: []string{"spec.syncWindows: baosync has no sync windows yet"}, failed: 1,
+	out: []string{`syncWindows: {kind: deny, windows: [{schedule: "0 22 * * *", duration: 2h}]}`},
 }, {
 	name: "refuses dataTo next to data: fewer keys pushed",
 	in: `apiVersion: external-secrets.io/v1alpha1

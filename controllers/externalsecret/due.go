@@ -57,10 +57,32 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 	if cause == noSync || cause == syncLease { // a lease expires whatever the budget says
 		return cause, wait, change
 	}
+	if wait := r.windowClosed(es, cause, in.now); wait > 0 {
+		if remote {
+			r.Changes.putBack(client.ObjectKeyFromObject(es), change)
+		}
+		return noSync, wait, change
+	}
 	if wait := r.takeBudget(es, in, change); wait > 0 {
 		return noSync, wait, change
 	}
 	return cause, wait, change
+}
+
+// windowClosed is how long a periodic refresh, or one a remote change asked
+// for, waits for the object's syncWindows; 0 when it may run. Other causes
+// (a first sync, a change, a retry, a repair) never wait. A schedule that
+// does not parse leaves the refresh alone, with a Warning event.
+func (r *Reconciler) windowClosed(es *v1alpha1.ExternalSecret, cause syncCause, now time.Time) time.Duration {
+	if es.Spec.SyncWindows == nil || (cause != syncPeriodic && cause != syncRemote) {
+		return 0
+	}
+	wait, err := windowWait(es.Spec.SyncWindows, now)
+	if err != nil {
+		r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, v1alpha1.ReasonInvalidSpec, "Sync", "%v; the refresh runs as if no window were set", err)
+		return 0
+	}
+	return wait
 }
 
 // takeBudget takes a sync from the namespace's share; past it, the sync
