@@ -74,7 +74,7 @@ const (
 )
 
 // ExternalSecretTarget describes the Secret baosync writes.
-// +kubebuilder:validation:XValidation:rule="!(has(self.creationPolicy) && self.creationPolicy == 'Merge' && has(self.deletionPolicy) && self.deletionPolicy == 'Delete')",message="deletionPolicy Delete cannot be combined with creationPolicy Merge: baosync does not own a merged Secret; use deletionPolicy Merge"
+// +kubebuilder:validation:XValidation:rule="!(has(self.creationPolicy) && (self.creationPolicy == 'Merge' || self.creationPolicy == 'CreateOrMerge') && has(self.deletionPolicy) && self.deletionPolicy == 'Delete')",message="deletionPolicy Delete cannot be combined with creationPolicy Merge or CreateOrMerge: baosync does not own a merged Secret; use deletionPolicy Merge"
 // +kubebuilder:validation:XValidation:rule="!(has(self.creationPolicy) && self.creationPolicy == 'None' && has(self.deletionPolicy) && self.deletionPolicy != 'Retain')",message="creationPolicy None writes nothing, so deletionPolicy must be Retain"
 type ExternalSecretTarget struct {
 	// Name of the Secret; defaults to the ExternalSecret's name.
@@ -128,7 +128,7 @@ type RolloutRestartTarget struct {
 }
 
 // CreationPolicy decides how the target Secret is owned.
-// +kubebuilder:validation:Enum=Owner;Orphan;Merge;None
+// +kubebuilder:validation:Enum=Owner;Orphan;Merge;None;CreateOrMerge
 type CreationPolicy string
 
 const (
@@ -138,6 +138,10 @@ const (
 	CreationPolicyOrphan CreationPolicy = "Orphan"
 	// CreationPolicyMerge merges keys into a Secret that must already exist.
 	CreationPolicyMerge CreationPolicy = "Merge"
+	// CreationPolicyCreateOrMerge (ESO v2.8) creates the Secret, not owned,
+	// when it does not exist, and merges keys into it, keeping the others,
+	// when it does.
+	CreationPolicyCreateOrMerge CreationPolicy = "CreateOrMerge"
 	// CreationPolicyNone writes nothing; the ExternalSecret only reports.
 	CreationPolicyNone CreationPolicy = "None"
 )

@@ -119,6 +119,18 @@ func TestAdmission(t *testing.T) {
 		{name: "refuses deletionPolicy Delete with creationPolicy Merge", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
 			s.Target.CreationPolicy, s.Target.DeletionPolicy = v1alpha1.CreationPolicyMerge, v1alpha1.DeletionPolicyDelete
 		}), reject: "cannot be combined"},
+		{name: "refuses deletionPolicy Delete with creationPolicy CreateOrMerge", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.Target.CreationPolicy, s.Target.DeletionPolicy = v1alpha1.CreationPolicyCreateOrMerge, v1alpha1.DeletionPolicyDelete
+		}), reject: "cannot be combined"},
+		{name: "accepts creationPolicy CreateOrMerge", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.Target.CreationPolicy = v1alpha1.CreationPolicyCreateOrMerge
+		})},
+		{name: "accepts a deny sync window", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.SyncWindows = &v1alpha1.SyncWindows{Kind: v1alpha1.SyncWindowDeny, Windows: []v1alpha1.SyncWindow{{Schedule: "0 22 * * 1-5", Duration: metav1.Duration{Duration: 3600e9}}}}
+		})},
+		{name: "refuses a sync window schedule that is no cron expression", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
+			s.SyncWindows = &v1alpha1.SyncWindows{Kind: v1alpha1.SyncWindowAllow, Windows: []v1alpha1.SyncWindow{{Schedule: "tonight", Duration: metav1.Duration{Duration: 3600e9}}}}
+		}), reject: "schedule"},
 		{name: "refuses a dataFrom entry that says nothing", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
 			s.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{{}}
 		}), reject: "set exactly one of extract, find and sourceRef.generatorRef"},

@@ -85,10 +85,6 @@ func (c *conversion) refuse() {
 		c.refuseReferentSecrets()
 	}
 	if es := c.esSpec(); es != nil {
-		p := append(es, step{key: "target"}).child("creationPolicy")
-		if v := scalarString(at(c.root, p)); v == "CreateOrMerge" {
-			c.fail(p, "CreateOrMerge is not supported: choose Owner (baosync creates and owns the Secret) or Merge (the Secret must exist)")
-		}
 		if from := at(c.root, es.child("dataFrom")); from != nil && from.Kind == yaml.SequenceNode {
 			for i := range from.Content {
 				c.generatorRef(es.child("dataFrom").item(i).child("sourceRef").child("generatorRef"))

@@ -234,7 +234,7 @@ metadata: {name: e, namespace: app}
 spec: {secretStoreRef: {name: aws, kind: ClusterSecretStore}, data: [{secretKey: k, remoteRef: {key: a}}]}`,
 	warnings: []string{"provider aws is not OpenBao/Vault; skipped", "refers to ClusterSecretStore aws, which was not converted"},
 }, {
-	name: "refuses creationPolicy CreateOrMerge",
+	name: "keeps creationPolicy CreateOrMerge (ESO v2.8)",
 	in: `apiVersion: external-secrets.io/v1
 kind: ExternalSecret
 metadata: {name: e}
@@ -242,11 +242,7 @@ spec:
   secretStoreRef: {name: s}
   target: {creationPolicy: CreateOrMerge}
   data: [{secretKey: k, remoteRef: {key: a}}]`,
-	warnings: []string{
-		"field spec.target.creationPolicy: CreateOrMerge is not supported: choose Owner",
-	},
-	failed: 1,
-	notOut: []string{"kind"},
+	out: []string{"target: {creationPolicy: CreateOrMerge}"},
 }, {
 	name: "carries over entries reading from another store",
 	in: `apiVersion: external-secrets.io/v1

@@ -30,7 +30,7 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 		return false, outcome.Waitingf(v1alpha1.ReasonTargetMissing, 0,
 			"creationPolicy Merge needs an existing Secret %q; create it, or use creationPolicy Owner", desired.Name)
 	}
-	if policy == v1alpha1.CreationPolicyMerge {
+	if merges(policy) && existing != nil {
 		// Merge keeps the Secret's other keys: it needs the live data.
 		var err error
 		if existing, err = r.whole(ctx, es, existing); err != nil {
@@ -54,10 +54,16 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 	return r.update(ctx, es, existing, base, next)
 }
 
+// merges reports whether a policy lays its keys over an existing Secret's,
+// keeping the others: Merge, and CreateOrMerge once the Secret exists.
+func merges(p v1alpha1.CreationPolicy) bool {
+	return p == v1alpha1.CreationPolicyMerge || p == v1alpha1.CreationPolicyCreateOrMerge
+}
+
 // baseFor returns the Secret to lay the desired one over: the existing one,
 // or, when another owner's Secret may be taken over, the existing one claimed.
 func (r *Reconciler) baseFor(ctx context.Context, es *v1alpha1.ExternalSecret, existing *corev1.Secret) (*corev1.Secret, error) {
-	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyMerge || existing == nil || owns(es, existing) {
+	if merges(es.Spec.Target.CreationPolicy) || existing == nil || owns(es, existing) {
 		return existing, nil
 	}
 	claimed, err := claimTarget(es, existing)
@@ -123,7 +129,7 @@ func (r *Reconciler) merge(es *v1alpha1.ExternalSecret, existing, desired *corev
 		pruneMetadata(existing, next, desired)
 		maps.Copy(next.Labels, desired.Labels)
 		maps.Copy(next.Annotations, desired.Annotations)
-		if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyMerge {
+		if merges(es.Spec.Target.CreationPolicy) {
 			if next.Data == nil {
 				next.Data = map[string][]byte{}
 			}
@@ -136,7 +142,7 @@ func (r *Reconciler) merge(es *v1alpha1.ExternalSecret, existing, desired *corev
 		}
 	}
 	next.Labels[LabelManaged] = "true"
-	if other := next.Annotations[AnnotationExternalSecret]; other == "" || es.Spec.Target.CreationPolicy != v1alpha1.CreationPolicyMerge {
+	if other := next.Annotations[AnnotationExternalSecret]; other == "" || !merges(es.Spec.Target.CreationPolicy) {
 		next.Annotations[AnnotationExternalSecret] = es.Name
 	}
 	next.Annotations[AnnotationManagedKeys] = strings.Join(slices.Sorted(maps.Keys(desired.Data)), ",")

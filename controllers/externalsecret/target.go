@@ -24,7 +24,7 @@ func (r *Reconciler) getTarget(ctx context.Context, es *v1alpha1.ExternalSecret)
 	key := client.ObjectKey{Namespace: es.Namespace, Name: es.TargetName()}
 	s := &corev1.Secret{}
 	err := r.Get(ctx, key, s)
-	if apierrors.IsNotFound(err) && es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyMerge {
+	if apierrors.IsNotFound(err) && merges(es.Spec.Target.CreationPolicy) {
 		return r.liveTarget(ctx, es)
 	}
 	if err == nil && trimmed(s) {
