@@ -67,6 +67,11 @@ type TemplateFrom struct {
 	// +kubebuilder:default=Data
 	// +optional
 	Target TemplateTarget `json:"target,omitempty"`
+	// ValuesDecodingStrategy decodes each rendered value (ESO v2's field):
+	// None (the default), Base64, Base64URL or Auto, as a data entry's
+	// decodingStrategy.
+	// +optional
+	ValuesDecodingStrategy DecodingStrategy `json:"valuesDecodingStrategy,omitempty"`
 }
 
 // TemplateRef names an object and the keys of it that hold templates.

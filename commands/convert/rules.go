@@ -198,13 +198,12 @@ func benignDefault(p fieldPath, v any) bool {
 
 // reasons say why a dropped field matters, by its last key.
 var reasons = map[string]string{
-	"nullBytePolicy":         "baosync writes values holding NUL bytes as they are (ESO's Fail refuses them)",
-	"conversionStrategy":     "baosync does not convert key names (Unicode escapes stay as they are): check the key names of the Secret",
-	"finalizers":             "baosync puts no finalizers on the target Secret",
-	"valuesDecodingStrategy": "baosync does not decode template values: decode them in the template (b64dec)",
-	"retrySettings":          "baosync retries failed calls with its own back-off",
-	"labelSelector":          "baosync pushes to the named store only; stores matched by the label selector get nothing",
-	"selector":               "baosync pushes the Secret named by selector.secret.name only",
+	"nullBytePolicy":     "baosync writes values holding NUL bytes as they are (ESO's Fail refuses them)",
+	"conversionStrategy": "baosync does not convert key names (Unicode escapes stay as they are): check the key names of the Secret",
+	"finalizers":         "baosync puts no finalizers on the target Secret",
+	"retrySettings":      "baosync retries failed calls with its own back-off",
+	"labelSelector":      "baosync pushes to the named store only; stores matched by the label selector get nothing",
+	"selector":           "baosync pushes the Secret named by selector.secret.name only",
 }
 
 // refusals are ESO fields baosync does not serve yet whose loss would change

@@ -49,9 +49,28 @@ func (r *Reconciler) applyTemplates(ctx context.Context, es *v1alpha1.ExternalSe
 		if err != nil {
 			return nil, err
 		}
+		if err := decodeValues(m, from.ValuesDecodingStrategy); err != nil {
+			return nil, relabel(err, fmt.Sprintf("template.templateFrom[%d].valuesDecodingStrategy", i))
+		}
 		out.put(from.Target, m)
 	}
 	return out, nil
+}
+
+// decodeValues decodes each rendered value of a templateFrom entry in place;
+// its errors name the key, never the value.
+func decodeValues(m map[string]string, strategy v1alpha1.DecodingStrategy) error {
+	if strategy == "" || strategy == v1alpha1.DecodingStrategyNone {
+		return nil
+	}
+	for k, v := range m {
+		d, err := decode([]byte(v), strategy)
+		if err != nil {
+			return relabel(err, fmt.Sprintf("key %q", k))
+		}
+		m[k] = string(d)
+	}
+	return nil
 }
 
 // renderFrom renders one templateFrom entry into a key/value map.
