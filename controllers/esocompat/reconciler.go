@@ -21,6 +21,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -181,6 +182,9 @@ func (r *Reconciler) report(ctx context.Context, eso *unstructured.Unstructured,
 	if s == nil {
 		return nil // the mirror has no verdict on its current spec yet
 	}
+	if w := r.notServed(eso); w != "" { // ESO's condition types are Ready and Deleted only: the Ready message says it
+		s.message = strings.TrimPrefix(s.message+"; "+w, "; ")
+	}
 	want := s.object()
 	if r.kind.gvk.Kind == "ExternalSecret" && s.ready == metav1.ConditionTrue {
 		want["syncedResourceVersion"] = fmt.Sprintf("%d-%s", eso.GetGeneration(), metaHash(eso))
@@ -212,6 +216,21 @@ func (r *Reconciler) report(ctx context.Context, eso *unstructured.Unstructured,
 	before := eso.DeepCopy()
 	eso.Object["status"] = next
 	return client.IgnoreNotFound(r.Status().Patch(ctx, eso, client.MergeFrom(before)))
+}
+
+// notServed says what an object is served without, naming each field (the
+// FieldsNotServed Warning event says it too), for its Ready message; empty
+// when nothing is dropped. A user who reads only the status sees it there.
+func (r *Reconciler) notServed(eso *unstructured.Unstructured) string {
+	_, _, dropped, err := r.desiredMirror(eso)
+	if err != nil || len(dropped) == 0 {
+		return ""
+	}
+	msg := ReasonFieldsNotServed + ": served without what baosync does not do: " + messages(dropped)
+	if len(msg) > 1024 {
+		msg = msg[:1021] + "..."
+	}
+	return msg
 }
 
 // refuse reports an object that cannot be mirrored as ESO reports a failure

@@ -275,6 +275,9 @@ func TestCompat_AFieldServedWithoutIsSaidOnTheESOObject(t *testing.T) {
 	g.Expect(secret(t, ns, "app").Finalizers).To(BeEmpty())
 	g.Eventually(func() []string { return warnings(ctx, ns, "app") }, eventually, poll).
 		Should(ContainElement(And(ContainSubstring("served without"), ContainSubstring("finalizers"))))
+	g.Eventually(func() any {
+		return readyCondition(statusOf(esoObject(t, "ExternalSecret", ns, "app")))["message"]
+	}, eventually, poll).Should(And(ContainSubstring(ReasonFieldsNotServed), ContainSubstring("finalizers")), "the status says it too")
 }
 
 // warnings lists the notes of Warning events about object name in ns.
