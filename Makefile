@@ -70,9 +70,13 @@ lint: lint-tools ## actionlint on .github/workflows, then golangci-lint (.golang
 ##@ Test
 
 .PHONY: test
-test: tools vet chart-lint ## Run every test: unit, integration (real kube-apiserver + Vault) and fuzz seeds.
+test: tools vet chart-lint test-deps ## Run every test: unit, integration (real kube-apiserver + Vault) and fuzz seeds.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go test $(GOTEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+
+.PHONY: test-deps
+test-deps: ## Install Debian's postgresql and slapd for the lease and ldap suites when missing (apt-get, as root or with sudo).
+	@hack/test-deps.sh
 
 .PHONY: chart-lint
 chart-lint: tools ## Lint the Helm chart strictly (warnings fail): default values, then a scoped install with the options on.
