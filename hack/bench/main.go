@@ -41,6 +41,7 @@ type config struct {
 	tenancy     bool
 	instant     bool // instead of the scenarios: instant updates
 	instantFeed bool // with instant: the change feed (else polling)
+	restart     bool // instead of the scenarios: an operator restart at scale
 }
 
 func main() {
@@ -66,6 +67,7 @@ func main() {
 	flag.BoolVar(&c.approle, "dynamic-approle", false, "with -dynamic-lease-ttl: the generator logs in by AppRole with tokens of a third of the lease TTL (max 24 lease TTLs), as in production, instead of with the root token")
 	noisy := flag.Bool("noisy", false, "instead of the scenarios: the first size in quiet namespaces, alone and then beside one namespace hammering the operator; p50/p99 time to Ready side by side")
 	instant := flag.Bool("instant", false, "instead of the scenarios: instant updates. The first size over -paths with the change feed on (Vault's socket audit device streaming to the operator); write 10 paths and time each to its Secrets' update, and count Vault requests at rest. With -instant-poll, the same by polling at -refresh instead")
+	restart := flag.Bool("restart", false, "instead of the scenarios: sync the first size, restart the operator, and measure until the new one has reconciled every object (time, Vault reads, API writes, memory)")
 	instantPoll := flag.Bool("instant-poll", false, "with -instant: poll at -refresh instead of listening to the audit stream, for comparison")
 	dynamic := flag.Duration("dynamic-lease-ttl", 0, "instead of the scenarios: the first size of ExternalSecrets on database credentials with this lease TTL, standing for 1h (0: skip; e.g. 60s)")
 	flag.Parse()
@@ -85,6 +87,7 @@ func main() {
 	if *instant {
 		c.instant, c.instantFeed = true, !*instantPoll
 	}
+	c.restart = *restart
 	if single(ctx, c, *dynamic, *soakFor, *noisy) {
 		return
 	}
@@ -113,6 +116,8 @@ func single(ctx context.Context, c config, dynamicTTL, soakFor time.Duration, no
 	switch {
 	case c.instant:
 		res, err = runInstant(ctx, c, c.instantFeed)
+	case c.restart:
+		res, err = runRestart(ctx, c)
 	case noisy:
 		res, err = runNoisy(ctx, c)
 	case dynamicTTL > 0:
