@@ -1,6 +1,8 @@
 package externalsecret
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"maps"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,10 +26,23 @@ const (
 	// annotationCacheTrimmed marks a cached stub whose metadata was too large
 	// to keep.
 	annotationCacheTrimmed = "baosync.io/cache-trimmed"
+	// annotationCacheNonce marks a Secret this process's cache already slimmed
+	// (cacheNonce): the informer may hand the transform an object twice (a
+	// relist's Replace), and hashing a slimmed Secret's missing data would make
+	// every Secret look drifted.
+	annotationCacheNonce = "baosync.io/cache-nonce"
 	// maxCachedMetadata bounds the labels and annotations kept per cached
 	// Secret (the API server allows 256 KiB of annotations).
 	maxCachedMetadata = 16 << 10
 )
+
+// cacheNonce is this process's mark on the Secrets its cache slimmed; random,
+// so that no tenant can set it on a Secret of its own.
+var cacheNonce = func() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand never fails on the platforms Go supports
+	return hex.EncodeToString(b)
+}()
 
 // slimSecret is the cache's transform for Secrets: metadata without
 // managedFields, the type and immutability, and the hash of the data instead
@@ -36,6 +51,9 @@ func slimSecret(obj any) (any, error) {
 	s, ok := obj.(*corev1.Secret)
 	if !ok {
 		return obj, nil
+	}
+	if s.Data == nil && s.StringData == nil && s.Annotations[annotationCacheNonce] == cacheNonce {
+		return s, nil // slimmed already: its hash is of the data it had
 	}
 	slim := &corev1.Secret{TypeMeta: s.TypeMeta, Type: s.Type, Immutable: s.Immutable, ObjectMeta: metav1.ObjectMeta{
 		Name: s.Name, Namespace: s.Namespace, UID: s.UID, ResourceVersion: s.ResourceVersion, Generation: s.Generation,
@@ -55,6 +73,7 @@ func slimSecret(obj any) (any, error) {
 		slim.Annotations[annotationCacheTrimmed] = "true"
 	}
 	slim.Annotations[annotationObservedHash] = contentHash(s.Type, s.Data)
+	slim.Annotations[annotationCacheNonce] = cacheNonce
 	return slim, nil
 }
 
@@ -103,4 +122,5 @@ func observedHash(s *corev1.Secret) string {
 func dropCacheMarks(s *corev1.Secret) {
 	delete(s.Annotations, annotationObservedHash)
 	delete(s.Annotations, annotationCacheTrimmed)
+	delete(s.Annotations, annotationCacheNonce)
 }

@@ -64,3 +64,24 @@ func TestSameSecret_ACachedSecretIsComparedByItsDataHash(t *testing.T) {
 		t.Fatal("a tenant's observed-hash annotation on a live Secret was trusted")
 	}
 }
+
+// TestSlimSecret_ASecondPassKeepsTheHashAndAForgedMarkIsNotTrusted: the
+// informer may hand the transform an object it already slimmed (a relist);
+// hashing the missing data then made every Secret look drifted, and an
+// operator restart rewrote and re-synced every object. A tenant's copy of the
+// mark on a Secret without data is not this process's.
+func TestSlimSecret_ASecondPassKeepsTheHashAndAForgedMarkIsNotTrusted(t *testing.T) {
+	in := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "t", Labels: map[string]string{LabelManaged: "true"}},
+		Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"k": []byte("v")}}
+	once, _ := slimSecret(in.DeepCopy())
+	twice, _ := slimSecret(once)
+	if got, want := observedHash(twice.(*corev1.Secret)), contentHash(in.Type, in.Data); got != want {
+		t.Fatalf("a second pass hashed %q; want the data's %q", got, want)
+	}
+	forged := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "f", Annotations: map[string]string{
+		annotationCacheNonce: "guess", annotationObservedHash: contentHash(in.Type, in.Data)}}, Type: corev1.SecretTypeOpaque}
+	out, _ := slimSecret(forged)
+	if got := observedHash(out.(*corev1.Secret)); got != contentHash(forged.Type, nil) {
+		t.Fatalf("a forged mark was trusted: hash %q", got)
+	}
+}

@@ -34,6 +34,7 @@ func sameSecret(existing, next *corev1.Secret) bool {
 	a, b := existing, next
 	annotations := maps.Clone(a.Annotations)
 	delete(annotations, annotationObservedHash)
+	delete(annotations, annotationCacheNonce)
 	return a.Type == b.Type &&
 		observedHash(a) == contentHash(b.Type, b.Data) &&
 		equality.Semantic.DeepEqual(a.Labels, b.Labels) &&

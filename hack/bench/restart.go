@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +65,12 @@ func runRestart(ctx context.Context, c config) (*restartResult, error) {
 	out.SecretWrites, out.StatusWrites = snap1.secretWrites-snap0.secretWrites, snap1.statusWrites-snap0.statusWrites
 	out.APIRequestsPerObject = perObject(req0, apiRequests(s.operator.MetricsAddr), s.n)
 	out.PeakRSSMiB = round(s.operator.PeakRSSMiB())
+	if b, err := os.ReadFile(s.operator.LogPath); err == nil { // kept past the teardown, to see what the restart did
+		keep := filepath.Join(os.TempDir(), "baosync-restart-operator.log")
+		if os.WriteFile(keep, b, 0o600) == nil {
+			fmt.Printf("    the restarted operator's log: %s\n", keep)
+		}
+	}
 	fmt.Printf("restart with %d synced objects: every object reconciled in %.1fs; Vault %d reads (%d requests); %d Secret writes, %d status writes; API requests per object %v; peak RSS %.0f MiB\n",
 		s.n, out.FirstReconcilesSecs, out.VaultReads, out.VaultRequests, out.SecretWrites, out.StatusWrites, out.APIRequestsPerObject, out.PeakRSSMiB)
 	return out, nil
