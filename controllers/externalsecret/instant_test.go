@@ -30,19 +30,11 @@ const streamToken = "suite-audit-stream-token-0123456789"
 var auditOnce sync.Once
 
 // streamAudit enables, once, a socket audit device pointed at the suite's
-// change feed with streamToken as its prefix, next to a file device that
-// keeps the server from blocking when the socket cannot be written.
+// change feed with streamToken as its prefix (testenv.AuditStream).
 func streamAudit(t *testing.T) {
 	t.Helper()
 	var err error
-	auditOnce.Do(func() {
-		ctx := context.Background()
-		if _, err = env.Write(ctx, "sys/audit/baosync-file", map[string]any{"type": "file", "options": map[string]any{"file_path": "discard"}}); err != nil {
-			return
-		}
-		_, err = env.Write(ctx, "sys/audit/baosync-feed", map[string]any{"type": "socket",
-			"options": map[string]any{"address": feedAddr, "socket_type": "tcp", "prefix": streamToken + " "}})
-	})
+	auditOnce.Do(func() { _, err = env.AuditStream(context.Background(), "baosync", feedAddr, streamToken) })
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
 }
 

@@ -72,8 +72,12 @@ func (r *storeReconciler) reconcileStore(ctx context.Context, key client.ObjectK
 		return ctrl.Result{}, nil // another operator's store
 	}
 	before := store.DeepCopyObject().(v1alpha1.GenericStore)
+	// The stream token is registered before the store logs in: after a
+	// restart that login is often the server's first audit entry, and the
+	// stream it opens must be recognised to catch up what changed meanwhile.
+	again := r.instantUpdates(ctx, store)
 	res, err := r.validate(ctx, store)
-	if again := r.instantUpdates(ctx, store); again > 0 && (res.RequeueAfter == 0 || again < res.RequeueAfter) {
+	if again > 0 && (res.RequeueAfter == 0 || again < res.RequeueAfter) {
 		res.RequeueAfter = again
 	}
 	perr := statuspatch.IfChanged(ctx, r.Client, before, store, func(s v1alpha1.GenericStore) any { return s.GetStatus() })

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"sort"
 	"time"
 
@@ -130,24 +129,10 @@ func (s *scenario) optIn(ctx context.Context) error {
 	return s.cl.Update(ctx, css)
 }
 
-// streamAudit points a socket audit device of the scenario's Vault at addr,
-// next to a file device so that Vault never blocks on the operator.
+// streamAudit points a socket audit device of the scenario's Vault at addr
+// (testenv.AuditStream).
 func (s *scenario) streamAudit(ctx context.Context, addr string) error {
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			_ = c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the change feed does not listen on %s: %w", addr, err)
-		}
-	}
-	if _, err := s.env.Write(ctx, "sys/audit/bench-file", map[string]any{"type": "file", "options": map[string]any{"file_path": "discard"}}); err != nil {
-		return err
-	}
-	_, err := s.env.Write(ctx, "sys/audit/bench-feed", map[string]any{"type": "socket",
-		"options": map[string]any{"address": addr, "socket_type": "tcp", "prefix": instantStreamToken + " "}})
+	_, err := s.env.AuditStream(ctx, "bench", addr, instantStreamToken)
 	return err
 }
 

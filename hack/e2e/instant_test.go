@@ -28,32 +28,21 @@ func TestInstantUpdates_ARestartCatchesUpAndForgedStreamsChangeNothing(t *testin
 	port, err := testenv.FreePortPair()
 	g.Expect(err).NotTo(HaveOccurred())
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	// One namespace only: the operator restarts with this test's objects to
+	// catch up, not with every other test's leftovers.
+	ns := tenant(t, "instant")
 	start := func() *testenv.OperatorProcess {
 		op, err := env.StartOperatorWithEnv(ctx, bin, "instant", []string{"GOMEMLIMIT=" + hostileMemLimit},
-			"--controller-class", class, "--change-feed-listen", addr)
+			"--controller-class", class, "--namespace", ns, "--change-feed-listen", addr)
 		g.Expect(err).NotTo(HaveOccurred())
 		return op
 	}
 	op := start()
 	defer func() { op.Stop() }()
-	g.Eventually(func() error { // Vault tries the socket when the device is enabled
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			_ = c.Close()
-		}
-		return err
-	}, 60*time.Second, 200*time.Millisecond).Should(Succeed())
-	_, err = env.Write(ctx, "sys/audit/e2e-file", map[string]any{"type": "file", "options": map[string]any{"file_path": "discard"}})
+	disable, err := env.AuditStream(ctx, "e2e", addr, token)
 	g.Expect(err).NotTo(HaveOccurred())
-	_, err = env.Write(ctx, "sys/audit/e2e-feed", map[string]any{"type": "socket",
-		"options": map[string]any{"address": addr, "socket_type": "tcp", "prefix": token + " "}})
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() {
-		_, _ = env.VaultClient.Logical().DeleteWithContext(ctx, "sys/audit/e2e-feed")
-		_, _ = env.VaultClient.Logical().DeleteWithContext(ctx, "sys/audit/e2e-file")
-	}()
+	defer disable()
 
-	ns := tenant(t, "instant")
 	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "root", Namespace: ns},
 		StringData: map[string]string{"token": env.Vault.Token}})).To(Succeed())
 	g.Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "stream", Namespace: ns},

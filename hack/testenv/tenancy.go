@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,4 +150,33 @@ func (e *Env) TemplatedKubernetesRole(ctx context.Context, role, sa, prefix stri
 	}
 	_, err = e.Write(ctx, "auth/kubernetes/role/"+role, body)
 	return err
+}
+
+// AuditStream points a socket audit device of the dev server (at path
+// "<name>-feed") at addr, with token as every line's prefix, next to a file
+// device ("<name>-file") so that the server never blocks on the socket. It
+// waits until addr accepts connections: the server tries the socket when the
+// device is enabled. disable removes both devices.
+func (e *Env) AuditStream(ctx context.Context, name, addr, token string) (disable func(), err error) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			_ = c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("nothing listens on %s for the audit stream: %w", addr, err)
+		}
+	}
+	if _, err := e.Write(ctx, "sys/audit/"+name+"-file", map[string]any{"type": "file", "options": map[string]any{"file_path": "discard"}}); err != nil {
+		return nil, err
+	}
+	if _, err := e.Write(ctx, "sys/audit/"+name+"-feed", map[string]any{"type": "socket",
+		"options": map[string]any{"address": addr, "socket_type": "tcp", "prefix": token + " "}}); err != nil {
+		return nil, err
+	}
+	return func() {
+		_, _ = e.VaultClient.Logical().DeleteWithContext(context.Background(), "sys/audit/"+name+"-feed")
+		_, _ = e.VaultClient.Logical().DeleteWithContext(context.Background(), "sys/audit/"+name+"-file")
+	}, nil
 }
