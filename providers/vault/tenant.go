@@ -82,8 +82,8 @@ func tenancyView(ctx context.Context, v *v1alpha1.VaultProvider, t *v1alpha1.Sto
 		return view{}, err
 	}
 	spec := v.DeepCopy()
-	if !setServiceAccount(spec, t.ServiceAccountName, namespace) {
-		return view{}, fmt.Errorf("tenancy logs each namespace in with its own ServiceAccount: use auth.kubernetes, or auth.jwt with kubernetesServiceAccountToken: %w", providers.ErrInvalidConfig)
+	if err := ApplyTenantIdentity(spec, &t.TenantIdentity, ns, namespace); err != nil {
+		return view{}, err
 	}
 	reach, err := expandPath(t.PathPrefix, ns, "tenancy.pathPrefix")
 	if err != nil {
@@ -116,15 +116,28 @@ func tenantNamespace(ctx context.Context, t *v1alpha1.StoreTenancy, kube provide
 	return ns, nil
 }
 
-// fillPlace sets spec's mount, OpenBao/Vault namespace and role from the
-// tenancy templates that are set.
+// fillPlace sets spec's mount from the tenancy template, if set.
 func fillPlace(spec *v1alpha1.VaultProvider, t *v1alpha1.StoreTenancy, ns tenancy.Namespace) error {
-	if t.Mount != nil {
-		mount, err := expandPath(*t.Mount, ns, "tenancy.mount")
-		if err != nil {
-			return err
-		}
-		spec.Path = &mount
+	if t.Mount == nil {
+		return nil
+	}
+	mount, err := expandPath(*t.Mount, ns, "tenancy.mount")
+	if err != nil {
+		return err
+	}
+	spec.Path = &mount
+	return nil
+}
+
+// ApplyTenantIdentity makes spec (a copy the caller owns) log in as
+// namespace ns under t: with t's ServiceAccount in saNamespace (empty: in
+// the namespace that uses the store, resolved by the provider, the referent
+// form a ClusterGenerator's synthetic store needs), and t's role and
+// OpenBao/Vault namespace templates filled in for ns. A shared store's views
+// and a ClusterGenerator's tenancy share it.
+func ApplyTenantIdentity(spec *v1alpha1.VaultProvider, t *v1alpha1.TenantIdentity, ns tenancy.Namespace, saNamespace string) error {
+	if !setServiceAccount(spec, t.ServiceAccountName, saNamespace) {
+		return fmt.Errorf("tenancy logs each namespace in with its own ServiceAccount: use auth.kubernetes, or auth.jwt with kubernetesServiceAccountToken: %w", providers.ErrInvalidConfig)
 	}
 	if t.Namespace != nil {
 		vns, err := expandPath(*t.Namespace, ns, "tenancy.namespace")
