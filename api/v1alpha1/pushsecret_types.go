@@ -5,6 +5,7 @@ import (
 )
 
 // PushSecretSpec says which Kubernetes Secret to push to which stores.
+// +kubebuilder:validation:XValidation:rule="(has(self.data) && size(self.data) > 0) || (has(self.dataTo) && size(self.dataTo) > 0)",message="set data (one entry per key) or dataTo (keys by pattern), or both"
 type PushSecretSpec struct {
 	// SecretStoreRefs are the stores to push to.
 	// +kubebuilder:validation:MinItems=1
@@ -15,10 +16,19 @@ type PushSecretSpec struct {
 	// values are pushed.
 	Selector PushSecretSelector `json:"selector"`
 
-	// Data maps keys of the Secret to remote secrets and properties.
-	// +kubebuilder:validation:MinItems=1
+	// Data maps keys of the Secret to remote secrets and properties. An entry
+	// here wins over a dataTo entry that matches the same key of the Secret.
 	// +kubebuilder:validation:MaxItems=64
-	Data []PushSecretData `json:"data"`
+	// +optional
+	Data []PushSecretData `json:"data,omitempty"`
+
+	// DataTo pushes the keys of the Secret that match a pattern, without an
+	// entry per key (ESO v2's bulk push): each to a remote secret of its own
+	// (named by the key, renamed by rewrite), or all of them bundled into one
+	// remote secret (remoteKey).
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	DataTo []PushSecretDataTo `json:"dataTo,omitempty"`
 
 	// UpdatePolicy: Replace (default) keeps the remote in line with the Secret;
 	// IfNotExists writes only remote secrets that do not exist yet.
@@ -71,6 +81,77 @@ type PushSecretSecret struct {
 type PushSecretData struct {
 	// Match says which key goes where.
 	Match PushSecretMatch `json:"match"`
+	// ConversionStrategy: ReverseUnicode turns the _U<hex>_ escapes of the
+	// Secret's key names (written by an ExternalSecret's Unicode conversion)
+	// back into their characters before secretKey is looked up and before a
+	// whole Secret is pushed; None (or empty) keeps the names.
+	// +optional
+	ConversionStrategy PushConversionStrategy `json:"conversionStrategy,omitempty"`
+}
+
+// PushConversionStrategy says how the key names of the Secret are read.
+// +kubebuilder:validation:Enum=None;ReverseUnicode
+type PushConversionStrategy string
+
+const (
+	// PushConversionNone keeps the Secret's key names.
+	PushConversionNone PushConversionStrategy = "None"
+	// PushConversionReverseUnicode turns _U<hex>_ escapes into their characters.
+	PushConversionReverseUnicode PushConversionStrategy = "ReverseUnicode"
+)
+
+// PushSecretDataTo pushes the keys of the Secret that match, to one store or
+// the stores a label selector picks among secretStoreRefs.
+// +kubebuilder:validation:XValidation:rule="has(self.storeRef.name) || has(self.storeRef.labelSelector)",message="storeRef needs name or labelSelector"
+// +kubebuilder:validation:XValidation:rule="!has(self.remoteKey) || !has(self.rewrite) || size(self.rewrite) == 0",message="remoteKey bundles the matched keys into one remote secret; rewrite renames keys in per-key mode (without remoteKey): set one of them"
+type PushSecretDataTo struct {
+	// StoreRef is the store this entry pushes to: one of secretStoreRefs by
+	// name, or those of secretStoreRefs whose labels match.
+	StoreRef PushSecretDataToStoreRef `json:"storeRef"`
+	// Match selects keys of the Secret by regular expression; without it,
+	// every key.
+	// +optional
+	Match *PushSecretDataToMatch `json:"match,omitempty"`
+	// Rewrite renames each matched key into its remote key, step by step (as
+	// dataFrom's rewrite); without it the remote key is the key itself.
+	// +kubebuilder:validation:MaxItems=8
+	// +optional
+	Rewrite []ExternalSecretRewrite `json:"rewrite,omitempty"`
+	// RemoteKey bundles every matched key into this one remote secret, as a
+	// JSON object of key and value, replacing its properties. Without it, each
+	// matched key is pushed to a remote secret of its own, and its value, as in
+	// ESO, must be a JSON object (it becomes the whole remote secret).
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	RemoteKey string `json:"remoteKey,omitempty"`
+	// ConversionStrategy: ReverseUnicode turns the _U<hex>_ escapes of key
+	// names into their characters before matching; None (or empty) keeps them.
+	// +optional
+	ConversionStrategy PushConversionStrategy `json:"conversionStrategy,omitempty"`
+}
+
+// PushSecretDataToStoreRef picks the stores of one dataTo entry among the
+// PushSecret's secretStoreRefs.
+type PushSecretDataToStoreRef struct {
+	// Name of a store in secretStoreRefs.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Name string `json:"name,omitempty"`
+	// Kind of the store: SecretStore (when empty) or ClusterSecretStore.
+	// +optional
+	Kind SecretStoreKind `json:"kind,omitempty"`
+	// LabelSelector picks the stores of secretStoreRefs whose labels match.
+	// +optional
+	LabelSelector *metav1.LabelSelector `json:"labelSelector,omitempty"`
+}
+
+// PushSecretDataToMatch selects keys of the Secret.
+type PushSecretDataToMatch struct {
+	// RegExp is an RE2 expression a key must match (anywhere in the key;
+	// anchor it with ^ and $).
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	RegExp string `json:"regexp,omitempty"`
 }
 
 // PushSecretMatch maps one Secret key to a remote secret.

@@ -206,12 +206,10 @@ var reasons = map[string]string{
 	"selector":           "baosync pushes the Secret named by selector.secret.name only",
 }
 
-// refusals are ESO fields baosync does not serve yet whose loss would change
-// what the object does, by their last key: the object is not converted.
-var refusals = map[string]string{
-	"syncWindows": "baosync has no sync windows yet: it would refresh inside a change freeze",
-	"dataTo":      "baosync has no bulk push (dataTo) yet: write the keys as spec.data entries",
-}
+// refusals are ESO fields baosync does not serve whose loss would change what
+// the object does, by their last key: the object is not converted. None
+// today: ESO v2.9's syncWindows and dataTo, the last ones, are served.
+var refusals = map[string]string{}
 
 // refusedReason is the refusal of a dropped field, "" when dropping it is a
 // warning.
@@ -224,6 +222,9 @@ func refusedReason(p fieldPath) string {
 
 // droppedReason is the message for a dropped field.
 func droppedReason(p fieldPath) string {
+	if len(p) == 4 && p[0].key == "spec" && (p[1].key == "data" || p[1].key == "dataTo") && p[3].key == "metadata" {
+		return "ESO's Vault and OpenBao providers push no per-entry metadata either; dropped"
+	}
 	for i := len(p) - 1; i >= 0; i-- {
 		if r, ok := reasons[p[i].key]; ok {
 			return r + "; dropped"

@@ -1,7 +1,7 @@
 package convert
 
-// v29Refusals are ESO v2 fields baosync does not serve yet whose loss would
-// change what the object does: each refuses the object, with its reason.
+// v29Refusals are ESO v2 fields: served, or dropped with a warning where the
+// loss changes nothing.
 var v29Refusals = []convertCase{{
 	name: "keeps syncWindows: a change freeze",
 	in: `apiVersion: external-secrets.io/v1
@@ -13,16 +13,17 @@ spec:
   data: [{secretKey: k, remoteRef: {key: app, property: k}}]`,
 	out: []string{`syncWindows: {kind: deny, windows: [{schedule: "0 22 * * *", duration: 2h}]}`},
 }, {
-	name: "refuses dataTo next to data: fewer keys pushed",
+	name: "keeps dataTo and a data entry's conversionStrategy; drops the metadata ESO's Vault provider ignores",
 	in: `apiVersion: external-secrets.io/v1alpha1
 kind: PushSecret
 metadata: {name: push}
 spec:
   secretStoreRefs: [{name: vault}]
   selector: {secret: {name: src}}
-  data: [{match: {secretKey: k, remoteRef: {remoteKey: app, property: k}}}]
-  dataTo: [{storeRef: {name: vault}}]`,
-	warnings: []string{"spec.dataTo: baosync has no bulk push"}, failed: 1,
+  data: [{conversionStrategy: ReverseUnicode, match: {secretKey: k, remoteRef: {remoteKey: app, property: k}}}]
+  dataTo: [{storeRef: {name: vault}, match: {regexp: "^DB_"}, remoteKey: db, metadata: {x: y}}]`,
+	out:      []string{`dataTo: [{storeRef: {name: vault}, match: {regexp: "^DB_"}, remoteKey: db}]`, "conversionStrategy: ReverseUnicode"},
+	warnings: []string{"spec.dataTo[0].metadata: ESO's Vault and OpenBao providers push no per-entry metadata either"},
 }}
 
 // referentCases are ESO's referent authentication: a ClusterSecretStore
@@ -147,7 +148,7 @@ spec:
 	notOut: []string{"conversionStrategy"},
 	out:    []string{"secretKey: k", "extract: {key: b", "nullBytePolicy: Ignore"},
 }, {
-	name: "drops conversionStrategy None on PushSecret entries without a warning",
+	name: "keeps conversionStrategy None on PushSecret entries, without a warning",
 	in: `apiVersion: external-secrets.io/v1alpha1
 kind: PushSecret
 metadata: {name: p}
@@ -155,8 +156,7 @@ spec:
   secretStoreRefs: [{name: vault, kind: SecretStore}]
   selector: {secret: {name: src}}
   data: [{conversionStrategy: None, match: {secretKey: pw, remoteRef: {remoteKey: app/db, property: password}}}]`,
-	out:    []string{"remoteKey: app/db"},
-	notOut: []string{"conversionStrategy"},
+	out: []string{"remoteKey: app/db", "conversionStrategy: None"},
 }}
 
 var unsupportedCases = []convertCase{{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/controllers/internal/rename"
 	"github.com/baosync/baosync/controllers/internal/template"
 	"github.com/baosync/baosync/providers"
 )
@@ -70,7 +71,7 @@ func rewrite(m map[string][]byte, steps []v1alpha1.ExternalSecretRewrite) (map[s
 	for i, step := range steps {
 		next := make(map[string][]byte, len(m))
 		from := map[string]string{}
-		rename, err := renamer(session, i, step)
+		rename, err := rename.Step(session, i, step)
 		if err != nil {
 			return nil, err
 		}
@@ -91,23 +92,4 @@ func rewrite(m map[string][]byte, steps []v1alpha1.ExternalSecretRewrite) (map[s
 		m = next
 	}
 	return m, nil
-}
-
-// renamer returns the function of one rewrite step.
-func renamer(session *template.Session, i int, step v1alpha1.ExternalSecretRewrite) (func(string) (string, error), error) {
-	if r := step.Regexp; r != nil {
-		re, err := regexp.Compile(r.Source)
-		if err != nil {
-			return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "rewrite[%d].regexp.source %q is not a valid RE2 expression: %v", i, r.Source, err)
-		}
-		return func(k string) (string, error) { return re.ReplaceAllString(k, r.Target), nil }, nil
-	}
-	name := fmt.Sprintf("rewrite[%d].transform", i)
-	return func(k string) (string, error) {
-		out, err := session.Render(name, step.Transform.Template, map[string][]byte{"value": []byte(k)})
-		if err != nil {
-			return "", templateError(err)
-		}
-		return string(out), nil
-	}, nil
 }

@@ -2,7 +2,6 @@ package externalsecret
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 
@@ -144,16 +143,5 @@ func (t *templated) put(target v1alpha1.TemplateTarget, m map[string]string) {
 	}
 }
 
-// templateError classifies a template failure: a parse error, or one that
-// exceeded the evaluation budget (the same spec would exceed it again), is
-// terminal; one that failed on the data is waiting.
-func templateError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var te *template.Error
-	if errors.As(err, &te) && (te.Parse || te.Budget) {
-		return outcome.Terminalf(v1alpha1.ReasonTemplateError, "%v; fix the template", err)
-	}
-	return outcome.Waitingf(v1alpha1.ReasonTemplateError, 0, "%v", err)
-}
+// templateError classifies a template failure (see template.Outcome).
+func templateError(err error) error { return template.Outcome(err) }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -81,15 +82,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	return ctrl.Result{}, nil // refreshInterval 0: pushed again only when the PushSecret changes, as ESO
 }
 
-// push writes every data entry to every store, and returns the remote secrets
-// it took over from External Secrets Operator (see AnnotationAdoptFromESO).
+// push writes every entry to every store, and returns the remote secrets it
+// took over from External Secrets Operator (see AnnotationAdoptFromESO).
 func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) (adopted []string, err error) {
 	src, err := r.source(ctx, ps)
 	if err != nil {
 		return nil, err
 	}
-	err = r.eachStore(ctx, ps, func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error {
-		value, err := sourceValue(src, d)
+	err = r.eachStore(ctx, ps, src, func(sc providers.SecretsClient, record string, ref providers.PushRef, e entry) error {
+		value, err := sourceValue(src.Name, e)
 		if err != nil {
 			return err
 		}
@@ -137,7 +138,7 @@ func (r *Reconciler) finalize(ctx context.Context, ps *v1alpha1.PushSecret) erro
 		controllerutil.RemoveFinalizer(ps, finalizer)
 		return r.Update(ctx, ps)
 	}
-	err := r.eachStore(ctx, ps, func(sc providers.SecretsClient, _ string, ref providers.PushRef, _ v1alpha1.PushSecretData) error {
+	err := r.eachStore(ctx, ps, nil, func(sc providers.SecretsClient, _ string, ref providers.PushRef, _ entry) error {
 		return sc.DeleteSecret(ctx, ref)
 	})
 	if err != nil && !errors.Is(err, providers.ErrNotOwned) && !errors.Is(err, storeref.ErrOtherController) {
@@ -149,40 +150,97 @@ func (r *Reconciler) finalize(ctx context.Context, ps *v1alpha1.PushSecret) erro
 	return r.Update(ctx, ps)
 }
 
-// eachStore resolves each store, gets its client and runs fn per data entry,
-// with the entry's remote reference (Owned when this PushSecret created it)
-// and its record for status.createdRemoteSecrets.
-func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret,
-	fn func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error) error {
+// pushFn is one push (or deletion) of entry e to a store's client, with the
+// entry's remote reference (Owned when this PushSecret created it) and its
+// record for status.createdRemoteSecrets.
+type pushFn func(sc providers.SecretsClient, record string, ref providers.PushRef, e entry) error
+
+// eachStore resolves every store, checks that dataTo picks among them, and
+// runs fn for each entry of each store. src is the Secret pushed, nil for a
+// deletion.
+func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret, src *corev1.Secret, fn pushFn) error {
+	stores := make([]v1alpha1.GenericStore, 0, len(ps.Spec.SecretStoreRefs))
 	for _, storeRef := range ps.Spec.SecretStoreRefs {
-		if err := r.inStore(ctx, ps, storeRef, fn); err != nil {
+		store, err := storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, storeRef, ps.Namespace)
+		if err != nil {
+			return err
+		}
+		stores = append(stores, store)
+	}
+	if err := checkDataTo(ps, stores); err != nil {
+		return err
+	}
+	for _, store := range stores {
+		if err := r.inStore(ctx, ps, store, src, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// inStore runs fn for every data entry against one store, and closes the
-// store's client on every path.
-func (r *Reconciler) inStore(ctx context.Context, ps *v1alpha1.PushSecret, storeRef v1alpha1.SecretStoreRef,
-	fn func(sc providers.SecretsClient, record string, ref providers.PushRef, d v1alpha1.PushSecretData) error) error {
-	store, err := storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, storeRef, ps.Namespace)
+// inStore runs fn for every entry against one store, and closes the store's
+// client on every path.
+func (r *Reconciler) inStore(ctx context.Context, ps *v1alpha1.PushSecret, store v1alpha1.GenericStore, src *corev1.Secret, fn pushFn) error {
+	all, err := entries(ps, store, src)
 	if err != nil {
 		return err
+	}
+	prefix := fmt.Sprintf("%s/%s/", store.GetKind(), store.GetName())
+	if src == nil {
+		all = append(all, createdOnly(ps, prefix, all)...)
 	}
 	sc, err := r.Provider.NewClient(ctx, store, &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client, Namespaces: r.Client}, ps.Namespace)
 	if err != nil {
 		return outcome.FromProvider(fmt.Errorf("%s %q: %w", store.GetKind(), store.GetName(), err))
 	}
 	defer func() { _ = sc.Close(ctx) }()
-	for i, d := range ps.Spec.Data {
-		record := fmt.Sprintf("%s/%s/%s", store.GetKind(), store.GetName(), d.Match.RemoteRef.RemoteKey)
-		ref := pushRef(d)
+	for _, e := range all {
+		record := prefix + e.remote.RemoteKey
+		ref := providers.PushRef{Key: e.remote.RemoteKey, Property: e.remote.Property}
 		ref.Owned = slices.Contains(ps.Status.CreatedRemoteSecrets, record)
 		ref.Owner, ref.OwnerUID = ps.Namespace+"/"+ps.Name, string(ps.UID)
-		if err := fn(sc, record, ref, d); err != nil {
-			return classify(fmt.Errorf("%s %q, data[%d] (%s): %w", store.GetKind(), store.GetName(), i, d.Match.RemoteRef.RemoteKey, err))
+		if err := fn(sc, record, ref, e); err != nil {
+			return classify(fmt.Errorf("%s %q, %s (%s): %w", store.GetKind(), store.GetName(), e.origin, e.remote.RemoteKey, err))
 		}
+	}
+	return nil
+}
+
+// createdOnly are the remote secrets of one store this PushSecret created
+// that no entry names without the Secret: those of dataTo's per-key pushes,
+// removed on deletion as the rest.
+func createdOnly(ps *v1alpha1.PushSecret, prefix string, named []entry) []entry {
+	var out []entry
+	for _, record := range ps.Status.CreatedRemoteSecrets {
+		key, ok := strings.CutPrefix(record, prefix)
+		if !ok || slices.ContainsFunc(named, func(e entry) bool { return e.remote.RemoteKey == key }) {
+			continue
+		}
+		out = append(out, entry{origin: "dataTo", remote: v1alpha1.PushSecretRemoteRef{RemoteKey: key}})
+	}
+	return out
+}
+
+// checkDataTo fails a dataTo entry whose storeRef names a store that is not
+// in secretStoreRefs, or whose label selector picks none of them: it would
+// push nothing, in silence.
+func checkDataTo(ps *v1alpha1.PushSecret, stores []v1alpha1.GenericStore) error {
+	for i, d := range ps.Spec.DataTo {
+		picked := false
+		for _, s := range stores {
+			ok, err := picks(d.StoreRef, s)
+			if err != nil {
+				return outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "dataTo[%d].storeRef: %v", i, err)
+			}
+			picked = picked || ok
+		}
+		if picked {
+			continue
+		}
+		if d.StoreRef.Name != "" {
+			return outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "dataTo[%d].storeRef names %q, which is not in secretStoreRefs; add it there", i, d.StoreRef.Name)
+		}
+		return outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "dataTo[%d].storeRef.labelSelector picks none of the stores in secretStoreRefs", i)
 	}
 	return nil
 }
@@ -202,12 +260,6 @@ func (r *Reconciler) fail(ps *v1alpha1.PushSecret, err error) (ctrl.Result, erro
 	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
 	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionFalse, oe.Reason, "Push", oe.Err.Error())
 	return ctrl.Result{RequeueAfter: cmp.Or(refreshInterval(ps), time.Hour)}, oe
-}
-
-// pushRef addresses entry d's remote secret; an empty property pushes the
-// whole remote secret, as in ESO.
-func pushRef(d v1alpha1.PushSecretData) providers.PushRef {
-	return providers.PushRef{Key: d.Match.RemoteRef.RemoteKey, Property: d.Match.RemoteRef.Property}
 }
 
 // refreshInterval is how often the Secret is pushed again: the spec's (1h when

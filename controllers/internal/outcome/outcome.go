@@ -185,3 +185,14 @@ func isKube(err error) bool {
 	var status apierrors.APIStatus
 	return errors.As(err, &status)
 }
+
+// Within prefixes err's message with where it happened ("dataTo[0]: ..."),
+// keeping its Reason and class: wrapping with fmt.Errorf would not, as As
+// returns the inner *Error and its own message.
+func Within(where string, err error) error {
+	oe := mostUrgent(err)
+	if oe == nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	return &Error{Reason: oe.Reason, Class: oe.Class, After: oe.After, Err: fmt.Errorf("%s: %w", where, oe.Err)}
+}

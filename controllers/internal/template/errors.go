@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/controllers/internal/outcome"
 )
 
 // redacted replaces a message that may carry a value.
@@ -113,4 +116,18 @@ func classify(msg string) string {
 		}
 	}
 	return "execution failed (message withheld: it may carry a value)"
+}
+
+// Outcome classifies a template failure: a parse error, or one that exceeded
+// the evaluation budget (the same spec would exceed it again), is terminal;
+// one that failed on the data is waiting. Both carry Reason TemplateError.
+func Outcome(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *Error
+	if errors.As(err, &te) && (te.Parse || te.Budget) {
+		return outcome.Terminalf(v1alpha1.ReasonTemplateError, "%v; fix the template", err)
+	}
+	return outcome.Waitingf(v1alpha1.ReasonTemplateError, 0, "%v", err)
 }
