@@ -23,6 +23,7 @@ import (
 	"github.com/baosync/baosync/commands/convert"
 	"github.com/baosync/baosync/commands/render"
 	"github.com/baosync/baosync/controllers/clusterexternalsecret"
+	"github.com/baosync/baosync/controllers/clusterpushsecret"
 	"github.com/baosync/baosync/controllers/esocompat"
 	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/controllers/metrics"
@@ -128,7 +129,7 @@ func run(ctx context.Context, o *options) error {
 }
 
 // setupStores sets up the store reconcilers and, in a cluster-wide install,
-// the ClusterExternalSecret reconciler.
+// the ClusterExternalSecret and ClusterPushSecret reconcilers.
 func setupStores(mgr ctrl.Manager, deps secretstore.Deps, served scope.Operator) error {
 	if err := secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up SecretStore reconciler: %w", err)
@@ -139,9 +140,11 @@ func setupStores(mgr ctrl.Manager, deps secretstore.Deps, served scope.Operator)
 	if err := secretstore.NewClusterSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up ClusterSecretStore reconciler: %w", err)
 	}
-	ces := &clusterexternalsecret.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("baosync")}
-	if err := ces.SetupWithManager(mgr); err != nil {
+	if err := clusterexternalsecret.New(mgr.GetClient(), mgr.GetEventRecorder("baosync")).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up ClusterExternalSecret reconciler: %w", err)
+	}
+	if err := clusterpushsecret.New(mgr.GetClient(), mgr.GetEventRecorder("baosync")).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up ClusterPushSecret reconciler: %w", err)
 	}
 	return nil
 }

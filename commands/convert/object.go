@@ -19,7 +19,8 @@ var kinds = map[string]func() any{
 	"ClusterExternalSecret": func() any {
 		return &v1alpha1.ClusterExternalSecret{}
 	},
-	"PushSecret": func() any { return &v1alpha1.PushSecret{} },
+	"PushSecret":        func() any { return &v1alpha1.PushSecret{} },
+	"ClusterPushSecret": func() any { return &v1alpha1.ClusterPushSecret{} },
 	// generators.external-secrets.io kinds baosync has
 	"Password":           func() any { return &v1alpha1.Password{} },
 	"UUID":               func() any { return &v1alpha1.UUID{} },
@@ -116,6 +117,18 @@ func (c *conversion) esSpec() fieldPath {
 		return path("spec")
 	case "ClusterExternalSecret":
 		return path("spec", "externalSecretSpec")
+	}
+	return nil
+}
+
+// pushSpec is where the PushSecret spec of the object lives, nil for kinds
+// without one.
+func (c *conversion) pushSpec() fieldPath {
+	switch c.kind {
+	case "PushSecret":
+		return path("spec")
+	case "ClusterPushSecret":
+		return path("spec", "pushSecretSpec")
 	}
 	return nil
 }

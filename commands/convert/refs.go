@@ -50,8 +50,8 @@ type storeRef struct {
 }
 
 // storeRefs lists the stores the object refers to. A ClusterExternalSecret's
-// SecretStore lives in every selected namespace, so only its cluster
-// references are checked.
+// (or ClusterPushSecret's) SecretStore lives in every selected namespace, so
+// only its cluster references are checked.
 func (c *conversion) storeRefs() []storeRef {
 	var refs []storeRef
 	add := func(p fieldPath) {
@@ -66,7 +66,7 @@ func (c *conversion) storeRefs() []storeRef {
 		}
 		if k.kind == "ClusterSecretStore" {
 			k.namespace = ""
-		} else if c.kind == "ClusterExternalSecret" {
+		} else if c.kind == "ClusterExternalSecret" || c.kind == "ClusterPushSecret" {
 			return
 		}
 		refs = append(refs, storeRef{path: p, key: k})
@@ -81,10 +81,10 @@ func (c *conversion) storeRefs() []storeRef {
 			}
 		}
 	}
-	if c.kind == "PushSecret" {
-		if list := at(c.root, path("spec", "secretStoreRefs")); list != nil {
+	if ps := c.pushSpec(); ps != nil {
+		if list := at(c.root, ps.child("secretStoreRefs")); list != nil {
 			for i := range list.Content {
-				add(path("spec", "secretStoreRefs").item(i))
+				add(ps.child("secretStoreRefs").item(i))
 			}
 		}
 	}

@@ -91,9 +91,9 @@ func (c *conversion) refuse() {
 			}
 		}
 	}
-	if c.kind == "PushSecret" {
-		c.refusePushSelectors()
-		c.generatorRef(path("spec", "selector", "generatorRef"))
+	if ps := c.pushSpec(); ps != nil {
+		c.refusePushSelectors(ps)
+		c.generatorRef(ps.child("selector").child("generatorRef"))
 	}
 }
 
@@ -144,17 +144,17 @@ func (c *conversion) generatorRef(p fieldPath) {
 
 // refusePushSelectors fails PushSecrets that select Secrets or stores by
 // label only: baosync pushes one named Secret to named stores.
-func (c *conversion) refusePushSelectors() {
-	sel := path("spec", "selector", "secret")
+func (c *conversion) refusePushSelectors(ps fieldPath) {
+	sel := ps.child("selector").child("secret")
 	if at(c.root, sel.child("selector")) != nil && scalarString(at(c.root, sel.child("name"))) == "" {
 		c.fail(sel.child("selector"), "baosync pushes one Secret named by selector.secret.name; write one PushSecret per Secret")
 	}
-	refs := at(c.root, path("spec", "secretStoreRefs"))
+	refs := at(c.root, ps.child("secretStoreRefs"))
 	if refs == nil || refs.Kind != yaml.SequenceNode {
 		return
 	}
 	for i := range refs.Content {
-		p := path("spec", "secretStoreRefs").item(i)
+		p := ps.child("secretStoreRefs").item(i)
 		if at(c.root, p.child("labelSelector")) != nil && scalarString(at(c.root, p.child("name"))) == "" {
 			c.fail(p.child("labelSelector"), "baosync pushes to stores named in secretStoreRefs; name each store")
 		}

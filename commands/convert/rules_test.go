@@ -24,6 +24,33 @@ spec:
   dataTo: [{storeRef: {name: vault}, match: {regexp: "^DB_"}, remoteKey: db, metadata: {x: y}}]`,
 	out:      []string{`dataTo: [{storeRef: {name: vault}, match: {regexp: "^DB_"}, remoteKey: db}]`, "conversionStrategy: ReverseUnicode"},
 	warnings: []string{"spec.dataTo[0].metadata: ESO's Vault and OpenBao providers push no per-entry metadata either"},
+}, {
+	name: "converts a ClusterPushSecret, its PushSecret spec checked as a PushSecret's",
+	in: `apiVersion: external-secrets.io/v1alpha1
+kind: ClusterPushSecret
+metadata: {name: everywhere}
+spec:
+  pushSecretName: push
+  pushSecretMetadata: {labels: {app: api}}
+  namespaceSelectors: [{matchLabels: {team: a}}]
+  refreshTime: 1m
+  pushSecretSpec:
+    secretStoreRefs: [{name: vault}]
+    selector: {secret: {name: src}}
+    data: [{match: {secretKey: k, remoteRef: {remoteKey: app, property: k}}}]`,
+	out: []string{"apiVersion: baosync.io/v1alpha1", "kind: ClusterPushSecret", "pushSecretName: push", "secretStoreRefs: [{name: vault}]"},
+}, {
+	name: "refuses a ClusterPushSecret pushing a generator baosync lacks",
+	in: `apiVersion: external-secrets.io/v1alpha1
+kind: ClusterPushSecret
+metadata: {name: everywhere}
+spec:
+  namespaceSelectors: [{matchLabels: {team: a}}]
+  pushSecretSpec:
+    secretStoreRefs: [{name: vault}]
+    selector: {generatorRef: {apiVersion: generators.external-secrets.io/v1alpha1, kind: Fake, name: f}}
+    data: [{match: {secretKey: k, remoteRef: {remoteKey: app, property: k}}}]`,
+	warnings: []string{"spec.pushSecretSpec.selector.generatorRef.kind: baosync has no Fake generator"}, failed: 1,
 }}
 
 // referentCases are ESO's referent authentication: a ClusterSecretStore

@@ -33,7 +33,7 @@ func TestReconcile_AnEarlyFailureIsReportedAsReadyFalse(t *testing.T) {
 			return cl.List(ctx, list, opts...)
 		}}).Build()
 	rec := events.NewFakeRecorder(10)
-	r := &Reconciler{Client: c, Recorder: rec}
+	r := New(c, rec)
 	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: client.ObjectKeyFromObject(ces)}); err == nil {
 		t.Fatal("the failure was not returned for a retry")
 	}

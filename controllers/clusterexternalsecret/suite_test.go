@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			return nil, err
 		}
-		if err := (&Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("baosync")}).SetupWithManager(mgr); err != nil {
+		if err := New(mgr.GetClient(), mgr.GetEventRecorder("baosync")).SetupWithManager(mgr); err != nil {
 			return nil, err
 		}
 		mctx, cancel := context.WithCancel(ctx)

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/baosync/baosync/controllers/clusterpushsecret"
 	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/providers/vault"
 )
@@ -40,6 +41,9 @@ func TestMain(m *testing.M) {
 		}
 		r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: vault.New(), Recorder: mgr.GetEventRecorder("baosync")}
 		if err := r.SetupWithManager(ctx, mgr); err != nil {
+			return nil, err
+		}
+		if err := clusterpushsecret.New(mgr.GetClient(), mgr.GetEventRecorder("baosync")).SetupWithManager(mgr); err != nil {
 			return nil, err
 		}
 		mctx, cancel := context.WithCancel(ctx)

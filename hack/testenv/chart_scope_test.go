@@ -140,7 +140,7 @@ func TestChart_ScopedRulesFollowTheAPIServersDiscovery(t *testing.T) {
 	g.Expect(split(role.Rules)).To(ConsistOf(namespaced))
 	g.Expect(split(cluster.Rules)).To(ConsistOf(reviews))
 	for _, r := range clusterOnly {
-		g.Expect([]string{"namespaces", "clustersecretstores", "clustersecretstores/status", "clusterexternalsecrets", "clusterexternalsecrets/status", "clustergenerators"}).
+		g.Expect([]string{"namespaces", "clustersecretstores", "clustersecretstores/status", "clusterexternalsecrets", "clusterexternalsecrets/status", "clusterpushsecrets", "clusterpushsecrets/status", "clustergenerators"}).
 			To(ContainElement(r.Resources[0]), "a new cluster-scoped permission: decide in charts/baosync/templates/_helpers.tpl (baosync.rules) whether a scoped operator needs it")
 	}
 	// Cluster-wide, the ClusterRole is the generated role, unsplit.

@@ -25,14 +25,14 @@ them; "namespaced", those on namespaced resources, for the Role of a scoped
 install; "reviews", the TokenReview and SubjectAccessReview rules a scoped
 install still needs cluster-wide (reviewing tokens: the metrics filter and the
 guard against API-server tokens sent to Vault). The other cluster-scoped
-resources (Namespaces, ClusterSecretStores, ClusterExternalSecrets,
+resources (Namespaces, ClusterSecretStores, ClusterExternalSecrets, ClusterPushSecrets,
 ClusterGenerators) are only read by a cluster-wide operator. A test keeps these
 lists true to the API server's discovery.
 */}}
 {{- define "baosync.rules" -}}
 {{- $rules := index . 0 }}
 {{- $which := index . 1 }}
-{{- $clusterScoped := list "namespaces" "tokenreviews" "subjectaccessreviews" "clustersecretstores" "clustersecretstores/status" "clusterexternalsecrets" "clusterexternalsecrets/status" "clustergenerators" }}
+{{- $clusterScoped := list "namespaces" "tokenreviews" "subjectaccessreviews" "clustersecretstores" "clustersecretstores/status" "clusterexternalsecrets" "clusterexternalsecrets/status" "clusterpushsecrets" "clusterpushsecrets/status" "clustergenerators" }}
 {{- $reviews := list "tokenreviews" "subjectaccessreviews" }}
 {{- $out := list }}
 {{- range $rules }}
