@@ -118,8 +118,9 @@ type ExternalSecretTarget struct {
 
 // RolloutRestartTarget names a workload to restart.
 type RolloutRestartTarget struct {
-	// Kind of the workload.
-	// +kubebuilder:validation:Enum=Deployment;StatefulSet;DaemonSet
+	// Kind of the workload; argo.Rollout is an Argo Rollouts Rollout
+	// (argoproj.io/v1alpha1), restarted through its spec.restartAt.
+	// +kubebuilder:validation:Enum=Deployment;StatefulSet;DaemonSet;argo.Rollout
 	Kind string `json:"kind"`
 	// Name of the workload.
 	// +kubebuilder:validation:MinLength=1

@@ -9,8 +9,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 )
@@ -20,17 +23,24 @@ func TestRolloutRestart_RestartsWorkloadsWhenTheDataChanges(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	ns, path, es := syncedApp(t, "v1-value", func(es *v1alpha1.ExternalSecret) {
-		es.Spec.Target.RolloutRestartTargets = []v1alpha1.RolloutRestartTarget{{Kind: "Deployment", Name: "web"}, {Kind: "StatefulSet", Name: "missing"}}
+		es.Spec.Target.RolloutRestartTargets = []v1alpha1.RolloutRestartTarget{{Kind: "Deployment", Name: "web"}, {Kind: "StatefulSet", Name: "missing"},
+			{Kind: KindArgoRollout, Name: "canary"}}
 	})
 	// The permission is opt-in (config/components/rollout-restart); grant it here only.
 	g.Expect(env.GrantRolloutRestart(ctx, ns)).To(Succeed())
 	deploy := createDeployment(t, ns, "web")
+	rollout := createRollout(t, ns, "canary")
 	restartedAt := func() string { return restartedAtOf(t, deploy) }
 	g.Expect(restartedAt()).To(BeEmpty())
 
 	putKV(t, path, map[string]any{"k": leak.Secret("v2-value")})
 	forceSync(t, es, "rotate")
 	g.Eventually(restartedAt, eventually, poll).ShouldNot(BeEmpty())
+	g.Eventually(func() string {
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(rollout), rollout)).To(Succeed())
+		at, _, _ := unstructured.NestedString(rollout.Object, "spec", "restartAt")
+		return at
+	}, eventually, poll).Should(MatchRegexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`), "an Argo Rollout restarts through spec.restartAt (RFC 3339, UTC)")
 	g.Eventually(func() []string { return eventReasons(t, ns, "app") }, eventually, poll).
 		Should(ContainElements("RolloutRestarted", v1alpha1.ReasonRolloutRestartFailed))
 	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
@@ -56,6 +66,43 @@ func TestRolloutRestart_WithoutThePermissionSaysHowToGrantIt(t *testing.T) {
 	g.Expect(getSecret(t, ns, "app").Data).To(HaveKeyWithValue("k", []byte("v2-value")))
 	g.Expect(restartedAtOf(t, deploy)).To(BeEmpty())
 }
+
+// createRollout installs a minimal Argo Rollouts CRD (once) and creates a
+// Rollout to restart.
+func createRollout(t *testing.T, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	g := NewWithT(t)
+	ctx := context.Background()
+	crd := &unstructured.Unstructured{}
+	g.Expect(yaml.Unmarshal([]byte(rolloutCRD), &crd.Object)).To(Succeed())
+	if err := k8s.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	rollout := &unstructured.Unstructured{}
+	rollout.SetAPIVersion("argoproj.io/v1alpha1")
+	rollout.SetKind("Rollout")
+	rollout.SetNamespace(ns)
+	rollout.SetName(name)
+	g.Expect(unstructured.SetNestedField(rollout.Object, int64(1), "spec", "replicas")).To(Succeed())
+	g.Eventually(func() error { return k8s.Create(ctx, rollout.DeepCopy()) }, eventually, poll).Should(Succeed(), "the CRD is established")
+	return rollout
+}
+
+// rolloutCRD is the least of Argo Rollouts' CRD a Rollout needs here.
+const rolloutCRD = `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: rollouts.argoproj.io}
+spec:
+  group: argoproj.io
+  scope: Namespaced
+  names: {plural: rollouts, singular: rollout, kind: Rollout, listKind: RolloutList}
+  versions:
+    - name: v1alpha1
+      served: true
+      storage: true
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`
 
 // createDeployment creates a minimal Deployment to restart.
 func createDeployment(t *testing.T, ns, name string) *appsv1.Deployment {

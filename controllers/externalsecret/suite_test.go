@@ -104,7 +104,7 @@ func startOperator(ctx context.Context, e *testenv.Env) (func(), error) {
 		secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr),
 		secretstore.NewClusterSecretStoreReconciler(deps).SetupWithManager(mgr),
 		r.SetupWithManager(ctx, mgr),
-		(&clusterexternalsecret.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("baosync")}).SetupWithManager(mgr),
+		clusterexternalsecret.New(mgr.GetClient(), mgr.GetEventRecorder("baosync")).SetupWithManager(mgr),
 		(&pushsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 			Recorder: mgr.GetEventRecorder("baosync")}).SetupWithManager(ctx, mgr))
 	if err != nil {

@@ -247,6 +247,9 @@ func Selects(names []string, selectors []*metav1.LabelSelector, ns *corev1.Names
 // SetupWithManager watches the parents, the children they own, and
 // namespaces (a new or relabelled namespace may be selected).
 func (r *Reconciler[P, C]) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Kind.NewParent == nil {
+		return errors.New("fanout: the Reconciler has no Kind; build it with its package's New")
+	}
 	return ctrl.NewControllerManagedBy(mgr).Named(r.Kind.Name).
 		For(r.Kind.NewParent()).
 		Owns(r.Kind.NewChild()).
