@@ -90,7 +90,7 @@ func TestRefreshAction_SetsForceSyncToNowAndKeepsTheRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, meta := range map[string]string{
-		"an object without annotations":   `{"name":"x"}`,
+		"an object without annotations":    `{"name":"x"}`,
 		"an object with other annotations": `{"name":"x","annotations":{"team":"a","baosync.io/force-sync":"old"}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
