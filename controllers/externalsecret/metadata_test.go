@@ -25,7 +25,8 @@ func TestMetadata_TheSecretCarriesTheExternalSecretsLabelsWithoutATemplate(t *te
 	createES(t, newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k"), func(es *v1alpha1.ExternalSecret) {
 		es.Labels = map[string]string{"app.kubernetes.io/part-of": "shop", "helm.sh/chart": "web-1.0.0"}
 		es.Annotations = map[string]string{"reloader.stakater.com/match": "true",
-			"kubectl.kubernetes.io/last-applied-configuration": `{"kind":"ExternalSecret"}`}
+			"kubectl.kubernetes.io/last-applied-configuration": `{"kind":"ExternalSecret"}`,
+			"argocd.argoproj.io/tracking-id":                   "shop:baosync.io/ExternalSecret:" + ns + "/app"}
 	}))
 	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	s := getSecret(t, ns, "app")
@@ -33,6 +34,7 @@ func TestMetadata_TheSecretCarriesTheExternalSecretsLabelsWithoutATemplate(t *te
 	g.Expect(s.Labels).To(HaveKeyWithValue("helm.sh/chart", "web-1.0.0"))
 	g.Expect(s.Annotations).To(HaveKeyWithValue("reloader.stakater.com/match", "true"))
 	g.Expect(s.Annotations).NotTo(HaveKey("kubectl.kubernetes.io/last-applied-configuration"))
+	g.Expect(s.Annotations).NotTo(HaveKey("argocd.argoproj.io/tracking-id"), "Argo CD would take the Secret for a manifest Git lacks, and prune it")
 
 	// A label removed from the ExternalSecret leaves the Secret, as in ESO; one
 	// someone else put on the Secret stays.

@@ -90,19 +90,31 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // template.metadata is used, as in ESO, whatever its mergePolicy. Two kinds of
 // keys are not copied, unlike ESO: kubectl's last-applied-configuration (the
 // ExternalSecret's manifest would become the Secret's, and a later kubectl
-// apply of the Secret would merge against it) and baosync.io/ keys, which are
-// baosync's own bookkeeping and controls.
+// apply of the Secret would merge against it), baosync.io/ keys, which are
+// baosync's own bookkeeping and controls, and GitOps tracking keys (see
+// gitOpsKey).
 func copyOwnMetadata(es *v1alpha1.ExternalSecret, s *corev1.Secret) {
 	for k, v := range es.Labels {
-		if !strings.HasPrefix(k, baosyncPrefix) {
+		if !strings.HasPrefix(k, baosyncPrefix) && !gitOpsKey(k) {
 			s.Labels[k] = v
 		}
 	}
 	for k, v := range es.Annotations {
-		if k != lastAppliedAnnotation && !strings.HasPrefix(k, baosyncPrefix) {
+		if k != lastAppliedAnnotation && !strings.HasPrefix(k, baosyncPrefix) && !gitOpsKey(k) {
 			s.Annotations[k] = v
 		}
 	}
+}
+
+// gitOpsKey reports a label or annotation by which Argo CD
+// (argocd.argoproj.io/tracking-id, sync waves and options) or Flux
+// (kustomize.toolkit.fluxcd.io/name, helm.toolkit.fluxcd.io/…) tracks the
+// objects of an application. Copied onto the Secret, it would make the
+// Secret look like a manifest of the application that Git does not hold:
+// shown OutOfSync, and pruned.
+func gitOpsKey(k string) bool {
+	prefix, _, ok := strings.Cut(k, "/")
+	return ok && (prefix == "argocd.argoproj.io" || strings.HasSuffix(prefix, ".toolkit.fluxcd.io"))
 }
 
 // baosyncPrefix starts the labels and annotations baosync reads or writes.

@@ -11,11 +11,15 @@ import (
 )
 
 func TestRender_CopiesTheExternalSecretsOwnMetadataOnlyWithoutATemplate(t *testing.T) {
-	ownLabels := map[string]string{"app.kubernetes.io/name": "web", "baosync.io/managed": "false"}
+	ownLabels := map[string]string{"app.kubernetes.io/name": "web", "baosync.io/managed": "false",
+		"kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
 	ownAnnotations := map[string]string{
-		"reloader.stakater.com/match": "true",
-		lastAppliedAnnotation:         `{"kind":"ExternalSecret"}`,
-		AnnotationForceSync:           "1",
+		"reloader.stakater.com/match":          "true",
+		lastAppliedAnnotation:                  `{"kind":"ExternalSecret"}`,
+		AnnotationForceSync:                    "1",
+		"argocd.argoproj.io/tracking-id":       "shop:baosync.io/ExternalSecret:apps/web",
+		"argocd.argoproj.io/sync-wave":         "-1",
+		"kustomize.toolkit.fluxcd.io/checksum": "abc",
 	}
 	cases := []struct {
 		name      string
@@ -23,7 +27,7 @@ func TestRender_CopiesTheExternalSecretsOwnMetadataOnlyWithoutATemplate(t *testi
 		wantLabel map[string]string
 		wantAnn   map[string]string
 	}{{
-		name:      "copies labels and annotations without target.template, except kubectl's last-applied and baosync.io/ keys",
+		name:      "copies labels and annotations without target.template, except kubectl's last-applied, baosync.io/ keys and Argo CD's and Flux's tracking keys",
 		wantLabel: map[string]string{"app.kubernetes.io/name": "web"},
 		wantAnn:   map[string]string{"reloader.stakater.com/match": "true"},
 	}, {
