@@ -33,7 +33,6 @@ type ClusterExternalSecretSpec struct {
 
 	// RefreshTime is how often the namespaces are checked again (namespace
 	// changes are also watched). Defaults to 1m.
-	// +kubebuilder:default="1m"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	// +optional

@@ -18,12 +18,10 @@ type ExternalSecretFind struct {
 
 	// ConversionStrategy makes keys valid: Default writes "/" as "_"; Unicode
 	// also writes every other invalid character as _U<hex>_.
-	// +kubebuilder:default=Default
 	// +optional
 	ConversionStrategy ConversionStrategy `json:"conversionStrategy,omitempty"`
 
 	// DecodingStrategy decodes each found value (see data[].remoteRef).
-	// +kubebuilder:default=None
 	// +optional
 	DecodingStrategy DecodingStrategy `json:"decodingStrategy,omitempty"`
 }

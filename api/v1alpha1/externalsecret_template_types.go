@@ -11,7 +11,6 @@ type ExternalSecretTemplate struct {
 	Type corev1.SecretType `json:"type,omitempty"`
 
 	// EngineVersion of the template engine. Only v2 exists.
-	// +kubebuilder:default=v2
 	// +kubebuilder:validation:Enum=v2
 	// +optional
 	EngineVersion string `json:"engineVersion,omitempty"`
@@ -22,7 +21,6 @@ type ExternalSecretTemplate struct {
 
 	// MergePolicy decides what the templates produce: Replace (only the templated
 	// keys, the default) or Merge (the fetched keys plus the templated ones).
-	// +kubebuilder:default=Replace
 	// +optional
 	MergePolicy TemplateMergePolicy `json:"mergePolicy,omitempty"`
 
@@ -64,7 +62,6 @@ type TemplateFrom struct {
 	// +optional
 	Literal *string `json:"literal,omitempty"`
 	// Target is where the output goes: Data (default), Annotations or Labels.
-	// +kubebuilder:default=Data
 	// +optional
 	Target TemplateTarget `json:"target,omitempty"`
 	// ValuesDecodingStrategy decodes each rendered value (ESO v2's field):
@@ -94,7 +91,6 @@ type TemplateRefItem struct {
 	Key string `json:"key"`
 	// TemplateAs: Values (the output is the value of Key, the default) or
 	// KeysAndValues (the output is a YAML map of keys to values).
-	// +kubebuilder:default=Values
 	// +optional
 	TemplateAs TemplateScope `json:"templateAs,omitempty"`
 }

@@ -18,7 +18,6 @@ type ExternalSecretSpec struct {
 	SecretStoreRef SecretStoreRef `json:"secretStoreRef,omitzero"`
 
 	// Target describes the Secret to write.
-	// +kubebuilder:default={creationPolicy: Owner, deletionPolicy: Retain}
 	// +optional
 	Target ExternalSecretTarget `json:"target,omitempty"`
 
@@ -26,7 +25,6 @@ type ExternalSecretSpec struct {
 	// "1h" or "30s". "0" reads them once and again only when the ExternalSecret
 	// changes. Anything else must be at least 1s, so that no object can keep a
 	// worker and its store busy in a loop.
-	// +kubebuilder:default="1h"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$`
 	// +kubebuilder:validation:XValidation:rule="self == '0' || duration(self) == duration('0s') || duration(self) >= duration('1s')",message="refreshInterval must be 0 (read once) or at least 1s"
@@ -86,14 +84,12 @@ type ExternalSecretTarget struct {
 	// CreationPolicy decides how the Secret is owned: Owner (created and owned by
 	// the ExternalSecret), Orphan (created, not owned), Merge (keys merged into an
 	// existing Secret) or None (nothing written).
-	// +kubebuilder:default=Owner
 	// +optional
 	CreationPolicy CreationPolicy `json:"creationPolicy,omitempty"`
 
 	// DeletionPolicy decides what happens to the Secret when the remote secret no
 	// longer exists: Retain (keep it), Delete (delete it), Merge (remove this
 	// ExternalSecret's keys from it).
-	// +kubebuilder:default=Retain
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 
@@ -208,7 +204,6 @@ type ExternalSecretDataRemoteRef struct {
 
 	// DecodingStrategy decodes the value before it is written: None, Base64,
 	// Base64URL or Auto (base64 when it decodes, otherwise as is).
-	// +kubebuilder:default=None
 	// +optional
 	DecodingStrategy DecodingStrategy `json:"decodingStrategy,omitempty"`
 

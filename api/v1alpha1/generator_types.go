@@ -24,7 +24,6 @@ const (
 type GeneratorRef struct {
 	// APIVersion of the generator. baosync.io/v1alpha1 is the only one served;
 	// baosync convert rewrites ESO's generators.external-secrets.io/v1alpha1.
-	// +kubebuilder:default="baosync.io/v1alpha1"
 	// +kubebuilder:validation:Enum=baosync.io/v1alpha1
 	// +optional
 	APIVersion string `json:"apiVersion,omitempty"`
@@ -43,10 +42,9 @@ type GeneratorRef struct {
 
 // PasswordSpec says how a password is generated. The fields and their
 // defaults are ESO's.
-// +kubebuilder:validation:XValidation:rule="(has(self.digits) ? self.digits : 0) + (has(self.symbols) ? self.symbols : 0) <= self.length",message="digits plus symbols must not exceed length"
+// +kubebuilder:validation:XValidation:rule="(has(self.digits) ? self.digits : 0) + (has(self.symbols) ? self.symbols : 0) <= (has(self.length) ? self.length : 24)",message="digits plus symbols must not exceed length"
 type PasswordSpec struct {
 	// Length of the password (default 24).
-	// +kubebuilder:default=24
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1024
 	Length int `json:"length,omitempty"`
@@ -73,17 +71,16 @@ type PasswordSpec struct {
 	SymbolCharacters *string `json:"symbolCharacters,omitempty"`
 
 	// NoUpper leaves out upper-case letters.
-	// +kubebuilder:default=false
+	// +optional
 	NoUpper bool `json:"noUpper"`
 
 	// AllowRepeat lets a character appear more than once.
-	// +kubebuilder:default=false
+	// +optional
 	AllowRepeat bool `json:"allowRepeat"`
 
 	// Encoding of the password written to the key "password": raw (default),
 	// base64, base64url, base32 or hex.
 	// +kubebuilder:validation:Enum=raw;base64;base64url;base32;hex
-	// +kubebuilder:default=raw
 	// +optional
 	Encoding *string `json:"encoding,omitempty"`
 

@@ -33,21 +33,18 @@ type PushSecretSpec struct {
 	// UpdatePolicy: Replace (default) keeps the remote in line with the Secret;
 	// IfNotExists writes only remote secrets that do not exist yet.
 	// +kubebuilder:validation:Enum=Replace;IfNotExists
-	// +kubebuilder:default=Replace
 	// +optional
 	UpdatePolicy string `json:"updatePolicy,omitempty"`
 
 	// DeletionPolicy: Delete removes what baosync pushed when the PushSecret is
 	// deleted; None (default) leaves it.
 	// +kubebuilder:validation:Enum=Delete;None
-	// +kubebuilder:default=None
 	// +optional
 	DeletionPolicy string `json:"deletionPolicy,omitempty"`
 
 	// RefreshInterval is how often the Secret is pushed again (default 1h); 0
 	// pushes once, and again only when the PushSecret changes, as ESO; else
 	// at least 1s.
-	// +kubebuilder:default="1h"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$`
 	// +kubebuilder:validation:XValidation:rule="self == '0' || duration(self) == duration('0s') || duration(self) >= duration('1s')",message="refreshInterval must be 0 or at least 1s"

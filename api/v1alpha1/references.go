@@ -105,7 +105,6 @@ type SecretStoreRef struct {
 	Name string `json:"name"`
 
 	// Kind of the store.
-	// +kubebuilder:default=SecretStore
 	// +optional
 	Kind SecretStoreKind `json:"kind,omitempty"`
 }

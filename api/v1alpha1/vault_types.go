@@ -27,7 +27,6 @@ type VaultProvider struct {
 	Path *string `json:"path,omitempty"`
 
 	// Version of the KV engine at Path.
-	// +kubebuilder:default=v2
 	// +optional
 	Version VaultKVStoreVersion `json:"version,omitempty"`
 
@@ -130,7 +129,6 @@ type VaultAuth struct {
 // +kubebuilder:validation:XValidation:rule="has(self.roleId) != has(self.roleRef)",message="set exactly one of roleId and roleRef"
 type VaultAppRole struct {
 	// Path is the mount path of the AppRole auth method.
-	// +kubebuilder:default=approle
 	// +kubebuilder:validation:MaxLength=512
 	// +optional
 	Path string `json:"path,omitempty"`
@@ -154,7 +152,6 @@ type VaultAppRole struct {
 // and secretRef is ignored, as in ESO.
 type VaultKubernetesAuth struct {
 	// MountPath is the mount path of the Kubernetes auth method.
-	// +kubebuilder:default=kubernetes
 	// +kubebuilder:validation:MaxLength=512
 	// +optional
 	Path string `json:"mountPath,omitempty"`
@@ -180,7 +177,6 @@ type VaultKubernetesAuth struct {
 // VaultUserPassAuth is username and password login.
 type VaultUserPassAuth struct {
 	// Path is the mount path of the userpass auth method.
-	// +kubebuilder:default=userpass
 	// +kubebuilder:validation:MaxLength=512
 	// +optional
 	Path string `json:"path,omitempty"`
@@ -198,7 +194,6 @@ type VaultUserPassAuth struct {
 // with the password, and maps the user's LDAP groups to policies.
 type VaultLdapAuth struct {
 	// Path is the mount path of the LDAP auth method.
-	// +kubebuilder:default=ldap
 	// +kubebuilder:validation:MaxLength=512
 	// +optional
 	Path string `json:"path,omitempty"`
@@ -217,7 +212,6 @@ type VaultLdapAuth struct {
 // +kubebuilder:validation:XValidation:rule="has(self.secretRef) || has(self.kubernetesServiceAccountToken)",message="set secretRef or kubernetesServiceAccountToken"
 type VaultJwtAuth struct {
 	// Path is the mount path of the JWT auth method.
-	// +kubebuilder:default=jwt
 	// +kubebuilder:validation:MaxLength=512
 	// +optional
 	Path string `json:"path,omitempty"`
@@ -263,7 +257,6 @@ type VaultKubernetesServiceAccountTokenAuth struct {
 // VaultCertAuth is TLS certificate login.
 type VaultCertAuth struct {
 	// Path is the mount path of the cert auth method.
-	// +kubebuilder:default=cert
 	// +kubebuilder:validation:MaxLength=512
 	// +optional
 	Path string `json:"path,omitempty"`

@@ -39,7 +39,6 @@ type VaultDynamicSecretSpec struct {
 	// Method of the request: GET (default; a read) or POST/PUT (a write with
 	// parameters, as pki/issue needs).
 	// +kubebuilder:validation:Enum=GET;POST;PUT;LIST;DELETE;get;post;put;list;delete
-	// +kubebuilder:default=GET
 	// +optional
 	Method string `json:"method,omitempty"`
 
@@ -55,7 +54,6 @@ type VaultDynamicSecretSpec struct {
 	GetParameters map[string][]string `json:"getParameters,omitempty"`
 
 	// ResultType selects the part of the answer: Data (default), Auth or Raw.
-	// +kubebuilder:default=Data
 	// +optional
 	ResultType VaultDynamicSecretResultType `json:"resultType,omitempty"`
 
@@ -76,7 +74,6 @@ type VaultDynamicSecretSpec struct {
 	// RenewPercent is the share of the lease's TTL, in percent, after which
 	// the lease is renewed (with jitter), while it is renewable. Default 67,
 	// two thirds.
-	// +kubebuilder:default=67
 	// +kubebuilder:validation:Minimum=10
 	// +kubebuilder:validation:Maximum=90
 	// +optional
@@ -85,7 +82,6 @@ type VaultDynamicSecretSpec struct {
 	// RotatePercent is the share of the credential's whole lifetime (the
 	// lease's max TTL, or a certificate's validity read from the certificate),
 	// in percent, after which a new credential is issued. Default 67.
-	// +kubebuilder:default=67
 	// +kubebuilder:validation:Minimum=10
 	// +kubebuilder:validation:Maximum=90
 	// +optional
@@ -93,14 +89,12 @@ type VaultDynamicSecretSpec struct {
 
 	// RevokeOnDelete revokes the lease when the ExternalSecret is deleted or
 	// stops using it. Default true.
-	// +kubebuilder:default=true
 	// +optional
 	RevokeOnDelete *bool `json:"revokeOnDelete,omitempty"`
 
 	// RotationGracePeriod is how long the previous credential stays valid after
 	// a new one was issued, so that workloads restart onto the new one before
 	// the old lease is revoked. Default 5m.
-	// +kubebuilder:default="5m"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$`
 	// +optional

@@ -6,6 +6,7 @@
 package generator
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -172,12 +175,64 @@ func HashOf(r *Resolved) string {
 		Name      string
 		Spec      v1alpha1.GeneratorSpec
 		Tenancy   *v1alpha1.TenantIdentity `json:",omitempty"` // omitted: hashes of generators without it are unchanged
-	}{r.Kind, r.Namespace, r.Name, r.Spec, r.Tenancy})
+	}{r.Kind, r.Namespace, r.Name, withDefaults(r.Spec), r.Tenancy})
 	if err != nil { // a spec of plain fields always marshals
 		return ""
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
+}
+
+// withDefaults fills the empty fields of spec with the values the CRDs once
+// defaulted on admission, so that a generator stored with them and the same
+// generator written without them (as the CRDs now leave them, for GitOps
+// tools) hash alike and keep their values, leases and tokens.
+func withDefaults(spec v1alpha1.GeneratorSpec) v1alpha1.GeneratorSpec {
+	spec = *spec.DeepCopy()
+	if p := spec.PasswordSpec; p != nil {
+		p.Length = cmp.Or(p.Length, 24)
+		if p.Encoding == nil {
+			p.Encoding = ptr.To("raw")
+		}
+	}
+	if d := spec.VaultDynamicSecretSpec; d != nil {
+		d.Method = cmp.Or(d.Method, "GET")
+		d.ResultType = cmp.Or(d.ResultType, v1alpha1.VaultDynamicSecretResultData)
+		d.RenewPercent, d.RotatePercent = cmp.Or(d.RenewPercent, 67), cmp.Or(d.RotatePercent, 67)
+		if d.RevokeOnDelete == nil {
+			d.RevokeOnDelete = ptr.To(true)
+		}
+		if d.RotationGracePeriod == nil {
+			d.RotationGracePeriod = &metav1.Duration{Duration: 5 * time.Minute}
+		}
+		if v := d.Provider; v != nil {
+			v.Version = cmp.Or(v.Version, v1alpha1.VaultKVStoreV2)
+			authPathDefaults(&v.Auth)
+		}
+	}
+	return spec
+}
+
+// authPathDefaults fills the empty mount paths of auth with their methods'.
+func authPathDefaults(a *v1alpha1.VaultAuth) {
+	if a.AppRole != nil {
+		a.AppRole.Path = cmp.Or(a.AppRole.Path, "approle")
+	}
+	if a.Kubernetes != nil {
+		a.Kubernetes.Path = cmp.Or(a.Kubernetes.Path, "kubernetes")
+	}
+	if a.UserPass != nil {
+		a.UserPass.Path = cmp.Or(a.UserPass.Path, "userpass")
+	}
+	if a.Ldap != nil {
+		a.Ldap.Path = cmp.Or(a.Ldap.Path, "ldap")
+	}
+	if a.Jwt != nil {
+		a.Jwt.Path = cmp.Or(a.Jwt.Path, "jwt")
+	}
+	if a.Cert != nil {
+		a.Cert.Path = cmp.Or(a.Cert.Path, "cert")
+	}
 }
 
 // Static returns the generator for a kind that needs no server (Password,
