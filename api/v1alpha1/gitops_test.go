@@ -62,8 +62,10 @@ func expectNoDiff(ctx context.Context, t *testing.T, u *unstructured.Unstructure
 		u.SetNamespace(ns)
 	}
 	apply := func() *unstructured.Unstructured {
+		g.Expect(k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u.DeepCopy()), client.FieldOwner("argocd-controller"))).
+			To(Succeed(), "a conflict or an admission error")
 		obj := u.DeepCopy()
-		g.Expect(k8s.Patch(ctx, obj, client.Apply, client.FieldOwner("argocd-controller"))).To(Succeed(), "a conflict or an admission error")
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(u), obj)).To(Succeed())
 		return obj
 	}
 	first := apply()

@@ -16,7 +16,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -192,7 +191,8 @@ func withDefaults(spec v1alpha1.GeneratorSpec) v1alpha1.GeneratorSpec {
 	if p := spec.PasswordSpec; p != nil {
 		p.Length = cmp.Or(p.Length, 24)
 		if p.Encoding == nil {
-			p.Encoding = ptr.To("raw")
+			raw := "raw"
+			p.Encoding = &raw
 		}
 	}
 	if d := spec.VaultDynamicSecretSpec; d != nil {
@@ -200,7 +200,8 @@ func withDefaults(spec v1alpha1.GeneratorSpec) v1alpha1.GeneratorSpec {
 		d.ResultType = cmp.Or(d.ResultType, v1alpha1.VaultDynamicSecretResultData)
 		d.RenewPercent, d.RotatePercent = cmp.Or(d.RenewPercent, 67), cmp.Or(d.RotatePercent, 67)
 		if d.RevokeOnDelete == nil {
-			d.RevokeOnDelete = ptr.To(true)
+			revoke := true
+			d.RevokeOnDelete = &revoke
 		}
 		if d.RotationGracePeriod == nil {
 			d.RotationGracePeriod = &metav1.Duration{Duration: 5 * time.Minute}
