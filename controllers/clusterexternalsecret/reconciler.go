@@ -53,12 +53,9 @@ var kind = fanout.Kind[*ces, *v1alpha1.ExternalSecret]{
 	Conditions: func(c *ces) *[]metav1.Condition { return &c.Status.Conditions },
 	Status:     func(c *ces) any { return c.Status },
 	SetStatus: func(c *ces, name string, ok []string, failed []fanout.Failure) {
-		c.Status.ExternalSecretName, c.Status.ProvisionedNamespaces, c.Status.FailedNamespaces = name, ok, nil
-		for _, f := range failed {
-			c.Status.FailedNamespaces = append(c.Status.FailedNamespaces, v1alpha1.ClusterExternalSecretNamespaceFailure{Namespace: f.Namespace, Reason: f.Reason})
-		}
+		c.Status.ExternalSecretName, c.Status.ProvisionedNamespaces, c.Status.FailedNamespaces = name, ok, fanout.Failures(failed)
 	},
-	Interval: refreshInterval,
+	Interval: func(c *ces) time.Duration { return fanout.Every(c.Spec.RefreshInterval) },
 }
 
 func esName(c *ces) string {
@@ -66,11 +63,4 @@ func esName(c *ces) string {
 		return c.Spec.ExternalSecretName
 	}
 	return c.Name
-}
-
-func refreshInterval(c *ces) time.Duration {
-	if c.Spec.RefreshInterval == nil || c.Spec.RefreshInterval.Duration <= 0 {
-		return time.Minute
-	}
-	return c.Spec.RefreshInterval.Duration
 }

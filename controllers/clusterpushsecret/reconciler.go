@@ -53,12 +53,9 @@ var kind = fanout.Kind[*cps, *v1alpha1.PushSecret]{
 	Conditions: func(c *cps) *[]metav1.Condition { return &c.Status.Conditions },
 	Status:     func(c *cps) any { return c.Status },
 	SetStatus: func(c *cps, name string, ok []string, failed []fanout.Failure) {
-		c.Status.PushSecretName, c.Status.ProvisionedNamespaces, c.Status.FailedNamespaces = name, ok, nil
-		for _, f := range failed {
-			c.Status.FailedNamespaces = append(c.Status.FailedNamespaces, v1alpha1.ClusterExternalSecretNamespaceFailure{Namespace: f.Namespace, Reason: f.Reason})
-		}
+		c.Status.PushSecretName, c.Status.ProvisionedNamespaces, c.Status.FailedNamespaces = name, ok, fanout.Failures(failed)
 	},
-	Interval: refreshInterval,
+	Interval: func(c *cps) time.Duration { return fanout.Every(c.Spec.RefreshInterval) },
 }
 
 func psName(c *cps) string {
@@ -66,11 +63,4 @@ func psName(c *cps) string {
 		return c.Spec.PushSecretName
 	}
 	return c.Name
-}
-
-func refreshInterval(c *cps) time.Duration {
-	if c.Spec.RefreshInterval == nil || c.Spec.RefreshInterval.Duration <= 0 {
-		return time.Minute
-	}
-	return c.Spec.RefreshInterval.Duration
 }

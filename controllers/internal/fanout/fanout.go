@@ -275,3 +275,21 @@ func (r *Reconciler[P, C]) all(ctx context.Context, _ client.Object) []reconcile
 	}
 	return reqs
 }
+
+// Every is how often a parent with refresh time d checks its namespaces
+// again: d, or a minute when it is unset or not positive.
+func Every(d *metav1.Duration) time.Duration {
+	if d == nil || d.Duration <= 0 {
+		return time.Minute
+	}
+	return d.Duration
+}
+
+// Failures are the failed namespaces in the API's shape.
+func Failures(failed []Failure) []v1alpha1.ClusterExternalSecretNamespaceFailure {
+	var out []v1alpha1.ClusterExternalSecretNamespaceFailure
+	for _, f := range failed {
+		out = append(out, v1alpha1.ClusterExternalSecretNamespaceFailure{Namespace: f.Namespace, Reason: f.Reason})
+	}
+	return out
+}
