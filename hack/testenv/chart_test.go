@@ -184,7 +184,8 @@ func TestChart_OptionalPermissionsMatchTheKustomizeComponents(t *testing.T) {
 	}
 	g.Expect(chartRules).To(Equal(component.Rules), "charts/baosync/templates/rollout-restart.yaml and config/components/rollout-restart/role.yaml differ")
 	g.Expect(component.Rules).To(ConsistOf(rbacv1.PolicyRule{APIGroups: []string{"apps"},
-		Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: []string{"patch"}}))
+		Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: []string{"patch"}},
+		rbacv1.PolicyRule{APIGroups: []string{"argoproj.io"}, Resources: []string{"rollouts"}, Verbs: []string{"patch"}}))
 	g.Expect(defaultHasNo(t, "external-secrets.io")).To(Succeed(), "ESO's objects are the opt-in component's, not the default role's")
 
 	// config/default as documented, with its components uncommented (in a
