@@ -21,6 +21,9 @@ type kind struct {
 	newMirror func() client.Object
 	// cluster: cluster-scoped, served only by a cluster-wide operator.
 	cluster bool
+	// optional: served only when ESO's CRD is installed (ESO v2's kinds,
+	// and ESO's generators, which its chart can leave out).
+	optional bool
 	// status maps the mirror's status onto ESO's shape for this kind; nil for
 	// kinds without a status (generators).
 	status func(mirror client.Object) *esoStatus
@@ -50,6 +53,9 @@ var kinds = []kind{
 		clears: []string{"externalSecretName", "provisionedNamespaces", "failedNamespaces"}},
 	{gvk: gvk(Group, "v1alpha1", "PushSecret"), newMirror: func() client.Object { return &v1alpha1.PushSecret{} },
 		status: pushSecretStatus, metric: "pushsecret"},
+	{gvk: gvk(Group, "v1alpha1", "ClusterPushSecret"), newMirror: func() client.Object { return &v1alpha1.ClusterPushSecret{} },
+		cluster: true, optional: true, status: clusterPushSecretStatus, metric: "clusterpushsecret",
+		clears: []string{"pushSecretName", "provisionedNamespaces", "failedNamespaces"}},
 	{gvk: gvk(GeneratorGroup, "v1alpha1", "Password"), newMirror: func() client.Object { return &v1alpha1.Password{} }},
 	{gvk: gvk(GeneratorGroup, "v1alpha1", "UUID"), newMirror: func() client.Object { return &v1alpha1.UUID{} }},
 	{gvk: gvk(GeneratorGroup, "v1alpha1", "VaultDynamicSecret"), newMirror: func() client.Object { return &v1alpha1.VaultDynamicSecret{} }},
@@ -60,6 +66,35 @@ var kinds = []kind{
 // isGenerator reports whether k is one of ESO's generator kinds, which are
 // optional: ESO's chart can leave their CRDs out.
 func (k kind) isGenerator() bool { return k.gvk.Group == GeneratorGroup }
+
+// kindNamed returns the served kind of that name.
+func kindNamed(name string) kind {
+	for _, k := range kinds {
+		if k.gvk.Kind == name {
+			return k
+		}
+	}
+	return kind{}
+}
+
+// parents are ESO's cluster kinds that make an object per namespace, by the
+// kind of what they make.
+var parents = map[string]string{"ExternalSecret": "ClusterExternalSecret", "PushSecret": "ClusterPushSecret"}
+
+// isParent reports one of ESO's cluster kinds that make an object per
+// namespace.
+func isParent(kindName string) bool {
+	return kindName == "ClusterExternalSecret" || kindName == "ClusterPushSecret"
+}
+
+// esoParent is the ESO cluster kind that made o ("" for none): such an
+// object follows its parent, whose mirror makes baosync's own in its place.
+func esoParent(o *unstructured.Unstructured) string {
+	if p := parents[o.GetKind()]; p != "" && ownedByESO(o, p) {
+		return p
+	}
+	return ""
+}
 
 // newESO returns an empty ESO object of this kind.
 func (k kind) newESO() *unstructured.Unstructured {

@@ -1,7 +1,7 @@
 // Package esocompat is the operator's ESO-compatible mode (--eso-compat): it
 // serves External Secrets Operator's own objects (external-secrets.io v1
 // SecretStore, ClusterSecretStore, ExternalSecret, ClusterExternalSecret,
-// v1alpha1 PushSecret, and ESO's Password, UUID, VaultDynamicSecret and
+// v1alpha1 PushSecret and ClusterPushSecret, and ESO's Password, UUID, VaultDynamicSecret and
 // ClusterGenerator generators) whose provider is vault or openBao, as ESO
 // v1.3's CRDs install them, so that a team replaces ESO without changing a
 // manifest.
@@ -55,10 +55,10 @@ type Reconciler struct {
 	memo memo
 }
 
-// +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets,verbs=get;list;watch;patch
-// +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores/status;clustersecretstores/status;externalsecrets/status;clusterexternalsecrets/status;pushsecrets/status,verbs=patch
+// +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets;clusterpushsecrets,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores/status;clustersecretstores/status;externalsecrets/status;clusterexternalsecrets/status;pushsecrets/status;clusterpushsecrets/status,verbs=patch
 // +kubebuilder:rbac:groups=generators.external-secrets.io,resources=passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch
-// +kubebuilder:rbac:groups=baosync.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets;passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=baosync.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets;clusterpushsecrets;passwords;uuids;vaultdynamicsecrets;clustergenerators,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile keeps one ESO object's mirror and copies the mirror's status
@@ -105,7 +105,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 func (r *Reconciler) deleting(ctx context.Context, eso *unstructured.Unstructured) (ctrl.Result, error) {
 	if !r.marked(eso) {
 		serves := r.serves
-		if ownedByESO(eso, "ClusterExternalSecret") {
+		if esoParent(eso) != "" {
 			serves = r.servesParent
 		}
 		d, err := serves(ctx, eso)
@@ -143,11 +143,11 @@ func (r *Reconciler) gone(ctx context.Context, key types.NamespacedName, uid typ
 func (r *Reconciler) handBack(ctx context.Context, eso *unstructured.Unstructured) error {
 	key := client.ObjectKeyFromObject(eso)
 	r.forget(key)
-	if !r.marked(eso) || ownedByESO(eso, "ClusterExternalSecret") {
-		return nil // an ExternalSecret of ESO's ClusterExternalSecret follows its parent's mark
+	if !r.marked(eso) || esoParent(eso) != "" {
+		return nil // an object of ESO's ClusterExternalSecret or ClusterPushSecret follows its parent's mark
 	}
 	gone, err := r.dropMirror(ctx, key, eso.GetUID(), metav1.DeletePropagationOrphan)
-	if err == nil && r.kind.gvk.Kind == "ClusterExternalSecret" {
+	if err == nil && isParent(r.kind.gvk.Kind) {
 		err = r.releaseChildren(ctx, eso.GetName())
 	}
 	if err != nil || !gone {
@@ -261,9 +261,9 @@ func (r *Reconciler) refuse(ctx context.Context, eso *unstructured.Unstructured,
 // ESO's reasons for a failure, by kind.
 var (
 	failedReason = map[string]string{"ExternalSecret": "SecretSyncedError", "SecretStore": "InvalidProviderConfig",
-		"ClusterSecretStore": "InvalidProviderConfig", "PushSecret": "Errored"}
+		"ClusterSecretStore": "InvalidProviderConfig", "PushSecret": "Errored", "ClusterPushSecret": "Errored"}
 	failedEvent = map[string]string{"ExternalSecret": "UpdateFailed", "SecretStore": "InvalidProviderConfig",
-		"ClusterSecretStore": "InvalidProviderConfig", "PushSecret": "Errored", "ClusterExternalSecret": "Failed"}
+		"ClusterSecretStore": "InvalidProviderConfig", "PushSecret": "Errored", "ClusterExternalSecret": "Failed", "ClusterPushSecret": "Errored"}
 )
 
 func firstNonEmpty(a, b string) string {

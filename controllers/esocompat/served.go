@@ -70,17 +70,15 @@ func (r *Reconciler) byStores(ctx context.Context, eso *unstructured.Unstructure
 	switch r.kind.gvk.Kind {
 	case "SecretStore", "ClusterSecretStore":
 		return decide(r.servesStore(eso)), nil
-	case "ExternalSecret":
-		if ownedByESO(eso, "ClusterExternalSecret") {
-			// ESO's ClusterExternalSecret made it; the ClusterExternalSecret's
-			// mirror makes baosync's own in its place.
+	case "ExternalSecret", "PushSecret":
+		if esoParent(eso) != "" {
+			// ESO's ClusterExternalSecret or ClusterPushSecret made it; the
+			// parent's mirror makes baosync's own in its place.
 			return notServed, nil
 		}
-		return r.servesRefs(ctx, eso.GetNamespace(), storeRefs(eso.Object, "spec"))
-	case "ClusterExternalSecret":
-		return r.byClusterStores(ctx, storeRefs(eso.Object, "spec", "externalSecretSpec"))
-	case "PushSecret":
-		return r.servesRefs(ctx, eso.GetNamespace(), pushStoreRefs(eso))
+		return r.servesRefs(ctx, eso.GetNamespace(), specRefs(eso))
+	case "ClusterExternalSecret", "ClusterPushSecret":
+		return r.byClusterStores(ctx, specRefs(eso))
 	}
 	return served, nil
 }
@@ -175,8 +173,8 @@ func storeRefs(obj map[string]any, spec ...string) []storeRef {
 
 // pushStoreRefs are the stores a PushSecret names (not those it selects by
 // labels).
-func pushStoreRefs(eso *unstructured.Unstructured) []storeRef {
-	items, _, _ := unstructured.NestedSlice(eso.Object, "spec", "secretStoreRefs")
+func pushStoreRefs(obj map[string]any, spec ...string) []storeRef {
+	items, _, _ := unstructured.NestedSlice(obj, append(spec, "secretStoreRefs")...)
 	var refs []storeRef
 	for _, item := range items {
 		if ref := refOf(item); ref.name != "" {
@@ -184,6 +182,21 @@ func pushStoreRefs(eso *unstructured.Unstructured) []storeRef {
 		}
 	}
 	return refs
+}
+
+// specRefs lists the store references of an ESO object of a kind that names
+// stores: an ExternalSecret's or PushSecret's, or the spec its cluster kind
+// gives every namespace.
+func specRefs(o *unstructured.Unstructured) []storeRef {
+	switch o.GetKind() {
+	case "ExternalSecret":
+		return storeRefs(o.Object, "spec")
+	case "ClusterExternalSecret":
+		return storeRefs(o.Object, "spec", "externalSecretSpec")
+	case "ClusterPushSecret":
+		return pushStoreRefs(o.Object, "spec", "pushSecretSpec")
+	}
+	return pushStoreRefs(o.Object, "spec")
 }
 
 // refOf reads a store reference ({name, kind}) from decoded JSON.

@@ -44,7 +44,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			continue
 		}
 		if _, err := mgr.GetRESTMapper().RESTMapping(k.gvk.GroupKind(), k.gvk.Version); err != nil {
-			if k.isGenerator() && meta.IsNoMatchError(err) {
+			if (k.isGenerator() || k.optional) && meta.IsNoMatchError(err) {
 				log.Info("ESO's CRD is not installed: its objects are not served", "kind", k.gvk.Kind, "group", k.gvk.Group)
 				continue
 			}
@@ -82,7 +82,7 @@ func (r *Reconciler) setup(mgr ctrl.Manager, workers int) error {
 // store's creation or change of class decides again.
 func (r *Reconciler) followsStores() bool {
 	switch r.kind.gvk.Kind {
-	case "ExternalSecret", "ClusterExternalSecret", "PushSecret":
+	case "ExternalSecret", "ClusterExternalSecret", "PushSecret", "ClusterPushSecret":
 		return true
 	}
 	return false
@@ -120,14 +120,5 @@ func names(o *unstructured.Unstructured, kindName, name string) bool {
 		}
 		return ref.name == name && k == kindName
 	}
-	var refs []storeRef
-	switch o.GetKind() {
-	case "ExternalSecret":
-		refs = storeRefs(o.Object, "spec")
-	case "ClusterExternalSecret":
-		refs = storeRefs(o.Object, "spec", "externalSecretSpec")
-	default:
-		refs = pushStoreRefs(o)
-	}
-	return slices.ContainsFunc(refs, matches)
+	return slices.ContainsFunc(specRefs(o), matches)
 }

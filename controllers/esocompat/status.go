@@ -150,7 +150,27 @@ func clusterExternalSecretStatus(o client.Object) *esoStatus {
 	if !ok {
 		return nil
 	}
-	c := readyOf(ces, ces.Status.Conditions)
+	st := ces.Status
+	return fanoutStatus(ces, st.Conditions, "externalSecretName", st.ExternalSecretName, st.ProvisionedNamespaces, st.FailedNamespaces)
+}
+
+// clusterPushSecretStatus is ESO's status of a ClusterPushSecret from its
+// mirror's.
+func clusterPushSecretStatus(o client.Object) *esoStatus {
+	cps, ok := o.(*v1alpha1.ClusterPushSecret)
+	if !ok {
+		return nil
+	}
+	st := cps.Status
+	return fanoutStatus(cps, st.Conditions, "pushSecretName", st.PushSecretName, st.ProvisionedNamespaces, st.FailedNamespaces)
+}
+
+// fanoutStatus is ESO's status of a cluster kind that makes an object per
+// namespace: Ready, the name of what it makes (under nameKey), and the
+// provisioned and failed namespaces.
+func fanoutStatus(o client.Object, conds []metav1.Condition, nameKey, name string, provisioned []string,
+	failures []v1alpha1.ClusterExternalSecretNamespaceFailure) *esoStatus {
+	c := readyOf(o, conds)
 	if c == nil {
 		return nil
 	}
@@ -158,14 +178,14 @@ func clusterExternalSecretStatus(o client.Object) *esoStatus {
 	if c.Status != metav1.ConditionTrue {
 		s.message = failure(c)
 	}
-	if ces.Status.ExternalSecretName != "" {
-		s.extra["externalSecretName"] = ces.Status.ExternalSecretName
+	if name != "" {
+		s.extra[nameKey] = name
 	}
-	if len(ces.Status.ProvisionedNamespaces) > 0 {
-		s.extra["provisionedNamespaces"] = toAny(ces.Status.ProvisionedNamespaces)
+	if len(provisioned) > 0 {
+		s.extra["provisionedNamespaces"] = toAny(provisioned)
 	}
 	var failed []any
-	for _, f := range ces.Status.FailedNamespaces {
+	for _, f := range failures {
 		failed = append(failed, map[string]any{"namespace": f.Namespace, "reason": f.Reason})
 	}
 	if len(failed) > 0 {
