@@ -24,6 +24,12 @@ type ExternalSecretFind struct {
 	// DecodingStrategy decodes each found value (see data[].remoteRef).
 	// +optional
 	DecodingStrategy DecodingStrategy `json:"decodingStrategy,omitempty"`
+
+	// NullBytePolicy Fail refuses a found value (after decoding) that holds a
+	// NUL byte, as ESO does, with DecodingFailed; Ignore (the default) writes it.
+	// +kubebuilder:validation:Enum=Ignore;Fail
+	// +optional
+	NullBytePolicy string `json:"nullBytePolicy,omitempty"`
 }
 
 // FindName matches secret names.

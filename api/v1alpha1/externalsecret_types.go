@@ -220,6 +220,14 @@ type ExternalSecretDataRemoteRef struct {
 	// +kubebuilder:validation:Enum=Ignore;Fail
 	// +optional
 	NullBytePolicy string `json:"nullBytePolicy,omitempty"`
+
+	// ConversionStrategy makes the property names a dataFrom extract returns
+	// valid Secret keys, as ESO does: Default (or empty) writes every
+	// character a key may not hold as "_", Unicode as _U<hex>_. Not applied
+	// when the entry has a rewrite (which names the keys), and without effect
+	// on a data entry, whose key is its secretKey.
+	// +optional
+	ConversionStrategy ConversionStrategy `json:"conversionStrategy,omitempty"`
 }
 
 // DecodingStrategy decodes a remote value.

@@ -45,7 +45,7 @@ spec:
   data: [{secretKey: k, remoteRef: {key: a, property: p, conversionStrategy: Default}}]
   dataFrom: [{sourceRef: {generatorRef: {apiVersion: generators.external-secrets.io/v1alpha1, kind: Password, name: pw}}}]`,
 		out:    []string{"secretKey: k", "generatorRef: {apiVersion: baosync.io/v1alpha1, kind: Password, name: pw}"},
-		notOut: []string{"conversionStrategy", "external-secrets"},
+		notOut: []string{"external-secrets"},
 	}, {
 		name: "refuses a generatorRef to a kind baosync lacks",
 		in: `apiVersion: external-secrets.io/v1

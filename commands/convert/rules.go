@@ -198,18 +198,17 @@ func benignDefault(p fieldPath, v any) bool {
 
 // reasons say why a dropped field matters, by its last key.
 var reasons = map[string]string{
-	"nullBytePolicy":     "baosync writes values holding NUL bytes as they are (ESO's Fail refuses them)",
-	"conversionStrategy": "baosync does not convert key names (Unicode escapes stay as they are): check the key names of the Secret",
-	"finalizers":         "baosync puts no finalizers on the target Secret",
-	"retrySettings":      "baosync retries failed calls with its own back-off",
-	"labelSelector":      "baosync pushes to the named store only; stores matched by the label selector get nothing",
-	"selector":           "baosync pushes the Secret named by selector.secret.name only",
+	"retrySettings": "baosync retries failed calls with its own back-off",
+	"labelSelector": "baosync pushes to the named store only; stores matched by the label selector get nothing",
+	"selector":      "baosync pushes the Secret named by selector.secret.name only",
 }
 
 // refusals are ESO fields baosync does not serve whose loss would change what
-// the object does, by their last key: the object is not converted. None
-// today: ESO v2.9's syncWindows and dataTo, the last ones, are served.
-var refusals = map[string]string{}
+// the object does, by their last key: the object is not converted.
+var refusals = map[string]string{
+	"finalizers": "baosync puts no finalizers on a Secret: with one, the Secret's deletion hangs until some other controller removes it; " +
+		"remove target.template.metadata.finalizers (or add the finalizer with the controller that removes it)",
+}
 
 // refusedReason is the refusal of a dropped field, "" when dropping it is a
 // warning.

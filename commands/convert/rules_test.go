@@ -172,8 +172,7 @@ spec:
     remoteRef: {key: a, conversionStrategy: Default, decodingStrategy: None, metadataPolicy: None, nullBytePolicy: Ignore}
   dataFrom:
   - extract: {key: b, conversionStrategy: Default, decodingStrategy: None, metadataPolicy: None, nullBytePolicy: Ignore}`,
-	notOut: []string{"conversionStrategy"},
-	out:    []string{"secretKey: k", "extract: {key: b", "nullBytePolicy: Ignore"},
+	out: []string{"secretKey: k", "extract: {key: b", "nullBytePolicy: Ignore", "conversionStrategy: Default"},
 }, {
 	name: "keeps conversionStrategy None on PushSecret entries, without a warning",
 	in: `apiVersion: external-secrets.io/v1alpha1
@@ -217,20 +216,28 @@ spec:
 	out:    []string{"checkAndSet: {required: true}"},
 	notOut: []string{"retrySettings"},
 }, {
-	name: "warns about a non-default conversion strategy and template finalizers, keeps nullBytePolicy Fail",
+	name: "keeps conversion strategies and nullBytePolicy Fail on data, extract and find",
+	in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e}
+spec:
+  secretStoreRef: {name: s}
+  data: [{secretKey: k, remoteRef: {key: a, conversionStrategy: Unicode, nullBytePolicy: Fail}}]
+  dataFrom:
+  - extract: {key: b, conversionStrategy: Unicode, nullBytePolicy: Fail}
+  - find: {path: c, conversionStrategy: Unicode, nullBytePolicy: Fail}`,
+	out: []string{"remoteRef: {key: a, conversionStrategy: Unicode, nullBytePolicy: Fail}", "extract: {key: b, conversionStrategy: Unicode, nullBytePolicy: Fail}",
+		"find: {path: c, conversionStrategy: Unicode, nullBytePolicy: Fail}"},
+}, {
+	name: "refuses template finalizers: the Secret's deletion would hang until another controller removed them",
 	in: `apiVersion: external-secrets.io/v1
 kind: ExternalSecret
 metadata: {name: e}
 spec:
   secretStoreRef: {name: s}
   target: {template: {metadata: {finalizers: [x]}}}
-  data: [{secretKey: k, remoteRef: {key: a, conversionStrategy: Unicode, nullBytePolicy: Fail}}]`,
-	warnings: []string{
-		"field spec.data[0].remoteRef.conversionStrategy: baosync does not convert key names",
-		"field spec.target.template.metadata.finalizers: baosync puts no finalizers",
-	},
-	out:    []string{"nullBytePolicy: Fail"},
-	notOut: []string{"finalizers", "template"},
+  data: [{secretKey: k, remoteRef: {key: a}}]`,
+	warnings: []string{"field spec.target.template.metadata.finalizers: baosync puts no finalizers on a Secret"}, failed: 1,
 }, {
 	name: "maps LDAP auth 1:1 and refuses it without the password's secretRef",
 	in: `apiVersion: external-secrets.io/v1

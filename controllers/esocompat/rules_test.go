@@ -236,6 +236,9 @@ metadata: {name: borrow}
 spec:
   provider: {vault: {server: "https://vault.example.com", auth: {kubernetes: {mountPath: kubernetes, role: app}}}}
 `},
+		{name: "template finalizers, which would hold the Secret's deletion", kind: "ExternalSecret", object: "held", reason: "SecretSyncedError",
+			message: "baosync puts no finalizers on a Secret", doc: strings.Replace(esoExternalSecret("held", "vault", "elsewhere"), "target: {name: held}",
+				"target: {name: held, template: {metadata: {finalizers: [example.com/hold]}}}", 1)},
 		{name: "a name the team's own baosync object holds", kind: "ExternalSecret", object: "mine", reason: "SecretSyncedError",
 			message: "already exists and is not this object's mirror", doc: esoExternalSecret("mine", "vault", "elsewhere")},
 	}
@@ -259,25 +262,23 @@ spec:
 }
 
 // TestCompat_AFieldServedWithoutIsSaidOnTheESOObject: an object baosync can
-// serve without one of its fields (here the target template's finalizers,
-// which baosync never puts on a Secret) is served, and a FieldsNotServed
-// Warning event on the ESO object names the field; nothing is dropped in
-// silence.
+// serve without one of its fields (here a store's retrySettings: baosync
+// retries with its own back-off) is served, and a FieldsNotServed Warning
+// event on the ESO object names the field, as its Ready message does;
+// nothing is dropped in silence.
 func TestCompat_AFieldServedWithoutIsSaidOnTheESOObject(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	ns, key := tenant(t, "dave")
-	apply(t, ns, esoStore("vault", ""))
-	apply(t, ns, strings.Replace(esoExternalSecret("app", "vault", key), "target: {name: app}",
-		"target: {name: app, template: {metadata: {finalizers: [example.com/hold]}}}", 1))
+	apply(t, ns, strings.Replace(esoStore("vault", ""), "  provider:", "  retrySettings: {maxRetries: 3, retryInterval: 10s}\n  provider:", 1))
+	apply(t, ns, esoExternalSecret("app", "vault", key))
 	esoReady(t, "ExternalSecret", ns, "app", "True", "SecretSynced")
 	g := NewWithT(t)
-	g.Expect(secret(t, ns, "app").Finalizers).To(BeEmpty())
-	g.Eventually(func() []string { return warnings(ctx, ns, "app") }, eventually, poll).
-		Should(ContainElement(And(ContainSubstring("served without"), ContainSubstring("finalizers"))))
+	g.Eventually(func() []string { return warnings(ctx, ns, "vault") }, eventually, poll).
+		Should(ContainElement(And(ContainSubstring("served without"), ContainSubstring("retrySettings"))))
 	g.Eventually(func() any {
-		return readyCondition(statusOf(esoObject(t, "ExternalSecret", ns, "app")))["message"]
-	}, eventually, poll).Should(And(ContainSubstring(ReasonFieldsNotServed), ContainSubstring("finalizers")), "the status says it too")
+		return readyCondition(statusOf(esoObject(t, "SecretStore", ns, "vault")))["message"]
+	}, eventually, poll).Should(And(ContainSubstring(ReasonFieldsNotServed), ContainSubstring("retrySettings")), "the status says it too")
 }
 
 // warnings lists the notes of Warning events about object name in ns.

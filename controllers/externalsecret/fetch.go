@@ -94,6 +94,9 @@ func dataFrom(ctx context.Context, sc providers.SecretsClient, df v1alpha1.Exter
 	switch {
 	case df.Extract != nil:
 		m, err = extract(ctx, sc, df.Extract, maxAge)
+		if err == nil && len(df.Rewrite) == 0 {
+			m, err = extractedKeys(m, df.Extract.ConversionStrategy)
+		}
 	case df.Find != nil:
 		m, err = find(ctx, sc, df.Find, maxAge)
 	}

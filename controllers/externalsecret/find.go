@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -37,10 +38,41 @@ func find(ctx context.Context, sc providers.SecretsClient, f *v1alpha1.ExternalS
 	out := make(map[string][]byte, len(found))
 	for path, v := range found {
 		d, err := decode(v, f.DecodingStrategy)
+		if err == nil {
+			err = checkNullBytes(d, f.NullBytePolicy)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("found secret %q: %w", path, err)
 		}
 		out[convertKey(path, f.ConversionStrategy)] = d
+	}
+	return out, nil
+}
+
+// extractedKeys makes the property names of an extract valid Secret keys as
+// ESO does (esutils.ConvertKeys): every character other than a letter, a
+// digit, "-", "." or "_" becomes "_" (Default) or _U<hex>_ (Unicode). Two
+// names that become one key fail with InvalidSpec.
+func extractedKeys(m map[string][]byte, strategy v1alpha1.ConversionStrategy) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(m))
+	from := make(map[string]string, len(m))
+	for k, v := range m {
+		var b strings.Builder
+		for _, r := range k {
+			switch {
+			case unicode.IsLetter(r) || unicode.IsNumber(r) || r == '-' || r == '.' || r == '_':
+				b.WriteRune(r)
+			case strategy == v1alpha1.ConversionStrategyUnicode:
+				fmt.Fprintf(&b, "_U%04x_", r)
+			default:
+				b.WriteByte('_')
+			}
+		}
+		key := b.String()
+		if prev, ok := from[key]; ok {
+			return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "properties %q and %q both become key %q; rename them with a rewrite", prev, k, key)
+		}
+		out[key], from[key] = v, k
 	}
 	return out, nil
 }
