@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/commands/convert"
 	"github.com/baosync/baosync/hack/testenv"
 )
 
@@ -82,6 +83,18 @@ func TestSamples_EveryAuthAndFeatureSampleSyncs(t *testing.T) {
 		}
 	}
 	g.Expect(applied).To(BeNumerically(">=", 16))
+	// ESO v2.9's cert auth names the role vaultRole; converted, it logs in as
+	// auth_cert.yaml's store does.
+	var converted bytes.Buffer
+	_, err := convert.Convert(strings.NewReader(replace.Replace(esoCertStore)), &converted)
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, doc := range bytes.Split(converted.Bytes(), []byte("\n---\n")) {
+		u := &unstructured.Unstructured{}
+		g.Expect(yaml.Unmarshal(doc, &u.Object)).To(Succeed())
+		u.SetNamespace(ns)
+		g.Expect(k8s.Create(ctx, u)).To(Succeed(), "converted %s %s", u.GetKind(), u.GetName())
+	}
+	synced = append(synced, "eso-cert-example")
 
 	for _, name := range synced {
 		waitReady(t, ns, name, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
@@ -118,6 +131,33 @@ func TestSamples_EveryAuthAndFeatureSampleSyncs(t *testing.T) {
 		return v
 	}, eventually, poll).Should(HaveLen(32))
 }
+
+// esoCertStore is an ESO v2.9 store with cert auth (its role is vaultRole)
+// and an ExternalSecret that reads through it.
+const esoCertStore = `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: eso-cert}
+spec:
+  provider:
+    vault:
+      server: https://127.0.0.1:8300
+      caBundle: CA_BUNDLE_BASE64
+      path: secret
+      auth:
+        cert:
+          vaultRole: baosync
+          clientCert: {name: baosync-client, key: tls.crt}
+          secretRef: {name: baosync-client, key: tls.key}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: eso-cert-example}
+spec:
+  secretStoreRef: {name: eso-cert}
+  data:
+    - secretKey: password
+      remoteRef: {key: samples/tls-app, property: password}
+`
 
 // tlsVaultWithCertAuth starts a second Vault over https with cert auth trusting
 // a fresh client CA, creates the client certificate Secret of auth_cert.yaml in
