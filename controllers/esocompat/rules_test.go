@@ -239,6 +239,15 @@ spec:
 		{name: "template finalizers, which would hold the Secret's deletion", kind: "ExternalSecret", object: "held", reason: "SecretSyncedError",
 			message: "baosync puts no finalizers on a Secret", doc: strings.Replace(esoExternalSecret("held", "vault", "elsewhere"), "target: {name: held}",
 				"target: {name: held, template: {metadata: {finalizers: [example.com/hold]}}}", 1)},
+		{name: "a PushSecret choosing its stores by label only", kind: "PushSecret", object: "by-label", reason: "Errored",
+			message: "name each store", doc: `apiVersion: external-secrets.io/v1alpha1
+kind: PushSecret
+metadata: {name: by-label}
+spec:
+  secretStoreRefs: [{labelSelector: {matchLabels: {tier: a}}}]
+  selector: {secret: {name: src}}
+  data: [{match: {secretKey: k, remoteRef: {remoteKey: x, property: k}}}]
+`},
 		{name: "a name the team's own baosync object holds", kind: "ExternalSecret", object: "mine", reason: "SecretSyncedError",
 			message: "already exists and is not this object's mirror", doc: esoExternalSecret("mine", "vault", "elsewhere")},
 	}
@@ -262,23 +271,39 @@ spec:
 }
 
 // TestCompat_AFieldServedWithoutIsSaidOnTheESOObject: an object baosync can
-// serve without one of its fields (here a store's retrySettings: baosync
-// retries with its own back-off) is served, and a FieldsNotServed Warning
-// event on the ESO object names the field, as its Ready message does;
-// nothing is dropped in silence.
+// serve without one of its fields (a store's retrySettings: baosync retries
+// with its own back-off; a PushSecret entry's metadata, which ESO's Vault
+// provider ignores too; a store label selector next to a store's name) is
+// served, and a FieldsNotServed Warning event on the ESO object names the
+// field, as its Ready message does; nothing is dropped in silence.
 func TestCompat_AFieldServedWithoutIsSaidOnTheESOObject(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	ns, key := tenant(t, "dave")
+	createSecret(t, ns, "push-src", map[string]string{"k": `{"a":"b"}`})
 	apply(t, ns, strings.Replace(esoStore("vault", ""), "  provider:", "  retrySettings: {maxRetries: 3, retryInterval: 10s}\n  provider:", 1))
 	apply(t, ns, esoExternalSecret("app", "vault", key))
+	apply(t, ns, fmt.Sprintf(`apiVersion: external-secrets.io/v1alpha1
+kind: PushSecret
+metadata: {name: push}
+spec:
+  secretStoreRefs: [{name: vault, labelSelector: {matchLabels: {tier: a}}}]
+  selector: {secret: {name: push-src}}
+  dataTo: [{storeRef: {name: vault}, remoteKey: compat/%s/bundle, metadata: {note: x}}]
+`, ns))
 	esoReady(t, "ExternalSecret", ns, "app", "True", "SecretSynced")
+	esoReady(t, "PushSecret", ns, "push", "True", "Synced")
 	g := NewWithT(t)
-	g.Eventually(func() []string { return warnings(ctx, ns, "vault") }, eventually, poll).
-		Should(ContainElement(And(ContainSubstring("served without"), ContainSubstring("retrySettings"))))
-	g.Eventually(func() any {
-		return readyCondition(statusOf(esoObject(t, "SecretStore", ns, "vault")))["message"]
-	}, eventually, poll).Should(And(ContainSubstring(ReasonFieldsNotServed), ContainSubstring("retrySettings")), "the status says it too")
+	for object, fields := range map[string][]string{"vault": {"retrySettings"}, "push": {"dataTo[0].metadata", "secretStoreRefs[0].labelSelector"}} {
+		kind := map[string]string{"vault": "SecretStore", "push": "PushSecret"}[object]
+		for _, field := range fields {
+			g.Eventually(func() []string { return warnings(ctx, ns, object) }, eventually, poll).
+				Should(ContainElement(And(ContainSubstring("served without"), ContainSubstring(field))), "%s %s", kind, field)
+			g.Eventually(func() any {
+				return readyCondition(statusOf(esoObject(t, kind, ns, object)))["message"]
+			}, eventually, poll).Should(And(ContainSubstring(ReasonFieldsNotServed), ContainSubstring(field)), "the status of %s says %s too", kind, field)
+		}
+	}
 }
 
 // warnings lists the notes of Warning events about object name in ns.
