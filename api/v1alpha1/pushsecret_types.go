@@ -7,9 +7,10 @@ import (
 // PushSecretSpec says which Kubernetes Secret to push to which stores.
 // +kubebuilder:validation:XValidation:rule="(has(self.data) && size(self.data) > 0) || (has(self.dataTo) && size(self.dataTo) > 0)",message="set data (one entry per key) or dataTo (keys by pattern), or both"
 type PushSecretSpec struct {
-	// SecretStoreRefs are the stores to push to.
+	// SecretStoreRefs are the stores to push to, each named once.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:XValidation:rule="self.all(x, self.exists_one(y, y.name == x.name && (has(y.kind) ? y.kind : 'SecretStore') == (has(x.kind) ? x.kind : 'SecretStore')))",message="each store may be named once"
 	SecretStoreRefs []SecretStoreRef `json:"secretStoreRefs"`
 
 	// Selector names the Secret (in this namespace) or the generator whose

@@ -48,6 +48,15 @@ func externalSecret(mod func(*v1alpha1.ExternalSecretSpec)) *v1alpha1.ExternalSe
 	return es
 }
 
+func pushSecret(mod func(*v1alpha1.PushSecretSpec)) *v1alpha1.PushSecret {
+	ps := &v1alpha1.PushSecret{ObjectMeta: metav1.ObjectMeta{GenerateName: "p-", Namespace: "default"},
+		Spec: v1alpha1.PushSecretSpec{SecretStoreRefs: []v1alpha1.SecretStoreRef{{Name: "vault"}},
+			Selector: v1alpha1.PushSecretSelector{Secret: &v1alpha1.PushSecretSecret{Name: "src"}},
+			Data:     []v1alpha1.PushSecretData{{Match: v1alpha1.PushSecretMatch{SecretKey: "k", RemoteRef: v1alpha1.PushSecretRemoteRef{RemoteKey: "a"}}}}}}
+	mod(&ps.Spec)
+	return ps
+}
+
 func TestAdmission(t *testing.T) {
 	roleID := "r"
 	cases := []struct {
@@ -131,6 +140,19 @@ func TestAdmission(t *testing.T) {
 		{name: "refuses a sync window schedule that is no cron expression", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
 			s.SyncWindows = &v1alpha1.SyncWindows{Kind: v1alpha1.SyncWindowAllow, Windows: []v1alpha1.SyncWindow{{Schedule: "tonight", Duration: metav1.Duration{Duration: 3600e9}}}}
 		}), reject: "schedule"},
+		{name: "refuses a PushSecret naming a store twice", obj: pushSecret(func(s *v1alpha1.PushSecretSpec) {
+			s.SecretStoreRefs = append(s.SecretStoreRefs, v1alpha1.SecretStoreRef{Name: "vault", Kind: v1alpha1.SecretStoreKindNamespaced})
+		}), reject: "each store may be named once"},
+		{name: "refuses a PushSecret with neither data nor dataTo", obj: pushSecret(func(s *v1alpha1.PushSecretSpec) { s.Data = nil }),
+			reject: "set data (one entry per key) or dataTo"},
+		{name: "refuses a dataTo entry with both remoteKey and rewrite", obj: pushSecret(func(s *v1alpha1.PushSecretSpec) {
+			s.DataTo = []v1alpha1.PushSecretDataTo{{StoreRef: v1alpha1.PushSecretDataToStoreRef{Name: "vault"}, RemoteKey: "b",
+				Rewrite: []v1alpha1.ExternalSecretRewrite{{Regexp: &v1alpha1.RewriteRegexp{Source: "a", Target: "b"}}}}}
+		}), reject: "set one of them"},
+		{name: "accepts a PushSecret pushing with dataTo only", obj: pushSecret(func(s *v1alpha1.PushSecretSpec) {
+			s.Data = nil
+			s.DataTo = []v1alpha1.PushSecretDataTo{{StoreRef: v1alpha1.PushSecretDataToStoreRef{Name: "vault"}, RemoteKey: "b"}}
+		})},
 		{name: "refuses a dataFrom entry that says nothing", obj: externalSecret(func(s *v1alpha1.ExternalSecretSpec) {
 			s.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{{}}
 		}), reject: "set exactly one of extract, find and sourceRef.generatorRef"},

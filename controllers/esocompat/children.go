@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -38,7 +39,7 @@ func (r *Reconciler) servesParent(ctx context.Context, child *unstructured.Unstr
 	case err == nil && parent.GetUID() == ref.UID:
 		d, err := r.byClusterStores(ctx, specRefs(parent))
 		return r.settle(parent, d), err
-	case err != nil && !apierrors.IsNotFound(err):
+	case err != nil && !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err): // no CRD: no parent
 		return notServed, outcome.FromKube("read the ESO "+ref.Kind, err)
 	}
 	d, err := r.byClusterStores(ctx, specRefs(child))

@@ -31,14 +31,17 @@ func TestBadInput_ReportsTheReasonAndWritesNothing(t *testing.T) {
 		},
 		reason: v1alpha1.ReasonSecretTooLarge, hint: "over Kubernetes' limit",
 	}, {
-		name:   "a remote key that is not a valid Secret key",
+		// Without a rewrite an extract's names are made valid keys, as in ESO
+		// ("has space" becomes "has_space"); a rewrite names the keys itself.
+		name:   "a remote key a rewrite leaves invalid as a Secret key",
 		remote: map[string]any{"has space": "v"},
 		es: func(key string) esOpt {
 			return func(es *v1alpha1.ExternalSecret) {
-				es.Spec.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{{Extract: &v1alpha1.ExternalSecretDataRemoteRef{Key: key}}}
+				es.Spec.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{{Extract: &v1alpha1.ExternalSecretDataRemoteRef{Key: key},
+					Rewrite: []v1alpha1.ExternalSecretRewrite{{Regexp: &v1alpha1.RewriteRegexp{Source: "^has", Target: "with"}}}}}
 			}
 		},
-		reason: v1alpha1.ReasonInvalidSpec, hint: `key "has space" is not a valid Secret key`,
+		reason: v1alpha1.ReasonInvalidSpec, hint: `into "with space", which is not a valid Secret key`,
 	}, {
 		name:   "a property path into a value that is not JSON",
 		remote: map[string]any{"k": leak.Secret("plain-string-value")},

@@ -21,6 +21,11 @@ import (
 // over the keys of a Secret its tenant writes, and every push is a request.
 const maxEntries = 256
 
+// maxRecords bounds status.createdRemoteSecrets: a tenant who renames the
+// keys a dataTo entry pushes one by one would grow it without end, until the
+// status no longer fits in etcd.
+const maxRecords = 1024
+
 // entry is one push: the remote secret (and property) it writes, and the
 // keys of the Secret its value is made of.
 type entry struct {
@@ -38,38 +43,65 @@ type entry struct {
 	source string
 }
 
-// entries lists what ps pushes of src to store: its dataTo entries that pick
-// the store, expanded over src's keys, then its data entries, which win over
-// dataTo for the same key of the Secret (as in ESO). No two entries may write
-// the same remote secret and property. Errors name keys, never values.
-func entries(ps *v1alpha1.PushSecret, store v1alpha1.GenericStore, src *corev1.Secret) ([]entry, error) {
-	var bulk []entry
+// plan is what a PushSecret pushes of its Secret, expanded once per
+// reconcile (not once per store): its dataTo entries over the Secret's keys
+// and its data entries.
+type plan struct {
+	ps *v1alpha1.PushSecret
+	// deletion: no Secret, the remote secrets the PushSecret made go.
+	deletion bool
+	// bulk are the pushes of each dataTo entry, by its index.
+	bulk     [][]entry
+	explicit []entry
+}
+
+// newPlan expands ps's entries over src (nil for a deletion, when only the
+// remote secrets the spec names are known). The matched keys are counted
+// before any is rewritten, and every template shares one budget: the
+// Secret's keys are the tenant's, as many as 1 MiB holds.
+func newPlan(ps *v1alpha1.PushSecret, src *corev1.Secret) (*plan, error) {
+	p := &plan{ps: ps, deletion: src == nil}
+	session := template.NewSession()
+	room := maxEntries
 	for i, d := range ps.Spec.DataTo {
-		picked, err := picks(d.StoreRef, store)
-		if err != nil {
-			return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "dataTo[%d].storeRef: %v", i, err)
-		}
-		if !picked {
-			continue
-		}
-		expanded, err := expand(fmt.Sprintf("dataTo[%d]", i), d, src)
+		expanded, err := expand(session, fmt.Sprintf("dataTo[%d]", i), d, src, room)
 		if err != nil {
 			return nil, err
 		}
-		bulk = append(bulk, expanded...)
+		room -= len(expanded)
+		p.bulk = append(p.bulk, expanded)
 	}
-	explicit := make([]entry, 0, len(ps.Spec.Data))
-	sources := map[string]bool{}
 	for i, d := range ps.Spec.Data {
 		e, err := dataEntry(fmt.Sprintf("data[%d]", i), d, src)
 		if err != nil {
 			return nil, err
 		}
-		explicit = append(explicit, e)
-		sources[e.source] = e.source != ""
+		p.explicit = append(p.explicit, e)
 	}
-	all := slices.DeleteFunc(bulk, func(e entry) bool { return sources[e.source] })
-	all = append(all, explicit...)
+	return p, nil
+}
+
+// forStore lists what the plan pushes to store: the pushes of the dataTo
+// entries that pick it, then the data entries, which win over dataTo for the
+// same key of the Secret (as in ESO). No two entries may write the same
+// remote secret and property.
+func (p *plan) forStore(store v1alpha1.GenericStore) ([]entry, error) {
+	var all []entry
+	for i, d := range p.ps.Spec.DataTo {
+		picked, err := picks(d.StoreRef, store)
+		if err != nil {
+			return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "dataTo[%d].storeRef: %v", i, err)
+		}
+		if picked {
+			all = append(all, p.bulk[i]...)
+		}
+	}
+	sources := map[string]bool{}
+	for _, e := range p.explicit {
+		sources[e.source] = sources[e.source] || e.source != ""
+	}
+	all = slices.DeleteFunc(all, func(e entry) bool { return sources[e.source] })
+	all = append(all, p.explicit...)
 	if len(all) > maxEntries {
 		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "%d pushes to %s %q, more than %d: narrow dataTo's match or bundle the keys with remoteKey",
 			len(all), store.GetKind(), store.GetName(), maxEntries)
@@ -95,7 +127,7 @@ func dataEntry(origin string, d v1alpha1.PushSecretData, src *corev1.Secret) (en
 // expand turns one dataTo entry into its pushes: one JSON object of the
 // matched keys at remoteKey, or one push per matched key to the key's name
 // after rewrite. Without a Secret (a deletion), only a bundle is known.
-func expand(origin string, d v1alpha1.PushSecretDataTo, src *corev1.Secret) ([]entry, error) {
+func expand(session *template.Session, origin string, d v1alpha1.PushSecretDataTo, src *corev1.Secret, room int) ([]entry, error) {
 	if src == nil {
 		if d.RemoteKey == "" {
 			return nil, nil
@@ -110,6 +142,10 @@ func expand(origin string, d v1alpha1.PushSecretDataTo, src *corev1.Secret) ([]e
 	if err != nil || len(matched) == 0 {
 		return nil, err
 	}
+	if d.RemoteKey == "" && len(matched) > room {
+		return nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "%s matches %d keys, more than the %d pushes a PushSecret may make: "+
+			"narrow match.regexp or bundle the keys with remoteKey", origin, len(matched), maxEntries)
+	}
 	if d.RemoteKey != "" {
 		bundle := make(map[string][]byte, len(matched))
 		for _, k := range matched {
@@ -117,7 +153,7 @@ func expand(origin string, d v1alpha1.PushSecretDataTo, src *corev1.Secret) ([]e
 		}
 		return []entry{{origin: origin, remote: v1alpha1.PushSecretRemoteRef{RemoteKey: d.RemoteKey}, data: bundle}}, nil
 	}
-	remoteKeys, err := rewriteKeys(origin, d.Rewrite, matched)
+	remoteKeys, err := rewriteKeys(session, origin, d.Rewrite, matched)
 	if err != nil {
 		return nil, err
 	}
@@ -147,9 +183,8 @@ func match(origin string, m *v1alpha1.PushSecretDataToMatch, data map[string][]b
 }
 
 // rewriteKeys renames each key through the steps into its remote key.
-func rewriteKeys(origin string, steps []v1alpha1.ExternalSecretRewrite, keys []string) ([]string, error) {
+func rewriteKeys(session *template.Session, origin string, steps []v1alpha1.ExternalSecretRewrite, keys []string) ([]string, error) {
 	out := slices.Clone(keys)
-	session := template.NewSession() // one budget for every key and step
 	for i, step := range steps {
 		rename, err := rename.Step(session, i, step)
 		if err != nil {

@@ -12,6 +12,15 @@ import (
 	"github.com/baosync/baosync/controllers/internal/outcome"
 )
 
+// entries is what ps pushes of src to store.
+func entries(ps *v1alpha1.PushSecret, store v1alpha1.GenericStore, src *corev1.Secret) ([]entry, error) {
+	p, err := newPlan(ps, src)
+	if err != nil {
+		return nil, err
+	}
+	return p.forStore(store)
+}
+
 // TestEntries_ExpandDataToAsESODoes: how data and dataTo become pushes for
 // one store, without a server.
 func TestEntries_ExpandDataToAsESODoes(t *testing.T) {

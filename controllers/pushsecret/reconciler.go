@@ -89,10 +89,18 @@ func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) (adopted
 	if err != nil {
 		return nil, err
 	}
-	err = r.eachStore(ctx, ps, src, func(sc providers.SecretsClient, record string, ref providers.PushRef, e entry) error {
+	p, err := newPlan(ps, src)
+	if err != nil {
+		return nil, err
+	}
+	err = r.eachStore(ctx, ps, p, func(sc providers.SecretsClient, record string, ref providers.PushRef, e entry) error {
 		value, err := sourceValue(src.Name, e)
 		if err != nil {
 			return err
+		}
+		if !ref.Owned && len(ps.Status.CreatedRemoteSecrets) >= maxRecords {
+			return outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "this PushSecret has created %d remote secrets, the most status.createdRemoteSecrets records; "+
+				"write the keys to fewer remote secrets (dataTo's remoteKey), or recreate the PushSecret", len(ps.Status.CreatedRemoteSecrets))
 		}
 		ref.IfNotExists = ps.Spec.UpdatePolicy == "IfNotExists"
 		ref.AdoptESO = adoptsFromESO(ps)
@@ -138,9 +146,22 @@ func (r *Reconciler) finalize(ctx context.Context, ps *v1alpha1.PushSecret) erro
 		controllerutil.RemoveFinalizer(ps, finalizer)
 		return r.Update(ctx, ps)
 	}
-	err := r.eachStore(ctx, ps, nil, func(sc providers.SecretsClient, _ string, ref providers.PushRef, _ entry) error {
-		return sc.DeleteSecret(ctx, ref)
+	p, err := newPlan(ps, nil)
+	if err != nil {
+		return err
+	}
+	var notOwned []string
+	err = r.eachStore(ctx, ps, p, func(sc providers.SecretsClient, record string, ref providers.PushRef, _ entry) error {
+		err := sc.DeleteSecret(ctx, ref)
+		if errors.Is(err, providers.ErrNotOwned) {
+			notOwned = append(notOwned, record) // someone else's: left, and the others still go
+			return nil
+		}
+		return err
 	})
+	if len(notOwned) > 0 {
+		ctrl.LoggerFrom(ctx).Info("Left the remote secrets this PushSecret does not own", "remoteSecrets", notOwned)
+	}
 	if err != nil && !errors.Is(err, providers.ErrNotOwned) && !errors.Is(err, storeref.ErrOtherController) {
 		r.Recorder.Eventf(ps, nil, corev1.EventTypeWarning, outcome.As(err, v1alpha1.ReasonProviderUnavailable).Reason, "Delete",
 			"could not remove the pushed secrets yet: %v", err)
@@ -156,9 +177,8 @@ func (r *Reconciler) finalize(ctx context.Context, ps *v1alpha1.PushSecret) erro
 type pushFn func(sc providers.SecretsClient, record string, ref providers.PushRef, e entry) error
 
 // eachStore resolves every store, checks that dataTo picks among them, and
-// runs fn for each entry of each store. src is the Secret pushed, nil for a
-// deletion.
-func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret, src *corev1.Secret, fn pushFn) error {
+// runs fn for each entry of p for each store.
+func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret, p *plan, fn pushFn) error {
 	stores := make([]v1alpha1.GenericStore, 0, len(ps.Spec.SecretStoreRefs))
 	for _, storeRef := range ps.Spec.SecretStoreRefs {
 		store, err := storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, storeRef, ps.Namespace)
@@ -171,7 +191,7 @@ func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret, src
 		return err
 	}
 	for _, store := range stores {
-		if err := r.inStore(ctx, ps, store, src, fn); err != nil {
+		if err := r.inStore(ctx, ps, store, p, fn); err != nil {
 			return err
 		}
 	}
@@ -180,13 +200,13 @@ func (r *Reconciler) eachStore(ctx context.Context, ps *v1alpha1.PushSecret, src
 
 // inStore runs fn for every entry against one store, and closes the store's
 // client on every path.
-func (r *Reconciler) inStore(ctx context.Context, ps *v1alpha1.PushSecret, store v1alpha1.GenericStore, src *corev1.Secret, fn pushFn) error {
-	all, err := entries(ps, store, src)
+func (r *Reconciler) inStore(ctx context.Context, ps *v1alpha1.PushSecret, store v1alpha1.GenericStore, p *plan, fn pushFn) error {
+	all, err := p.forStore(store)
 	if err != nil {
 		return err
 	}
 	prefix := fmt.Sprintf("%s/%s/", store.GetKind(), store.GetName())
-	if src == nil {
+	if p.deletion {
 		all = append(all, createdOnly(ps, prefix, all)...)
 	}
 	sc, err := r.Provider.NewClient(ctx, store, &kubeaccess.Access{Reader: r.APIReader, Writer: r.Client, Namespaces: r.Client}, ps.Namespace)
@@ -200,7 +220,7 @@ func (r *Reconciler) inStore(ctx context.Context, ps *v1alpha1.PushSecret, store
 		ref.Owned = slices.Contains(ps.Status.CreatedRemoteSecrets, record)
 		ref.Owner, ref.OwnerUID = ps.Namespace+"/"+ps.Name, string(ps.UID)
 		if err := fn(sc, record, ref, e); err != nil {
-			return classify(fmt.Errorf("%s %q, %s (%s): %w", store.GetKind(), store.GetName(), e.origin, e.remote.RemoteKey, err))
+			return classify(fmt.Errorf("%s %q, %s (%q): %w", store.GetKind(), store.GetName(), e.origin, e.remote.RemoteKey, err))
 		}
 	}
 	return nil
