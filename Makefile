@@ -74,6 +74,10 @@ test: tools vet chart-lint test-deps ## Run every test: unit, integration (real 
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go test $(GOTEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
+.PHONY: test-short
+test-short: ## The pure tables only (go test -short): no server built or started, seconds on a fresh clone.
+	go test -short ./...
+
 .PHONY: test-deps
 test-deps: ## Install Debian's postgresql and slapd for the lease and ldap suites when missing (apt-get, as root or with sudo).
 	@hack/test-deps.sh

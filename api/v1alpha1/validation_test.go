@@ -17,6 +17,9 @@ import (
 var k8s client.Client
 
 func TestMain(m *testing.M) {
+	if code, short := testenv.Short(m); short {
+		os.Exit(code)
+	}
 	env, err := testenv.Start(context.Background(), testenv.Options{NoVault: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -15,6 +15,9 @@ import (
 // TestDemo_RunsUnattendedEndToEnd runs `make demo`'s program the way CI does,
 // with the operator built from this tree, and checks the story it tells.
 func TestDemo_RunsUnattendedEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo starts the control plane and Vault: `go test` without -short")
+	}
 	bin := filepath.Join(t.TempDir(), "baosync")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Dir = testenv.Root()

@@ -4,18 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/hack/testenv"
 )
 
 // Item 1: the operator's own identity never reaches a tenant's server.
@@ -152,15 +147,4 @@ func TestHostile_MetricsNeedAuthentication(t *testing.T) {
 		_ = resp.Body.Close()
 		return resp.StatusCode
 	}, "30s", "200ms").Should(BeElementOf(http.StatusUnauthorized, http.StatusForbidden))
-}
-
-func TestHostile_TheGeneratedRoleCannotPatchWorkloads(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(testenv.Root(), "config", "rbac", "role.yaml"))
-	g := NewWithT(t)
-	g.Expect(err).NotTo(HaveOccurred())
-	role := &rbacv1.ClusterRole{}
-	g.Expect(yaml.Unmarshal(b, role)).To(Succeed())
-	for _, r := range role.Rules {
-		g.Expect(r.APIGroups).NotTo(ContainElement("apps"), "rolloutRestartTargets' permission must be opt-in")
-	}
 }

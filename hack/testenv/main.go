@@ -17,7 +17,13 @@ import (
 // servers' logs when something failed. setup runs with the servers up and may
 // return a teardown; it is where a suite starts its manager and registers the
 // checks that run after every test (Env.AfterTests), such as the leak scan.
+//
+// Under `go test -short` it starts nothing and runs only the package's pure
+// tests (see Short).
 func Main(m *testing.M, setup func(ctx context.Context, env *Env) (teardown func(), err error)) int {
+	if code, short := Short(m); short {
+		return code
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	env, err := Start(ctx, Options{})

@@ -25,6 +25,9 @@ import (
 var server *testenv.VaultServer
 
 func TestMain(m *testing.M) {
+	if code, short := testenv.Short(m); short {
+		os.Exit(code)
+	}
 	dir, err := os.MkdirTemp("", "baosync-vault-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

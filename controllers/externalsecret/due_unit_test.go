@@ -86,23 +86,6 @@ func TestResourceVersionOf_ChangesWithAnnotations(t *testing.T) {
 	g.Expect(resourceVersionOf(es)).NotTo(Equal(before))
 }
 
-func TestMaxReadAge(t *testing.T) {
-	es := newES("ns", "a", "s")
-	cases := []struct {
-		cause syncCause
-		want  time.Duration
-	}{
-		{cause: syncPeriodic, want: time.Minute}, // the ExternalSecret's own refresh interval
-		{cause: syncRepair, want: time.Minute},
-		{cause: syncFirst, want: firstSyncReadWindow},
-		{cause: syncRetry, want: retryReadWindow},
-		{cause: syncChanged, want: 0}, // a spec change or force-sync always asks the server
-	}
-	for _, tc := range cases {
-		NewWithT(t).Expect(maxReadAge(tc.cause, es)).To(Equal(tc.want), "cause %d", tc.cause)
-	}
-}
-
 // TestSyncDue_AStaleCachedStatusStillWaitsForTheLease: the reconcile that
 // follows a sync sees the cached status from before it, without the lease the
 // sync recorded. It must still schedule the lease's renewal from memory: under
@@ -156,4 +139,21 @@ func TestSyncDue_ANamespacePastItsShareWaitsWithAnEvent(t *testing.T) {
 	other.Namespace = "quiet"
 	cause, _, _ = r.syncDue(other, nil)
 	g.Expect(cause).To(Equal(syncFirst), "another namespace's sync waited")
+}
+
+func TestMaxReadAge(t *testing.T) {
+	es := newES("ns", "a", "s")
+	cases := []struct {
+		cause syncCause
+		want  time.Duration
+	}{
+		{cause: syncPeriodic, want: time.Minute}, // the ExternalSecret's own refresh interval
+		{cause: syncRepair, want: time.Minute},
+		{cause: syncFirst, want: firstSyncReadWindow},
+		{cause: syncRetry, want: retryReadWindow},
+		{cause: syncChanged, want: 0}, // a spec change or force-sync always asks the server
+	}
+	for _, tc := range cases {
+		NewWithT(t).Expect(maxReadAge(tc.cause, es)).To(Equal(tc.want), "cause %d", tc.cause)
+	}
 }

@@ -10,19 +10,6 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// joinedCtx reports, through joined, that the caller reached its wait:
-// shared asks for Done only after it joined the flight.
-type joinedCtx struct {
-	context.Context
-	once   sync.Once
-	joined chan struct{}
-}
-
-func (c *joinedCtx) Done() <-chan struct{} {
-	c.once.Do(func() { close(c.joined) })
-	return c.Context.Done()
-}
-
 func TestCoalescedRead_ACancelledFirstCallerDoesNotFailTheOthers(t *testing.T) {
 	c := &storeClient{name: "SecretStore/ns/s", opts: &options{requestTimeout: time.Second}}
 	var g singleflight.Group
@@ -80,4 +67,17 @@ func TestCoalescedRead_TheSharedRequestHasItsOwnDeadline(t *testing.T) {
 	if left := time.Until(deadline); left <= 0 || left > sharedCallRequests*time.Second {
 		t.Fatalf("the shared request's deadline is %v away, want within %d request timeouts", left, sharedCallRequests)
 	}
+}
+
+// joinedCtx reports, through joined, that the caller reached its wait:
+// shared asks for Done only after it joined the flight.
+type joinedCtx struct {
+	context.Context
+	once   sync.Once
+	joined chan struct{}
+}
+
+func (c *joinedCtx) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.joined) })
+	return c.Context.Done()
 }

@@ -15,35 +15,6 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 )
 
-// fakeTarget is a metadata client holding the Secret team-a/app.
-func fakeTarget(t *testing.T) (*metadatafake.FakeMetadataClient, *metav1.PartialObjectMetadata) {
-	target := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "app", UID: "uid-1"}}
-	scheme := runtime.NewScheme()
-	if err := metav1.AddMetaToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	return metadatafake.NewSimpleMetadataClient(scheme, target), target
-}
-
-func targetES() *v1alpha1.ExternalSecret {
-	return &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "es"},
-		Spec: v1alpha1.ExternalSecretSpec{Target: v1alpha1.ExternalSecretTarget{Name: "app"}}}
-}
-
-func woken(t *testing.T, w *targetWatch) {
-	t.Helper()
-	select {
-	case ev := <-w.events:
-		if ev.Object.Namespace != "team-a" || ev.Object.Name != "es" {
-			t.Fatalf("woke %s/%s", ev.Object.Namespace, ev.Object.Name)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the object was not woken")
-	}
-	waitFor(t, func() bool { return w.count() == 0 }, "the watch ends when it wakes its object")
-}
-
 func TestTargetWatch_ATargetCreatedSinceItWasSeenWakesAtOnce(t *testing.T) {
 	meta, _ := fakeTarget(t)
 	w := newTargetWatch(context.Background(), meta)
@@ -120,17 +91,6 @@ func TestTargetWatch_ANewTargetNameReplacesTheWatch(t *testing.T) {
 	w.stop(types.NamespacedName{Namespace: "team-a", Name: "es"})
 }
 
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal(what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestTargetWatch_AFewNamespacesCannotTakeEveryWatch is issue 21's attack on
 // the target watches: twenty namespaces each asking for all they may get
 // leave watches for a hundred others.
@@ -156,5 +116,45 @@ func TestTargetWatch_AFewNamespacesCannotTakeEveryWatch(t *testing.T) {
 	}
 	if total > maxTargetWatches {
 		t.Fatalf("%d watches, past the bound %d", total, maxTargetWatches)
+	}
+}
+
+// fakeTarget is a metadata client holding the Secret team-a/app.
+func fakeTarget(t *testing.T) (*metadatafake.FakeMetadataClient, *metav1.PartialObjectMetadata) {
+	target := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "app", UID: "uid-1"}}
+	scheme := runtime.NewScheme()
+	if err := metav1.AddMetaToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	return metadatafake.NewSimpleMetadataClient(scheme, target), target
+}
+
+func targetES() *v1alpha1.ExternalSecret {
+	return &v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "es"},
+		Spec: v1alpha1.ExternalSecretSpec{Target: v1alpha1.ExternalSecretTarget{Name: "app"}}}
+}
+
+func woken(t *testing.T, w *targetWatch) {
+	t.Helper()
+	select {
+	case ev := <-w.events:
+		if ev.Object.Namespace != "team-a" || ev.Object.Name != "es" {
+			t.Fatalf("woke %s/%s", ev.Object.Namespace, ev.Object.Name)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the object was not woken")
+	}
+	waitFor(t, func() bool { return w.count() == 0 }, "the watch ends when it wakes its object")
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
