@@ -1,3 +1,5 @@
+// Package convert is `baosync convert`: ESO manifests in, baosync manifests out
+// (the conversion itself is internal/esoconvert).
 package convert
 
 import (
@@ -12,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/baosync/baosync/commands/kubeconfig"
+	"github.com/baosync/baosync/internal/esoconvert"
 )
 
 // Exit codes of the command.
@@ -53,16 +56,16 @@ func Command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "baosync convert: %v\n", err)
 		return exitFail
 	}
-	var checks []Check
+	var checks []esoconvert.Check
 	if kubeconfigPath != "" {
 		c, namespace, err := kubeconfig.Client(kubeconfigPath)
 		if err != nil {
 			fmt.Fprintf(stderr, "baosync convert: %v\n", err)
 			return exitFail
 		}
-		checks = append(checks, ServerDryRun(context.Background(), c, namespace))
+		checks = append(checks, esoconvert.ServerDryRun(context.Background(), c, namespace))
 	}
-	warnings, err := All(inputs, stdout, checks...)
+	warnings, err := esoconvert.All(inputs, stdout, checks...)
 	code := exitOK
 	for _, w := range warnings {
 		level := "warning"
@@ -79,15 +82,15 @@ func Command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // readInputs reads every named file, walking directories in lexical order.
-func readInputs(names []string, stdin io.Reader) ([]Input, error) {
-	var inputs []Input
+func readInputs(names []string, stdin io.Reader) ([]esoconvert.Input, error) {
+	var inputs []esoconvert.Input
 	for _, name := range names {
 		if name == "-" {
 			b, err := io.ReadAll(stdin)
 			if err != nil {
 				return nil, fmt.Errorf("read stdin: %w", err)
 			}
-			inputs = append(inputs, Input{Data: b})
+			inputs = append(inputs, esoconvert.Input{Data: b})
 			continue
 		}
 		paths, err := manifestFiles(name)
@@ -99,7 +102,7 @@ func readInputs(names []string, stdin io.Reader) ([]Input, error) {
 			if err != nil {
 				return nil, fmt.Errorf("read %s: %w", p, err)
 			}
-			inputs = append(inputs, Input{Name: p, Data: b})
+			inputs = append(inputs, esoconvert.Input{Name: p, Data: b})
 		}
 	}
 	return inputs, nil

@@ -14,7 +14,7 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/clusterexternalsecret"
 	"github.com/baosync/baosync/controllers/clusterpushsecret"
-	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 // The ExternalSecrets of a ClusterExternalSecret (and the PushSecrets of a

@@ -18,8 +18,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/commands/convert"
 	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/internal/esoconvert"
 )
 
 // The Secrets hack/testdata/eso/vault.yaml describes, and those of them that
@@ -53,7 +53,7 @@ func TestCompat_ESOManifestsUnconvertedGiveTheSameSecretsAsTheirConversion(t *te
 	}
 
 	var out bytes.Buffer
-	_, err = convert.Convert(bytes.NewReader(esoManifests(t, converted)), &out)
+	_, err = esoconvert.Convert(bytes.NewReader(esoManifests(t, converted)), &out)
 	g.Expect(err).NotTo(HaveOccurred())
 	createAll(t, converted, out.Bytes())
 	manifests := servedVersions(esoManifests(t, unconverted))

@@ -19,9 +19,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/commands/convert"
 	"github.com/baosync/baosync/controllers/externalsecret"
-	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/internal/esoconvert"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 // AnnotationMirror on a mirror holds a hash of what its ESO object converts
@@ -80,7 +80,7 @@ func (r *Reconciler) mirror(ctx context.Context, eso *unstructured.Unstructured)
 // object what it is served without: once per change of the object, on the
 // object the user wrote, never dropped in silence.
 func (r *Reconciler) write(ctx context.Context, eso *unstructured.Unstructured, existing client.Object, desired *unstructured.Unstructured,
-	dropped []convert.Warning) error {
+	dropped []esoconvert.Warning) error {
 	var err error
 	if existing == nil {
 		err = r.Create(ctx, desired, client.FieldOwner(FieldOwner))
@@ -107,7 +107,7 @@ func writeError(err error) error {
 	case err == nil:
 		return nil
 	case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
-		return outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "baosync's admission refuses this object: %s", convert.Refusal(err))
+		return outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "baosync's admission refuses this object: %s", esoconvert.Refusal(err))
 	case apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err):
 		// The cache has not seen the latest: read again soon, report nothing.
 		return outcome.Refusedf(v1alpha1.ReasonKubernetesAPIError, "the mirror changed meanwhile: %v", err)
@@ -121,7 +121,7 @@ func writeError(err error) error {
 // object's name, labels and annotations (an ExternalSecret's reach its
 // Secret, as in ESO) and is controlled by it, so that it goes when the ESO
 // object goes.
-func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructured.Unstructured, string, []convert.Warning, error) {
+func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructured.Unstructured, string, []esoconvert.Warning, error) {
 	meta := map[string]any{"name": eso.GetName()}
 	if ns := eso.GetNamespace(); ns != "" {
 		meta["namespace"] = ns
@@ -136,7 +136,7 @@ func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructure
 	if err != nil {
 		return nil, "", nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "cannot read the object: %v", err)
 	}
-	out, warnings, _ := convert.Object(doc)
+	out, warnings, _ := esoconvert.Object(doc)
 	if out == nil {
 		return nil, "", nil, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "baosync cannot serve this object as it is: %s", messages(warnings))
 	}
@@ -192,7 +192,7 @@ func hashOf(v any) string {
 }
 
 // messages joins the warnings of a conversion that failed, the failures first.
-func messages(warnings []convert.Warning) string {
+func messages(warnings []esoconvert.Warning) string {
 	var failed, other []string
 	for _, w := range warnings {
 		if w.Failed {

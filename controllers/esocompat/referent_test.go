@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/commands/convert"
+	"github.com/baosync/baosync/internal/esoconvert"
 )
 
 // referentManifests is an ESO ClusterSecretStore with referent
@@ -76,7 +76,7 @@ func TestCompat_ReferentAuthSyncsConvertedAndUnconverted(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	_, err = convert.Convert(bytes.NewReader(manifests(converted)), &out)
+	_, err = esoconvert.Convert(bytes.NewReader(manifests(converted)), &out)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(out.String()).NotTo(ContainSubstring("namespace: "+converted+"\n        audiences"), "convert must keep the reference without a namespace")
 	createAll(t, converted, out.Bytes())

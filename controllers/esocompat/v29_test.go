@@ -11,8 +11,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/commands/convert"
 	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/internal/esoconvert"
 )
 
 // v29Secrets are the Secrets hack/testdata/eso/v2.9.yaml describes; v29Pushed
@@ -54,7 +54,7 @@ func TestCompat_ESOv29ManifestsUnconvertedGiveTheSameSecretsAsTheirConversion(t 
 	}
 
 	var out bytes.Buffer
-	_, err = convert.Convert(bytes.NewReader(v29Manifests(t, converted, roleID)), &out)
+	_, err = esoconvert.Convert(bytes.NewReader(v29Manifests(t, converted, roleID)), &out)
 	g.Expect(err).NotTo(HaveOccurred())
 	createAll(t, converted, out.Bytes())
 	createAll(t, unconverted, v29Manifests(t, unconverted, roleID))

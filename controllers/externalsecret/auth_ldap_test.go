@@ -15,8 +15,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/commands/convert"
 	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/internal/esoconvert"
 )
 
 // ldapUser starts a real slapd for t, adds user (member of group readers) with
@@ -166,7 +166,7 @@ func TestAuthLDAP_ESOManifestConvertsAppliesAndSyncs(t *testing.T) {
 	putKV(t, path, map[string]any{"k": leak.Secret("eso-ldap-value-" + ns)})
 	src := strings.NewReplacer("VAULT_ADDR", env.Vault.Addr, "MOUNT", mount, "KEY", path[len("secret/"):]).Replace(esoLDAPManifest)
 	var out bytes.Buffer
-	warnings, err := convert.Convert(strings.NewReader(src), &out)
+	warnings, err := esoconvert.Convert(strings.NewReader(src), &out)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(warnings).To(BeEmpty())
 	g.Expect(out.String()).To(ContainSubstring("ldap:\n          path: \"" + mount + "\""))

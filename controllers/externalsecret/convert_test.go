@@ -17,6 +17,7 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/commands/convert"
 	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/internal/esoconvert"
 )
 
 // TestConvert_ESOManifestsApplyAndSync converts hack/testdata/eso with
@@ -31,7 +32,7 @@ func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 	ns := newNamespace(t)
 	src = bytes.ReplaceAll(src, []byte("http://127.0.0.1:8200"), []byte(env.Vault.Addr))
 	src = bytes.ReplaceAll(src, []byte("NAMESPACE"), []byte(ns))
-	warnings, err := convert.Convert(bytes.NewReader(src), &out)
+	warnings, err := esoconvert.Convert(bytes.NewReader(src), &out)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(warnings).To(HaveLen(2), "the AWS store and the generator are reported: %v", warnings)
 

@@ -18,8 +18,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/commands/convert"
 	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/internal/esoconvert"
 )
 
 // TestSamples_EveryAuthAndFeatureSampleSyncs applies config/samples/auth_*.yaml
@@ -86,7 +86,7 @@ func TestSamples_EveryAuthAndFeatureSampleSyncs(t *testing.T) {
 	// ESO v2.9's cert auth names the role vaultRole; converted, it logs in as
 	// auth_cert.yaml's store does.
 	var converted bytes.Buffer
-	_, err := convert.Convert(strings.NewReader(replace.Replace(esoCertStore)), &converted)
+	_, err := esoconvert.Convert(strings.NewReader(replace.Replace(esoCertStore)), &converted)
 	g.Expect(err).NotTo(HaveOccurred())
 	for _, doc := range bytes.Split(converted.Bytes(), []byte("\n---\n")) {
 		u := &unstructured.Unstructured{}

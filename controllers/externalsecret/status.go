@@ -17,9 +17,9 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/conditions"
 	"github.com/baosync/baosync/controllers/internal/ledger"
-	"github.com/baosync/baosync/controllers/internal/outcome"
 	"github.com/baosync/baosync/controllers/internal/statuspatch"
 	"github.com/baosync/baosync/controllers/internal/storeref"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 // fail is the one failure path: Ready=False with the error's Reason, a Warning

@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 func TestClaimTarget_TakesOverOnlyWhatESOWroteForThisExternalSecret(t *testing.T) {

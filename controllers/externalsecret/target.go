@@ -8,7 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 // getTarget returns the existing target Secret, or nil when there is none. The

@@ -9,8 +9,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/outcome"
-	"github.com/baosync/baosync/controllers/internal/template"
+	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/template"
 )
 
 // templated is what the templates produced.

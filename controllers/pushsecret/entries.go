@@ -12,9 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/outcome"
 	"github.com/baosync/baosync/controllers/internal/rename"
-	"github.com/baosync/baosync/controllers/internal/template"
+	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/template"
 )
 
 // maxEntries bounds the pushes of one PushSecret to one store: dataTo expands

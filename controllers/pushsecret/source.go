@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 // AnnotationAdoptFromESO on a PushSecret, set to "true", lets it take over

@@ -13,8 +13,8 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/generator"
-	"github.com/baosync/baosync/controllers/internal/outcome"
 	"github.com/baosync/baosync/internal/fairqueue"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 // indexGeneratorRef indexes PushSecrets by "Kind/name" of the generator their

@@ -21,9 +21,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/outcome"
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/controllers/scope"
+	"github.com/baosync/baosync/internal/outcome"
 	"github.com/baosync/baosync/providers"
 	"github.com/baosync/baosync/providers/fake"
 )

@@ -28,8 +28,8 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/conditions"
-	"github.com/baosync/baosync/controllers/internal/outcome"
 	"github.com/baosync/baosync/controllers/internal/statuspatch"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 // Failure says why a namespace has no child.

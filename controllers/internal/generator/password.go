@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 // The character sets are ESO's (through sethvargo/go-password), so that a

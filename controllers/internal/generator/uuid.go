@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 // UUID generates a random (version 4, RFC 9562) UUID under the key "uuid", as

@@ -16,8 +16,8 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/generator"
-	"github.com/baosync/baosync/controllers/internal/outcome"
 	"github.com/baosync/baosync/internal/operatorkey"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 var (

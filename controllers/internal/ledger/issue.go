@@ -15,7 +15,7 @@ import (
 	"github.com/baosync/baosync/controllers/internal/generator"
 	"github.com/baosync/baosync/controllers/internal/generatorstate"
 	"github.com/baosync/baosync/controllers/internal/lease"
-	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/internal/outcome"
 	"github.com/baosync/baosync/providers"
 )
 

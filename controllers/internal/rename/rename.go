@@ -8,8 +8,8 @@ import (
 	"regexp"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/outcome"
-	"github.com/baosync/baosync/controllers/internal/template"
+	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/template"
 )
 
 // MaxKey bounds what one step may make of a key, in bytes: a Secret key has

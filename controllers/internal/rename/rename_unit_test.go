@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/outcome"
-	"github.com/baosync/baosync/controllers/internal/template"
+	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/template"
 )
 
 // TestReplace_IsReplaceAllStringWithinMaxKey: the bounded replacement gives

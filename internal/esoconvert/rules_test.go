@@ -1,4 +1,4 @@
-package convert
+package esoconvert
 
 // v29Refusals are ESO v2 fields: served, or dropped with a warning where the
 // loss changes nothing.

@@ -8,7 +8,7 @@ import (
 	"text/template"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/outcome"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 // redacted replaces a message that may carry a value.

@@ -1,4 +1,4 @@
-package convert
+package esoconvert
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/templatefuncs"
+	"github.com/baosync/baosync/internal/template"
 )
 
 // rename maps the ESO fields whose meaning baosync has under another name
@@ -234,7 +234,7 @@ func droppedReason(p fieldPath) string {
 
 // unknownFunctions lists the functions a template calls that baosync's
 // template engine lacks.
-var unknownFunctions = templatefuncs.Unknown
+var unknownFunctions = template.UnknownFunctions
 
 // checkTemplates warns about template functions baosync lacks: the sync
 // would fail with TemplateError.

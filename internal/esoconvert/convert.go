@@ -1,11 +1,12 @@
-// Package convert is `baosync convert`: it converts External Secrets
-// Operator manifests (external-secrets.io/v1 and v1beta1) to
+// Package esoconvert converts External Secrets Operator manifests (external-secrets.io/v1 and v1beta1) to
 // baosync.io/v1alpha1. Field names are shared, so a conversion changes the
 // apiVersion, maps the few renamed fields and drops what has no baosync
-// meaning; every dropped field that changes behaviour is reported with its
-// path and the reason, never dropped silently. Documents that are not ESO
-// objects pass through byte for byte.
-package convert
+// meaning; every dropped field is reported with its path and the reason, and
+// a field whose loss would change behaviour refuses the object. Documents
+// that are not ESO objects pass through byte for byte. `baosync convert`
+// (commands/convert) and the ESO-compatible mode (controllers/esocompat) use
+// it.
+package esoconvert
 
 import (
 	"bytes"
@@ -19,7 +20,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/commands/convert/admission"
+	"github.com/baosync/baosync/internal/esoconvert/admission"
 )
 
 // Warning is something the conversion could not carry over as it was.
