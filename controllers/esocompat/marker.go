@@ -11,19 +11,9 @@ import (
 	"github.com/baosync/baosync/internal/outcome"
 )
 
-// AnnotationServed marks an ESO object this operator serves; its value is
-// the ESO controller class served (--eso-controller-class, empty for ESO's
-// default class), so that two operators of different classes never take
-// each other's objects. The object's deletion then is this operator's to
-// finish (ESO's finalizers included) whatever is left of its stores: in a
-// namespace being deleted, the store and the mirror may go first. The mark is
-// set before the mirror is made, removed when the object is handed back, and
-// never copied to the mirror.
-const AnnotationServed = "baosync.io/eso-served"
-
 // marked reports whether the ESO object carries this operator's mark.
 func (r *Reconciler) marked(o *unstructured.Unstructured) bool {
-	class, ok := o.GetAnnotations()[AnnotationServed]
+	class, ok := o.GetAnnotations()[v1alpha1.AnnotationServed]
 	return ok && class == r.Class
 }
 
@@ -38,7 +28,7 @@ func (r *Reconciler) mark(ctx context.Context, o *unstructured.Unstructured, ser
 	}
 	// At the resourceVersion read: an operator whose cache is behind never
 	// overwrites another's fresh mark.
-	err := r.annotate(ctx, o, AnnotationServed, class)
+	err := r.annotate(ctx, o, v1alpha1.AnnotationServed, class)
 	switch {
 	case err == nil || apierrors.IsNotFound(err):
 		return nil

@@ -7,6 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/baosync/baosync/api/v1alpha1"
 )
 
 // memo remembers, per ESO object, the hash its conversion had at the
@@ -24,7 +26,7 @@ type memoEntry struct {
 	meta, hash string
 }
 
-// current reports whether hash (the mirror's AnnotationMirror) is what the
+// current reports whether hash (the mirror's v1alpha1.AnnotationMirror) is what the
 // ESO object, as it is, converts to.
 func (m *memo) current(eso *unstructured.Unstructured, hash string) bool {
 	m.mu.Lock()
@@ -68,10 +70,10 @@ func metaHash(eso *unstructured.Unstructured) string {
 // mark, which the mirror does not carry.
 func ownAnnotations(eso *unstructured.Unstructured) map[string]string {
 	a := eso.GetAnnotations()
-	if _, ok := a[AnnotationServed]; !ok {
+	if _, ok := a[v1alpha1.AnnotationServed]; !ok {
 		return a
 	}
 	a = maps.Clone(a)
-	delete(a, AnnotationServed)
+	delete(a, v1alpha1.AnnotationServed)
 	return a
 }

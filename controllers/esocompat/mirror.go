@@ -19,17 +19,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/internal/esoconvert"
 	"github.com/baosync/baosync/internal/outcome"
 )
-
-// AnnotationMirror on a mirror holds a hash of what its ESO object converts
-// to, as last written: the mirror is written again only when that changes
-// (an edit of the mirror itself is undone at the ESO object's next change),
-// and a mirror left behind by `kubectl delete --cascade=orphan` is known as
-// one when an ESO object of its name comes back.
-const AnnotationMirror = "baosync.io/eso-mirror"
 
 // FieldOwner is the field manager of the mirrors' writes.
 const FieldOwner = "baosync-eso-compat"
@@ -59,7 +51,7 @@ func (r *Reconciler) mirror(ctx context.Context, eso *unstructured.Unstructured)
 		// deletion event brings the object back.
 		return nil, nil
 	}
-	if found && controlledBy(existing, eso) && r.memo.current(eso, existing.GetAnnotations()[AnnotationMirror]) {
+	if found && controlledBy(existing, eso) && r.memo.current(eso, existing.GetAnnotations()[v1alpha1.AnnotationMirror]) {
 		return existing, nil
 	}
 	desired, hash, dropped, err := r.desiredMirror(eso)
@@ -67,7 +59,7 @@ func (r *Reconciler) mirror(ctx context.Context, eso *unstructured.Unstructured)
 		return nil, err
 	}
 	r.memo.remember(eso, hash)
-	if found && controlledBy(existing, eso) && existing.GetAnnotations()[AnnotationMirror] == hash {
+	if found && controlledBy(existing, eso) && existing.GetAnnotations()[v1alpha1.AnnotationMirror] == hash {
 		return existing, nil
 	}
 	if !found {
@@ -116,7 +108,7 @@ func writeError(err error) error {
 }
 
 // desiredMirror converts the ESO object with `baosync convert`'s mapping and
-// returns it with the hash recorded in AnnotationMirror, and the conversion's
+// returns it with the hash recorded in v1alpha1.AnnotationMirror, and the conversion's
 // warnings (fields dropped). The mirror keeps the
 // object's name, labels and annotations (an ExternalSecret's reach its
 // Secret, as in ESO) and is controlled by it, so that it goes when the ESO
@@ -152,7 +144,7 @@ func (r *Reconciler) desiredMirror(eso *unstructured.Unstructured) (*unstructure
 		Name: eso.GetName(), UID: eso.GetUID(), Controller: ptr.To(true)}})
 	r.adjust(m)
 	hash := hashOf(m.Object)
-	setAnnotation(m, AnnotationMirror, hash)
+	setAnnotation(m, v1alpha1.AnnotationMirror, hash)
 	return m, hash, warnings, nil
 }
 
@@ -169,9 +161,9 @@ func (r *Reconciler) adjust(m *unstructured.Unstructured) {
 			_ = unstructured.SetNestedField(m.Object, r.Scope.Class, "spec", "controller")
 		}
 	case "ExternalSecret":
-		setAnnotation(m, externalsecret.AnnotationTakeOver, "true")
+		setAnnotation(m, v1alpha1.AnnotationTakeOver, "true")
 	case "ClusterExternalSecret":
-		_ = unstructured.SetNestedField(m.Object, "true", "spec", "externalSecretMetadata", "annotations", externalsecret.AnnotationTakeOver)
+		_ = unstructured.SetNestedField(m.Object, "true", "spec", "externalSecretMetadata", "annotations", v1alpha1.AnnotationTakeOver)
 	}
 }
 
@@ -214,7 +206,7 @@ func controlledBy(o client.Object, eso *unstructured.Unstructured) bool {
 // by it, or a mirror without a controller (its ESO object was deleted with
 // --cascade=orphan), which an ESO object of its name takes back.
 func mirrors(o client.Object, eso *unstructured.Unstructured) bool {
-	return controlledBy(o, eso) || (metav1.GetControllerOf(o) == nil && o.GetAnnotations()[AnnotationMirror] != "")
+	return controlledBy(o, eso) || (metav1.GetControllerOf(o) == nil && o.GetAnnotations()[v1alpha1.AnnotationMirror] != "")
 }
 
 // hasMirror reports whether the ESO object has a mirror now.

@@ -100,7 +100,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 // deleting finishes the deletion of an ESO object this operator serves (it
-// carries AnnotationServed, or its stores still say so; an ExternalSecret of
+// carries v1alpha1.AnnotationServed, or its stores still say so; an ExternalSecret of
 // ESO's ClusterExternalSecret goes with its parent); another's is left to it.
 func (r *Reconciler) deleting(ctx context.Context, eso *unstructured.Unstructured) (ctrl.Result, error) {
 	if !r.marked(eso) {

@@ -346,7 +346,7 @@ func TestCompat_AClassedOperatorServesItsStoresAndFinishesTheirDeletions(t *test
 	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "x"}, mirrorStore)).To(Succeed())
 	g.Expect(mirrorStore.Spec.Controller).To(Equal("team-x"), "the mirror carries the classed operator's own class")
 	g.Eventually(func() map[string]string { return esoObject(t, "ExternalSecret", ns, "app").GetAnnotations() }, eventually, poll).
-		Should(HaveKeyWithValue(AnnotationServed, "team-x"))
+		Should(HaveKeyWithValue(v1alpha1.AnnotationServed, "team-x"))
 
 	g.Expect(env.Client.Delete(ctx, store)).To(Succeed())
 	g.Consistently(func() error { _, err := mirrorOf(ns, "app"); return err }, 2*time.Second, poll).

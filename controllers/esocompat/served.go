@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/internal/outcome"
 )
 
@@ -58,7 +59,7 @@ func (r *Reconciler) settle(eso *unstructured.Unstructured, d decision) decision
 	if d != undecided {
 		return d
 	}
-	if class, ok := eso.GetAnnotations()[AnnotationServed]; ok {
+	if class, ok := eso.GetAnnotations()[v1alpha1.AnnotationServed]; ok {
 		return decide(class == r.Class)
 	}
 	return decide(r.Class == "")

@@ -9,6 +9,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/yaml"
+
+	"github.com/baosync/baosync/api/v1alpha1"
 )
 
 func decode(t *testing.T, doc string) *unstructured.Unstructured {
@@ -133,6 +135,6 @@ func TestServes_EveryNamedStoreDecides(t *testing.T) {
 
 // marked returns o with the mark of the operator serving the ESO class.
 func marked(o *unstructured.Unstructured, class string) *unstructured.Unstructured {
-	o.SetAnnotations(map[string]string{AnnotationServed: class})
+	o.SetAnnotations(map[string]string{v1alpha1.AnnotationServed: class})
 	return o
 }

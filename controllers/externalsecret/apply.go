@@ -107,9 +107,9 @@ func (r *Reconciler) update(ctx context.Context, es *v1alpha1.ExternalSecret, ex
 	if base != existing {
 		logger(ctx).Info("Took over Secret from External Secrets Operator", "secret", next.Name)
 		r.Recorder.Eventf(es, nil, corev1.EventTypeNormal, ReasonTakenOver, "Apply",
-			"took over Secret %q from External Secrets Operator in one update (annotation %s)", next.Name, AnnotationTakeOver)
+			"took over Secret %q from External Secrets Operator in one update (annotation %s)", next.Name, v1alpha1.AnnotationTakeOver)
 	}
-	return observedHash(existing) != next.Annotations[AnnotationDataHash], nil
+	return observedHash(existing) != next.Annotations[v1alpha1.AnnotationDataHash], nil
 }
 
 // merge builds the object to write: the desired Secret for Owner and Orphan,
@@ -141,13 +141,13 @@ func (r *Reconciler) merge(es *v1alpha1.ExternalSecret, existing, desired *corev
 			return nil, err
 		}
 	}
-	next.Labels[LabelManaged] = "true"
-	if other := next.Annotations[AnnotationExternalSecret]; other == "" || !merges(es.Spec.Target.CreationPolicy) {
-		next.Annotations[AnnotationExternalSecret] = es.Name
+	next.Labels[v1alpha1.LabelManaged] = "true"
+	if other := next.Annotations[v1alpha1.AnnotationExternalSecret]; other == "" || !merges(es.Spec.Target.CreationPolicy) {
+		next.Annotations[v1alpha1.AnnotationExternalSecret] = es.Name
 	}
-	next.Annotations[AnnotationManagedKeys] = strings.Join(slices.Sorted(maps.Keys(desired.Data)), ",")
+	next.Annotations[v1alpha1.AnnotationManagedKeys] = strings.Join(slices.Sorted(maps.Keys(desired.Data)), ",")
 	recordMetadata(next, desired)
-	next.Annotations[AnnotationDataHash] = contentHash(next.Type, next.Data)
+	next.Annotations[v1alpha1.AnnotationDataHash] = contentHash(next.Type, next.Data)
 	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyOwner || es.Spec.Target.CreationPolicy == "" {
 		dropStaleOwner(es, next)
 		if err := controllerutil.SetControllerReference(es, next, r.Scheme()); err != nil {
@@ -179,7 +179,7 @@ func owns(es *v1alpha1.ExternalSecret, s *corev1.Secret) bool {
 	if ref := metav1.GetControllerOf(s); ref != nil {
 		return isOwnRef(es, *ref)
 	}
-	return s.Labels[LabelManaged] == "true" && s.Annotations[AnnotationExternalSecret] == es.Name
+	return s.Labels[v1alpha1.LabelManaged] == "true" && s.Annotations[v1alpha1.AnnotationExternalSecret] == es.Name
 }
 
 func isOwnRef(es *v1alpha1.ExternalSecret, ref metav1.OwnerReference) bool {

@@ -107,9 +107,9 @@ func TestApply_CreationPolicyDecidesWhatIsWritten(t *testing.T) {
 			if tc.reason != "" {
 				return
 			}
-			g.Expect(got.Labels).To(HaveKeyWithValue(LabelManaged, "true"))
-			g.Expect(got.Annotations).To(HaveKeyWithValue(AnnotationExternalSecret, tc.wantES))
-			g.Expect(got.Annotations).To(HaveKeyWithValue(AnnotationDataHash, contentHash(got.Type, got.Data)))
+			g.Expect(got.Labels).To(HaveKeyWithValue(v1alpha1.LabelManaged, "true"))
+			g.Expect(got.Annotations).To(HaveKeyWithValue(v1alpha1.AnnotationExternalSecret, tc.wantES))
+			g.Expect(got.Annotations).To(HaveKeyWithValue(v1alpha1.AnnotationDataHash, contentHash(got.Type, got.Data)))
 			g.Expect(drifted(got)).To(BeFalse())
 		})
 	}

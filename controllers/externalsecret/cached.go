@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
 )
 
 // The Secrets cache holds every Secret labelled baosync.io/managed=true, and
@@ -62,7 +64,7 @@ func slimSecret(obj any) (any, error) {
 	}}
 	big := metadataSize(s) > maxCachedMetadata
 	if big {
-		slim.Labels = map[string]string{LabelManaged: s.Labels[LabelManaged]}
+		slim.Labels = map[string]string{v1alpha1.LabelManaged: s.Labels[v1alpha1.LabelManaged]}
 		slim.Annotations, slim.OwnerReferences, slim.Finalizers = nil, nil, nil
 	}
 	if slim.Annotations == nil {

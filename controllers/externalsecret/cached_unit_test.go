@@ -6,6 +6,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
 )
 
 func TestSlimSecret_TheCacheHoldsNoDataAndBoundedMetadata(t *testing.T) {
@@ -15,13 +17,13 @@ func TestSlimSecret_TheCacheHoldsNoDataAndBoundedMetadata(t *testing.T) {
 		annotations map[string]string
 		wantTrimmed bool
 	}{
-		{"a managed Secret keeps its metadata", map[string]string{AnnotationExternalSecret: "app"}, false},
+		{"a managed Secret keeps its metadata", map[string]string{v1alpha1.AnnotationExternalSecret: "app"}, false},
 		{"a tenant's forged cache marks are replaced", map[string]string{annotationObservedHash: "forged", annotationCacheTrimmed: "false"}, false},
 		{"metadata past the bound is a stub read live", map[string]string{"big": strings.Repeat("a", maxCachedMetadata)}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "t", Labels: map[string]string{LabelManaged: "true"},
+			in := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "t", Labels: map[string]string{v1alpha1.LabelManaged: "true"},
 				Annotations: tc.annotations}, Type: corev1.SecretTypeOpaque, Data: data}
 			out, err := slimSecret(in)
 			if err != nil {
@@ -37,7 +39,7 @@ func TestSlimSecret_TheCacheHoldsNoDataAndBoundedMetadata(t *testing.T) {
 			if trimmed(slim) != tc.wantTrimmed || metadataSize(slim) > maxCachedMetadata+128 {
 				t.Fatalf("trimmed %v (want %v), %d bytes of metadata kept", trimmed(slim), tc.wantTrimmed, metadataSize(slim))
 			}
-			if drifted(slim) == (in.Annotations[AnnotationDataHash] == contentHash(in.Type, data)) {
+			if drifted(slim) == (in.Annotations[v1alpha1.AnnotationDataHash] == contentHash(in.Type, data)) {
 				t.Fatal("drift is not judged from the observed hash")
 			}
 		})
@@ -71,7 +73,7 @@ func TestSameSecret_ACachedSecretIsComparedByItsDataHash(t *testing.T) {
 // operator restart rewrote and re-synced every object. A tenant's copy of the
 // mark on a Secret without data is not this process's.
 func TestSlimSecret_ASecondPassKeepsTheHashAndAForgedMarkIsNotTrusted(t *testing.T) {
-	in := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "t", Labels: map[string]string{LabelManaged: "true"}},
+	in := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "t", Labels: map[string]string{v1alpha1.LabelManaged: "true"}},
 		Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"k": []byte("v")}}
 	once, _ := slimSecret(in.DeepCopy())
 	twice, _ := slimSecret(once)

@@ -86,16 +86,18 @@ func TestCutover_TakesOverESOsSecretWithoutItEverDisappearing(t *testing.T) {
 
 	createES(t, newES(ns, "app", "vault", withData("k", path[len("secret/"):], "k")))
 	es := waitReady(t, ns, "app", metav1.ConditionFalse, v1alpha1.ReasonTargetConflict)
-	g.Expect(readyMessage(es)).To(ContainSubstring(AnnotationTakeOver))
+	g.Expect(readyMessage(es)).To(ContainSubstring(v1alpha1.AnnotationTakeOver))
 	g.Expect(getSecret(t, ns, "app").OwnerReferences[0].APIVersion).To(Equal("external-secrets.io/v1"), "refused: ESO's Secret is untouched")
 
-	update(t, es, func(es *v1alpha1.ExternalSecret) { es.Annotations = map[string]string{AnnotationTakeOver: "true"} })
+	update(t, es, func(es *v1alpha1.ExternalSecret) {
+		es.Annotations = map[string]string{v1alpha1.AnnotationTakeOver: "true"}
+	})
 	es = waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	s := getSecret(t, ns, "app")
 	g.Expect(s.Data).To(Equal(map[string][]byte{"k": []byte("cutover-value")}))
 	g.Expect(s.OwnerReferences).To(HaveLen(1))
 	g.Expect(s.OwnerReferences[0].UID).To(Equal(es.UID), "baosync's ExternalSecret is the one owner")
-	g.Expect(s.Labels).To(Equal(map[string]string{"app": "web", LabelManaged: "true"}), "ESO's labels are gone, the user's stay")
+	g.Expect(s.Labels).To(Equal(map[string]string{"app": "web", v1alpha1.LabelManaged: "true"}), "ESO's labels are gone, the user's stay")
 	g.Expect(s.Annotations).NotTo(HaveKey("reconcile.external-secrets.io/data-hash"))
 	g.Eventually(func() bool { return hasEvent(ctx, ns, "app", ReasonTakenOver) }, eventually, poll).Should(BeTrue())
 
@@ -129,7 +131,7 @@ func TestCutover_AnOrphanSecretIsTakenOverOnlyForTheESOExternalSecretThatWritesI
 	}
 	takeOver := func(name string) *v1alpha1.ExternalSecret {
 		es := newES(ns, name, "vault", withData("k", path[len("secret/"):], "k"))
-		es.Annotations = map[string]string{AnnotationTakeOver: "true"}
+		es.Annotations = map[string]string{v1alpha1.AnnotationTakeOver: "true"}
 		es.Spec.Target.Name = name + "-secret"
 		es.Spec.Target.CreationPolicy = v1alpha1.CreationPolicyOrphan
 		createES(t, es)

@@ -71,13 +71,13 @@ func withoutManagedKeys(target *corev1.Secret) (*corev1.Secret, []string) {
 		next.Annotations = map[string]string{}
 	}
 	var managed []string
-	for _, k := range strings.Split(next.Annotations[AnnotationManagedKeys], ",") {
+	for _, k := range strings.Split(next.Annotations[v1alpha1.AnnotationManagedKeys], ",") {
 		if k != "" {
 			managed = append(managed, k)
 			delete(next.Data, k)
 		}
 	}
-	next.Annotations[AnnotationManagedKeys] = ""
-	next.Annotations[AnnotationDataHash] = contentHash(next.Type, next.Data)
+	next.Annotations[v1alpha1.AnnotationManagedKeys] = ""
+	next.Annotations[v1alpha1.AnnotationDataHash] = contentHash(next.Type, next.Data)
 	return next, managed
 }

@@ -99,13 +99,13 @@ func TestWithoutManagedKeys_HandlesAnySecretATenantCanWrite(t *testing.T) {
 	}{
 		{name: "no data and no annotations", secret: &corev1.Secret{}, wantKeys: 0},
 		{name: "annotations but no data", secret: &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
-			Annotations: map[string]string{AnnotationManagedKeys: "a,b"}}}, wantKeys: 2},
+			Annotations: map[string]string{v1alpha1.AnnotationManagedKeys: "a,b"}}}, wantKeys: 2},
 		{name: "keys of others stay", secret: &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
-			Annotations: map[string]string{AnnotationManagedKeys: "a"}},
+			Annotations: map[string]string{v1alpha1.AnnotationManagedKeys: "a"}},
 			Data: map[string][]byte{"a": []byte("1"), "mine": []byte("2")}},
 			wantData: map[string][]byte{"mine": []byte("2")}, wantKeys: 1},
 		{name: "an empty managed list removes nothing", secret: &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
-			Annotations: map[string]string{AnnotationManagedKeys: ""}},
+			Annotations: map[string]string{v1alpha1.AnnotationManagedKeys: ""}},
 			Data: map[string][]byte{"x": []byte("1")}}, wantData: map[string][]byte{"x": []byte("1")}},
 	}
 	for _, tc := range cases {
@@ -122,7 +122,7 @@ func TestWithoutManagedKeys_HandlesAnySecretATenantCanWrite(t *testing.T) {
 					t.Fatalf("data[%q] changed", k)
 				}
 			}
-			if next.Annotations[AnnotationDataHash] != contentHash(next.Type, next.Data) {
+			if next.Annotations[v1alpha1.AnnotationDataHash] != contentHash(next.Type, next.Data) {
 				t.Fatal("the hash annotation does not match the remaining data")
 			}
 		})

@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/baosync/baosync/api/v1alpha1"
 )
 
 // contentHash hashes a Secret's type and data in a stable order.
@@ -25,7 +27,7 @@ func contentHash(t corev1.SecretType, data map[string][]byte) string {
 // drifted reports whether someone changed the Secret's content since baosync
 // wrote it.
 func drifted(s *corev1.Secret) bool {
-	return s.Annotations[AnnotationDataHash] != observedHash(s)
+	return s.Annotations[v1alpha1.AnnotationDataHash] != observedHash(s)
 }
 
 // sameSecret reports whether writing next over existing would change

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
 )
 
 // TestContentHash_ChangesWithEveryPartOfTheContent: the hash that marks drift
@@ -44,7 +46,7 @@ func TestContentHash_ChangesWithEveryPartOfTheContent(t *testing.T) {
 func TestDrifted_SeesEditsSinceBaosyncWrote(t *testing.T) {
 	written := func() *corev1.Secret {
 		s := unitSecret(map[string]string{"k": "v"}, writtenFor("app", "k"))
-		s.Annotations[AnnotationDataHash] = contentHash(s.Type, s.Data)
+		s.Annotations[v1alpha1.AnnotationDataHash] = contentHash(s.Type, s.Data)
 		return s
 	}
 	cases := []struct {
@@ -57,7 +59,7 @@ func TestDrifted_SeesEditsSinceBaosyncWrote(t *testing.T) {
 		{name: "a value edited", edit: func(s *corev1.Secret) { s.Data["k"] = []byte("tampered") }, drift: true},
 		{name: "a key added", edit: func(s *corev1.Secret) { s.Data["extra"] = []byte("x") }, drift: true},
 		{name: "a key removed", edit: func(s *corev1.Secret) { delete(s.Data, "k") }, drift: true},
-		{name: "the hash annotation removed", edit: func(s *corev1.Secret) { delete(s.Annotations, AnnotationDataHash) }, drift: true},
+		{name: "the hash annotation removed", edit: func(s *corev1.Secret) { delete(s.Annotations, v1alpha1.AnnotationDataHash) }, drift: true},
 		{name: "a Secret baosync never wrote", edit: func(s *corev1.Secret) { s.Annotations = nil }, drift: true},
 	}
 	for _, tc := range cases {

@@ -82,7 +82,7 @@ func TestResourceVersionOf_ChangesWithAnnotations(t *testing.T) {
 	g := NewWithT(t)
 	es := newES("ns", "a", "s")
 	before := resourceVersionOf(es)
-	es.Annotations = map[string]string{AnnotationForceSync: "1"}
+	es.Annotations = map[string]string{v1alpha1.AnnotationForceSync: "1"}
 	g.Expect(resourceVersionOf(es)).NotTo(Equal(before))
 }
 

@@ -73,8 +73,8 @@ func controlledBy(name string, uid types.UID) secretOpt {
 // writtenFor marks the Secret as one baosync wrote for the named ExternalSecret.
 func writtenFor(name string, keys string) secretOpt {
 	return func(s *corev1.Secret) {
-		s.Labels = map[string]string{LabelManaged: "true"}
-		s.Annotations = map[string]string{AnnotationExternalSecret: name, AnnotationManagedKeys: keys}
+		s.Labels = map[string]string{v1alpha1.LabelManaged: "true"}
+		s.Annotations = map[string]string{v1alpha1.AnnotationExternalSecret: name, v1alpha1.AnnotationManagedKeys: keys}
 	}
 }
 

@@ -6,22 +6,15 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-)
 
-// Annotations that record which labels and annotations of the Secret baosync
-// set from the ExternalSecret (its own, or template.metadata), so that one
-// removed there is removed from the Secret too, as ESO does, while keys set by
-// anyone else are never touched.
-const (
-	AnnotationManagedLabels      = "baosync.io/managed-labels"
-	AnnotationManagedAnnotations = "baosync.io/managed-annotations"
+	"github.com/baosync/baosync/api/v1alpha1"
 )
 
 // pruneMetadata removes from next the labels and annotations that existing
 // records as baosync's and desired no longer sets.
 func pruneMetadata(existing, next, desired *corev1.Secret) {
-	prune(next.Labels, existing.Annotations[AnnotationManagedLabels], desired.Labels)
-	prune(next.Annotations, existing.Annotations[AnnotationManagedAnnotations], desired.Annotations)
+	prune(next.Labels, existing.Annotations[v1alpha1.AnnotationManagedLabels], desired.Labels)
+	prune(next.Annotations, existing.Annotations[v1alpha1.AnnotationManagedAnnotations], desired.Annotations)
 }
 
 // prune deletes from m the keys of the comma-separated list recorded that
@@ -36,8 +29,8 @@ func prune(m map[string]string, recorded string, want map[string]string) {
 
 // recordMetadata records on next which labels and annotations desired sets.
 func recordMetadata(next, desired *corev1.Secret) {
-	record(next.Annotations, AnnotationManagedLabels, desired.Labels)
-	record(next.Annotations, AnnotationManagedAnnotations, desired.Annotations)
+	record(next.Annotations, v1alpha1.AnnotationManagedLabels, desired.Labels)
+	record(next.Annotations, v1alpha1.AnnotationManagedAnnotations, desired.Annotations)
 }
 
 // record sets annotation key to the sorted keys of m (without baosync's own),

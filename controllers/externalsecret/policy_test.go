@@ -121,6 +121,6 @@ func forceSync(t *testing.T, es *v1alpha1.ExternalSecret, value string) {
 		if es.Annotations == nil {
 			es.Annotations = map[string]string{}
 		}
-		es.Annotations[AnnotationForceSync] = value
+		es.Annotations[v1alpha1.AnnotationForceSync] = value
 	})
 }

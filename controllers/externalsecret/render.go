@@ -13,21 +13,6 @@ import (
 	"github.com/baosync/baosync/internal/outcome"
 )
 
-// Labels and annotations baosync puts on the Secrets it writes.
-const (
-	// LabelManaged marks Secrets baosync manages; the operator caches only these.
-	LabelManaged = "baosync.io/managed"
-	// AnnotationExternalSecret names the ExternalSecret that writes the Secret.
-	AnnotationExternalSecret = "baosync.io/external-secret"
-	// AnnotationDataHash is the hash of the Secret's type and data as baosync last
-	// wrote them; a Secret whose content no longer matches it has drifted.
-	AnnotationDataHash = "baosync.io/data-hash"
-	// AnnotationManagedKeys lists the data keys baosync wrote (names only).
-	AnnotationManagedKeys = "baosync.io/managed-keys"
-	// AnnotationForceSync triggers an immediate sync when its value changes.
-	AnnotationForceSync = "baosync.io/force-sync"
-)
-
 // maxSecretBytes is Kubernetes' limit on a Secret's data.
 const maxSecretBytes = 1 << 20
 

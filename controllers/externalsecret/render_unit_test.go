@@ -16,7 +16,7 @@ func TestRender_CopiesTheExternalSecretsOwnMetadataOnlyWithoutATemplate(t *testi
 	ownAnnotations := map[string]string{
 		"reloader.stakater.com/match":          "true",
 		lastAppliedAnnotation:                  `{"kind":"ExternalSecret"}`,
-		AnnotationForceSync:                    "1",
+		v1alpha1.AnnotationForceSync:           "1",
 		"argocd.argoproj.io/tracking-id":       "shop:baosync.io/ExternalSecret:apps/web",
 		"argocd.argoproj.io/sync-wave":         "-1",
 		"kustomize.toolkit.fluxcd.io/checksum": "abc",
@@ -60,7 +60,7 @@ func TestRender_CopiesTheExternalSecretsOwnMetadataOnlyWithoutATemplate(t *testi
 func TestPruneMetadata_RemovesOnlyWhatBaosyncSetAndNoLongerWants(t *testing.T) {
 	existing := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
 		Labels:      map[string]string{"gone": "1", "kept": "1", "theirs": "1"},
-		Annotations: map[string]string{AnnotationManagedLabels: "gone,kept", AnnotationManagedAnnotations: "old-note", "old-note": "x", "their-note": "y"},
+		Annotations: map[string]string{v1alpha1.AnnotationManagedLabels: "gone,kept", v1alpha1.AnnotationManagedAnnotations: "old-note", "old-note": "x", "their-note": "y"},
 	}}
 	next := existing.DeepCopy()
 	desired := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"kept": "2", "new": "1"}, Annotations: map[string]string{}}}
@@ -68,7 +68,7 @@ func TestPruneMetadata_RemovesOnlyWhatBaosyncSetAndNoLongerWants(t *testing.T) {
 	maps.Copy(next.Labels, desired.Labels)
 	recordMetadata(next, desired)
 	wantLabels := map[string]string{"kept": "2", "new": "1", "theirs": "1"}
-	wantAnn := map[string]string{AnnotationManagedLabels: "kept,new", "their-note": "y"}
+	wantAnn := map[string]string{v1alpha1.AnnotationManagedLabels: "kept,new", "their-note": "y"}
 	if !maps.Equal(next.Labels, wantLabels) || !maps.Equal(next.Annotations, wantAnn) {
 		t.Fatalf("labels %v, annotations %v; want %v, %v", next.Labels, next.Annotations, wantLabels, wantAnn)
 	}

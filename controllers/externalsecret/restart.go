@@ -16,10 +16,6 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 )
 
-// AnnotationRestartedAt is set on the pod template of rollout-restart targets,
-// like `kubectl rollout restart` sets kubectl.kubernetes.io/restartedAt.
-const AnnotationRestartedAt = "baosync.io/restartedAt"
-
 // No RBAC marker: patching workloads (and Argo Rollouts) is opt-in (rolloutRestart.enabled in the
 // Helm chart, config/components/rollout-restart with kustomize), since it
 // amounts to control of their pod specs.
@@ -65,7 +61,7 @@ func restartPatch(kind, now string) (client.Object, client.Patch) {
 		return u, client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"spec":{"restartAt":%q}}`, now))
 	}
 	patch := client.RawPatch(types.StrategicMergePatchType,
-		fmt.Appendf(nil, `{"spec":{"template":{"metadata":{"annotations":{%q:%q}}}}}`, AnnotationRestartedAt, now))
+		fmt.Appendf(nil, `{"spec":{"template":{"metadata":{"annotations":{%q:%q}}}}}`, v1alpha1.AnnotationRestartedAt, now))
 	switch kind {
 	case "StatefulSet":
 		return &appsv1.StatefulSet{}, patch

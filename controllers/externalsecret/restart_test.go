@@ -121,7 +121,7 @@ func restartedAtOf(t *testing.T, deploy *appsv1.Deployment) string {
 	t.Helper()
 	d := &appsv1.Deployment{}
 	NewWithT(t).Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(deploy), d)).To(Succeed())
-	return d.Spec.Template.Annotations[AnnotationRestartedAt]
+	return d.Spec.Template.Annotations[v1alpha1.AnnotationRestartedAt]
 }
 
 // eventNotes lists the notes of the events with reason about an ExternalSecret.

@@ -21,12 +21,6 @@ import (
 	"github.com/baosync/baosync/internal/outcome"
 )
 
-// AnnotationTakeOver on an ExternalSecret, set to "true", lets it take over a
-// target Secret that External Secrets Operator created (see esoMarked): in the
-// one update that writes baosync's values, ESO's owner reference, labels and
-// annotations give way to baosync's, so the Secret never disappears.
-const AnnotationTakeOver = "baosync.io/take-over"
-
 // ESO's marks on the Secrets it writes.
 const (
 	esoGroup        = "external-secrets.io"
@@ -41,20 +35,20 @@ const (
 const conflictRetry = 10 * time.Second
 
 // claimTarget decides about an existing Secret this ExternalSecret does not
-// own (creationPolicy Owner or Orphan). With AnnotationTakeOver and ESO's
+// own (creationPolicy Owner or Orphan). With v1alpha1.AnnotationTakeOver and ESO's
 // marks on the Secret, it returns a copy without them, for apply to write
 // over in one update; otherwise a TargetConflict that is retried shortly, so
 // that a deleted Secret is created at once.
 func claimTarget(es *v1alpha1.ExternalSecret, existing *corev1.Secret) (*corev1.Secret, error) {
-	if es.Annotations[AnnotationTakeOver] != "true" {
+	if es.Annotations[v1alpha1.AnnotationTakeOver] != "true" {
 		return nil, outcome.Waitingf(v1alpha1.ReasonTargetConflict, conflictRetry,
 			"Secret %q exists and is not managed by this ExternalSecret; delete it (baosync then creates its own at once), choose another target.name, "+
 				"use creationPolicy Merge, or, if External Secrets Operator created it, annotate this ExternalSecret %s: \"true\" to take it over in place",
-			existing.Name, AnnotationTakeOver)
+			existing.Name, v1alpha1.AnnotationTakeOver)
 	}
 	if why := esoMarked(es, existing); why != "" {
 		return nil, outcome.Waitingf(v1alpha1.ReasonTargetConflict, conflictRetry,
-			"Secret %q exists and %s, so %s does not apply to it; delete it, or choose another target.name", existing.Name, why, AnnotationTakeOver)
+			"Secret %q exists and %s, so %s does not apply to it; delete it, or choose another target.name", existing.Name, why, v1alpha1.AnnotationTakeOver)
 	}
 	claimed := existing.DeepCopy()
 	claimed.OwnerReferences = slices.DeleteFunc(claimed.OwnerReferences, isESORef)

@@ -31,7 +31,7 @@ func TestClaimTarget_TakesOverOnlyWhatESOWroteForThisExternalSecret(t *testing.T
 	}{
 		{name: "takes over a Secret ESO's ExternalSecret of the same name controls", annotate: true, target: secret(esoLabels(), esoRef("app"))},
 		{name: "takes over a Secret ESO created with creationPolicy Orphan (its managed label)", annotate: true, target: secret(esoLabels())},
-		{name: "refuses without the annotation and says how to take over", target: secret(esoLabels(), esoRef("app")), refusal: AnnotationTakeOver},
+		{name: "refuses without the annotation and says how to take over", target: secret(esoLabels(), esoRef("app")), refusal: v1alpha1.AnnotationTakeOver},
 		{name: "refuses a Secret without ESO's marks", annotate: true, target: secret(map[string]string{"app": "web"}), refusal: "carries none"},
 		{name: "refuses a Secret ESO wrote for another ExternalSecret", annotate: true, target: secret(esoLabels(), esoRef("other")), refusal: "for the ExternalSecret other"},
 		{name: "refuses a Secret another controller owns", annotate: true, refusal: "controlled by Deployment web",
@@ -41,7 +41,7 @@ func TestClaimTarget_TakesOverOnlyWhatESOWroteForThisExternalSecret(t *testing.T
 		t.Run(tc.name, func(t *testing.T) {
 			es := newES("ns", "app", "s")
 			if tc.annotate {
-				es.Annotations = map[string]string{AnnotationTakeOver: "true"}
+				es.Annotations = map[string]string{v1alpha1.AnnotationTakeOver: "true"}
 			}
 			before := tc.target.DeepCopy()
 			claimed, err := claimTarget(es, tc.target)

@@ -71,7 +71,7 @@ func CacheOptions(namespace string) cache.Options {
 	o := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{LabelManaged: "true"}), Transform: slimSecret},
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelManaged: "true"}), Transform: slimSecret},
 		},
 	}
 	if namespace != "" {
@@ -82,8 +82,8 @@ func CacheOptions(namespace string) cache.Options {
 
 // secretToExternalSecret maps a managed Secret to the ExternalSecret that writes it.
 func secretToExternalSecret(_ context.Context, o client.Object) []reconcile.Request {
-	name := o.GetAnnotations()[AnnotationExternalSecret]
-	if name == "" || o.GetLabels()[LabelManaged] != "true" {
+	name := o.GetAnnotations()[v1alpha1.AnnotationExternalSecret]
+	if name == "" || o.GetLabels()[v1alpha1.LabelManaged] != "true" {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}

@@ -82,7 +82,7 @@ func TestPushSecret_TakesOverWhatESOPushedOnlyWithTheAnnotation(t *testing.T) {
 	g.Expect(custom).To(HaveKeyWithValue("managed-by", "external-secrets"))
 
 	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(ps), ps)).To(Succeed())
-	ps.Annotations = map[string]string{AnnotationAdoptFromESO: "true"}
+	ps.Annotations = map[string]string{v1alpha1.AnnotationAdoptFromESO: "true"}
 	g.Expect(env.Client.Update(ctx, ps)).To(Succeed())
 	waitReason(t, ns, v1alpha1.ReasonPushed)
 	data, custom = remote(t, key)

@@ -83,7 +83,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 }
 
 // push writes every entry to every store, and returns the remote secrets it
-// took over from External Secrets Operator (see AnnotationAdoptFromESO).
+// took over from External Secrets Operator (see v1alpha1.AnnotationAdoptFromESO).
 func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) (adopted []string, err error) {
 	src, err := r.source(ctx, ps)
 	if err != nil {
@@ -107,7 +107,7 @@ func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) (adopted
 		ref.OnAdopt = func() {
 			adopted = append(adopted, record)
 			r.Recorder.Eventf(ps, nil, corev1.EventTypeNormal, ReasonAdoptedFromESO, "Push",
-				"took over %s from External Secrets Operator: its marker now names this PushSecret (annotation %s)", record, AnnotationAdoptFromESO)
+				"took over %s from External Secrets Operator: its marker now names this PushSecret (annotation %s)", record, v1alpha1.AnnotationAdoptFromESO)
 		}
 		created, err := sc.PushSecret(ctx, ref, value)
 		if created && !slices.Contains(ps.Status.CreatedRemoteSecrets, record) {

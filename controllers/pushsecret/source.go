@@ -12,16 +12,9 @@ import (
 	"github.com/baosync/baosync/internal/outcome"
 )
 
-// AnnotationAdoptFromESO on a PushSecret, set to "true", lets it take over
-// remote secrets that External Secrets Operator pushed (custom metadata
-// managed-by=external-secrets) through a namespaced SecretStore: their marker
-// becomes baosync's, with this PushSecret as owner. Without it they are
-// RemoteNotOwned, as every secret baosync did not create.
-const AnnotationAdoptFromESO = "baosync.io/adopt-from-eso"
-
 // adoptsFromESO reports whether ps opted in to taking over ESO's secrets.
 func adoptsFromESO(ps *v1alpha1.PushSecret) bool {
-	return ps.Annotations[AnnotationAdoptFromESO] == "true"
+	return ps.Annotations[v1alpha1.AnnotationAdoptFromESO] == "true"
 }
 
 // sourceValue is what entry e pushes of Secret src: the value of its key or,
