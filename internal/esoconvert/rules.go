@@ -201,11 +201,18 @@ var reasons = map[string]string{
 	"retrySettings": "baosync retries failed calls with its own back-off",
 	"labelSelector": "baosync pushes to the named store only; stores matched by the label selector get nothing",
 	"selector":      "baosync pushes the Secret named by selector.secret.name only",
+	"generatorRef":  "ESO does not implement generatorRef on a data entry either (deprecated there)",
 }
 
 // refusals are ESO fields baosync does not serve whose loss would change what
 // the object does, by their last key: the object is not converted.
 var refusals = map[string]string{
+	"merge": "baosync has no rewrite merge (ESO v2 merges the values of the matched keys into one): " +
+		"read the keys separately, or join them with a template",
+	"manifest": "baosync writes Secrets only, not the resource of target.manifest: use a Secret target " +
+		"(the workload can read it through a projected volume)",
+	"template": "baosync does not template a PushSecret's Secret before pushing it: render the values into the Secret first " +
+		"(an ExternalSecret's target.template can write it) and push that",
 	"finalizers": "baosync puts no finalizers on a Secret: with one, the Secret's deletion hangs until some other controller removes it; " +
 		"remove target.template.metadata.finalizers (or add the finalizer with the controller that removes it)",
 }

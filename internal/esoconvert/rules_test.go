@@ -229,6 +229,43 @@ spec:
 	out: []string{"remoteRef: {key: a, conversionStrategy: Unicode, nullBytePolicy: Fail}", "extract: {key: b, conversionStrategy: Unicode, nullBytePolicy: Fail}",
 		"find: {path: c, conversionStrategy: Unicode, nullBytePolicy: Fail}"},
 }, {
+	name: "refuses what ESO v2.9 does that baosync does not: rewrite merge, target.manifest, a PushSecret template",
+	in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e}
+spec:
+  secretStoreRef: {name: s}
+  target: {manifest: {apiVersion: v1, kind: ConfigMap}}
+  data: [{secretKey: k, remoteRef: {key: a}}]
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: m}
+spec:
+  secretStoreRef: {name: s}
+  dataFrom: [{extract: {key: a}, rewrite: [{merge: {strategy: JSON, into: all}}]}]
+---
+apiVersion: external-secrets.io/v1alpha1
+kind: PushSecret
+metadata: {name: p}
+spec:
+  secretStoreRefs: [{name: s}]
+  selector: {secret: {name: src}}
+  template: {data: {k: "{{ .k }}"}}
+  data: [{match: {secretKey: k, remoteRef: {remoteKey: a, property: k}}}]`,
+	warnings: []string{"spec.target.manifest: baosync writes Secrets only", "spec.dataFrom[0].rewrite[0].merge: baosync has no rewrite merge",
+		"spec.template: baosync does not template a PushSecret's Secret"}, failed: 3,
+}, {
+	name: "drops generatorRef on a data entry with a warning: ESO does not implement it there either",
+	in: `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: e}
+spec:
+  secretStoreRef: {name: s}
+  data: [{secretKey: k, remoteRef: {key: a}, sourceRef: {generatorRef: {apiVersion: generators.external-secrets.io/v1alpha1, kind: Password, name: pw}}}]`,
+	warnings: []string{"spec.data[0].sourceRef.generatorRef: ESO does not implement generatorRef on a data entry either"},
+	out:      []string{"secretKey: k"},
+}, {
 	name: "refuses template finalizers: the Secret's deletion would hang until another controller removed them",
 	in: `apiVersion: external-secrets.io/v1
 kind: ExternalSecret
