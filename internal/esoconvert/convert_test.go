@@ -129,6 +129,7 @@ metadata: {name: c}`,
 	cases = append(cases, v29Refusals...)
 	cases = append(cases, referentCases...)
 	cases = append(cases, getParameterCases...)
+	cases = append(cases, vaultRoleCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer

@@ -15,10 +15,11 @@ import (
 // rename maps the ESO fields whose meaning baosync has under another name
 // or shape.
 func (c *conversion) rename() {
-	if c.isStore() {
-		auth := path("spec", "provider", "vault", "auth")
+	if auth := c.vaultAuth(); auth != nil {
 		// ESO names the role of cert auth vaultRole; baosync calls it role.
-		rename(c.root, append(auth, step{key: "cert"}).child("vaultRole"), "role")
+		rename(c.root, auth.child("cert").child("vaultRole"), "role")
+	}
+	if c.isStore() {
 		c.storeRefreshInterval()
 	}
 	if c.kind == "ClusterExternalSecret" {
@@ -31,6 +32,20 @@ func (c *conversion) rename() {
 			c.warn(p, "template engineVersion v1 is not supported; set to v2 (Go templates with sprig): check the templates")
 		}
 	}
+}
+
+// vaultAuth is where the OpenBao/Vault auth of the object lives: a store's,
+// a VaultDynamicSecret's or a ClusterGenerator's; nil for other kinds.
+func (c *conversion) vaultAuth() fieldPath {
+	switch {
+	case c.isStore():
+		return path("spec", "provider", "vault", "auth")
+	case c.kind == "VaultDynamicSecret":
+		return path("spec", "provider", "auth")
+	case c.kind == "ClusterGenerator":
+		return path("spec", "generator", "vaultDynamicSecretSpec", "provider", "auth")
+	}
+	return nil
 }
 
 // storeRefreshInterval turns a store refreshInterval written as a duration
@@ -207,6 +222,8 @@ var reasons = map[string]string{
 // refusals are ESO fields baosync does not serve whose loss would change what
 // the object does, by their last key: the object is not converted.
 var refusals = map[string]string{
+	"iam": "baosync has no AWS IAM auth for OpenBao/Vault: log in with Kubernetes, JWT, AppRole, userpass, LDAP, cert or a token",
+	"gcp": "baosync has no GCP auth for OpenBao/Vault: log in with Kubernetes, JWT, AppRole, userpass, LDAP, cert or a token",
 	"merge": "baosync has no rewrite merge (ESO v2 merges the values of the matched keys into one): " +
 		"read the keys separately, or join them with a template",
 	"manifest": "baosync writes Secrets only, not the resource of target.manifest: use a Secret target " +

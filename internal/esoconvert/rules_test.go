@@ -91,6 +91,34 @@ spec: {provider: {vault: {server: "https://b", auth: {tokenSecretRef: {name: t, 
 	out: []string{"tokenSecretRef: {name: t, key: token}"},
 }}
 
+var vaultRoleCases = []convertCase{{
+	name: "renames cert auth's vaultRole in a VaultDynamicSecret's provider",
+	in: `apiVersion: generators.external-secrets.io/v1alpha1
+kind: VaultDynamicSecret
+metadata: {name: db}
+spec:
+  path: database/creds/app
+  provider:
+    server: https://v
+    auth:
+      cert: {vaultRole: web, clientCert: {name: c, key: tls.crt}, secretRef: {name: c, key: tls.key}}`,
+	out: []string{"cert: {role: web,"},
+}, {
+	name: "refuses AWS IAM and GCP auth, which baosync does not have",
+	in: `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: aws}
+spec:
+  provider: {vault: {server: "https://v", auth: {iam: {region: eu-west-1, vaultRole: r}}}}
+---
+apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: gcp}
+spec:
+  provider: {vault: {server: "https://v", auth: {gcp: {role: r}}}}`,
+	warnings: []string{"spec.provider.vault.auth.iam: baosync has no AWS IAM auth", "spec.provider.vault.auth.gcp: baosync has no GCP auth"}, failed: 2,
+}}
+
 var getParameterCases = []convertCase{{
 	name: "keeps getParameters: the query of a VaultDynamicSecret's GET",
 	in: `apiVersion: generators.external-secrets.io/v1alpha1
