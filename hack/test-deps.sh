@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the two system packages the test suites run for real, when they are
 # missing: Debian's postgresql (the lease suites' database,
-# hack/testenv/postgres.go) and slapd with ldap-utils (the ldap auth tests,
-# hack/testenv/ldap.go). Without apt-get, or without root or sudo, it says what
+# test/testenv/postgres.go) and slapd with ldap-utils (the ldap auth tests,
+# test/testenv/ldap.go). Without apt-get, or without root or sudo, it says what
 # to install and goes on: the ldap tests then skip, the lease suites fail with
 # the same instruction.
 set -uo pipefail

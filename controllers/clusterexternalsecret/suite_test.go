@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 var k8s client.Client

@@ -18,11 +18,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/internal/esoconvert"
+	"github.com/baosync/baosync/test/testenv"
 )
 
-// The Secrets hack/testdata/eso/vault.yaml describes, and those of them that
+// The Secrets test/testdata/eso/vault.yaml describes, and those of them that
 // hold generated passwords (random: equal in length, not in value).
 var (
 	esoSecrets = []string{"db", "all-of-api", "with-generator", "generator-only", "with-metadata", "from-bao",
@@ -33,7 +33,7 @@ var (
 )
 
 // TestCompat_ESOManifestsUnconvertedGiveTheSameSecretsAsTheirConversion
-// applies hack/testdata/eso/vault.yaml twice: converted by `baosync convert`
+// applies test/testdata/eso/vault.yaml twice: converted by `baosync convert`
 // in one namespace, and unconverted (ESO's own objects, ESO's CRDs) in
 // another. Every Secret and every pushed value must be the same byte for
 // byte, and ESO's objects carry ESO-shaped status.

@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 const (
@@ -51,12 +51,12 @@ func secret(t *testing.T, ns, name string) *corev1.Secret {
 	return s
 }
 
-// esoManifests reads hack/testdata/eso/vault.yaml for namespace ns: the
+// esoManifests reads test/testdata/eso/vault.yaml for namespace ns: the
 // Vault address, the namespace, and names that must not clash between two
 // namespaces of one cluster and Vault (cluster-scoped objects, pushed keys).
 func esoManifests(t *testing.T, ns string) []byte {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join(testenv.Root(), "hack", "testdata", "eso", "vault.yaml"))
+	src, err := os.ReadFile(filepath.Join(testenv.Root(), "test", "testdata", "eso", "vault.yaml"))
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
 	for _, r := range [][2]string{{"http://127.0.0.1:8200", env.Vault.Addr}, {"NAMESPACE", ns},
 		{"name: eso-cluster-wide", "name: eso-cluster-wide-" + ns}, {"name: eso-singular-selector", "name: eso-singular-selector-" + ns},

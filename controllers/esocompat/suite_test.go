@@ -9,7 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // The suite's shared state: one control plane with ESO's CRDs, one Vault, and

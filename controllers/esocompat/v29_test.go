@@ -11,11 +11,11 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/internal/esoconvert"
+	"github.com/baosync/baosync/test/testenv"
 )
 
-// v29Secrets are the Secrets hack/testdata/eso/v2.9.yaml describes; v29Pushed
+// v29Secrets are the Secrets test/testdata/eso/v2.9.yaml describes; v29Pushed
 // the remote keys its PushSecrets and ClusterPushSecret write under
 // eso/<namespace>/.
 var (
@@ -24,7 +24,7 @@ var (
 )
 
 // TestCompat_ESOv29ManifestsUnconvertedGiveTheSameSecretsAsTheirConversion
-// applies hack/testdata/eso/v2.9.yaml converted in one namespace and
+// applies test/testdata/eso/v2.9.yaml converted in one namespace and
 // unconverted (ESO v2.9's CRDs) in another, against the real Vault: ESO's
 // openBao provider logging in with AppRole and userpass, syncWindows,
 // CreateOrMerge, valuesDecodingStrategy, getParameters, PushSecret dataTo and
@@ -80,10 +80,10 @@ func TestCompat_ESOv29ManifestsUnconvertedGiveTheSameSecretsAsTheirConversion(t 
 	}, eventually, poll).Should(And(HaveKeyWithValue("provisionedNamespaces", []any{unconverted}), HaveKeyWithValue("pushSecretName", "eso-cps-"+unconverted)))
 }
 
-// v29Manifests reads hack/testdata/eso/v2.9.yaml for namespace ns.
+// v29Manifests reads test/testdata/eso/v2.9.yaml for namespace ns.
 func v29Manifests(t *testing.T, ns, roleID string) []byte {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join(testenv.Root(), "hack", "testdata", "eso", "v2.9.yaml"))
+	src, err := os.ReadFile(filepath.Join(testenv.Root(), "test", "testdata", "eso", "v2.9.yaml"))
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
 	for _, r := range [][2]string{{"http://127.0.0.1:8200", env.Vault.Addr}, {"NAMESPACE", ns}, {"ROLE_ID", roleID}, {"USERNAME", "eso29"},
 		{"name: eso-cps", "name: eso-cps-" + ns}, {"remoteKey: eso/", "remoteKey: eso/" + ns + "/"}} {

@@ -15,8 +15,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/internal/esoconvert"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // ldapUser starts a real slapd for t, adds user (member of group readers) with

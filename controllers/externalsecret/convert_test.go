@@ -16,17 +16,17 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/commands/convert"
-	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/internal/esoconvert"
+	"github.com/baosync/baosync/test/testenv"
 )
 
-// TestConvert_ESOManifestsApplyAndSync converts hack/testdata/eso with
+// TestConvert_ESOManifestsApplyAndSync converts test/testdata/eso with
 // `baosync convert`'s code, applies the result to the API server and checks
 // that it syncs the Secrets the ESO manifests describe.
 func TestConvert_ESOManifestsApplyAndSync(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	src, err := os.ReadFile(filepath.Join(testenv.Root(), "hack", "testdata", "eso", "vault.yaml"))
+	src, err := os.ReadFile(filepath.Join(testenv.Root(), "test", "testdata", "eso", "vault.yaml"))
 	g.Expect(err).NotTo(HaveOccurred())
 	var out bytes.Buffer
 	ns := newNamespace(t)

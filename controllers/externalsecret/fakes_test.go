@@ -15,8 +15,8 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/metrics"
-	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/internal/operatorkey"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // unitNow is the fake clock's time in the unit tables.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // metricsToScan are the metrics a full run must have recorded, so that the

@@ -18,8 +18,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/internal/esoconvert"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // TestSamples_EveryAuthAndFeatureSampleSyncs applies config/samples/auth_*.yaml

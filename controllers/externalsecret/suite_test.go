@@ -21,10 +21,10 @@ import (
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/controllers/pushsecret"
 	"github.com/baosync/baosync/controllers/secretstore"
-	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/internal/changefeed"
 	"github.com/baosync/baosync/internal/refreshapi"
 	"github.com/baosync/baosync/providers/vault"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // The suite's shared state: one control plane, one Vault, one operator.

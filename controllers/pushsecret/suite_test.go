@@ -11,8 +11,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/baosync/baosync/controllers/clusterpushsecret"
-	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/providers/vault"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // The suite's shared state: one control plane, one Vault, one operator whose

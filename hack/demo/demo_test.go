@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // TestDemo_RunsUnattendedEndToEnd runs `make demo`'s program the way CI does,

@@ -16,8 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/providers"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // These tests talk to a real Vault dev server; no API server is needed, so the

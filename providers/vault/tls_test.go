@@ -9,8 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/providers"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // TestTLS starts a second dev server that serves https with its own CA, and

@@ -18,10 +18,10 @@ import (
 	"github.com/baosync/baosync/controllers/internal/generator"
 	"github.com/baosync/baosync/controllers/internal/generatorstate"
 	"github.com/baosync/baosync/controllers/metrics"
-	"github.com/baosync/baosync/hack/testenv"
 	"github.com/baosync/baosync/internal/operatorkey"
 	"github.com/baosync/baosync/providers"
 	providerfake "github.com/baosync/baosync/providers/fake"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // unitNow is the fake clock's time in the unit tables.

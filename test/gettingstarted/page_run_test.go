@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // The namespace and the values docs/getting-started.md writes.

@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/baosync/baosync/hack/testenv"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 var (
