@@ -95,6 +95,19 @@ const (
 	// ReasonRolloutRestartFailed: a workload in rolloutRestartTargets could not be
 	// restarted (an event, not a condition); check its kind and name.
 	ReasonRolloutRestartFailed = "RolloutRestartFailed"
+	// ReasonFieldsNotServed is the reason of the Warning event on an ESO object
+	// that is served with fields dropped (each provably changing nothing, or
+	// changing what its message says).
+	ReasonFieldsNotServed = "FieldsNotServed"
+	// ReasonAdoptedFromESO is the reason of the event that records a remote
+	// secret taken over from External Secrets Operator.
+	ReasonAdoptedFromESO = "AdoptedFromESO"
+	// ReasonTakenOver is the reason of the event that records a Secret taken over
+	// from External Secrets Operator.
+	ReasonTakenOver = "TakenOver"
+	// ReasonRolloutRestarted: a workload of rolloutRestartTargets was restarted
+	// because the Secret's data changed (an event).
+	ReasonRolloutRestarted = "RolloutRestarted"
 	// ReasonThrottled: the namespace used up its share of a shared store's request
 	// budget; the object retries after a short delay. Lengthen refreshInterval or
 	// read fewer paths.

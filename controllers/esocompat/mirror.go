@@ -82,16 +82,11 @@ func (r *Reconciler) write(ctx context.Context, eso *unstructured.Unstructured, 
 		err = r.Update(ctx, desired, client.FieldOwner(FieldOwner))
 	}
 	if err == nil && len(dropped) > 0 {
-		r.Recorder.Eventf(eso, nil, corev1.EventTypeWarning, ReasonFieldsNotServed, "Mirror",
+		r.Recorder.Eventf(eso, nil, corev1.EventTypeWarning, v1alpha1.ReasonFieldsNotServed, "Mirror",
 			"served without what baosync does not do: %s", messages(dropped))
 	}
 	return writeError(err)
 }
-
-// ReasonFieldsNotServed is the reason of the Warning event on an ESO object
-// that is served with fields dropped (each provably changing nothing, or
-// changing what its message says).
-const ReasonFieldsNotServed = "FieldsNotServed"
 
 // writeError classifies a failed write of a mirror.
 func writeError(err error) error {

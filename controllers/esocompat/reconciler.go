@@ -226,7 +226,7 @@ func (r *Reconciler) notServed(eso *unstructured.Unstructured) string {
 	if err != nil || len(dropped) == 0 {
 		return ""
 	}
-	msg := ReasonFieldsNotServed + ": served without what baosync does not do: " + messages(dropped)
+	msg := v1alpha1.ReasonFieldsNotServed + ": served without what baosync does not do: " + messages(dropped)
 	if len(msg) > 1024 {
 		msg = msg[:1021] + "..."
 	}

@@ -301,7 +301,7 @@ spec:
 				Should(ContainElement(And(ContainSubstring("served without"), ContainSubstring(field))), "%s %s", kind, field)
 			g.Eventually(func() any {
 				return readyCondition(statusOf(esoObject(t, kind, ns, object)))["message"]
-			}, eventually, poll).Should(And(ContainSubstring(ReasonFieldsNotServed), ContainSubstring(field)), "the status of %s says %s too", kind, field)
+			}, eventually, poll).Should(And(ContainSubstring(v1alpha1.ReasonFieldsNotServed), ContainSubstring(field)), "the status of %s says %s too", kind, field)
 		}
 	}
 }

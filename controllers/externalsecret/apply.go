@@ -106,7 +106,7 @@ func (r *Reconciler) update(ctx context.Context, es *v1alpha1.ExternalSecret, ex
 	logger(ctx).Info("Updated Secret", "secret", next.Name)
 	if base != existing {
 		logger(ctx).Info("Took over Secret from External Secrets Operator", "secret", next.Name)
-		r.Recorder.Eventf(es, nil, corev1.EventTypeNormal, ReasonTakenOver, "Apply",
+		r.Recorder.Eventf(es, nil, corev1.EventTypeNormal, v1alpha1.ReasonTakenOver, "Apply",
 			"took over Secret %q from External Secrets Operator in one update (annotation %s)", next.Name, v1alpha1.AnnotationTakeOver)
 	}
 	return observedHash(existing) != next.Annotations[v1alpha1.AnnotationDataHash], nil

@@ -99,7 +99,7 @@ func TestCutover_TakesOverESOsSecretWithoutItEverDisappearing(t *testing.T) {
 	g.Expect(s.OwnerReferences[0].UID).To(Equal(es.UID), "baosync's ExternalSecret is the one owner")
 	g.Expect(s.Labels).To(Equal(map[string]string{"app": "web", v1alpha1.LabelManaged: "true"}), "ESO's labels are gone, the user's stay")
 	g.Expect(s.Annotations).NotTo(HaveKey("reconcile.external-secrets.io/data-hash"))
-	g.Eventually(func() bool { return hasEvent(ctx, ns, "app", ReasonTakenOver) }, eventually, poll).Should(BeTrue())
+	g.Eventually(func() bool { return hasEvent(ctx, ns, "app", v1alpha1.ReasonTakenOver) }, eventually, poll).Should(BeTrue())
 
 	// The application's Secret was modified in place, never deleted.
 	g.Consistently(func() []watch.EventType { return w.seen() }, time.Second, poll).ShouldNot(ContainElement(watch.Deleted))

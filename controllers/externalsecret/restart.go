@@ -43,7 +43,7 @@ func (r *Reconciler) restartWorkloads(ctx context.Context, es *v1alpha1.External
 				"could not restart %s %q after the Secret changed: %s", t.Kind, t.Name, msg)
 			continue
 		}
-		r.Recorder.Eventf(es, nil, corev1.EventTypeNormal, "RolloutRestarted", "Restart",
+		r.Recorder.Eventf(es, nil, corev1.EventTypeNormal, v1alpha1.ReasonRolloutRestarted, "Restart",
 			"restarted %s %q because Secret %q changed", t.Kind, t.Name, es.TargetName())
 	}
 }

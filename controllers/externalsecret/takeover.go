@@ -132,7 +132,3 @@ func orphanOf(eso *unstructured.Unstructured, target string) error {
 
 // isESOKey reports whether a label or annotation key is ESO's bookkeeping.
 func isESOKey(k, _ string) bool { return strings.HasPrefix(k, esoMetaPrefix) }
-
-// ReasonTakenOver is the reason of the event that records a Secret taken over
-// from External Secrets Operator.
-const ReasonTakenOver = "TakenOver"

@@ -97,7 +97,7 @@ func TestPushSecret_TakesOverWhatESOPushedOnlyWithTheAnnotation(t *testing.T) {
 		events := &corev1.EventList{}
 		_ = env.Client.List(ctx, events, client.InNamespace(ns))
 		for _, e := range events.Items {
-			if e.Reason == ReasonAdoptedFromESO && e.InvolvedObject.Name == "push" {
+			if e.Reason == v1alpha1.ReasonAdoptedFromESO && e.InvolvedObject.Name == "push" {
 				return true
 			}
 		}

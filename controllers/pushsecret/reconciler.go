@@ -106,7 +106,7 @@ func (r *Reconciler) push(ctx context.Context, ps *v1alpha1.PushSecret) (adopted
 		ref.AdoptESO = adoptsFromESO(ps)
 		ref.OnAdopt = func() {
 			adopted = append(adopted, record)
-			r.Recorder.Eventf(ps, nil, corev1.EventTypeNormal, ReasonAdoptedFromESO, "Push",
+			r.Recorder.Eventf(ps, nil, corev1.EventTypeNormal, v1alpha1.ReasonAdoptedFromESO, "Push",
 				"took over %s from External Secrets Operator: its marker now names this PushSecret (annotation %s)", record, v1alpha1.AnnotationAdoptFromESO)
 		}
 		created, err := sc.PushSecret(ctx, ref, value)

@@ -83,10 +83,6 @@ func isJSONObject(b []byte) bool {
 	return json.Unmarshal(b, &m) == nil && m != nil
 }
 
-// ReasonAdoptedFromESO is the reason of the event that records a remote
-// secret taken over from External Secrets Operator.
-const ReasonAdoptedFromESO = "AdoptedFromESO"
-
 // adoptedNote is the Ready message's record of the remote secrets taken over
 // from ESO in this push ("" when none).
 func adoptedNote(adopted []string) string {
