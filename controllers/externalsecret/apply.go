@@ -26,7 +26,7 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 	case policy == v1alpha1.CreationPolicyNone:
 		return false, nil
 	case policy == v1alpha1.CreationPolicyMerge && existing == nil:
-		r.targets.watch(es, "") // its creation syncs at once
+		r.targets.Watch(es, "") // its creation syncs at once
 		return false, outcome.Waitingf(v1alpha1.ReasonTargetMissing, 0,
 			"creationPolicy Merge needs an existing Secret %q; create it, or use creationPolicy Owner", desired.Name)
 	}
@@ -41,7 +41,7 @@ func (r *Reconciler) apply(ctx context.Context, es *v1alpha1.ExternalSecret, exi
 	}
 	base, err := r.baseFor(ctx, es, existing)
 	if err != nil {
-		r.targets.watch(es, existing.UID) // its deletion syncs at once
+		r.targets.Watch(es, existing.UID) // its deletion syncs at once
 		return false, err
 	}
 	next, err := r.merge(es, base, desired)

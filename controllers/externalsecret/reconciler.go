@@ -21,6 +21,7 @@ import (
 	"github.com/baosync/baosync/controllers/internal/kubeaccess"
 	"github.com/baosync/baosync/controllers/internal/ledger"
 	"github.com/baosync/baosync/controllers/internal/storeref"
+	"github.com/baosync/baosync/controllers/internal/targetwatch"
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/internal/syncbudget"
@@ -67,7 +68,7 @@ type Reconciler struct {
 	firstSyncEvents firstSyncBudget
 	// targets watches the target Secret of an object waiting for its deletion
 	// or creation (targetwatch.go); nil in unit tests.
-	targets *targetWatch
+	targets *targetwatch.Watcher
 	// ledgerOnce builds ledger, the lease ledger of dynamic secrets, from
 	// the fields above on first use (leases).
 	ledgerOnce sync.Once
@@ -100,7 +101,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err := r.Get(ctx, req.NamespacedName, es); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			r.memo.drop(req.NamespacedName)
-			r.targets.stop(req.NamespacedName)
+			r.targets.Stop(req.NamespacedName)
 			r.Changes.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -109,7 +110,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		// The owner reference lets the garbage collector remove an owned
 		// Secret; leases of dynamic secrets are revoked first. A watch of its
 		// target is given back at once for others.
-		r.targets.stop(req.NamespacedName)
+		r.targets.Stop(req.NamespacedName)
 		return r.leases().Finalize(ctx, es)
 	}
 	before := es.DeepCopy()

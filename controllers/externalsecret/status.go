@@ -63,7 +63,7 @@ func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool, cause sync
 	}
 	es.Status.SyncedResourceVersion = resourceVersionOf(es)
 	r.memo.remember(client.ObjectKeyFromObject(es), es.UID, es.Status.SyncedResourceVersion, now, ledger.Due(es))
-	r.targets.stop(client.ObjectKeyFromObject(es))
+	r.targets.Stop(client.ObjectKeyFromObject(es))
 	msg := fmt.Sprintf("Secret %q is in sync with %s", es.TargetName(), storeName(es))
 	if es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone {
 		msg = fmt.Sprintf("Values read from %s; creationPolicy None writes no Secret", storeName(es))

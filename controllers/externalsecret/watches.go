@@ -19,6 +19,7 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/storeref"
+	"github.com/baosync/baosync/controllers/internal/targetwatch"
 	"github.com/baosync/baosync/internal/fairqueue"
 	"github.com/baosync/baosync/internal/outcome"
 )
@@ -57,8 +58,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if err != nil {
 		return fmt.Errorf("metadata client for target watches: %w", err)
 	}
-	r.targets = newTargetWatch(ctx, meta)
-	b = b.WatchesRawSource(source.Channel(r.targets.events, &handler.TypedEnqueueRequestForObject[*v1alpha1.ExternalSecret]{}))
+	r.targets = targetwatch.New(ctx, meta)
+	b = b.WatchesRawSource(source.Channel(r.targets.Events(), &handler.TypedEnqueueRequestForObject[*v1alpha1.ExternalSecret]{}))
 	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, NewQueue: fairqueue.New}).Complete(outcome.Retrying("Failed to sync ExternalSecret", r))
 }
 

@@ -1,4 +1,8 @@
-package externalsecret
+// Package targetwatch watches, for an ExternalSecret waiting on a target
+// Secret it does not manage, that one Secret by name (metadata only), so that
+// its deletion or creation syncs the object at once. The watches are bounded
+// in number, per namespace and in time.
+package targetwatch
 
 import (
 	"context"
@@ -40,14 +44,14 @@ func admitWatch(total, held int) bool {
 	return true
 }
 
-// targetWatch watches, for an ExternalSecret waiting on a target Secret it
+// Watcher watches, for an ExternalSecret waiting on a target Secret it
 // does not manage (TargetConflict: someone else's Secret; TargetMissing: a
 // Merge target not there yet), that one Secret by name, metadata only, so
 // that its deletion or creation, the documented way out, syncs the object at
 // once rather than at its next retry. Only managed Secrets are cached, so no
 // other event would tell. The watches are bounded in number, per namespace
 // too, and in time, and each is stopped when its object syncs or goes.
-type targetWatch struct {
+type Watcher struct {
 	meta   metadata.Interface
 	events chan event.TypedGenericEvent[*v1alpha1.ExternalSecret]
 	ctx    context.Context // the manager's: every watch ends with it
@@ -65,15 +69,16 @@ type watching struct {
 	cancel context.CancelFunc
 }
 
-func newTargetWatch(ctx context.Context, meta metadata.Interface) *targetWatch {
-	return &targetWatch{meta: meta, ctx: ctx, events: make(chan event.TypedGenericEvent[*v1alpha1.ExternalSecret], maxTargetWatches),
+// New returns a Watcher whose watches end with ctx (the manager's).
+func New(ctx context.Context, meta metadata.Interface) *Watcher {
+	return &Watcher{meta: meta, ctx: ctx, events: make(chan event.TypedGenericEvent[*v1alpha1.ExternalSecret], maxTargetWatches),
 		running: map[types.NamespacedName]*watching{}, perNS: map[string]int{}}
 }
 
-// watch starts watching the target of es, last seen with uid ("" when it did
+// Watch starts watching the target of es, last seen with uid ("" when it did
 // not exist), unless it is watched already or a bound is reached. A watch of
 // another target name (the spec changed) is replaced.
-func (w *targetWatch) watch(es *v1alpha1.ExternalSecret, uid types.UID) {
+func (w *Watcher) Watch(es *v1alpha1.ExternalSecret, uid types.UID) {
 	if w == nil {
 		return
 	}
@@ -97,8 +102,8 @@ func (w *targetWatch) watch(es *v1alpha1.ExternalSecret, uid types.UID) {
 	go w.run(ctx, key, entry, uid)
 }
 
-// stop ends the watch of the object key names, if any.
-func (w *targetWatch) stop(key types.NamespacedName) {
+// Stop ends the watch of the object key names, if any.
+func (w *Watcher) Stop(key types.NamespacedName) {
 	if w == nil {
 		return
 	}
@@ -111,7 +116,7 @@ func (w *targetWatch) stop(key types.NamespacedName) {
 
 // removeLocked ends and forgets the watch id of key, if it is still the one
 // running: a watch that ended never removes its successor.
-func (w *targetWatch) removeLocked(key types.NamespacedName, id uint64) {
+func (w *Watcher) removeLocked(key types.NamespacedName, id uint64) {
 	cur, ok := w.running[key]
 	if !ok || cur.id != id {
 		return
@@ -127,7 +132,7 @@ func (w *targetWatch) removeLocked(key types.NamespacedName, id uint64) {
 // the Secret's own may be older than the server keeps), wakes the object at
 // once if the target already changed since it was seen, and otherwise waits
 // for its creation or deletion.
-func (w *targetWatch) run(ctx context.Context, key types.NamespacedName, entry *watching, seen types.UID) {
+func (w *Watcher) run(ctx context.Context, key types.NamespacedName, entry *watching, seen types.UID) {
 	defer func() {
 		w.mu.Lock()
 		w.removeLocked(key, entry.id)
@@ -171,7 +176,7 @@ func (w *targetWatch) run(ctx context.Context, key types.NamespacedName, entry *
 
 // wake forgets the watch first, so that the reconcile it causes may watch
 // again, then enqueues the object.
-func (w *targetWatch) wake(key types.NamespacedName, id uint64) {
+func (w *Watcher) wake(key types.NamespacedName, id uint64) {
 	w.mu.Lock()
 	w.removeLocked(key, id)
 	w.mu.Unlock()
@@ -183,8 +188,14 @@ func (w *targetWatch) wake(key types.NamespacedName, id uint64) {
 }
 
 // count returns the number of running watches.
-func (w *targetWatch) count() int {
+func (w *Watcher) count() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.running)
+}
+
+// Events are the wake-ups of the objects whose target was created or deleted,
+// for the controller's channel source.
+func (w *Watcher) Events() <-chan event.TypedGenericEvent[*v1alpha1.ExternalSecret] {
+	return w.events
 }

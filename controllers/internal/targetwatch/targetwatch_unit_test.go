@@ -1,4 +1,4 @@
-package externalsecret
+package targetwatch
 
 import (
 	"context"
@@ -17,16 +17,16 @@ import (
 
 func TestTargetWatch_ATargetCreatedSinceItWasSeenWakesAtOnce(t *testing.T) {
 	meta, _ := fakeTarget(t)
-	w := newTargetWatch(context.Background(), meta)
-	w.watch(targetES(), "") // seen missing; it exists now
+	w := New(context.Background(), meta)
+	w.Watch(targetES(), "") // seen missing; it exists now
 	woken(t, w)
 }
 
 func TestTargetWatch_TheTargetsDeletionWakesItsObjectOnce(t *testing.T) {
 	meta, target := fakeTarget(t)
-	w := newTargetWatch(context.Background(), meta)
-	w.watch(targetES(), target.UID)
-	w.watch(targetES(), target.UID) // once per object
+	w := New(context.Background(), meta)
+	w.Watch(targetES(), target.UID)
+	w.Watch(targetES(), target.UID) // once per object
 	if got := w.count(); got != 1 {
 		t.Fatalf("%d watches, want 1", got)
 	}
@@ -51,44 +51,44 @@ func TestTargetWatch_IsBoundedPerNamespaceAndInAllAndStops(t *testing.T) {
 	meta := metadatafake.NewSimpleMetadataClient(runtime.NewScheme())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w := newTargetWatch(ctx, meta)
+	w := New(ctx, meta)
 	for i := range maxTargetWatchesNamespace + 3 {
-		w.watch(&v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: "greedy", Name: fmt.Sprintf("es-%d", i)}}, "") // missing, as in the fake: the watches wait
+		w.Watch(&v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: "greedy", Name: fmt.Sprintf("es-%d", i)}}, "") // missing, as in the fake: the watches wait
 	}
 	if got := w.count(); got != maxTargetWatchesNamespace {
 		t.Fatalf("%d watches in one namespace, want its bound %d", got, maxTargetWatchesNamespace)
 	}
 	for i := range maxTargetWatches {
-		w.watch(&v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: fmt.Sprintf("ns-%d", i), Name: "es"}}, "") // missing, as in the fake: the watches wait
+		w.Watch(&v1alpha1.ExternalSecret{ObjectMeta: metav1.ObjectMeta{Namespace: fmt.Sprintf("ns-%d", i), Name: "es"}}, "") // missing, as in the fake: the watches wait
 	}
 	if got := w.count(); got != maxTargetWatches {
 		t.Fatalf("%d watches, want the bound %d", got, maxTargetWatches)
 	}
-	w.stop(types.NamespacedName{Namespace: "greedy", Name: "es-0"})
+	w.Stop(types.NamespacedName{Namespace: "greedy", Name: "es-0"})
 	if got := w.count(); got != maxTargetWatches-1 {
 		t.Fatalf("%d watches after a stop", got)
 	}
 	cancel()
 	waitFor(t, func() bool { return w.count() == 0 }, "every watch ends with the manager")
-	var nilWatch *targetWatch
-	nilWatch.watch(&v1alpha1.ExternalSecret{}, "") // unit-test reconcilers have none
-	nilWatch.stop(types.NamespacedName{})
+	var nilWatch *Watcher
+	nilWatch.Watch(&v1alpha1.ExternalSecret{}, "") // unit-test reconcilers have none
+	nilWatch.Stop(types.NamespacedName{})
 }
 
 func TestTargetWatch_ANewTargetNameReplacesTheWatch(t *testing.T) {
 	meta := metadatafake.NewSimpleMetadataClient(runtime.NewScheme())
-	w := newTargetWatch(context.Background(), meta)
+	w := New(context.Background(), meta)
 	es := targetES()
-	w.watch(es, "") // missing, as in the fake: the watch waits
+	w.Watch(es, "") // missing, as in the fake: the watch waits
 	es.Spec.Target.Name = "other"
-	w.watch(es, "")
+	w.Watch(es, "")
 	w.mu.Lock()
 	got := w.running[types.NamespacedName{Namespace: "team-a", Name: "es"}]
 	w.mu.Unlock()
 	if got == nil || got.target != "other" || w.count() != 1 {
 		t.Fatalf("watching %+v (%d in all), want the new target alone", got, w.count())
 	}
-	w.stop(types.NamespacedName{Namespace: "team-a", Name: "es"})
+	w.Stop(types.NamespacedName{Namespace: "team-a", Name: "es"})
 }
 
 // TestTargetWatch_AFewNamespacesCannotTakeEveryWatch is issue 21's attack on
@@ -135,7 +135,7 @@ func targetES() *v1alpha1.ExternalSecret {
 		Spec: v1alpha1.ExternalSecretSpec{Target: v1alpha1.ExternalSecretTarget{Name: "app"}}}
 }
 
-func woken(t *testing.T, w *targetWatch) {
+func woken(t *testing.T, w *Watcher) {
 	t.Helper()
 	select {
 	case ev := <-w.events:
