@@ -105,8 +105,8 @@ func esoReady(t *testing.T, kindName, ns, name, status, reason string) *unstruct
 	var u *unstructured.Unstructured
 	NewWithT(t).Eventually(func() []string {
 		u = esoObject(t, kindName, ns, name)
-		ready, why := readyIn(statusOf(u))
-		msg, _ := readyCondition(statusOf(u))["message"].(string)
+		ready, why := readyIn(esoStatusMap(u))
+		msg, _ := readyCondition(esoStatusMap(u))["message"].(string)
 		return []string{ready, why, msg}
 	}, eventually, poll).Should(HaveExactElements(status, reason, Not(BeNil())), "%s %s/%s", kindName, ns, name)
 	return u

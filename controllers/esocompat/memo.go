@@ -11,11 +11,11 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 )
 
-// memo remembers, per ESO object, the hash its conversion had at the
+// mirrorMemo remembers, per ESO object, the hash its conversion had at the
 // generation and metadata it was converted from: a reconcile caused by the
 // mirror's status (each sync that changed something) then neither converts
 // nor writes. One small entry per ESO object, dropped with the object.
-type memo struct {
+type mirrorMemo struct {
 	mu sync.Mutex
 	m  map[types.NamespacedName]memoEntry
 }
@@ -28,7 +28,7 @@ type memoEntry struct {
 
 // current reports whether hash (the mirror's v1alpha1.AnnotationMirror) is what the
 // ESO object, as it is, converts to.
-func (m *memo) current(eso *unstructured.Unstructured, hash string) bool {
+func (m *mirrorMemo) current(eso *unstructured.Unstructured, hash string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.m[client.ObjectKeyFromObject(eso)]
@@ -36,7 +36,7 @@ func (m *memo) current(eso *unstructured.Unstructured, hash string) bool {
 }
 
 // remember records the hash the ESO object, as it is, converts to.
-func (m *memo) remember(eso *unstructured.Unstructured, hash string) {
+func (m *mirrorMemo) remember(eso *unstructured.Unstructured, hash string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.m == nil {
@@ -47,14 +47,14 @@ func (m *memo) remember(eso *unstructured.Unstructured, hash string) {
 
 // uidOf is the UID of the object key named when it was last mirrored; "" when
 // this process has not mirrored it.
-func (m *memo) uidOf(key types.NamespacedName) types.UID {
+func (m *mirrorMemo) uidOf(key types.NamespacedName) types.UID {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.m[key].uid
 }
 
 // forget drops the entry of an object that is gone or not served.
-func (m *memo) forget(key types.NamespacedName) {
+func (m *mirrorMemo) forget(key types.NamespacedName) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.m, key)

@@ -52,7 +52,7 @@ type Reconciler struct {
 	Metrics *Metrics
 
 	kind kind
-	memo memo
+	memo mirrorMemo
 }
 
 // +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores;clustersecretstores;externalsecrets;clusterexternalsecrets;pushsecrets;clusterpushsecrets,verbs=get;list;watch;patch
@@ -189,7 +189,7 @@ func (r *Reconciler) report(ctx context.Context, eso *unstructured.Unstructured,
 	if r.kind.gvk.Kind == "ExternalSecret" && s.ready == metav1.ConditionTrue {
 		want["syncedResourceVersion"] = fmt.Sprintf("%d-%s", eso.GetGeneration(), metaHash(eso))
 	}
-	have := statusOf(eso)
+	have := esoStatusMap(eso)
 	next := maps.Clone(have)
 	if next == nil {
 		next = map[string]any{}
@@ -249,8 +249,8 @@ func (r *Reconciler) refuse(ctx context.Context, eso *unstructured.Unstructured,
 	}
 	s := &esoStatus{ready: metav1.ConditionFalse, reason: failedReason[r.kind.gvk.Kind], event: failedEvent[r.kind.gvk.Kind],
 		message: oe.Reason + ": " + cause.Error(), since: metav1.Now()}
-	if ready, reason := readyIn(statusOf(eso)); ready == string(s.ready) && reason == s.reason {
-		s.since = sinceIn(statusOf(eso)) // the message may change; the transition time does not
+	if ready, reason := readyIn(esoStatusMap(eso)); ready == string(s.ready) && reason == s.reason {
+		s.since = sinceIn(esoStatusMap(eso)) // the message may change; the transition time does not
 	}
 	if err := r.report(ctx, eso, s, nil); err != nil {
 		ctrl.LoggerFrom(ctx).V(1).Info("Status not written", "error", err.Error())

@@ -168,7 +168,7 @@ func TestCompat_TakesOverTheSecretESOWroteInPlace(t *testing.T) {
 	ns, key := tenant(t, "from-vault")
 	es := apply(t, ns, esoExternalSecret("app", "later", key)) // its store comes later
 	failed := esoReady(t, "ExternalSecret", ns, "app", "False", "SecretSyncedError")
-	g.Expect(readyCondition(statusOf(failed))["message"]).To(HavePrefix("StoreNotFound: "))
+	g.Expect(readyCondition(esoStatusMap(failed))["message"]).To(HavePrefix("StoreNotFound: "))
 
 	written := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns,
 		Labels: map[string]string{"reconcile.external-secrets.io/managed": "true"},
@@ -256,7 +256,7 @@ spec:
 			g := NewWithT(t)
 			apply(t, ns, tc.doc)
 			u := esoReady(t, tc.kind, ns, tc.object, "False", tc.reason)
-			g.Expect(readyCondition(statusOf(u))["message"]).To(ContainSubstring(tc.message))
+			g.Expect(readyCondition(esoStatusMap(u))["message"]).To(ContainSubstring(tc.message))
 			g.Eventually(func() []string { return warnings(ctx, ns, tc.object) }, eventually, poll).
 				Should(ContainElement(ContainSubstring(tc.message)))
 		})
@@ -300,7 +300,7 @@ spec:
 			g.Eventually(func() []string { return warnings(ctx, ns, object) }, eventually, poll).
 				Should(ContainElement(And(ContainSubstring("served without"), ContainSubstring(field))), "%s %s", kind, field)
 			g.Eventually(func() any {
-				return readyCondition(statusOf(esoObject(t, kind, ns, object)))["message"]
+				return readyCondition(esoStatusMap(esoObject(t, kind, ns, object)))["message"]
 			}, eventually, poll).Should(And(ContainSubstring(v1alpha1.ReasonFieldsNotServed), ContainSubstring(field)), "the status of %s says %s too", kind, field)
 		}
 	}

@@ -202,8 +202,8 @@ func toAny(ss []string) []any {
 	return out
 }
 
-// statusOf returns the ESO object's status as decoded JSON.
-func statusOf(eso *unstructured.Unstructured) map[string]any {
+// esoStatusMap returns the ESO object's status as decoded JSON.
+func esoStatusMap(eso *unstructured.Unstructured) map[string]any {
 	s, _, _ := unstructured.NestedMap(eso.Object, "status")
 	return s
 }

@@ -32,20 +32,20 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 		targetMissing: target == nil,
 		targetDrifted: target != nil && drifted(target),
 		writesNothing: es.Spec.Target.CreationPolicy == v1alpha1.CreationPolicyNone,
-		leaseDue:      ledger.Due(es),
+		generatedDue:  ledger.Due(es),
 	}
 	// The cached status may predate this operator's own last sync.
 	rec, remembered := r.memo.recall(client.ObjectKeyFromObject(es), es.UID)
 	if remembered && rec.version == resourceVersionOf(es) && rec.at.After(in.refreshTime) {
 		in.refreshTime, in.neverSynced, in.specChanged, in.lastFailed = rec.at, false, false, false
-		in.leaseDue = rec.leaseDue
+		in.generatedDue = rec.generatedDue
 	}
 	if !remembered && ledger.Holds(es) {
 		// New to this process (a restart, a new leader): the login token
 		// that owns each lease must be taken into custody now, not at the
 		// lease's renewal, by which time a short-lived token has expired
 		// and taken the lease with it.
-		in.leaseDue = in.now
+		in.generatedDue = in.now
 	}
 	in.generatorChanged = r.memo.takeStale(client.ObjectKeyFromObject(es))
 	change, remote := r.Changes.take(client.ObjectKeyFromObject(es))
@@ -125,10 +125,11 @@ type syncInput struct {
 	// remoteChanged: the audit stream or the refresh endpoint reported a
 	// change of a path the object reads since its last sync.
 	remoteChanged bool
-	// leaseDue is when a dynamic secret's lease needs renewal, rotation or a
-	// retired lease's revocation; zero for none. It applies under every
+	// generatedDue is when a generated entry needs the operator again: a
+	// dynamic secret's renewal or rotation, a retired lease's revocation, or a
+	// Password's or UUID's rotation; zero for none. It applies under every
 	// refresh policy: a lease expires whatever the policy says.
-	leaseDue time.Time
+	generatedDue time.Time
 }
 
 // syncCause says why a reconcile reads the remote values; it decides how old a
@@ -163,13 +164,13 @@ const (
 // (drift), and otherwise when the refresh interval has elapsed.
 func decideSync(in syncInput) (syncCause, time.Duration) {
 	cause, wait := decideRefresh(in)
-	if cause != noSync || in.leaseDue.IsZero() {
+	if cause != noSync || in.generatedDue.IsZero() {
 		return cause, wait
 	}
-	if !in.now.Before(in.leaseDue) {
+	if !in.now.Before(in.generatedDue) {
 		return syncLease, 0
 	}
-	if untilLease := in.leaseDue.Sub(in.now); wait == 0 || untilLease < wait {
+	if untilLease := in.generatedDue.Sub(in.now); wait == 0 || untilLease < wait {
 		return noSync, untilLease
 	}
 	return noSync, wait

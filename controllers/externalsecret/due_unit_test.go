@@ -51,16 +51,16 @@ func TestDecideSync(t *testing.T) {
 			in.policy = v1alpha1.RefreshPolicyCreatedOnce
 			in.generatorChanged = true
 		})},
-		{name: "a lease due before the refresh wakes the object then", in: with(func(in *syncInput) { in.leaseDue = now.Add(10 * time.Minute) }), waitMore: 10 * time.Minute},
-		{name: "a lease due later than the refresh leaves the refresh first", in: with(func(in *syncInput) { in.leaseDue = now.Add(3 * time.Hour) }), waitMore: 50 * time.Minute},
-		{name: "a lease that is due syncs at once", in: with(func(in *syncInput) { in.leaseDue = now.Add(-time.Second) }), cause: syncLease},
+		{name: "a lease due before the refresh wakes the object then", in: with(func(in *syncInput) { in.generatedDue = now.Add(10 * time.Minute) }), waitMore: 10 * time.Minute},
+		{name: "a lease due later than the refresh leaves the refresh first", in: with(func(in *syncInput) { in.generatedDue = now.Add(3 * time.Hour) }), waitMore: 50 * time.Minute},
+		{name: "a lease that is due syncs at once", in: with(func(in *syncInput) { in.generatedDue = now.Add(-time.Second) }), cause: syncLease},
 		{name: "OnChange still keeps a lease", in: with(func(in *syncInput) {
 			in.policy = v1alpha1.RefreshPolicyOnChange
-			in.leaseDue = now.Add(5 * time.Minute)
+			in.generatedDue = now.Add(5 * time.Minute)
 		}), waitMore: 5 * time.Minute},
 		{name: "CreatedOnce renews a due lease", in: with(func(in *syncInput) {
 			in.policy = v1alpha1.RefreshPolicyCreatedOnce
-			in.leaseDue = now
+			in.generatedDue = now
 		}), cause: syncLease},
 	}
 	for _, tc := range cases {

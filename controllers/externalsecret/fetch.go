@@ -38,7 +38,7 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 			firstErr = err
 		}
 	}
-	gen := &generation{r: r, es: es}
+	gen := &generatorRun{r: r, es: es}
 	for i, df := range es.Spec.DataFrom {
 		m, err := dataFromEntry(ctx, stores, gen, i, df, maxAge)
 		note(wrapEntry(err, fmt.Sprintf("dataFrom[%d]%s", i, fromStore(dataFromStoreRef(df)))))
@@ -76,7 +76,7 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 
 // dataFromEntry reads one dataFrom entry from its generator or its store. A
 // store that cannot be used fails with the entry's name in the message.
-func dataFromEntry(ctx context.Context, stores *storeClients, gen *generation, i int, df v1alpha1.ExternalSecretDataFromRemoteRef, maxAge time.Duration) (map[string][]byte, error) {
+func dataFromEntry(ctx context.Context, stores *storeClients, gen *generatorRun, i int, df v1alpha1.ExternalSecretDataFromRemoteRef, maxAge time.Duration) (map[string][]byte, error) {
 	if generated(df) {
 		return gen.values(ctx, i, df)
 	}

@@ -87,6 +87,6 @@ func FuzzRender_KeysNeverPanic(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, key string) {
-		_, _ = render(newES("ns", "a", "s"), &templated{data: map[string][]byte{key: []byte("v")}})
+		_, _ = desiredSecret(newES("ns", "a", "s"), &templated{data: map[string][]byte{key: []byte("v")}})
 	})
 }

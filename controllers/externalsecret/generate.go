@@ -13,10 +13,10 @@ import (
 	"github.com/baosync/baosync/internal/outcome"
 )
 
-// generation is the generator side of one fetch: the owner's kept state,
+// generatorRun is the generator side of one fetch: the owner's kept state,
 // loaded on the first generator entry and saved once at the end, before any
 // value reaches the target Secret.
-type generation struct {
+type generatorRun struct {
 	r      *Reconciler
 	es     *v1alpha1.ExternalSecret
 	state  *generatorstate.State
@@ -26,7 +26,7 @@ type generation struct {
 // values returns the values of dataFrom entry i, a generatorRef: the kept
 // ones while they are current, otherwise new ones. Rewrite applies as to an
 // extract.
-func (g *generation) values(ctx context.Context, i int, df v1alpha1.ExternalSecretDataFromRemoteRef) (map[string][]byte, error) {
+func (g *generatorRun) values(ctx context.Context, i int, df v1alpha1.ExternalSecretDataFromRemoteRef) (map[string][]byte, error) {
 	m, err := g.entry(ctx, i, df)
 	if err != nil {
 		// The kept values are untouched, and so is what status says of them.
@@ -40,7 +40,7 @@ func (g *generation) values(ctx context.Context, i int, df v1alpha1.ExternalSecr
 }
 
 // entry is values without the status bookkeeping of a failure.
-func (g *generation) entry(ctx context.Context, i int, df v1alpha1.ExternalSecretDataFromRemoteRef) (map[string][]byte, error) {
+func (g *generatorRun) entry(ctx context.Context, i int, df v1alpha1.ExternalSecretDataFromRemoteRef) (map[string][]byte, error) {
 	if df.SourceRef == nil || df.SourceRef.GeneratorRef == nil {
 		return nil, fmt.Errorf("dataFrom[%d].sourceRef has no generatorRef", i)
 	}
@@ -75,7 +75,7 @@ func (g *generation) entry(ctx context.Context, i int, df v1alpha1.ExternalSecre
 		return nil, err
 	}
 	g.state.Set(key, entry)
-	g.status = append(g.status, statusOf(i, ref, entry))
+	g.status = append(g.status, generatedStatus(i, ref, entry))
 	m := make(map[string][]byte, len(entry.Values))
 	for k, v := range entry.Values {
 		m[k] = v
@@ -85,7 +85,7 @@ func (g *generation) entry(ctx context.Context, i int, df v1alpha1.ExternalSecre
 
 // static keeps a Password's or UUID's values, or generates new ones when there
 // are none, the generator changed, or rotation is due.
-func (g *generation) static(ctx context.Context, gen generator.Generator, res *generator.Resolved, kept generatorstate.Entry, found bool) (generatorstate.Entry, error) {
+func (g *generatorRun) static(ctx context.Context, gen generator.Generator, res *generator.Resolved, kept generatorstate.Entry, found bool) (generatorstate.Entry, error) {
 	now := time.Now()
 	if g.r.Clock != nil { // baosync render builds a Reconciler without one
 		now = g.r.Clock.Now()
@@ -135,7 +135,7 @@ func (r *Reconciler) minRotation() time.Duration {
 // releases what they held, writes the state when it changed and records the
 // generated status. It runs before the target Secret is written, so that no
 // value is ever served that is not kept.
-func (g *generation) finish(ctx context.Context) error {
+func (g *generatorRun) finish(ctx context.Context) error {
 	if previewing(ctx) {
 		return nil // a preview writes nothing and releases nothing
 	}
@@ -166,8 +166,8 @@ func (g *generation) finish(ctx context.Context) error {
 	return nil
 }
 
-// statusOf describes an entry for status.generated, without its values.
-func statusOf(i int, ref v1alpha1.GeneratorRef, e generatorstate.Entry) v1alpha1.GeneratedStatus {
+// generatedStatus describes an entry for status.generated, without its values.
+func generatedStatus(i int, ref v1alpha1.GeneratorRef, e generatorstate.Entry) v1alpha1.GeneratedStatus {
 	st := v1alpha1.GeneratedStatus{Index: int32(i), Kind: ref.Kind, Name: ref.Name, //nolint:gosec // G115: dataFrom has at most 64 entries (MaxItems)
 		GeneratedTime: timeOrNil(e.GeneratedAt), RotationTime: timeOrNil(e.Rotation)}
 	if e.Lease != nil {

@@ -17,7 +17,7 @@ import (
 func generateOnce(t *testing.T, r *Reconciler, es *v1alpha1.ExternalSecret) string {
 	t.Helper()
 	g := NewWithT(t)
-	gen := &generation{r: r, es: es}
+	gen := &generatorRun{r: r, es: es}
 	m, err := gen.values(context.Background(), 0, es.Spec.DataFrom[0])
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(gen.finish(context.Background())).To(Succeed())
@@ -67,7 +67,7 @@ func TestGeneration_ReleasesTheStateOfARemovedEntry(t *testing.T) {
 	r, _ := unitReconciler(t, pw)
 	generateOnce(t, r, es)
 	es.Spec.DataFrom = nil
-	gen := &generation{r: r, es: es}
+	gen := &generatorRun{r: r, es: es}
 	g.Expect(gen.finish(context.Background())).To(Succeed())
 	g.Expect(es.Status.Generated).To(BeEmpty())
 }

@@ -33,21 +33,21 @@ type syncRecord struct {
 	uid     types.UID // the object that was synced, not an earlier one of the same name
 	version string    // resourceVersionOf the ExternalSecret that was synced
 	at      time.Time
-	// leaseDue is the leaseDue of the status that sync wrote. A reconcile on
+	// generatedDue is the generatedDue of the status that sync wrote. A reconcile on
 	// a cached status that predates it must still wait for the lease: under
 	// the priority queue, an event of the same object replaces the delayed
 	// requeue, so a reconcile that returns no delay drops the lease's timer.
-	leaseDue time.Time
+	generatedDue time.Time
 }
 
 // remember records a successful sync.
-func (m *syncMemo) remember(key types.NamespacedName, uid types.UID, version string, at, leaseDue time.Time) {
+func (m *syncMemo) remember(key types.NamespacedName, uid types.UID, version string, at, generatedDue time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.last == nil {
 		m.last = map[types.NamespacedName]syncRecord{}
 	}
-	m.last[key] = syncRecord{uid: uid, version: version, at: at, leaseDue: leaseDue}
+	m.last[key] = syncRecord{uid: uid, version: version, at: at, generatedDue: generatedDue}
 }
 
 // recall returns the record of the object, if it is about this very object.

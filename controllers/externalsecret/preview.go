@@ -23,7 +23,7 @@ func (r *Reconciler) Preview(ctx context.Context, es *v1alpha1.ExternalSecret, s
 	if err != nil {
 		return nil, err
 	}
-	return render(es, out)
+	return desiredSecret(es, out)
 }
 
 // PreviewStore resolves the store es refers to from the cluster, with the

@@ -143,7 +143,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}
-	desired, err := render(es, out)
+	desired, err := desiredSecret(es, out)
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}

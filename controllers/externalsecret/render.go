@@ -16,10 +16,10 @@ import (
 // maxSecretBytes is Kubernetes' limit on a Secret's data.
 const maxSecretBytes = 1 << 20
 
-// render builds the desired Secret from the templated values. It fails with
+// desiredSecret builds the desired Secret from the templated values. It fails with
 // InvalidSpec for keys Kubernetes refuses and with SecretTooLarge when the data
 // exceeds 1 MiB.
-func render(es *v1alpha1.ExternalSecret, t *templated) (*corev1.Secret, error) {
+func desiredSecret(es *v1alpha1.ExternalSecret, t *templated) (*corev1.Secret, error) {
 	values := t.data
 	size := 0
 	for _, k := range slices.Sorted(maps.Keys(values)) {

@@ -46,7 +46,7 @@ func TestRender_CopiesTheExternalSecretsOwnMetadataOnlyWithoutATemplate(t *testi
 			es := newES("ns", "app", "s")
 			es.Labels, es.Annotations = ownLabels, ownAnnotations
 			es.Spec.Target.Template = tc.template
-			s, err := render(es, &templated{data: map[string][]byte{"k": []byte("v")}})
+			s, err := desiredSecret(es, &templated{data: map[string][]byte{"k": []byte("v")}})
 			if err != nil {
 				t.Fatal(err)
 			}
