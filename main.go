@@ -95,7 +95,7 @@ func run(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	served := scope.Operator{Class: o.class, Namespace: o.namespace} // what this operator serves, for every reconciler
+	served := scope.Served{Class: o.class, Namespace: o.namespace} // what this operator serves, for every reconciler
 	changes, feed, err := instantUpdates(mgr, o)
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ func run(ctx context.Context, o *options) error {
 
 // setupStores sets up the store reconcilers and, in a cluster-wide install,
 // the ClusterExternalSecret and ClusterPushSecret reconcilers.
-func setupStores(mgr ctrl.Manager, deps secretstore.Deps, served scope.Operator) error {
+func setupStores(mgr ctrl.Manager, deps secretstore.Deps, served scope.Served) error {
 	if err := secretstore.NewSecretStoreReconciler(deps).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up SecretStore reconciler: %w", err)
 	}
@@ -150,7 +150,7 @@ func setupStores(mgr ctrl.Manager, deps secretstore.Deps, served scope.Operator)
 }
 
 // externalSecrets is the ExternalSecret reconciler, as the flags set it.
-func externalSecrets(mgr ctrl.Manager, o *options, provider providers.Provider, m *metrics.Metrics, served scope.Operator,
+func externalSecrets(mgr ctrl.Manager, o *options, provider providers.Provider, m *metrics.Metrics, served scope.Served,
 	opKey *operatorkey.Key) *externalsecret.Reconciler {
 	return &externalsecret.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Provider: provider,
 		Recorder: mgr.GetEventRecorder("baosync"), Metrics: m, Clock: clock.RealClock{}, MaxConcurrentReconciles: o.workers,
@@ -179,7 +179,7 @@ func newProvider(mgr ctrl.Manager, o *options, m *metrics.Metrics) (*vault.Provi
 }
 
 // setupESOCompat serves ESO's own objects when --eso-compat is set.
-func setupESOCompat(mgr ctrl.Manager, o *options, served scope.Operator) error {
+func setupESOCompat(mgr ctrl.Manager, o *options, served scope.Served) error {
 	if !o.esoCompat {
 		return nil
 	}

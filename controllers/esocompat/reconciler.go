@@ -45,7 +45,7 @@ type Reconciler struct {
 	Cache    client.Reader
 	Recorder recorder.EventRecorder
 	// Scope is what this operator serves; mirrored stores carry its class.
-	Scope scope.Operator
+	Scope scope.Served
 	// Class is the ESO controller class served: ESO stores whose
 	// spec.controller names it ("" for stores that name none).
 	Class   string

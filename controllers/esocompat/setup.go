@@ -27,7 +27,7 @@ type Options struct {
 	Recorder recorder.EventRecorder
 	// Scope is what this operator serves; a namespace-scoped operator serves
 	// no cluster-scoped ESO kind.
-	Scope scope.Operator
+	Scope scope.Served
 	// Class is the ESO controller class served (--eso-controller-class).
 	Class   string
 	Metrics *Metrics

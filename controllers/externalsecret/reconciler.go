@@ -41,7 +41,7 @@ type Reconciler struct {
 	// MaxConcurrentReconciles is the number of workers.
 	MaxConcurrentReconciles int
 	// Scope is what this operator serves (controller class, namespace).
-	Scope scope.Operator
+	Scope scope.Served
 	// RefreshStatusAlways rewrites status.refreshTime on every periodic refresh,
 	// as ESO does (one status write per object per interval). By default a
 	// refresh that changed nothing writes no status; the next refresh is

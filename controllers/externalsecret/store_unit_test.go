@@ -23,17 +23,17 @@ func TestResolveStore_WithoutSecretStoreRef(t *testing.T) {
 		Spec: v1alpha1.SecretStoreSpec{Controller: "team-b"}}
 	for _, tc := range []struct {
 		name       string
-		scope      scope.Operator
+		scope      scope.Served
 		entryStore string // the data entry's sourceRef.storeRef; "" for generators only
 		serve      bool
 	}{
-		{name: "a cluster-wide operator without a class serves generators alone", scope: scope.Operator{}, serve: true},
-		{name: "an operator scoped to its namespace serves generators alone", scope: scope.Operator{Namespace: "ns"}, serve: true},
-		{name: "an operator scoped to another namespace leaves it alone", scope: scope.Operator{Namespace: "other"}},
-		{name: "an operator with a controller class leaves generators alone", scope: scope.Operator{Class: "team-b"}},
-		{name: "the class of the first entry's store decides: its operator serves it", scope: scope.Operator{Class: "team-b"},
+		{name: "a cluster-wide operator without a class serves generators alone", scope: scope.Served{}, serve: true},
+		{name: "an operator scoped to its namespace serves generators alone", scope: scope.Served{Namespace: "ns"}, serve: true},
+		{name: "an operator scoped to another namespace leaves it alone", scope: scope.Served{Namespace: "other"}},
+		{name: "an operator with a controller class leaves generators alone", scope: scope.Served{Class: "team-b"}},
+		{name: "the class of the first entry's store decides: its operator serves it", scope: scope.Served{Class: "team-b"},
 			entryStore: "team-b-store", serve: true},
-		{name: "the class of the first entry's store decides: the unclassed operator leaves it alone", scope: scope.Operator{},
+		{name: "the class of the first entry's store decides: the unclassed operator leaves it alone", scope: scope.Served{},
 			entryStore: "team-b-store"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

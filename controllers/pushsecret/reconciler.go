@@ -42,7 +42,7 @@ type Reconciler struct {
 	Provider  providers.Provider
 	Recorder  recorder.EventRecorder
 	// Scope is what this operator serves (controller class, namespace).
-	Scope scope.Operator
+	Scope scope.Served
 }
 
 // +kubebuilder:rbac:groups=baosync.io,resources=pushsecrets,verbs=get;list;watch;update

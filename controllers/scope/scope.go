@@ -6,17 +6,17 @@ package scope
 
 import "github.com/baosync/baosync/api/v1alpha1"
 
-// Operator is what this operator serves: stores whose spec.controller names
+// Served is what this operator serves: stores whose spec.controller names
 // Class (empty: stores that name none) and, when Namespace is set, only that
 // namespace and no ClusterSecretStore.
-type Operator struct {
+type Served struct {
 	Class     string
 	Namespace string
 }
 
 // Serves reports whether the store is this operator's: its class, and in a
 // namespace-scoped operator a SecretStore of its namespace.
-func (s Operator) Serves(store v1alpha1.GenericStore) bool {
+func (s Served) Serves(store v1alpha1.GenericStore) bool {
 	if store.GetSpec().Controller != s.Class {
 		return false
 	}
@@ -27,10 +27,10 @@ func (s Operator) Serves(store v1alpha1.GenericStore) bool {
 }
 
 // ServesNamespace reports whether objects in namespace are this operator's.
-func (s Operator) ServesNamespace(namespace string) bool {
+func (s Served) ServesNamespace(namespace string) bool {
 	return s.Namespace == "" || s.Namespace == namespace
 }
 
 // ClusterWide reports whether the operator serves the whole cluster, and so
 // the cluster-scoped kinds (ClusterSecretStore, ClusterExternalSecret).
-func (s Operator) ClusterWide() bool { return s.Namespace == "" }
+func (s Served) ClusterWide() bool { return s.Namespace == "" }

@@ -8,7 +8,7 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 )
 
-func TestOperator_ServesItsClassAndNamespaceOnly(t *testing.T) {
+func TestServed_ItsClassAndNamespaceOnly(t *testing.T) {
 	ss := func(ns, class string) v1alpha1.GenericStore {
 		return &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: ns}, Spec: v1alpha1.SecretStoreSpec{Controller: class}}
 	}
@@ -17,18 +17,18 @@ func TestOperator_ServesItsClassAndNamespaceOnly(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		scope Operator
+		scope Served
 		store v1alpha1.GenericStore
 		want  bool
 	}{
-		{"a cluster-wide operator serves stores that name no class", Operator{}, ss("a", ""), true},
-		{"it serves a ClusterSecretStore", Operator{}, css(""), true},
-		{"it leaves a store of a class alone", Operator{}, ss("a", "x"), false},
-		{"an operator of a class serves that class only", Operator{Class: "x"}, ss("a", "x"), true},
-		{"and not stores that name none", Operator{Class: "x"}, ss("a", ""), false},
-		{"a namespace-scoped operator serves its namespace's SecretStores", Operator{Namespace: "a"}, ss("a", ""), true},
-		{"but not another namespace's", Operator{Namespace: "a"}, ss("b", ""), false},
-		{"and no ClusterSecretStore", Operator{Namespace: "a"}, css(""), false},
+		{"a cluster-wide operator serves stores that name no class", Served{}, ss("a", ""), true},
+		{"it serves a ClusterSecretStore", Served{}, css(""), true},
+		{"it leaves a store of a class alone", Served{}, ss("a", "x"), false},
+		{"an operator of a class serves that class only", Served{Class: "x"}, ss("a", "x"), true},
+		{"and not stores that name none", Served{Class: "x"}, ss("a", ""), false},
+		{"a namespace-scoped operator serves its namespace's SecretStores", Served{Namespace: "a"}, ss("a", ""), true},
+		{"but not another namespace's", Served{Namespace: "a"}, ss("b", ""), false},
+		{"and no ClusterSecretStore", Served{Namespace: "a"}, css(""), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -37,10 +37,10 @@ func TestOperator_ServesItsClassAndNamespaceOnly(t *testing.T) {
 			}
 		})
 	}
-	if !(Operator{}).ServesNamespace("any") || !(Operator{Namespace: "a"}).ServesNamespace("a") || (Operator{Namespace: "a"}).ServesNamespace("b") {
+	if !(Served{}).ServesNamespace("any") || !(Served{Namespace: "a"}).ServesNamespace("a") || (Served{Namespace: "a"}).ServesNamespace("b") {
 		t.Fatal("ServesNamespace")
 	}
-	if !(Operator{}).ClusterWide() || (Operator{Namespace: "a"}).ClusterWide() {
+	if !(Served{}).ClusterWide() || (Served{Namespace: "a"}).ClusterWide() {
 		t.Fatal("ClusterWide")
 	}
 }

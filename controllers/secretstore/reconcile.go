@@ -40,7 +40,7 @@ type Deps struct {
 	Metrics   *metrics.Metrics
 	Clock     clock.PassiveClock
 	// Scope is what this operator serves; other stores are left alone.
-	Scope scope.Operator
+	Scope scope.Served
 	// Feed is the change feed of instant updates; nil without
 	// --change-feed-listen.
 	Feed Feed

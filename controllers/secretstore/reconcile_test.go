@@ -61,7 +61,7 @@ func (w *world) storeReady(t *testing.T) map[string]float64 {
 	return out
 }
 
-func newWorld(t *testing.T, served scope.Operator, objs ...client.Object) *world {
+func newWorld(t *testing.T, served scope.Served, objs ...client.Object) *world {
 	t.Helper()
 	s := runtime.NewScheme()
 	if err := errors.Join(clientgoscheme.AddToScheme(s), v1alpha1.AddToScheme(s)); err != nil {
@@ -131,7 +131,7 @@ func TestStoreReconciler_RecordsReadyAndRetriesAsTheFailureSays(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld(t, scope.Operator{}, newStore("ns", "s", "", tc.refresh))
+			w := newWorld(t, scope.Served{}, newStore("ns", "s", "", tc.refresh))
 			w.provider.NewClientErr = tc.err
 			res, got := w.reconcile(t, "ns", "s")
 			if r := readyOf(got); r != tc.wantReady {
@@ -161,12 +161,12 @@ func TestStoreReconciler_RecordsReadyAndRetriesAsTheFailureSays(t *testing.T) {
 func TestStoreReconciler_LeavesStoresOutsideItsScopeAlone(t *testing.T) {
 	cases := []struct {
 		name   string
-		served scope.Operator
+		served scope.Served
 		store  *v1alpha1.SecretStore
 	}{
-		{"a store of another controller class", scope.Operator{}, newStore("ns", "s", "other", 0)},
-		{"a store that names no class, for an operator of a class", scope.Operator{Class: "mine"}, newStore("ns", "s", "", 0)},
-		{"a store of another namespace, for a namespace-scoped operator", scope.Operator{Namespace: "mine"}, newStore("ns", "s", "", 0)},
+		{"a store of another controller class", scope.Served{}, newStore("ns", "s", "other", 0)},
+		{"a store that names no class, for an operator of a class", scope.Served{Class: "mine"}, newStore("ns", "s", "", 0)},
+		{"a store of another namespace, for a namespace-scoped operator", scope.Served{Namespace: "mine"}, newStore("ns", "s", "", 0)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,7 +180,7 @@ func TestStoreReconciler_LeavesStoresOutsideItsScopeAlone(t *testing.T) {
 }
 
 func TestStoreReconciler_WritesTheStatusOnlyWhenItChanges(t *testing.T) {
-	w := newWorld(t, scope.Operator{}, newStore("ns", "s", "", 60))
+	w := newWorld(t, scope.Served{}, newStore("ns", "s", "", 60))
 	_, first := w.reconcile(t, "ns", "s")
 	_, second := w.reconcile(t, "ns", "s")
 	if first.ResourceVersion != second.ResourceVersion {
@@ -192,7 +192,7 @@ func TestStoreReconciler_WritesTheStatusOnlyWhenItChanges(t *testing.T) {
 }
 
 func TestStoreReconciler_ADeletedStoreIsForgotten(t *testing.T) {
-	w := newWorld(t, scope.Operator{})
+	w := newWorld(t, scope.Served{})
 	w.metrics.StoreReady.WithLabelValues("SecretStore", "ns", "gone").Set(1)
 	if res, _ := w.reconcile(t, "ns", "gone"); res != (ctrl.Result{}) {
 		t.Fatalf("result %+v for a deleted store", res)

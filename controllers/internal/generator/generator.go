@@ -88,7 +88,7 @@ func (r *Resolved) Cluster() bool { return r.Namespace == "" }
 // fails with an outcome error (GeneratorNotFound or StoreNotAllowed). It reads
 // through live, uncached: the operator watches generators by metadata only
 // (to wake their users), and reads a spec only when values are due.
-func Resolve(ctx context.Context, live client.Reader, sc scope.Operator, namespace string, ref v1alpha1.GeneratorRef) (*Resolved, error) {
+func Resolve(ctx context.Context, live client.Reader, sc scope.Served, namespace string, ref v1alpha1.GeneratorRef) (*Resolved, error) {
 	key := client.ObjectKey{Namespace: namespace, Name: ref.Name}
 	res := &Resolved{Kind: v1alpha1.GeneratorKind(ref.Kind), Name: ref.Name, Namespace: namespace}
 	switch res.Kind {
@@ -138,7 +138,7 @@ func Resolve(ctx context.Context, live client.Reader, sc scope.Operator, namespa
 // one) whose spec.controller names another class than this operator's: like
 // a store's, it is served only by the operator of its class, which logs in
 // with its credentials.
-func servedClass(sc scope.Operator, res *Resolved) error {
+func servedClass(sc scope.Served, res *Resolved) error {
 	vds := res.Spec.VaultDynamicSecretSpec
 	if vds == nil || vds.Controller == sc.Class {
 		return nil

@@ -33,7 +33,7 @@ func TestResolve_FindsGeneratorsUnderTheTenantRules(t *testing.T) {
 	).Build()
 	for _, tc := range []struct {
 		name       string
-		scope      scope.Operator
+		scope      scope.Served
 		namespace  string
 		ref        v1alpha1.GeneratorRef
 		wantKind   v1alpha1.GeneratorKind
@@ -47,13 +47,13 @@ func TestResolve_FindsGeneratorsUnderTheTenantRules(t *testing.T) {
 			ref: v1alpha1.GeneratorRef{Kind: "Password", Name: "pw"}, wantReason: v1alpha1.ReasonGeneratorNotFound},
 		{name: "finds a ClusterGenerator from any namespace", namespace: "team-b",
 			ref: v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "shared"}, wantKind: v1alpha1.GeneratorKindPassword},
-		{name: "refuses a ClusterGenerator on a namespace-scoped operator", namespace: "team-a", scope: scope.Operator{Namespace: "team-a"},
+		{name: "refuses a ClusterGenerator on a namespace-scoped operator", namespace: "team-a", scope: scope.Served{Namespace: "team-a"},
 			ref: v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "shared"}, wantReason: v1alpha1.ReasonStoreNotAllowed},
 		{name: "refuses a VaultDynamicSecret of another controller class", namespace: "team-a",
 			ref: v1alpha1.GeneratorRef{Kind: "VaultDynamicSecret", Name: "db-x"}, wantReason: v1alpha1.ReasonStoreNotAllowed},
 		{name: "refuses a ClusterGenerator of another controller class", namespace: "team-a",
 			ref: v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "db-x"}, wantReason: v1alpha1.ReasonStoreNotAllowed},
-		{name: "serves a VaultDynamicSecret of its own class", namespace: "team-a", scope: scope.Operator{Class: "x"},
+		{name: "serves a VaultDynamicSecret of its own class", namespace: "team-a", scope: scope.Served{Class: "x"},
 			ref: v1alpha1.GeneratorRef{Kind: "VaultDynamicSecret", Name: "db-x"}, wantKind: v1alpha1.GeneratorKindVaultDynamicSecret},
 		{name: "reports a missing ClusterGenerator", namespace: "team-a",
 			ref: v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "nope"}, wantReason: v1alpha1.ReasonGeneratorNotFound},
@@ -100,10 +100,10 @@ func TestResolve_ClusterGeneratorConditions(t *testing.T) {
 	).Build()
 	ref := v1alpha1.GeneratorRef{Kind: "ClusterGenerator", Name: "for-b"}
 	g := NewWithT(t)
-	_, err := Resolve(context.Background(), c, scope.Operator{}, "team-a", ref)
+	_, err := Resolve(context.Background(), c, scope.Served{}, "team-a", ref)
 	g.Expect(outcome.As(err, "").Reason).To(Equal(v1alpha1.ReasonStoreNotAllowed))
 	g.Expect(err.Error()).To(And(ContainSubstring(`ClusterGenerator "for-b"`), ContainSubstring(`does not allow namespace "team-a"`)))
-	res, err := Resolve(context.Background(), c, scope.Operator{}, "team-b", ref)
+	res, err := Resolve(context.Background(), c, scope.Served{}, "team-b", ref)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(res.Tenancy).NotTo(BeNil(), "the generator's tenancy reaches the ledger")
 	withoutTenancy := *res

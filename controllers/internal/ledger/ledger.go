@@ -40,7 +40,7 @@ type Ledger struct {
 	Metrics   *metrics.Metrics
 	Clock     clock.Clock
 	// Scope is what this operator serves (generators of its class).
-	Scope scope.Operator
+	Scope scope.Served
 	// LeaseKey seals the lease records (operatorkey.Key); without it no
 	// record is trusted or written.
 	LeaseKey generatorstate.Sealer

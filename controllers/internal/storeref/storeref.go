@@ -37,7 +37,7 @@ var ErrOtherController = errors.New("the store belongs to another controller cla
 // missing from the cache c is looked up with the uncached live reader before
 // it is reported missing, since a store applied together with its
 // ExternalSecrets may not have reached the cache yet.
-func Resolve(ctx context.Context, c, live client.Reader, scope scope.Operator, ref v1alpha1.SecretStoreRef, namespace string) (v1alpha1.GenericStore, error) {
+func Resolve(ctx context.Context, c, live client.Reader, scope scope.Served, ref v1alpha1.SecretStoreRef, namespace string) (v1alpha1.GenericStore, error) {
 	if !scope.ServesNamespace(namespace) {
 		return nil, ErrOtherController
 	}

@@ -52,7 +52,7 @@ func TestResolve_DecidesWhoMayUseWhichStore(t *testing.T) {
 	labelled := &metav1.LabelSelector{MatchLabels: map[string]string{"team": "a"}}
 	cases := []struct {
 		name   string
-		scope  scope.Operator
+		scope  scope.Served
 		objs   []client.Object
 		live   []client.Object // only the uncached reader has these
 		ref    v1alpha1.SecretStoreRef
@@ -68,9 +68,9 @@ func TestResolve_DecidesWhoMayUseWhichStore(t *testing.T) {
 		{name: "a store that is not ready makes its objects wait", objs: []client.Object{store("vault", "app", "", metav1.ConditionFalse)}, ref: ssRef, ns: "app",
 			reason: v1alpha1.ReasonStoreNotReady, class: outcome.Waiting},
 		{name: "a store of another controller class is left alone", objs: []client.Object{store("vault", "app", "other", "")}, ref: ssRef, ns: "app", other: true},
-		{name: "an operator of a class serves only that class", scope: scope.Operator{Class: "mine"}, objs: []client.Object{store("vault", "app", "", "")}, ref: ssRef, ns: "app", other: true},
-		{name: "a namespace-scoped operator leaves other namespaces alone", scope: scope.Operator{Namespace: "app"}, objs: []client.Object{store("vault", "b", "", "")}, ref: ssRef, ns: "b", other: true},
-		{name: "a namespace-scoped operator refuses a ClusterSecretStore", scope: scope.Operator{Namespace: "app"}, objs: []client.Object{clusterStore("shared")}, ref: cssRef, ns: "app",
+		{name: "an operator of a class serves only that class", scope: scope.Served{Class: "mine"}, objs: []client.Object{store("vault", "app", "", "")}, ref: ssRef, ns: "app", other: true},
+		{name: "a namespace-scoped operator leaves other namespaces alone", scope: scope.Served{Namespace: "app"}, objs: []client.Object{store("vault", "b", "", "")}, ref: ssRef, ns: "b", other: true},
+		{name: "a namespace-scoped operator refuses a ClusterSecretStore", scope: scope.Served{Namespace: "app"}, objs: []client.Object{clusterStore("shared")}, ref: cssRef, ns: "app",
 			reason: v1alpha1.ReasonStoreNotAllowed, class: outcome.Terminal},
 		{name: "a ClusterSecretStore without conditions serves every namespace", objs: []client.Object{clusterStore("shared"), namespace("app", nil)}, ref: cssRef, ns: "app"},
 		{name: "a ClusterSecretStore allows a namespace by name", objs: []client.Object{clusterStore("shared", v1alpha1.ClusterSecretStoreCondition{Namespaces: []string{"app"}}), namespace("app", nil)}, ref: cssRef, ns: "app"},
