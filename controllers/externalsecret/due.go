@@ -229,11 +229,15 @@ func decideRefresh(in syncInput) (syncCause, time.Duration) {
 
 // Shared-read windows: a first sync may use a read of the same path made
 // within firstSyncReadWindow (long enough for a burst of thousands of new
-// objects on one path to share it, and the value was current then), a retry
-// after a failure one made within retryReadWindow.
+// objects on one path to share it, and the value was current then), or any
+// read made since the object was created, up to firstSyncBurstWindow (when
+// tens of thousands are created at once, the last one's first sync comes
+// minutes after its creation; a read made after it is as current as the user
+// asked); a retry after a failure one made within retryReadWindow.
 const (
-	firstSyncReadWindow = 30 * time.Second
-	retryReadWindow     = 5 * time.Second
+	firstSyncReadWindow  = 30 * time.Second
+	firstSyncBurstWindow = 5 * time.Minute
+	retryReadWindow      = 5 * time.Second
 )
 
 // maxReadAge is how old a cached read of the same path may be for this sync: a
@@ -241,13 +245,17 @@ const (
 // interval, a first sync or a retry one made within seconds, and a change of
 // the ExternalSecret (force-sync included) always asks the server. No window
 // is longer than the ExternalSecret's own refresh interval.
-func maxReadAge(cause syncCause, es *v1alpha1.ExternalSecret) time.Duration {
+func maxReadAge(cause syncCause, es *v1alpha1.ExternalSecret, now time.Time) time.Duration {
 	interval := refreshInterval(es)
 	switch cause {
 	case syncPeriodic, syncRepair, syncLease, syncGenerator:
 		return interval
 	case syncFirst:
-		return capAt(firstSyncReadWindow, interval)
+		window := firstSyncReadWindow
+		if created := es.CreationTimestamp.Time; !created.IsZero() {
+			window = max(window, min(now.Sub(created), firstSyncBurstWindow))
+		}
+		return capAt(window, interval)
 	case syncRetry:
 		return capAt(retryReadWindow, interval)
 	}
@@ -259,7 +267,7 @@ func maxReadAge(cause syncCause, es *v1alpha1.ExternalSecret) time.Duration {
 // after it, none uses one made before.
 func (r *Reconciler) readAge(cause syncCause, es *v1alpha1.ExternalSecret, change remoteChange) time.Duration {
 	if cause != syncRemote {
-		return maxReadAge(cause, es)
+		return maxReadAge(cause, es, r.Clock.Now())
 	}
 	return capAt(max(r.Clock.Since(change.at), 0), refreshInterval(es))
 }

@@ -154,6 +154,28 @@ func TestMaxReadAge(t *testing.T) {
 		{cause: syncChanged, want: 0}, // a spec change or force-sync always asks the server
 	}
 	for _, tc := range cases {
-		NewWithT(t).Expect(maxReadAge(tc.cause, es)).To(Equal(tc.want), "cause %d", tc.cause)
+		NewWithT(t).Expect(maxReadAge(tc.cause, es, time.Now())).To(Equal(tc.want), "cause %d", tc.cause)
+	}
+}
+
+// TestMaxReadAge_AFirstSyncUsesAnyReadMadeSinceItsObjectWasCreated: in a
+// burst of tens of thousands of new objects, the last ones' first syncs come
+// minutes after their creation; a read of their path made since then is as
+// current as their user asked, up to firstSyncBurstWindow, and never older
+// than the refresh interval.
+func TestMaxReadAge_AFirstSyncUsesAnyReadMadeSinceItsObjectWasCreated(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		age, interval, want time.Duration
+	}{
+		{age: 10 * time.Second, interval: time.Hour, want: firstSyncReadWindow}, // created just now: the burst window
+		{age: 3 * time.Minute, interval: time.Hour, want: 3 * time.Minute},      // waited 3 minutes: reads since its creation
+		{age: time.Hour, interval: time.Hour, want: firstSyncBurstWindow},       // waited long (a failing store): at most 5 minutes
+		{age: 3 * time.Minute, interval: time.Minute, want: time.Minute},        // never older than its refresh interval
+	} {
+		es := newES("ns", "a", "s")
+		es.CreationTimestamp = metav1.NewTime(now.Add(-tc.age))
+		es.Spec.RefreshInterval = &metav1.Duration{Duration: tc.interval}
+		NewWithT(t).Expect(maxReadAge(syncFirst, es, now)).To(Equal(tc.want), "created %s ago, interval %s", tc.age, tc.interval)
 	}
 }
