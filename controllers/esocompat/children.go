@@ -83,23 +83,23 @@ func (r *Reconciler) releaseChildren(ctx context.Context, name string) error {
 // childrenOf lists the baosync objects the mirror of this kind named name
 // made, by the label its reconciler puts on them.
 func (r *Reconciler) childrenOf(ctx context.Context, name string) ([]client.Object, error) {
-	var out []client.Object
+	var list client.ObjectList = &v1alpha1.ExternalSecretList{}
+	label, what := clusterexternalsecret.LabelOwner, "ExternalSecrets"
 	if r.kind.gvk.Kind == "ClusterPushSecret" {
-		list := &v1alpha1.PushSecretList{}
-		if err := r.List(ctx, list, client.MatchingLabels{clusterpushsecret.LabelOwner: name}); err != nil {
-			return nil, outcome.FromKube("list the mirror's PushSecrets", err)
-		}
-		for i := range list.Items {
-			out = append(out, &list.Items[i])
-		}
-		return out, nil
+		list, label, what = &v1alpha1.PushSecretList{}, clusterpushsecret.LabelOwner, "PushSecrets"
 	}
-	list := &v1alpha1.ExternalSecretList{}
-	if err := r.List(ctx, list, client.MatchingLabels{clusterexternalsecret.LabelOwner: name}); err != nil {
-		return nil, outcome.FromKube("list the mirror's ExternalSecrets", err)
+	if err := r.List(ctx, list, client.MatchingLabels{label: name}); err != nil {
+		return nil, outcome.FromKube("list the mirror's "+what, err)
 	}
-	for i := range list.Items {
-		out = append(out, &list.Items[i])
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, fmt.Errorf("list the mirror's %s: %w", what, err)
+	}
+	out := make([]client.Object, 0, len(items))
+	for _, item := range items {
+		if o, ok := item.(client.Object); ok {
+			out = append(out, o)
+		}
 	}
 	return out, nil
 }

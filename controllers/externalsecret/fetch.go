@@ -50,7 +50,7 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 		entry := fmt.Sprintf("data[%d] (secretKey %q%s)", i, d.SecretKey, fromStore(dataStoreRef(d)))
 		sc, err := stores.get(ctx, dataStoreRef(d))
 		if err != nil {
-			note(relabel(err, entry))
+			note(outcome.Within(entry, err))
 			continue
 		}
 		v, err := getOne(ctx, sc, d.RemoteRef, maxAge)
@@ -82,7 +82,7 @@ func dataFromEntry(ctx context.Context, stores *storeClients, gen *generatorRun,
 	}
 	sc, err := stores.get(ctx, dataFromStoreRef(df))
 	if err != nil {
-		return nil, relabel(err, fmt.Sprintf("dataFrom[%d]%s", i, fromStore(dataFromStoreRef(df))))
+		return nil, outcome.Within(fmt.Sprintf("dataFrom[%d]%s", i, fromStore(dataFromStoreRef(df))), err)
 	}
 	return dataFrom(ctx, sc, df, maxAge)
 }

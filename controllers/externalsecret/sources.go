@@ -70,7 +70,7 @@ func (s *storeClients) open(ctx context.Context, ref v1alpha1.SecretStoreRef) (p
 				"served by another controller class or outside this operator's namespace; use a store this operator serves")
 		}
 		if err != nil {
-			return nil, relabel(err, "sourceRef.storeRef") // the entry's label names the store
+			return nil, outcome.Within("sourceRef.storeRef", err) // the entry's label names the store
 		}
 	}
 	s.stores[storeKey(ref)] = store
@@ -88,17 +88,6 @@ func (s *storeClients) storeOf(ref *v1alpha1.SecretStoreRef) v1alpha1.GenericSto
 		ref = &s.es.Spec.SecretStoreRef
 	}
 	return s.stores[storeKey(*ref)]
-}
-
-// relabel puts what in front of err's message. A classified error keeps its
-// Reason and class; its message is what the Ready condition shows, so the
-// words go inside it rather than around it, where they would be lost.
-func relabel(err error, what string) error {
-	var oe *outcome.Error
-	if errors.As(err, &oe) {
-		return &outcome.Error{Reason: oe.Reason, Class: oe.Class, After: oe.After, Err: fmt.Errorf("%s: %w", what, oe.Err)}
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }
 
 // close releases every client opened.

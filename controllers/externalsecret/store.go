@@ -5,6 +5,7 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/storeref"
+	"github.com/baosync/baosync/internal/outcome"
 )
 
 // resolveStore returns the store the ExternalSecret uses. It fails with
@@ -24,7 +25,7 @@ func (r *Reconciler) resolveStore(ctx context.Context, es *v1alpha1.ExternalSecr
 	if ref := firstEntryStore(es); ref != nil {
 		store, err := storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, *ref, es.Namespace)
 		if err != nil {
-			return nil, relabel(err, "sourceRef.storeRef "+storeref.Describe(*ref))
+			return nil, outcome.Within("sourceRef.storeRef "+storeref.Describe(*ref), err)
 		}
 		return store, nil
 	}

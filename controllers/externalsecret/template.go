@@ -49,7 +49,7 @@ func (r *Reconciler) applyTemplates(ctx context.Context, es *v1alpha1.ExternalSe
 			return nil, err
 		}
 		if err := decodeValues(m, from.ValuesDecodingStrategy); err != nil {
-			return nil, relabel(err, fmt.Sprintf("template.templateFrom[%d].valuesDecodingStrategy", i))
+			return nil, outcome.Within(fmt.Sprintf("template.templateFrom[%d].valuesDecodingStrategy", i), err)
 		}
 		out.put(from.Target, m)
 	}
@@ -65,7 +65,7 @@ func decodeValues(m map[string]string, strategy v1alpha1.DecodingStrategy) error
 	for k, v := range m {
 		d, err := decode([]byte(v), strategy)
 		if err != nil {
-			return relabel(err, fmt.Sprintf("key %q", k))
+			return outcome.Within(fmt.Sprintf("key %q", k), err)
 		}
 		m[k] = string(d)
 	}
