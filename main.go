@@ -3,13 +3,13 @@
 package main
 
 import (
+	// OpenBao behind a public CA verifies against Mozilla's roots, embedded here.
+	// The image ships no CA bundle: without system roots, TLS to a Vault or
 	"context"
 	"flag"
 	"fmt"
 	"os"
 
-	// The image ships no CA bundle: without system roots, TLS to a Vault or
-	// OpenBao behind a public CA verifies against Mozilla's roots, embedded here.
 	_ "golang.org/x/crypto/x509roots/fallback"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -28,9 +28,9 @@ import (
 	"github.com/baosync/baosync/controllers/externalsecret"
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/controllers/pushsecret"
-	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/controllers/secretstore"
 	"github.com/baosync/baosync/internal/operatorkey"
+	"github.com/baosync/baosync/internal/scope"
 	"github.com/baosync/baosync/internal/syncbudget"
 	"github.com/baosync/baosync/internal/tokencustody"
 	"github.com/baosync/baosync/providers"

@@ -32,8 +32,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/scope"
 )
 
 // Reconciler serves one of ESO's kinds through its mirrors.

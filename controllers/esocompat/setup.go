@@ -17,9 +17,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
-	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/internal/fairqueue"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/scope"
 )
 
 // Options configure the ESO-compatible mode.

@@ -11,8 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/rename"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/rename"
 	"github.com/baosync/baosync/internal/template"
 	"github.com/baosync/baosync/providers"
 )

@@ -8,8 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/generator"
-	"github.com/baosync/baosync/controllers/internal/generatorstate"
+	"github.com/baosync/baosync/internal/generator"
+	"github.com/baosync/baosync/internal/generatorstate"
 	"github.com/baosync/baosync/internal/outcome"
 )
 

@@ -15,8 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/generatorstate"
 	"github.com/baosync/baosync/controllers/metrics"
+	"github.com/baosync/baosync/internal/generatorstate"
 	"github.com/baosync/baosync/providers/vault"
 )
 

@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/generator"
+	"github.com/baosync/baosync/internal/generator"
 )
 
 // indexGeneratorRef indexes ExternalSecrets by "Kind/name" of the generators

@@ -17,13 +17,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/generatorstate"
-	"github.com/baosync/baosync/controllers/internal/kubeaccess"
 	"github.com/baosync/baosync/controllers/internal/ledger"
-	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/controllers/internal/targetwatch"
 	"github.com/baosync/baosync/controllers/metrics"
-	"github.com/baosync/baosync/controllers/scope"
+	"github.com/baosync/baosync/internal/generatorstate"
+	"github.com/baosync/baosync/internal/kubeaccess"
+	"github.com/baosync/baosync/internal/scope"
+	"github.com/baosync/baosync/internal/storeref"
 	"github.com/baosync/baosync/internal/syncbudget"
 	"github.com/baosync/baosync/providers"
 )

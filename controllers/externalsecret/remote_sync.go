@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/storeref"
+	"github.com/baosync/baosync/internal/storeref"
 	"github.com/baosync/baosync/internal/tenancy"
 	"github.com/baosync/baosync/providers/vault"
 )

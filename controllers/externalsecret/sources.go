@@ -6,8 +6,8 @@ import (
 	"fmt"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/storeref"
 	"github.com/baosync/baosync/providers"
 )
 

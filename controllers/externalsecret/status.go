@@ -18,8 +18,8 @@ import (
 	"github.com/baosync/baosync/controllers/internal/conditions"
 	"github.com/baosync/baosync/controllers/internal/ledger"
 	"github.com/baosync/baosync/controllers/internal/statuspatch"
-	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/storeref"
 )
 
 // fail is the one failure path: Ready=False with the error's Reason, a Warning

@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/storeref"
 )
 
 // resolveStore returns the store the ExternalSecret uses. It fails with

@@ -8,8 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/storeref"
-	"github.com/baosync/baosync/controllers/scope"
+	"github.com/baosync/baosync/internal/scope"
+	"github.com/baosync/baosync/internal/storeref"
 )
 
 // TestResolveStore_WithoutSecretStoreRef: an ExternalSecret whose entries all

@@ -12,8 +12,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/generator"
 	"github.com/baosync/baosync/controllers/internal/ledger"
+	"github.com/baosync/baosync/internal/generator"
 	"github.com/baosync/baosync/providers"
 )
 

@@ -18,10 +18,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/storeref"
 	"github.com/baosync/baosync/controllers/internal/targetwatch"
 	"github.com/baosync/baosync/internal/fairqueue"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/storeref"
 )
 
 // indexStoreRef indexes ExternalSecrets by "Kind/name" of their stores

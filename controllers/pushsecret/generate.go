@@ -11,8 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/generator"
-	"github.com/baosync/baosync/controllers/internal/generatorstate"
+	"github.com/baosync/baosync/internal/generator"
+	"github.com/baosync/baosync/internal/generatorstate"
 	"github.com/baosync/baosync/internal/outcome"
 )
 

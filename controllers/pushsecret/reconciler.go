@@ -22,11 +22,11 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/conditions"
-	"github.com/baosync/baosync/controllers/internal/kubeaccess"
 	"github.com/baosync/baosync/controllers/internal/statuspatch"
-	"github.com/baosync/baosync/controllers/internal/storeref"
-	"github.com/baosync/baosync/controllers/scope"
+	"github.com/baosync/baosync/internal/kubeaccess"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/scope"
+	"github.com/baosync/baosync/internal/storeref"
 	"github.com/baosync/baosync/providers"
 )
 

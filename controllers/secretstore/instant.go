@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/kubeaccess"
+	"github.com/baosync/baosync/internal/kubeaccess"
 )
 
 // streamRecheck bounds how stale a store's InstantUpdates condition is;

@@ -22,8 +22,8 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/metrics"
-	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/scope"
 	"github.com/baosync/baosync/providers"
 	"github.com/baosync/baosync/providers/fake"
 )

@@ -12,9 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/generator"
-	"github.com/baosync/baosync/controllers/internal/generatorstate"
 	"github.com/baosync/baosync/controllers/internal/lease"
+	"github.com/baosync/baosync/internal/generator"
+	"github.com/baosync/baosync/internal/generatorstate"
 	"github.com/baosync/baosync/internal/outcome"
 	"github.com/baosync/baosync/providers"
 )

@@ -15,9 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/generator"
-	"github.com/baosync/baosync/controllers/internal/generatorstate"
 	"github.com/baosync/baosync/controllers/metrics"
+	"github.com/baosync/baosync/internal/generator"
+	"github.com/baosync/baosync/internal/generatorstate"
 	"github.com/baosync/baosync/internal/operatorkey"
 	"github.com/baosync/baosync/providers"
 	providerfake "github.com/baosync/baosync/providers/fake"

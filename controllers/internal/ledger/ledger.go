@@ -21,10 +21,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
-	"github.com/baosync/baosync/controllers/internal/generatorstate"
-	"github.com/baosync/baosync/controllers/internal/kubeaccess"
 	"github.com/baosync/baosync/controllers/metrics"
-	"github.com/baosync/baosync/controllers/scope"
+	"github.com/baosync/baosync/internal/generatorstate"
+	"github.com/baosync/baosync/internal/kubeaccess"
+	"github.com/baosync/baosync/internal/scope"
 	"github.com/baosync/baosync/providers"
 )
 

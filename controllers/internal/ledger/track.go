@@ -5,8 +5,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/baosync/baosync/controllers/internal/generatorstate"
 	"github.com/baosync/baosync/controllers/metrics"
+	"github.com/baosync/baosync/internal/generatorstate"
 )
 
 // leaseTracker counts the leases this operator keeps, for the leases-held

@@ -19,8 +19,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/scope"
 )
 
 // retryNotReady is how long an object waits for a store that is not ready.

@@ -19,9 +19,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/internal/storeref"
-	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/scope"
+	"github.com/baosync/baosync/internal/storeref"
 )
 
 // retryMissing is how long an object waits for a generator that does not exist.

@@ -14,8 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/baosync/baosync/api/v1alpha1"
-	"github.com/baosync/baosync/controllers/scope"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/scope"
 )
 
 func newScheme(t *testing.T) *runtime.Scheme {
