@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/baosync/baosync/controllers/externalsecret"
+	"github.com/baosync/baosync/internal/desired"
 	"github.com/baosync/baosync/internal/operatorkey"
 	"github.com/baosync/baosync/providers/vault"
 )
@@ -78,7 +78,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.refreshCertDir, "refresh-endpoint-cert-dir", "", "Directory with tls.crt and tls.key for the refresh endpoint, reloaded when they change; empty: a self-signed certificate made at start.")
 	fs.Float64Var(&o.nsSyncRate, "namespace-sync-rate", 50, "Syncs per second one namespace's ExternalSecrets may start (0: no bound), whatever they read; past it a sync waits, with a Throttled event, so that one namespace cannot spend the Kubernetes API budget and workers every namespace shares. Lease renewals never wait.")
 	fs.IntVar(&o.nsSyncBurst, "namespace-sync-burst", 500, "Burst of one namespace's syncs (a namespace's first sync of that many objects starts at once).")
-	fs.DurationVar(&o.minGenRotation, "min-generator-rotation", externalsecret.DefaultMinGeneratorRotation, "Shortest life of Password and UUID values under refreshPolicy Periodic: a shorter refreshInterval re-reads remote entries but makes new values at most this often.")
+	fs.DurationVar(&o.minGenRotation, "min-generator-rotation", desired.DefaultMinGeneratorRotation, "Shortest life of Password and UUID values under refreshPolicy Periodic: a shorter refreshInterval re-reads remote entries but makes new values at most this often.")
 	fs.DurationVar(&o.maxReadAge, "max-read-age", vault.DefaultMaxReadAge, "How long a value read for one ExternalSecret may serve others on the same path (capped by their refresh interval); a change reaches targets within their refresh interval plus this. 0: no sharing.")
 	fs.StringVar(&o.refreshStatus, "refresh-status", "OnChange", "Whether an unchanged periodic refresh rewrites status.refreshTime: Always (one status write per object per interval) or OnChange.")
 	fs.BoolVar(&o.operatorIdentity, "cluster-store-operator-identity", false, "Let ClusterSecretStores use Kubernetes auth with the operator's own projected token (--operator-vault-token-file); namespaced SecretStores never can.")

@@ -1,5 +1,10 @@
 package v1alpha1
 
+// KeyPrefix starts every label and annotation baosync reads or writes: its
+// own bookkeeping and controls, never copied from an ExternalSecret onto its
+// Secret nor pruned from it as user metadata.
+const KeyPrefix = "baosync.io/"
+
 // AnnotationKeepOnDelete on an ExternalSecret or PushSecret, set to "true",
 // makes its deletion keep what it made outside Kubernetes: the leases of the
 // dynamic secrets in its Secret are not revoked, and a PushSecret's

@@ -385,6 +385,30 @@ func (e *ExternalSecret) TargetName() string {
 	return e.Name
 }
 
+// StoreRef is the store a data entry names in sourceRef.storeRef; nil for
+// spec.secretStoreRef's.
+func (d ExternalSecretData) StoreRef() *SecretStoreRef {
+	if d.SourceRef == nil {
+		return nil
+	}
+	return &d.SourceRef.StoreRef
+}
+
+// StoreRef is the store a dataFrom entry names in sourceRef.storeRef; nil
+// for spec.secretStoreRef's (and for a generator's entry).
+func (df ExternalSecretDataFromRemoteRef) StoreRef() *SecretStoreRef {
+	if df.SourceRef == nil {
+		return nil
+	}
+	return df.SourceRef.StoreRef
+}
+
+// Generated reports whether a dataFrom entry takes its values from a
+// generator.
+func (df ExternalSecretDataFromRemoteRef) Generated() bool {
+	return df.SourceRef != nil && df.SourceRef.GeneratorRef != nil
+}
+
 // ExternalSecretList is a list of ExternalSecrets.
 //
 // +kubebuilder:object:root=true

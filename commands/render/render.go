@@ -24,12 +24,14 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/commands/kubeconfig"
-	"github.com/baosync/baosync/controllers/externalsecret"
+	"github.com/baosync/baosync/internal/desired"
+	"github.com/baosync/baosync/internal/kubeaccess"
 	"github.com/baosync/baosync/providers"
 )
 
@@ -129,7 +131,7 @@ func renderOne(ctx context.Context, o *options, in *input, es *v1alpha1.External
 	if es.Namespace == "" {
 		es.Namespace = cmp.Or(o.namespace, "default")
 	}
-	stores := externalsecret.StoreKeys(es)
+	stores := desired.StoreKeys(es)
 	if o.vault.set() {
 		return asCaller(ctx, o, in, es, stores, provider)
 	}
@@ -141,12 +143,7 @@ func renderOne(ctx context.Context, o *options, in *input, es *v1alpha1.External
 	if err != nil {
 		return nil, err
 	}
-	r := &externalsecret.Reconciler{Client: c, APIReader: c, Provider: provider}
-	store, err := r.PreviewStore(ctx, es)
-	if err != nil {
-		return nil, err
-	}
-	return r.Preview(ctx, es, store)
+	return preview(ctx, c, provider, es)
 }
 
 // asCaller previews with the caller's own access: stores from the file
@@ -161,17 +158,30 @@ func asCaller(ctx context.Context, o *options, in *input, es *v1alpha1.ExternalS
 		}
 	}
 	files := &fileStores{Client: c, in: in}
-	r := &externalsecret.Reconciler{Client: files, APIReader: files, Provider: &callerProvider{next: provider, vault: &o.vault}}
-	store, err := r.PreviewStore(ctx, es)
+	return preview(ctx, files, &callerProvider{next: provider, vault: &o.vault}, es)
+}
+
+// preview builds es's Secret as a sync would, reading stores, generators and
+// templates through c, with a builder that keeps nothing: generators show
+// the values kept for es, or throwaway ones, and no dynamic secret is issued.
+// Errors carry the Reasons of a sync.
+func preview(ctx context.Context, c client.Client, provider providers.Provider, es *v1alpha1.ExternalSecret) (*corev1.Secret, error) {
+	b := &desired.Builder{Cache: c, Live: c, Provider: provider, Clock: clock.RealClock{},
+		Kube: &kubeaccess.Access{Reader: c, Writer: c, Namespaces: c}}
+	store, err := b.Store(ctx, es)
 	if err != nil {
 		return nil, err
 	}
-	return r.Preview(ctx, es, store)
+	built, err := b.Build(ctx, es, store, 0)
+	if err != nil {
+		return nil, err
+	}
+	return built.Secret, nil
 }
 
 // describe prefixes an error with the Reason it carries.
 func describe(err error) string {
-	if reason := externalsecret.Reason(err); reason != "" {
+	if reason := desired.Reason(err); reason != "" {
 		return reason + ": " + err.Error()
 	}
 	return err.Error()

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/internal/desired"
 	"github.com/baosync/baosync/internal/outcome"
 	"github.com/baosync/baosync/providers"
 )
@@ -66,7 +67,7 @@ func TestRemoteGone_DeletionPolicyDecidesWhatHappensToTheSecret(t *testing.T) {
 				target = &corev1.Secret{}
 				g.Expect(r.Get(ctx, client.ObjectKeyFromObject(tc.target), target)).To(Succeed())
 			}
-			cause := fmt.Errorf("%w: %w", errRemoteGone, outcome.FromProvider(fmt.Errorf("secret/path: %w", providers.ErrNotFound)))
+			cause := fmt.Errorf("%w: %w", desired.ErrRemoteGone, outcome.FromProvider(fmt.Errorf("secret/path: %w", providers.ErrNotFound)))
 
 			_, _ = r.remoteGone(ctx, es, target, cause)
 

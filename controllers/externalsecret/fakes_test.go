@@ -92,9 +92,3 @@ func stringData(s *corev1.Secret) map[string]string {
 	}
 	return out
 }
-
-// resolvedStore is the store the reconciler resolves for es's secretStoreRef
-// (a SecretStore of that name), for unit tests of fetch without a cluster.
-func resolvedStore(es *v1alpha1.ExternalSecret) *v1alpha1.SecretStore {
-	return &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: es.Spec.SecretStoreRef.Name, Namespace: es.Namespace}}
-}

@@ -88,13 +88,3 @@ func TestFind(t *testing.T) {
 		})
 	}
 }
-
-func FuzzRewrite(f *testing.F) {
-	for _, s := range []string{"^app_", "(.*)", "[", "a|b", `\d+`} {
-		f.Add(s, "$1")
-	}
-	f.Fuzz(func(t *testing.T, source, target string) {
-		_, _ = rewrite(map[string][]byte{"app_db": nil, "x": nil}, []v1alpha1.ExternalSecretRewrite{
-			{Regexp: &v1alpha1.RewriteRegexp{Source: source, Target: target}}})
-	})
-}

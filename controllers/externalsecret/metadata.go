@@ -21,7 +21,7 @@ func pruneMetadata(existing, next, desired *corev1.Secret) {
 // want lacks; baosync's own keys are left to the caller.
 func prune(m map[string]string, recorded string, want map[string]string) {
 	for k := range strings.SplitSeq(recorded, ",") {
-		if _, ok := want[k]; !ok && k != "" && !strings.HasPrefix(k, baosyncPrefix) {
+		if _, ok := want[k]; !ok && k != "" && !strings.HasPrefix(k, v1alpha1.KeyPrefix) {
 			delete(m, k)
 		}
 	}
@@ -36,7 +36,7 @@ func recordMetadata(next, desired *corev1.Secret) {
 // record sets annotation key to the sorted keys of m (without baosync's own),
 // or removes it when there are none.
 func record(annotations map[string]string, key string, m map[string]string) {
-	keys := slices.DeleteFunc(slices.Sorted(maps.Keys(m)), func(k string) bool { return strings.HasPrefix(k, baosyncPrefix) })
+	keys := slices.DeleteFunc(slices.Sorted(maps.Keys(m)), func(k string) bool { return strings.HasPrefix(k, v1alpha1.KeyPrefix) })
 	if len(keys) == 0 {
 		delete(annotations, key)
 		return

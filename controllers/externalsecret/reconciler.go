@@ -20,6 +20,7 @@ import (
 	"github.com/baosync/baosync/controllers/internal/ledger"
 	"github.com/baosync/baosync/controllers/internal/targetwatch"
 	"github.com/baosync/baosync/controllers/metrics"
+	"github.com/baosync/baosync/internal/desired"
 	"github.com/baosync/baosync/internal/generatorstate"
 	"github.com/baosync/baosync/internal/kubeaccess"
 	"github.com/baosync/baosync/internal/scope"
@@ -69,19 +70,36 @@ type Reconciler struct {
 	// targets watches the target Secret of an object waiting for its deletion
 	// or creation (targetwatch.go); nil in unit tests.
 	targets *targetwatch.Watcher
-	// ledgerOnce builds ledger, the lease ledger of dynamic secrets, from
-	// the fields above on first use (leases).
-	ledgerOnce sync.Once
-	ledger     *ledger.Ledger
+	// once builds ledger, the lease ledger of dynamic secrets, and build,
+	// the desired-Secret builder that keeps through it, from the fields
+	// above on first use (leases, builder).
+	once   sync.Once
+	ledger *ledger.Ledger
+	build  *desired.Builder
 }
 
-// leases is the lease ledger, built from the Reconciler's own dependencies.
-func (r *Reconciler) leases() *ledger.Ledger {
-	r.ledgerOnce.Do(func() {
+// wire builds the lease ledger and the desired-Secret builder from the
+// Reconciler's own dependencies.
+func (r *Reconciler) wire() {
+	r.once.Do(func() {
 		r.ledger = &ledger.Ledger{Client: r.Client, APIReader: r.APIReader, Provider: r.Provider, Recorder: r.Recorder,
 			Metrics: r.Metrics, Clock: r.Clock, Scope: r.Scope, LeaseKey: r.LeaseKey}
+		r.build = &desired.Builder{Cache: r.Client, Live: r.APIReader, Provider: r.Provider, Kube: r.kube(),
+			Scope: r.Scope, Clock: r.Clock, MinRotation: r.MinGeneratorRotation, Keeper: r.ledger}
 	})
+}
+
+// leases is the lease ledger.
+func (r *Reconciler) leases() *ledger.Ledger {
+	r.wire()
 	return r.ledger
+}
+
+// builder is the desired-Secret builder, which keeps generated values and
+// leases in the lease ledger.
+func (r *Reconciler) builder() *desired.Builder {
+	r.wire()
+	return r.build
 }
 
 // +kubebuilder:rbac:groups=baosync.io,resources=externalsecrets,verbs=get;list;watch;patch
@@ -125,29 +143,22 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return r.notDue(ctx, es, wait)
 	}
 	start := r.Clock.Now()
-	store, err := r.resolveStore(ctx, es)
+	store, err := r.builder().Store(ctx, es)
 	if errors.Is(err, storeref.ErrOtherController) {
 		return ctrl.Result{}, nil // another operator's object: leave it and its status alone
 	}
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}
-	values, err := r.fetch(ctx, store, es, r.readAge(cause, es, change))
-	if errors.Is(err, errRemoteGone) {
+	built, err := r.builder().Build(ctx, es, store, r.readAge(cause, es, change))
+	r.recordBuild(es, built)
+	if errors.Is(err, desired.ErrRemoteGone) {
 		return r.remoteGone(ctx, es, target, err)
 	}
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}
-	out, err := r.applyTemplates(ctx, es, values)
-	if err != nil {
-		return r.fail(ctx, es, err)
-	}
-	desired, err := desiredSecret(es, out)
-	if err != nil {
-		return r.fail(ctx, es, err)
-	}
-	wrote, err := r.apply(ctx, es, target, desired)
+	wrote, err := r.apply(ctx, es, target, built.Secret)
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}
@@ -157,6 +168,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	r.Metrics.SyncDuration.WithLabelValues("ExternalSecret").Observe(r.Clock.Since(start).Seconds())
 	r.remoteSynced(es, wrote, cause, change)
 	return r.succeed(es, wrote, cause)
+}
+
+// recordBuild keeps what a build leaves behind, also when it failed: the
+// generated status of the state it saved, and the paths it read for the
+// change feed (a missing path that appears must wake the object).
+func (r *Reconciler) recordBuild(es *v1alpha1.ExternalSecret, built *desired.Result) {
+	if built.GeneratedKept {
+		es.Status.Generated = built.Generated
+	}
+	if r.Changes != nil {
+		r.indexReads(es, built.Stores.StoreOf, r.Clock.Now())
+	}
 }
 
 // logger returns the reconcile's logger.

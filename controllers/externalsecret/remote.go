@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/baosync/baosync/internal/changefeed"

@@ -1,6 +1,7 @@
 package externalsecret
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -64,16 +65,16 @@ func (r *Reconciler) remoteSynced(es *v1alpha1.ExternalSecret, wrote bool, cause
 }
 
 // indexReads records, for instant updates, the paths and find roots es
-// reads from the stores stores resolved (entries whose store failed are
-// left out until a sync resolves it); lastSync is when es last read them.
-func (r *Reconciler) indexReads(es *v1alpha1.ExternalSecret, stores *storeClients, lastSync time.Time) {
+// reads from the stores a sync resolved (storeOf; entries whose store failed
+// are left out until a sync resolves it); lastSync is when es last read them.
+func (r *Reconciler) indexReads(es *v1alpha1.ExternalSecret, storeOf func(*v1alpha1.SecretStoreRef) v1alpha1.GenericStore, lastSync time.Time) {
 	if r.Changes == nil {
 		return
 	}
 	var reads []reading
 	namespaces := map[string]string{}
 	add := func(ref *v1alpha1.SecretStoreRef, key string, root bool) {
-		st := stores.storeOf(ref)
+		st := storeOf(ref)
 		if st == nil || st.GetSpec().Provider.Vault == nil || st.GetSpec().InstantUpdates == nil {
 			return // only the stores that opt in are indexed: the index costs memory per path
 		}
@@ -91,19 +92,19 @@ func (r *Reconciler) indexReads(es *v1alpha1.ExternalSecret, stores *storeClient
 	}
 	for _, df := range es.Spec.DataFrom {
 		switch {
-		case generated(df):
+		case df.Generated():
 		case df.Extract != nil:
-			add(dataFromStoreRef(df), df.Extract.Key, false)
+			add(df.StoreRef(), df.Extract.Key, false)
 		case df.Find != nil:
 			path := ""
 			if df.Find.Path != nil {
 				path = *df.Find.Path
 			}
-			add(dataFromStoreRef(df), path, true)
+			add(df.StoreRef(), path, true)
 		}
 	}
 	for _, d := range es.Spec.Data {
-		add(dataStoreRef(d), d.RemoteRef.Key, false)
+		add(d.StoreRef(), d.RemoteRef.Key, false)
 	}
 	r.Changes.index(client.ObjectKeyFromObject(es), reads, namespaces, lastSync)
 }
@@ -114,13 +115,15 @@ func (r *Reconciler) indexReads(es *v1alpha1.ExternalSecret, stores *storeClient
 // login, so that a change, or the stream's catch-up, reaches it.
 func (r *Reconciler) notDue(ctx context.Context, es *v1alpha1.ExternalSecret, wait time.Duration) (ctrl.Result, error) {
 	if r.Changes != nil && !r.Changes.knows(client.ObjectKeyFromObject(es)) {
-		stores := newStoreClients(r, es, nil)
+		cached := map[string]v1alpha1.GenericStore{}
 		for _, ref := range storeRefsOf(es) {
 			if st, err := storeref.Resolve(ctx, r.Client, nil, r.Scope, ref, es.Namespace); err == nil {
-				stores.stores[storeKey(ref)] = st
+				cached[storeref.Key(ref)] = st
 			}
 		}
-		r.indexReads(es, stores, es.Status.RefreshTime.Time)
+		r.indexReads(es, func(ref *v1alpha1.SecretStoreRef) v1alpha1.GenericStore {
+			return cached[storeref.Key(*cmp.Or(ref, &es.Spec.SecretStoreRef))]
+		}, es.Status.RefreshTime.Time)
 	}
 	return ctrl.Result{RequeueAfter: wait}, nil
 }
@@ -132,12 +135,12 @@ func storeRefsOf(es *v1alpha1.ExternalSecret) []v1alpha1.SecretStoreRef {
 		refs = append(refs, es.Spec.SecretStoreRef)
 	}
 	for _, df := range es.Spec.DataFrom {
-		if ref := dataFromStoreRef(df); ref != nil {
+		if ref := df.StoreRef(); ref != nil {
 			refs = append(refs, *ref)
 		}
 	}
 	for _, d := range es.Spec.Data {
-		if ref := dataStoreRef(d); ref != nil {
+		if ref := d.StoreRef(); ref != nil {
 			refs = append(refs, *ref)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/controllers/internal/targetwatch"
+	"github.com/baosync/baosync/internal/desired"
 	"github.com/baosync/baosync/internal/fairqueue"
 	"github.com/baosync/baosync/internal/outcome"
 	"github.com/baosync/baosync/internal/storeref"
@@ -35,7 +36,7 @@ const indexStoreRef = "spec.secretStoreRef"
 // and spec changes).
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.ExternalSecret{}, indexStoreRef, func(o client.Object) []string {
-		return storeKeys(o.(*v1alpha1.ExternalSecret))
+		return desired.StoreKeys(o.(*v1alpha1.ExternalSecret))
 	}); err != nil {
 		return err
 	}
@@ -96,7 +97,7 @@ func (r *Reconciler) storeToExternalSecrets(ctx context.Context, o client.Object
 	if !ok {
 		return nil
 	}
-	opts := []client.ListOption{client.MatchingFields{indexStoreRef: storeKey(v1alpha1.SecretStoreRef{Kind: store.GetKind(), Name: store.GetName()})}}
+	opts := []client.ListOption{client.MatchingFields{indexStoreRef: storeref.Key(v1alpha1.SecretStoreRef{Kind: store.GetKind(), Name: store.GetName()})}}
 	if store.GetKind() == v1alpha1.SecretStoreKindNamespaced {
 		opts = append(opts, client.InNamespace(store.GetNamespace()))
 	}
@@ -110,8 +111,4 @@ func (r *Reconciler) storeToExternalSecrets(ctx context.Context, o client.Object
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&es)})
 	}
 	return reqs
-}
-
-func storeKey(ref v1alpha1.SecretStoreRef) string {
-	return string(storeref.KindOf(ref)) + "/" + ref.Name
 }

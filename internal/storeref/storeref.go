@@ -141,6 +141,11 @@ func KindOf(ref v1alpha1.SecretStoreRef) v1alpha1.SecretStoreKind {
 	return ref.Kind
 }
 
+// Key names the store a reference names as "Kind/name", the kind filled in.
+func Key(ref v1alpha1.SecretStoreRef) string {
+	return string(KindOf(ref)) + "/" + ref.Name
+}
+
 // Describe names the store a reference names, for messages, e.g.
 // `ClusterSecretStore "vault"`.
 func Describe(ref v1alpha1.SecretStoreRef) string {

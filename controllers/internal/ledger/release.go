@@ -211,3 +211,8 @@ func (lg *Ledger) Load(ctx context.Context, es *v1alpha1.ExternalSecret) (*gener
 	}
 	return st, nil
 }
+
+// Save writes the ExternalSecret's generator state when it changed.
+func (lg *Ledger) Save(ctx context.Context, st *generatorstate.State) error {
+	return st.Save(ctx, lg.Client)
+}

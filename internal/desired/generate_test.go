@@ -1,4 +1,4 @@
-package externalsecret
+package desired
 
 import (
 	"context"
@@ -13,15 +13,16 @@ import (
 	"github.com/baosync/baosync/api/v1alpha1"
 )
 
-// generateOnce runs the generator side of one fetch and returns the password.
-func generateOnce(t *testing.T, r *Reconciler, es *v1alpha1.ExternalSecret) string {
+// generateOnce builds es's Secret, records its generated status as the
+// reconciler does, and returns the password.
+func generateOnce(t *testing.T, b *Builder, es *v1alpha1.ExternalSecret) string {
 	t.Helper()
 	g := NewWithT(t)
-	gen := &generatorRun{r: r, es: es}
-	m, err := gen.values(context.Background(), 0, es.Spec.DataFrom[0])
+	built, err := b.Build(context.Background(), es, nil, 0)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(gen.finish(context.Background())).To(Succeed())
-	return string(m["password"])
+	g.Expect(built.GeneratedKept).To(BeTrue())
+	es.Status.Generated = built.Generated
+	return string(built.Secret.Data["password"])
 }
 
 func TestGeneration_KeepsValuesUntilThePolicySaysOtherwise(t *testing.T) {
@@ -40,16 +41,14 @@ func TestGeneration_KeepsValuesUntilThePolicySaysOtherwise(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
-			es.Spec.Data = nil
-			withGenerator("Password", "pw")(es)
+			es := newES("ns", "app", "", withGenerator("Password", "pw"))
 			es.Spec.RefreshPolicy, es.Spec.RefreshInterval = tc.policy, &metav1.Duration{Duration: tc.interval}
 			pw := &v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: "ns"}, Spec: v1alpha1.PasswordSpec{Length: 24}}
-			r, _ := unitReconciler(t, pw)
-			first := generateOnce(t, r, es)
+			b := unitBuilder(t, nil, pw)
+			first := generateOnce(t, b, es)
 			g.Expect(es.Status.Generated).To(HaveLen(1))
-			r.Clock.(*clocktesting.FakeClock).Step(tc.after)
-			second := generateOnce(t, r, es)
+			b.Clock.(*clocktesting.FakeClock).Step(tc.after)
+			second := generateOnce(t, b, es)
 			if tc.wantNew {
 				g.Expect(second).NotTo(Equal(first))
 			} else {
@@ -61,58 +60,55 @@ func TestGeneration_KeepsValuesUntilThePolicySaysOtherwise(t *testing.T) {
 
 func TestGeneration_ReleasesTheStateOfARemovedEntry(t *testing.T) {
 	g := NewWithT(t)
-	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
-	withGenerator("Password", "pw")(es)
+	es := newES("ns", "app", "", withGenerator("Password", "pw"))
 	pw := &v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: "ns"}, Spec: v1alpha1.PasswordSpec{Length: 24}}
-	r, _ := unitReconciler(t, pw)
-	generateOnce(t, r, es)
-	es.Spec.DataFrom = nil
-	gen := &generatorRun{r: r, es: es}
-	g.Expect(gen.finish(context.Background())).To(Succeed())
-	g.Expect(es.Status.Generated).To(BeEmpty())
+	b := unitBuilder(t, nil, pw)
+	generateOnce(t, b, es)
+	es.Spec.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{}
+	built, err := b.Build(context.Background(), es, nil, 0)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(built.GeneratedKept).To(BeTrue(), "the state of the removed entry was released and saved")
+	g.Expect(built.Generated).To(BeEmpty())
 }
 
-func TestPreview_GeneratesWithoutKeepingAnything(t *testing.T) {
+func TestBuild_WithoutAKeeperPreviewsAndKeepsNothing(t *testing.T) {
 	g := NewWithT(t)
-	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
-	es.Spec.Data = nil
-	withGenerator("Password", "pw")(es)
+	es := newES("ns", "app", "", withGenerator("Password", "pw"))
 	withGenerator("VaultDynamicSecret", "db")(es)
 	pw := &v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: "ns"}, Spec: v1alpha1.PasswordSpec{Length: 24}}
 	db := &v1alpha1.VaultDynamicSecret{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "ns"},
 		Spec: v1alpha1.VaultDynamicSecretSpec{Path: "database/creds/app", Provider: &v1alpha1.VaultProvider{}}}
-	r, _ := unitReconciler(t, pw, db)
-	r.Clock = nil // as baosync render builds it
+	b := unitBuilder(t, nil, pw, db)
+	b.Keeper = nil // as baosync render builds it
 
-	_, err := r.Preview(context.Background(), es, nil)
+	_, err := b.Build(context.Background(), es, nil, 0)
 	g.Expect(err).To(MatchError(ContainSubstring("does not issue dynamic secrets")))
 
 	es.Spec.DataFrom = es.Spec.DataFrom[:1]
-	s, err := r.Preview(context.Background(), es, nil)
+	built, err := b.Build(context.Background(), es, nil, 0)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(s.Data["password"]).To(HaveLen(24))
+	g.Expect(built.Secret.Data["password"]).To(HaveLen(24))
+	g.Expect(built.GeneratedKept).To(BeFalse(), "a preview keeps no state, so status is left alone")
 	list := &corev1.SecretList{}
-	g.Expect(r.List(context.Background(), list)).To(Succeed())
+	g.Expect(b.Live.List(context.Background(), list)).To(Succeed())
 	g.Expect(list.Items).To(BeEmpty(), "a preview keeps nothing")
 }
 
 func TestGeneration_FollowsTheCurrentPolicy(t *testing.T) {
 	g := NewWithT(t)
-	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
-	es.Spec.Data = nil
-	withGenerator("Password", "pw")(es)
+	es := newES("ns", "app", "", withGenerator("Password", "pw"))
 	es.Spec.RefreshPolicy, es.Spec.RefreshInterval = v1alpha1.RefreshPolicyPeriodic, &metav1.Duration{Duration: time.Hour}
 	pw := &v1alpha1.Password{ObjectMeta: metav1.ObjectMeta{Name: "pw", Namespace: "ns"}, Spec: v1alpha1.PasswordSpec{Length: 24}}
-	r, _ := unitReconciler(t, pw)
-	first := generateOnce(t, r, es)
+	b := unitBuilder(t, nil, pw)
+	first := generateOnce(t, b, es)
 
 	es.Spec.RefreshPolicy = v1alpha1.RefreshPolicyOnChange
-	r.Clock.(*clocktesting.FakeClock).Step(2 * time.Hour)
-	g.Expect(generateOnce(t, r, es)).To(Equal(first), "OnChange now: the old hourly rotation no longer applies")
+	b.Clock.(*clocktesting.FakeClock).Step(2 * time.Hour)
+	g.Expect(generateOnce(t, b, es)).To(Equal(first), "OnChange now: the old hourly rotation no longer applies")
 	g.Expect(es.Status.Generated[0].RotationTime).To(BeNil())
 
 	es.Spec.RefreshPolicy, es.Spec.RefreshInterval = v1alpha1.RefreshPolicyPeriodic, &metav1.Duration{Duration: time.Minute}
-	g.Expect(generateOnce(t, r, es)).NotTo(Equal(first), "a shorter interval that already passed renews at once")
+	g.Expect(generateOnce(t, b, es)).NotTo(Equal(first), "a shorter interval that already passed renews at once")
 }
 
 func TestRotationOf_StaticValuesLiveAtLeastTheDocumentedFloor(t *testing.T) {

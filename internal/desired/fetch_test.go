@@ -1,4 +1,4 @@
-package externalsecret
+package desired
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/baosync/baosync/providers/fake"
 )
 
-func TestReconciler_fetch(t *testing.T) {
+func TestFetch_MergesEntriesAndTellsAPartlyMissingSetFromAGoneOne(t *testing.T) {
 	cases := []struct {
 		name    string
 		es      *v1alpha1.ExternalSecret
@@ -52,8 +52,7 @@ func TestReconciler_fetch(t *testing.T) {
 			p.Client.WithSecret("app", map[string]any{"user": "from-extract", "pass": "p"}).
 				WithSecret("other", map[string]any{"name": "from-data"}).
 				WithError("down", providers.ErrUnavailable)
-			r := &Reconciler{Provider: p}
-			got, err := r.fetch(context.Background(), resolvedStore(tc.es), tc.es, 0)
+			got, err := (&Builder{Provider: p}).fetch(context.Background(), resolvedStore(tc.es), tc.es, 0, &Result{})
 			if tc.reason == "" {
 				g.Expect(err).NotTo(HaveOccurred())
 				strs := map[string]string{}
@@ -64,7 +63,7 @@ func TestReconciler_fetch(t *testing.T) {
 				return
 			}
 			g.Expect(outcome.As(err, "").Reason).To(Equal(tc.reason))
-			g.Expect(errors.Is(err, errRemoteGone)).To(Equal(tc.allGone))
+			g.Expect(errors.Is(err, ErrRemoteGone)).To(Equal(tc.allGone))
 		})
 	}
 }

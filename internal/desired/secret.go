@@ -1,4 +1,4 @@
-package externalsecret
+package desired
 
 import (
 	"maps"
@@ -80,12 +80,12 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // gitOpsKey).
 func copyOwnMetadata(es *v1alpha1.ExternalSecret, s *corev1.Secret) {
 	for k, v := range es.Labels {
-		if !strings.HasPrefix(k, baosyncPrefix) && !gitOpsKey(k) {
+		if !strings.HasPrefix(k, v1alpha1.KeyPrefix) && !gitOpsKey(k) {
 			s.Labels[k] = v
 		}
 	}
 	for k, v := range es.Annotations {
-		if k != lastAppliedAnnotation && !strings.HasPrefix(k, baosyncPrefix) && !gitOpsKey(k) {
+		if k != lastAppliedAnnotation && !strings.HasPrefix(k, v1alpha1.KeyPrefix) && !gitOpsKey(k) {
 			s.Annotations[k] = v
 		}
 	}
@@ -101,6 +101,3 @@ func gitOpsKey(k string) bool {
 	prefix, _, ok := strings.Cut(k, "/")
 	return ok && (prefix == "argocd.argoproj.io" || strings.HasSuffix(prefix, ".toolkit.fluxcd.io"))
 }
-
-// baosyncPrefix starts the labels and annotations baosync reads or writes.
-var baosyncPrefix = v1alpha1.GroupVersion.Group + "/"

@@ -1,7 +1,8 @@
-package externalsecret
+package desired
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 	"github.com/baosync/baosync/providers/fake"
 )
 
-func TestReconciler_fetch_NullBytePolicy(t *testing.T) {
+func TestFetch_NullBytePolicy(t *testing.T) {
 	withPolicy := func(policy string) esOpt {
 		return func(es *v1alpha1.ExternalSecret) {
 			for i := range es.Spec.Data {
@@ -46,8 +47,8 @@ func TestReconciler_fetch_NullBytePolicy(t *testing.T) {
 			p := fake.New()
 			p.Client.WithSecret("bin", map[string]any{"v": "se\x00cret-bytes"}).
 				WithSecret("text", map[string]any{"v": "plain"}).
-				WithSecret("encoded", map[string]any{"v": testBase64("a\x00b")})
-			_, err := (&Reconciler{Provider: p}).fetch(context.Background(), resolvedStore(tc.es), tc.es, 0)
+				WithSecret("encoded", map[string]any{"v": base64.StdEncoding.EncodeToString([]byte("a\x00b"))})
+			_, err := (&Builder{Provider: p}).fetch(context.Background(), resolvedStore(tc.es), tc.es, 0, &Result{})
 			if !tc.fails {
 				g.Expect(err).NotTo(HaveOccurred())
 				return

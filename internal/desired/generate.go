@@ -1,4 +1,4 @@
-package externalsecret
+package desired
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // loaded on the first generator entry and saved once at the end, before any
 // value reaches the target Secret.
 type generatorRun struct {
-	r      *Reconciler
+	b      *Builder
 	es     *v1alpha1.ExternalSecret
 	state  *generatorstate.State
 	status []v1alpha1.GeneratedStatus
@@ -45,12 +45,12 @@ func (g *generatorRun) entry(ctx context.Context, i int, df v1alpha1.ExternalSec
 		return nil, fmt.Errorf("dataFrom[%d].sourceRef has no generatorRef", i)
 	}
 	ref := *df.SourceRef.GeneratorRef
-	res, err := generator.Resolve(ctx, g.r.APIReader, g.r.Scope, g.es.Namespace, ref)
+	res, err := generator.Resolve(ctx, g.b.Live, g.b.Scope, g.es.Namespace, ref)
 	if err != nil {
 		return nil, err
 	}
 	if g.state == nil {
-		if g.state, err = g.r.leases().Load(ctx, g.es); err != nil {
+		if g.state, err = g.load(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -63,13 +63,13 @@ func (g *generatorRun) entry(ctx context.Context, i int, df v1alpha1.ExternalSec
 		return nil, err
 	case static:
 		entry, err = g.static(ctx, gen, res, kept, found)
-	case previewing(ctx) && found:
+	case g.b.previewing() && found:
 		entry = kept // render shows the kept credential and issues none
-	case previewing(ctx):
+	case g.b.previewing():
 		err = outcome.Terminalf(v1alpha1.ReasonGeneratorFailed,
 			"%s %q: baosync render does not issue dynamic secrets, and none is kept for this ExternalSecret yet", res.Kind, res.Name)
 	default:
-		entry, err = g.r.leases().Current(ctx, g.es, res, kept, found)
+		entry, err = g.b.Keeper.Current(ctx, g.es, res, kept, found)
 	}
 	if err != nil {
 		return nil, err
@@ -86,13 +86,10 @@ func (g *generatorRun) entry(ctx context.Context, i int, df v1alpha1.ExternalSec
 // static keeps a Password's or UUID's values, or generates new ones when there
 // are none, the generator changed, or rotation is due.
 func (g *generatorRun) static(ctx context.Context, gen generator.Generator, res *generator.Resolved, kept generatorstate.Entry, found bool) (generatorstate.Entry, error) {
-	now := time.Now()
-	if g.r.Clock != nil { // baosync render builds a Reconciler without one
-		now = g.r.Clock.Now()
-	}
+	now := g.b.now()
 	// The rotation follows the ExternalSecret's current policy and interval,
 	// not the ones in force when the values were made.
-	if rot := rotationOf(g.es, kept.GeneratedAt, g.r.minRotation()); found && len(kept.Values) > 0 && kept.Hash == res.Hash && (rot.IsZero() || now.Before(rot)) {
+	if rot := rotationOf(g.es, kept.GeneratedAt, g.b.minRotation()); found && len(kept.Values) > 0 && kept.Hash == res.Hash && (rot.IsZero() || now.Before(rot)) {
 		kept.Rotation = rot
 		return kept, nil
 	}
@@ -101,7 +98,7 @@ func (g *generatorRun) static(ctx context.Context, gen generator.Generator, res 
 		return generatorstate.Entry{}, err
 	}
 	return generatorstate.Entry{Values: values, Hash: res.Hash, GeneratedAt: now.UTC(),
-		Rotation: rotationOf(g.es, now.UTC(), g.r.minRotation())}, nil
+		Rotation: rotationOf(g.es, now.UTC(), g.b.minRotation())}, nil
 }
 
 // rotationOf is when values generated at t are due for replacement: with
@@ -109,7 +106,7 @@ func (g *generatorRun) static(ctx context.Context, gen generator.Generator, res 
 // ESO, which generates on every refresh), but never sooner than floor;
 // otherwise never, until the generator changes.
 func rotationOf(es *v1alpha1.ExternalSecret, t time.Time, floor time.Duration) time.Time {
-	policy, interval := es.Spec.RefreshPolicy, refreshInterval(es)
+	policy, interval := es.Spec.RefreshPolicy, RefreshInterval(es)
 	if (policy == "" || policy == v1alpha1.RefreshPolicyPeriodic) && interval > 0 {
 		return t.Add(max(interval, floor))
 	}
@@ -123,10 +120,10 @@ func rotationOf(es *v1alpha1.ExternalSecret, t time.Time, floor time.Duration) t
 // do not write a Secret (and its generator state) every second.
 const DefaultMinGeneratorRotation = time.Minute
 
-// minRotation is the Reconciler's floor of generated values' life.
-func (r *Reconciler) minRotation() time.Duration {
-	if r.MinGeneratorRotation > 0 {
-		return r.MinGeneratorRotation
+// minRotation is the Builder's floor of generated values' life.
+func (b *Builder) minRotation() time.Duration {
+	if b.MinRotation > 0 {
+		return b.MinRotation
 	}
 	return DefaultMinGeneratorRotation
 }
@@ -135,8 +132,8 @@ func (r *Reconciler) minRotation() time.Duration {
 // releases what they held, writes the state when it changed and records the
 // generated status. It runs before the target Secret is written, so that no
 // value is ever served that is not kept.
-func (g *generatorRun) finish(ctx context.Context) error {
-	if previewing(ctx) {
+func (g *generatorRun) finish(ctx context.Context, res *Result) error {
+	if g.b.previewing() {
 		return nil // a preview writes nothing and releases nothing
 	}
 	if g.state == nil {
@@ -145,25 +142,35 @@ func (g *generatorRun) finish(ctx context.Context) error {
 		}
 		// No generator entry left: look for kept state to release.
 		var err error
-		if g.state, err = g.r.leases().Load(ctx, g.es); err != nil {
+		if g.state, err = g.load(ctx); err != nil {
 			return err
 		}
 	}
 	used := map[string]bool{}
 	for i, df := range g.es.Spec.DataFrom {
-		if generated(df) {
+		if df.Generated() {
 			used[generatorstate.Key(i)] = true
 		}
 	}
 	gone := g.state.Prune(func(k string) bool { return used[k] })
-	if err := g.r.leases().Release(ctx, g.es, gone); err != nil {
+	if err := g.b.Keeper.Release(ctx, g.es, gone); err != nil {
 		return err
 	}
-	if err := g.state.Save(ctx, g.r.Client); err != nil {
+	if err := g.b.Keeper.Save(ctx, g.state); err != nil {
 		return err
 	}
-	g.es.Status.Generated = g.status
+	res.Generated, res.GeneratedKept = g.status, true
 	return nil
+}
+
+// load reads the kept state: through the Keeper, which checks lease records
+// with the operator's key, or in a preview straight from the cluster, where
+// no record is trusted (none is renewed or revoked either).
+func (g *generatorRun) load(ctx context.Context) (*generatorstate.State, error) {
+	if g.b.previewing() {
+		return generatorstate.Load(ctx, g.b.Live, g.es, v1alpha1.GroupVersion.WithKind("ExternalSecret"), nil)
+	}
+	return g.b.Keeper.Load(ctx, g.es)
 }
 
 // generatedStatus describes an entry for status.generated, without its values.
@@ -188,17 +195,11 @@ func timeOrNil(t time.Time) *metav1.Time {
 	return &mt
 }
 
-// previewKey marks the context of a Preview.
-type previewKey struct{}
-
-// withPreview marks ctx as a Preview's: generators show kept values or
-// generate throwaway ones, and nothing is kept, issued or released.
-func withPreview(ctx context.Context) context.Context {
-	return context.WithValue(ctx, previewKey{}, true)
-}
-
-// previewing reports whether ctx is a Preview's.
-func previewing(ctx context.Context) bool {
-	v, _ := ctx.Value(previewKey{}).(bool)
-	return v
+// RefreshInterval is es's refreshInterval: the spec's, or 1h when it is not
+// set (the CRD has no default, so that GitOps tools see no diff).
+func RefreshInterval(es *v1alpha1.ExternalSecret) time.Duration {
+	if es.Spec.RefreshInterval == nil {
+		return time.Hour
+	}
+	return es.Spec.RefreshInterval.Duration
 }

@@ -1,4 +1,4 @@
-package externalsecret
+package desired
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/baosync/baosync/internal/storeref"
 )
 
-// resolveStore returns the store the ExternalSecret uses. It fails with
+// Store returns the store the ExternalSecret uses. It fails with
 // StoreNotFound, StoreNotAllowed or StoreNotReady, or with
 // storeref.ErrOtherController for a store another operator serves.
 //
@@ -18,18 +18,18 @@ import (
 // One of generators alone (store nil) is served by the operator without a
 // controller class, within its namespace scope, so that two operators never
 // both generate it.
-func (r *Reconciler) resolveStore(ctx context.Context, es *v1alpha1.ExternalSecret) (v1alpha1.GenericStore, error) {
+func (b *Builder) Store(ctx context.Context, es *v1alpha1.ExternalSecret) (v1alpha1.GenericStore, error) {
 	if !es.Spec.SecretStoreRef.IsZero() {
-		return storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, es.Spec.SecretStoreRef, es.Namespace)
+		return storeref.Resolve(ctx, b.Cache, b.Live, b.Scope, es.Spec.SecretStoreRef, es.Namespace)
 	}
 	if ref := firstEntryStore(es); ref != nil {
-		store, err := storeref.Resolve(ctx, r.Client, r.APIReader, r.Scope, *ref, es.Namespace)
+		store, err := storeref.Resolve(ctx, b.Cache, b.Live, b.Scope, *ref, es.Namespace)
 		if err != nil {
 			return nil, outcome.Within("sourceRef.storeRef "+storeref.Describe(*ref), err)
 		}
 		return store, nil
 	}
-	if r.Scope.Class != "" || !r.Scope.ServesNamespace(es.Namespace) {
+	if b.Scope.Class != "" || !b.Scope.ServesNamespace(es.Namespace) {
 		return nil, storeref.ErrOtherController
 	}
 	return nil, nil
@@ -39,12 +39,12 @@ func (r *Reconciler) resolveStore(ctx context.Context, es *v1alpha1.ExternalSecr
 // nil when every entry is a generator.
 func firstEntryStore(es *v1alpha1.ExternalSecret) *v1alpha1.SecretStoreRef {
 	for _, df := range es.Spec.DataFrom {
-		if ref := dataFromStoreRef(df); ref != nil {
+		if ref := df.StoreRef(); ref != nil {
 			return ref
 		}
 	}
 	for _, d := range es.Spec.Data {
-		if ref := dataStoreRef(d); ref != nil {
+		if ref := d.StoreRef(); ref != nil {
 			return ref
 		}
 	}

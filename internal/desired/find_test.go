@@ -1,4 +1,4 @@
-package externalsecret
+package desired
 
 import (
 	"testing"
@@ -42,4 +42,14 @@ func TestRewriteAndConvertKey(t *testing.T) {
 	g.Expect(out).To(HaveKey("db"))
 	_, err = rewrite(map[string][]byte{"a": nil}, []v1alpha1.ExternalSecretRewrite{{Regexp: &v1alpha1.RewriteRegexp{Source: "a", Target: "a/b"}}})
 	g.Expect(outcome.As(err, "").Reason).To(Equal(v1alpha1.ReasonInvalidSpec))
+}
+
+func FuzzRewrite(f *testing.F) {
+	for _, s := range []string{"^app_", "(.*)", "[", "a|b", `\d+`} {
+		f.Add(s, "$1")
+	}
+	f.Fuzz(func(t *testing.T, source, target string) {
+		_, _ = rewrite(map[string][]byte{"app_db": nil, "x": nil}, []v1alpha1.ExternalSecretRewrite{
+			{Regexp: &v1alpha1.RewriteRegexp{Source: source, Target: target}}})
+	})
 }

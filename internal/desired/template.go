@@ -1,4 +1,4 @@
-package externalsecret
+package desired
 
 import (
 	"context"
@@ -24,7 +24,7 @@ type templated struct {
 // fetched values. Without templates the values pass through unchanged. It
 // fails with TemplateError: terminal for a template that does not parse or
 // exceeds its evaluation budget, waiting for one that fails on the data.
-func (r *Reconciler) applyTemplates(ctx context.Context, es *v1alpha1.ExternalSecret, values map[string][]byte) (*templated, error) {
+func (b *Builder) applyTemplates(ctx context.Context, es *v1alpha1.ExternalSecret, values map[string][]byte) (*templated, error) {
 	out := &templated{data: values, labels: map[string]string{}, annotations: map[string]string{}}
 	t := es.Spec.Target.Template
 	if t == nil || (len(t.Data) == 0 && len(t.TemplateFrom) == 0) {
@@ -44,7 +44,7 @@ func (r *Reconciler) applyTemplates(ctx context.Context, es *v1alpha1.ExternalSe
 		out.data[key] = b
 	}
 	for i, from := range t.TemplateFrom {
-		m, err := r.renderFrom(ctx, session, es, i, from, values)
+		m, err := b.renderFrom(ctx, session, es, i, from, values)
 		if err != nil {
 			return nil, err
 		}
@@ -73,13 +73,13 @@ func decodeValues(m map[string]string, strategy v1alpha1.DecodingStrategy) error
 }
 
 // renderFrom renders one templateFrom entry into a key/value map.
-func (r *Reconciler) renderFrom(ctx context.Context, session *template.Session, es *v1alpha1.ExternalSecret, i int, from v1alpha1.TemplateFrom, values map[string][]byte) (map[string]string, error) {
+func (b *Builder) renderFrom(ctx context.Context, session *template.Session, es *v1alpha1.ExternalSecret, i int, from v1alpha1.TemplateFrom, values map[string][]byte) (map[string]string, error) {
 	name := fmt.Sprintf("template.templateFrom[%d]", i)
 	if from.Literal != nil {
 		m, err := session.RenderMap(name+".literal", *from.Literal, values)
 		return m, templateError(err)
 	}
-	ref, texts, err := r.templateSource(ctx, es, from)
+	ref, texts, err := b.templateSource(ctx, es, from)
 	if err != nil {
 		return nil, err
 	}
@@ -109,18 +109,18 @@ func (r *Reconciler) renderFrom(ctx context.Context, session *template.Session, 
 
 // templateSource reads the ConfigMap or Secret holding templates (in the
 // ExternalSecret's namespace, uncached: baosync caches only its own Secrets).
-func (r *Reconciler) templateSource(ctx context.Context, es *v1alpha1.ExternalSecret, from v1alpha1.TemplateFrom) (*v1alpha1.TemplateRef, map[string]string, error) {
+func (b *Builder) templateSource(ctx context.Context, es *v1alpha1.ExternalSecret, from v1alpha1.TemplateFrom) (*v1alpha1.TemplateRef, map[string]string, error) {
 	texts := map[string]string{}
 	if from.ConfigMap != nil {
 		cm := &corev1.ConfigMap{}
-		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: es.Namespace, Name: from.ConfigMap.Name}, cm); err != nil {
+		if err := b.Live.Get(ctx, client.ObjectKey{Namespace: es.Namespace, Name: from.ConfigMap.Name}, cm); err != nil {
 			return nil, nil, outcome.Waitingf(v1alpha1.ReasonTemplateError, 0, "read template ConfigMap %q: %v", from.ConfigMap.Name, err)
 		}
 		maps.Copy(texts, cm.Data)
 		return from.ConfigMap, texts, nil
 	}
 	s := &corev1.Secret{}
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: es.Namespace, Name: from.Secret.Name}, s); err != nil {
+	if err := b.Live.Get(ctx, client.ObjectKey{Namespace: es.Namespace, Name: from.Secret.Name}, s); err != nil {
 		return nil, nil, outcome.Waitingf(v1alpha1.ReasonTemplateError, 0, "read template Secret %q: %v", from.Secret.Name, err)
 	}
 	for k, v := range s.Data {

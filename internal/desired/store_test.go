@@ -1,4 +1,4 @@
-package externalsecret
+package desired
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // reuses); one of generators alone is
 // served by the operator without a controller class only, within its
 // namespace scope, so that two operators never both generate it.
-func TestResolveStore_WithoutSecretStoreRef(t *testing.T) {
+func TestStore_WithoutSecretStoreRef(t *testing.T) {
 	classed := &v1alpha1.SecretStore{ObjectMeta: metav1.ObjectMeta{Name: "team-b-store", Namespace: "ns"},
 		Spec: v1alpha1.SecretStoreSpec{Controller: "team-b"}}
 	for _, tc := range []struct {
@@ -38,16 +38,14 @@ func TestResolveStore_WithoutSecretStoreRef(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			r, _ := unitReconciler(t, classed.DeepCopy())
-			r.Scope = tc.scope
-			es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
-			es.Spec.SecretStoreRef = v1alpha1.SecretStoreRef{}
-			es.Spec.Data = nil
+			b := unitBuilder(t, nil, classed.DeepCopy())
+			b.Scope = tc.scope
+			es := newES("ns", "app", "")
 			if tc.entryStore != "" {
 				es.Spec.Data = []v1alpha1.ExternalSecretData{{SecretKey: "k", RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: "app"},
 					SourceRef: &v1alpha1.StoreSourceRef{StoreRef: v1alpha1.SecretStoreRef{Name: tc.entryStore, Kind: v1alpha1.SecretStoreKindNamespaced}}}}
 			}
-			store, err := r.resolveStore(context.Background(), es)
+			store, err := b.Store(context.Background(), es)
 			if !tc.serve {
 				g.Expect(store).To(BeNil())
 				g.Expect(err).To(MatchError(storeref.ErrOtherController))

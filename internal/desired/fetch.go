@@ -1,4 +1,4 @@
-package externalsecret
+package desired
 
 import (
 	"bytes"
@@ -13,18 +13,16 @@ import (
 	"github.com/baosync/baosync/providers"
 )
 
-// errRemoteGone marks a fetch in which every referenced remote secret answered
-// "not found": the one case in which deletionPolicy applies.
-var errRemoteGone = errors.New("every referenced remote secret is gone")
-
 // fetch reads every dataFrom and data entry through the client of its store
 // (spec.secretStoreRef, or the entry's sourceRef.storeRef). Later dataFrom
 // entries win over earlier ones, and data wins over dataFrom. It fails with the
-// Reason of the first failing entry, and with errRemoteGone when no referenced
-// secret exists any more.
-func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1alpha1.ExternalSecret, maxAge time.Duration) (map[string][]byte, error) {
-	stores := newStoreClients(r, es, store)
+// Reason of the first failing entry, and with ErrRemoteGone when no referenced
+// secret exists any more. It records in res the stores it resolved and the
+// generated status it kept.
+func (b *Builder) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1alpha1.ExternalSecret, maxAge time.Duration, res *Result) (map[string][]byte, error) {
+	stores := newStores(b, es, store)
 	defer stores.close(ctx)
+	res.Stores = stores
 
 	values := map[string][]byte{}
 	var firstErr error
@@ -38,17 +36,17 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 			firstErr = err
 		}
 	}
-	gen := &generatorRun{r: r, es: es}
+	gen := &generatorRun{b: b, es: es}
 	for i, df := range es.Spec.DataFrom {
 		m, err := dataFromEntry(ctx, stores, gen, i, df, maxAge)
-		note(wrapEntry(err, fmt.Sprintf("dataFrom[%d]%s", i, fromStore(dataFromStoreRef(df)))))
+		note(wrapEntry(err, fmt.Sprintf("dataFrom[%d]%s", i, fromStore(df.StoreRef()))))
 		for k, v := range m {
 			values[k] = v
 		}
 	}
 	for i, d := range es.Spec.Data {
-		entry := fmt.Sprintf("data[%d] (secretKey %q%s)", i, d.SecretKey, fromStore(dataStoreRef(d)))
-		sc, err := stores.get(ctx, dataStoreRef(d))
+		entry := fmt.Sprintf("data[%d] (secretKey %q%s)", i, d.SecretKey, fromStore(d.StoreRef()))
+		sc, err := stores.get(ctx, d.StoreRef())
 		if err != nil {
 			note(outcome.Within(entry, err))
 			continue
@@ -59,30 +57,27 @@ func (r *Reconciler) fetch(ctx context.Context, store v1alpha1.GenericStore, es 
 			values[d.SecretKey] = v
 		}
 	}
-	if err := gen.finish(ctx); err != nil && firstErr == nil {
+	if err := gen.finish(ctx, res); err != nil && firstErr == nil {
 		firstErr = err
-	}
-	if r.Changes != nil { // also after a failure: a missing path that appears must wake the object
-		r.indexReads(es, stores, r.Clock.Now())
 	}
 	if firstErr == nil {
 		return values, nil
 	}
 	if missing == total {
-		return nil, fmt.Errorf("%w: %w", errRemoteGone, outcome.FromProvider(firstErr))
+		return nil, fmt.Errorf("%w: %w", ErrRemoteGone, outcome.FromProvider(firstErr))
 	}
 	return nil, outcome.FromProvider(firstErr)
 }
 
 // dataFromEntry reads one dataFrom entry from its generator or its store. A
 // store that cannot be used fails with the entry's name in the message.
-func dataFromEntry(ctx context.Context, stores *storeClients, gen *generatorRun, i int, df v1alpha1.ExternalSecretDataFromRemoteRef, maxAge time.Duration) (map[string][]byte, error) {
-	if generated(df) {
+func dataFromEntry(ctx context.Context, stores *Stores, gen *generatorRun, i int, df v1alpha1.ExternalSecretDataFromRemoteRef, maxAge time.Duration) (map[string][]byte, error) {
+	if df.Generated() {
 		return gen.values(ctx, i, df)
 	}
-	sc, err := stores.get(ctx, dataFromStoreRef(df))
+	sc, err := stores.get(ctx, df.StoreRef())
 	if err != nil {
-		return nil, outcome.Within(fmt.Sprintf("dataFrom[%d]%s", i, fromStore(dataFromStoreRef(df))), err)
+		return nil, outcome.Within(fmt.Sprintf("dataFrom[%d]%s", i, fromStore(df.StoreRef())), err)
 	}
 	return dataFrom(ctx, sc, df, maxAge)
 }
