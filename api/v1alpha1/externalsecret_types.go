@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -383,6 +385,16 @@ func (e *ExternalSecret) TargetName() string {
 		return e.Spec.Target.Name
 	}
 	return e.Name
+}
+
+// EffectiveRefreshInterval is how often the ExternalSecret is refreshed: its
+// refreshInterval, or 1h when it is not set (the CRD has no default, so that
+// GitOps tools see no diff); 0 means never on a timer.
+func (e *ExternalSecret) EffectiveRefreshInterval() time.Duration {
+	if e.Spec.RefreshInterval == nil {
+		return time.Hour
+	}
+	return e.Spec.RefreshInterval.Duration
 }
 
 // StoreRef is the store a data entry names in sourceRef.storeRef; nil for

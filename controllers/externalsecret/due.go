@@ -23,7 +23,7 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 	in := syncInput{
 		now:           r.Clock.Now(),
 		policy:        es.Spec.RefreshPolicy,
-		interval:      refreshInterval(es),
+		interval:      es.EffectiveRefreshInterval(),
 		refreshTime:   es.Status.RefreshTime.Time,
 		neverSynced:   es.Status.SyncedResourceVersion == "",
 		specChanged:   es.Status.SyncedResourceVersion != resourceVersionOf(es),
@@ -245,7 +245,7 @@ const (
 // the ExternalSecret (force-sync included) always asks the server. No window
 // is longer than the ExternalSecret's own refresh interval.
 func maxReadAge(cause syncCause, es *v1alpha1.ExternalSecret, now time.Time) time.Duration {
-	interval := refreshInterval(es)
+	interval := es.EffectiveRefreshInterval()
 	switch cause {
 	case syncPeriodic, syncRepair, syncLease, syncGenerator:
 		return interval
@@ -268,7 +268,7 @@ func (r *Reconciler) readAge(cause syncCause, es *v1alpha1.ExternalSecret, chang
 	if cause != syncRemote {
 		return maxReadAge(cause, es, r.Clock.Now())
 	}
-	return capAt(max(r.Clock.Since(change.at), 0), refreshInterval(es))
+	return capAt(max(r.Clock.Since(change.at), 0), es.EffectiveRefreshInterval())
 }
 
 // capAt returns d, no longer than limit when limit is positive.
@@ -277,14 +277,6 @@ func capAt(d, limit time.Duration) time.Duration {
 		return limit
 	}
 	return d
-}
-
-// refreshInterval is spec.refreshInterval (default one hour).
-func refreshInterval(es *v1alpha1.ExternalSecret) time.Duration {
-	if es.Spec.RefreshInterval == nil {
-		return time.Hour
-	}
-	return es.Spec.RefreshInterval.Duration
 }
 
 func isReady(es *v1alpha1.ExternalSecret) bool {

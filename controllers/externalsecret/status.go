@@ -36,7 +36,7 @@ func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err er
 	}
 	r.setReady(es, metav1.ConditionFalse, oe.Reason, msg)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
-	return ctrl.Result{RequeueAfter: refreshInterval(es)}, r.keepLeaseTimer(es, oe)
+	return ctrl.Result{RequeueAfter: es.EffectiveRefreshInterval()}, r.keepLeaseTimer(es, oe)
 }
 
 // keepLeaseTimer turns a terminal failure of an ExternalSecret that holds a
@@ -89,7 +89,7 @@ func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool, cause sync
 // server; 0 for none.
 func nextSync(es *v1alpha1.ExternalSecret, now time.Time) time.Duration {
 	var wait time.Duration
-	interval := refreshInterval(es)
+	interval := es.EffectiveRefreshInterval()
 	if interval > 0 && es.Spec.RefreshPolicy != v1alpha1.RefreshPolicyOnChange && es.Spec.RefreshPolicy != v1alpha1.RefreshPolicyCreatedOnce {
 		wait = outcome.Jitter(interval)
 	}
@@ -116,7 +116,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, before, es *v1alpha1.Exter
 // waitDelay is the delay after a sync that leaves nothing to do until the
 // remote secret changes: the refresh interval, at most outcome.MaxWait.
 func waitDelay(es *v1alpha1.ExternalSecret) time.Duration {
-	return outcome.Wait(0, refreshInterval(es))
+	return outcome.Wait(0, es.EffectiveRefreshInterval())
 }
 
 // storeName names the store for messages, e.g. `ClusterSecretStore "vault"`,

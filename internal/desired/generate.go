@@ -106,7 +106,7 @@ func (g *generatorRun) static(ctx context.Context, gen generator.Generator, res 
 // ESO, which generates on every refresh), but never sooner than floor;
 // otherwise never, until the generator changes.
 func rotationOf(es *v1alpha1.ExternalSecret, t time.Time, floor time.Duration) time.Time {
-	policy, interval := es.Spec.RefreshPolicy, RefreshInterval(es)
+	policy, interval := es.Spec.RefreshPolicy, es.EffectiveRefreshInterval()
 	if (policy == "" || policy == v1alpha1.RefreshPolicyPeriodic) && interval > 0 {
 		return t.Add(max(interval, floor))
 	}
@@ -193,13 +193,4 @@ func timeOrNil(t time.Time) *metav1.Time {
 	}
 	mt := metav1.NewTime(t)
 	return &mt
-}
-
-// RefreshInterval is es's refreshInterval: the spec's, or 1h when it is not
-// set (the CRD has no default, so that GitOps tools see no diff).
-func RefreshInterval(es *v1alpha1.ExternalSecret) time.Duration {
-	if es.Spec.RefreshInterval == nil {
-		return time.Hour
-	}
-	return es.Spec.RefreshInterval.Duration
 }
