@@ -34,7 +34,7 @@ func TestReconcile_AnEarlyFailureIsReportedAsReadyFalse(t *testing.T) {
 		}}).Build()
 	rec := events.NewFakeRecorder(10)
 	r := New(c, rec)
-	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: client.ObjectKeyFromObject(ces)}); err == nil {
+	if res := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: client.ObjectKeyFromObject(ces)}); res.Err == nil {
 		t.Fatal("the failure was not returned for a retry")
 	}
 	got := &v1alpha1.ClusterExternalSecret{}

@@ -31,9 +31,9 @@ const mirrorGoneWait = 5 * time.Second
 // first, with propagation Background, so that what ESO's cleanup would do
 // happens (the Secret it owns goes, leases are revoked, a PushSecret's
 // deletionPolicy Delete removes what it pushed), then ESO's finalizers.
-func (r *Reconciler) finalize(ctx context.Context, eso *unstructured.Unstructured) (ctrl.Result, error) {
+func (r *Reconciler) finalize(ctx context.Context, eso *unstructured.Unstructured) outcome.Result {
 	if !slices.ContainsFunc(eso.GetFinalizers(), isESOFinalizer) {
-		return ctrl.Result{}, nil // the garbage collector deletes the mirror with it
+		return outcome.Next(0) // the garbage collector deletes the mirror with it
 	}
 	var gone bool
 	var err error
@@ -46,16 +46,16 @@ func (r *Reconciler) finalize(ctx context.Context, eso *unstructured.Unstructure
 		gone, err = r.dropMirror(ctx, client.ObjectKeyFromObject(eso), eso.GetUID(), metav1.DeletePropagationBackground)
 	}
 	if err != nil || !gone {
-		return ctrl.Result{RequeueAfter: mirrorGoneWait}, err
+		return outcome.Failed(err, mirrorGoneWait)
 	}
 	before := eso.DeepCopy()
 	eso.SetFinalizers(slices.DeleteFunc(eso.GetFinalizers(), isESOFinalizer))
 	err = r.Patch(ctx, eso, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 	if client.IgnoreNotFound(err) != nil {
-		return ctrl.Result{}, outcome.FromKube("remove ESO's finalizer", err)
+		return outcome.Failed(outcome.FromKube("remove ESO's finalizer", err), 0)
 	}
 	ctrl.LoggerFrom(ctx).Info("Removed ESO's finalizer after the mirror went")
-	return ctrl.Result{}, nil
+	return outcome.Next(0)
 }
 
 func isESOFinalizer(f string) bool { return slices.Contains(esoFinalizers, f) }

@@ -64,45 +64,45 @@ type Reconciler struct {
 // Reconcile keeps one ESO object's mirror and copies the mirror's status
 // back: get the object, decide whether it is served, handle deletion, mirror
 // it, report.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) outcome.Result {
 	eso := r.kind.newESO()
 	if err := r.Cache.Get(ctx, req.NamespacedName, eso); err != nil {
 		if client.IgnoreNotFound(err) != nil {
-			return ctrl.Result{}, err
+			return outcome.Failed(err, 0)
 		}
 		uid := r.memo.uidOf(req.NamespacedName)
 		r.forget(req.NamespacedName)
-		return ctrl.Result{}, r.gone(ctx, req.NamespacedName, uid)
+		return outcome.Failed(r.gone(ctx, req.NamespacedName, uid), 0)
 	}
 	if !eso.GetDeletionTimestamp().IsZero() {
 		return r.deleting(ctx, eso)
 	}
 	d, err := r.serves(ctx, eso)
 	if err != nil {
-		return ctrl.Result{}, err
+		return outcome.Failed(err, 0)
 	}
 	if d == notServed { // another operator's (ESO's, during a migration): hands off, status too
-		return ctrl.Result{}, r.handBack(ctx, eso)
+		return outcome.Failed(r.handBack(ctx, eso), 0)
 	}
 	// Marked before it is mirrored: a mirror is always this operator's to
 	// hand back, and never another class's to take.
 	if err := r.markServed(ctx, eso); err != nil {
-		return ctrl.Result{}, err
+		return outcome.Failed(err, 0)
 	}
 	mirror, err := r.mirror(ctx, eso)
 	if err != nil {
-		return ctrl.Result{}, r.refuse(ctx, eso, err)
+		return outcome.Failed(r.refuse(ctx, eso, err), 0)
 	}
 	if mirror == nil || r.kind.status == nil {
-		return ctrl.Result{}, nil
+		return outcome.Next(0)
 	}
-	return ctrl.Result{}, r.report(ctx, eso, r.kind.status(mirror), r.kind.clears)
+	return outcome.Failed(r.report(ctx, eso, r.kind.status(mirror), r.kind.clears), 0)
 }
 
 // deleting finishes the deletion of an ESO object this operator serves (it
 // carries v1alpha1.AnnotationServed, or its stores still say so; an ExternalSecret of
 // ESO's ClusterExternalSecret goes with its parent); another's is left to it.
-func (r *Reconciler) deleting(ctx context.Context, eso *unstructured.Unstructured) (ctrl.Result, error) {
+func (r *Reconciler) deleting(ctx context.Context, eso *unstructured.Unstructured) outcome.Result {
 	if !r.marked(eso) {
 		serves := r.serves
 		if esoParent(eso) != "" {
@@ -110,10 +110,10 @@ func (r *Reconciler) deleting(ctx context.Context, eso *unstructured.Unstructure
 		}
 		d, err := serves(ctx, eso)
 		if err != nil {
-			return ctrl.Result{}, err
+			return outcome.Failed(err, 0)
 		}
 		if d != served {
-			return ctrl.Result{}, nil
+			return outcome.Next(0)
 		}
 	}
 	return r.finalize(ctx, eso)

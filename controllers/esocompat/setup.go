@@ -75,7 +75,7 @@ func (r *Reconciler) setup(mgr ctrl.Manager, workers int) error {
 				builder.WithPredicates(predicate.GenerationChangedPredicate{}))
 		}
 	}
-	return b.Complete(outcome.Retrying("Failed to serve ESO "+r.kind.gvk.Kind, r))
+	return b.Complete(outcome.Retrying("eso-"+strings.ToLower(r.kind.gvk.Kind), "Failed to serve ESO "+r.kind.gvk.Kind, r))
 }
 
 // followsStores: the kind is served or not by the stores it names, so a

@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -19,7 +18,7 @@ import (
 // answered "not found" (never after any other error). Retain keeps the Secret
 // and reports RemoteNotFound; Delete deletes a Secret this ExternalSecret owns;
 // Merge removes only the keys baosync wrote.
-func (r *Reconciler) remoteGone(ctx context.Context, es *v1alpha1.ExternalSecret, target *corev1.Secret, cause error) (ctrl.Result, error) {
+func (r *Reconciler) remoteGone(ctx context.Context, es *v1alpha1.ExternalSecret, target *corev1.Secret, cause error) outcome.Result {
 	policy := es.Spec.Target.DeletionPolicy
 	if policy == "" || policy == v1alpha1.DeletionPolicyRetain || (target == nil && policy != v1alpha1.DeletionPolicyDelete) {
 		return r.fail(ctx, es, cause)
@@ -35,7 +34,7 @@ func (r *Reconciler) remoteGone(ctx context.Context, es *v1alpha1.ExternalSecret
 	if target == nil {
 		r.setReady(es, metav1.ConditionFalse, v1alpha1.ReasonSecretDeleted,
 			fmt.Sprintf("The remote secret no longer exists and Secret %q was deleted (deletionPolicy Delete)", es.TargetName()))
-		return ctrl.Result{RequeueAfter: waitDelay(es)}, nil
+		return outcome.Next(waitDelay(es))
 	}
 	var err error
 	var done string
@@ -59,7 +58,7 @@ func (r *Reconciler) remoteGone(ctx context.Context, es *v1alpha1.ExternalSecret
 	r.setReady(es, metav1.ConditionFalse, v1alpha1.ReasonSecretDeleted, msg)
 	es.Status.SyncedResourceVersion = resourceVersionOf(es)
 	es.Status.RefreshTime = metav1.NewTime(r.Clock.Now())
-	return ctrl.Result{RequeueAfter: waitDelay(es)}, nil
+	return outcome.Next(waitDelay(es))
 }
 
 // withoutManagedKeys returns a copy of target without the keys baosync wrote

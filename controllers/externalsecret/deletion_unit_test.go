@@ -69,7 +69,7 @@ func TestRemoteGone_DeletionPolicyDecidesWhatHappensToTheSecret(t *testing.T) {
 			}
 			cause := fmt.Errorf("%w: %w", desired.ErrRemoteGone, outcome.FromProvider(fmt.Errorf("secret/path: %w", providers.ErrNotFound)))
 
-			_, _ = r.remoteGone(ctx, es, target, cause)
+			_ = r.remoteGone(ctx, es, target, cause)
 
 			c := meta.FindStatusCondition(es.Status.Conditions, v1alpha1.ConditionReady)
 			g.Expect(c).NotTo(BeNil())

@@ -53,8 +53,8 @@ func TestGenerator_PasswordAndUUIDStayAcrossForcedRefreshAndRestart(t *testing.T
 
 	// A new operator (nothing in memory) syncs the object again: same values.
 	forceSync(t, es, "restart")
-	_, err := restartedReconciler().Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(es)})
-	g.Expect(err).NotTo(HaveOccurred())
+	res := restartedReconciler().Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(es)})
+	g.Expect(res.Err).NotTo(HaveOccurred())
 	waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	g.Expect(secretData(t, ns, "app")).To(Equal(first))
 }

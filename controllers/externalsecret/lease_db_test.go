@@ -38,8 +38,8 @@ func TestLease_DatabaseCredentialLogsInSurvivesARestartAndIsRevokedWithTheExtern
 
 	// A forced refresh and a new operator (nothing in memory) keep the lease.
 	forceSync(t, es, "again")
-	_, err := restartedReconciler().Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(es)})
-	g.Expect(err).NotTo(HaveOccurred())
+	res := restartedReconciler().Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(es)})
+	g.Expect(res.Err).NotTo(HaveOccurred())
 	again := waitReady(t, ns, "app", metav1.ConditionTrue, v1alpha1.ReasonSecretSynced)
 	g.Expect(leaseOf(g, again)).To(Equal(id))
 	g.Expect(secretData(t, ns, "app")).To(Equal(creds))

@@ -23,6 +23,7 @@ import (
 	"github.com/baosync/baosync/internal/desired"
 	"github.com/baosync/baosync/internal/generatorstate"
 	"github.com/baosync/baosync/internal/kubeaccess"
+	"github.com/baosync/baosync/internal/outcome"
 	"github.com/baosync/baosync/internal/scope"
 	"github.com/baosync/baosync/internal/storeref"
 	"github.com/baosync/baosync/internal/syncbudget"
@@ -114,7 +115,7 @@ func (r *Reconciler) builder() *desired.Builder {
 
 // Reconcile brings one ExternalSecret's target Secret in line with the remote
 // values, or records why it cannot.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res outcome.Result) {
 	es := &v1alpha1.ExternalSecret{}
 	if err := r.Get(ctx, req.NamespacedName, es); err != nil {
 		if client.IgnoreNotFound(err) == nil {
@@ -122,7 +123,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			r.targets.Stop(req.NamespacedName)
 			r.Changes.forget(req.NamespacedName)
 		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return outcome.Failed(client.IgnoreNotFound(err), 0)
 	}
 	if !es.DeletionTimestamp.IsZero() {
 		// The owner reference lets the garbage collector remove an owned
@@ -132,7 +133,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return r.leases().Finalize(ctx, es)
 	}
 	before := es.DeepCopy()
-	defer func() { retErr = r.patchStatus(ctx, before, es, retErr) }()
+	defer func() { res.Err = r.patchStatus(ctx, before, es, res.Err) }()
 
 	target, err := r.getTarget(ctx, es)
 	if err != nil {
@@ -145,7 +146,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	start := r.Clock.Now()
 	store, err := r.builder().Store(ctx, es)
 	if errors.Is(err, storeref.ErrOtherController) {
-		return ctrl.Result{}, nil // another operator's object: leave it and its status alone
+		return outcome.Next(0) // another operator's object: leave it and its status alone
 	}
 	if err != nil {
 		return r.fail(ctx, es, err)

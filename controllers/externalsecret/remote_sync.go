@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -16,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/internal/outcome"
 	"github.com/baosync/baosync/internal/storeref"
 	"github.com/baosync/baosync/internal/tenancy"
 	"github.com/baosync/baosync/providers/vault"
@@ -113,7 +113,7 @@ func (r *Reconciler) indexReads(es *v1alpha1.ExternalSecret, storeOf func(*v1alp
 // of instant updates does not know yet (the operator restarted, and the
 // object is not due) is indexed from its stores in the cache, without a
 // login, so that a change, or the stream's catch-up, reaches it.
-func (r *Reconciler) notDue(ctx context.Context, es *v1alpha1.ExternalSecret, wait time.Duration) (ctrl.Result, error) {
+func (r *Reconciler) notDue(ctx context.Context, es *v1alpha1.ExternalSecret, wait time.Duration) outcome.Result {
 	if r.Changes != nil && !r.Changes.knows(client.ObjectKeyFromObject(es)) {
 		cached := map[string]v1alpha1.GenericStore{}
 		for _, ref := range storeRefsOf(es) {
@@ -125,7 +125,7 @@ func (r *Reconciler) notDue(ctx context.Context, es *v1alpha1.ExternalSecret, wa
 			return cached[storeref.Key(*cmp.Or(ref, &es.Spec.SecretStoreRef))]
 		}, es.Status.RefreshTime.Time)
 	}
-	return ctrl.Result{RequeueAfter: wait}, nil
+	return outcome.Next(wait)
 }
 
 // storeRefsOf is every store an ExternalSecret names.

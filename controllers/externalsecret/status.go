@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
@@ -27,7 +26,7 @@ import (
 // with the refresh interval as the delay of a waiting one; outcome.Retrying
 // logs it once and decides the retry. The target Secret is not touched here or
 // anywhere on this path.
-func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err error) (ctrl.Result, error) {
+func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err error) outcome.Result {
 	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
 	r.memo.forget(client.ObjectKeyFromObject(es))
 	msg := fmt.Sprintf("%s: %v", storeName(es), oe.Err)
@@ -36,7 +35,7 @@ func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err er
 	}
 	r.setReady(es, metav1.ConditionFalse, oe.Reason, msg)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
-	return ctrl.Result{RequeueAfter: es.EffectiveRefreshInterval()}, r.keepLeaseTimer(es, oe)
+	return outcome.Failed(r.keepLeaseTimer(es, oe), es.EffectiveRefreshInterval())
 }
 
 // keepLeaseTimer turns a terminal failure of an ExternalSecret that holds a
@@ -55,7 +54,7 @@ func (r *Reconciler) keepLeaseTimer(es *v1alpha1.ExternalSecret, oe *outcome.Err
 // next refresh (jittered) for the Periodic policy. A periodic refresh that
 // changed nothing leaves the status as it was (unless RefreshStatusAlways), so
 // that an idle cluster costs the API server no writes.
-func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool, cause syncCause) (ctrl.Result, error) {
+func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool, cause syncCause) outcome.Result {
 	now := r.Clock.Now()
 	quiet := cause == syncPeriodic && !wrote && isReady(es) && !r.RefreshStatusAlways
 	if !quiet {
@@ -81,7 +80,7 @@ func (r *Reconciler) succeed(es *v1alpha1.ExternalSecret, wrote bool, cause sync
 		r.setReady(es, metav1.ConditionTrue, v1alpha1.ReasonSecretSynced, msg)
 	}
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", v1alpha1.ReasonSecretSynced).Inc()
-	return ctrl.Result{RequeueAfter: nextSync(es, now)}, nil
+	return outcome.Next(nextSync(es, now))
 }
 
 // nextSync is the delay to the next sync: the jittered refresh interval under
@@ -108,8 +107,8 @@ func (r *Reconciler) setReady(es *v1alpha1.ExternalSecret, status metav1.Conditi
 }
 
 // patchStatus writes the status once per reconcile, and only when it changed.
-func (r *Reconciler) patchStatus(ctx context.Context, before, es *v1alpha1.ExternalSecret, retErr error) error {
-	return errors.Join(retErr, statuspatch.IfChanged(ctx, r.Client, before, es,
+func (r *Reconciler) patchStatus(ctx context.Context, before, es *v1alpha1.ExternalSecret, failure error) error {
+	return errors.Join(failure, statuspatch.IfChanged(ctx, r.Client, before, es,
 		func(o *v1alpha1.ExternalSecret) any { return o.Status }))
 }
 

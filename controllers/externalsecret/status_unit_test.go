@@ -92,7 +92,7 @@ func TestFail_RecordsTheReasonAndLeavesTheRestOfTheStatus(t *testing.T) {
 			}
 			r.memo.remember(client.ObjectKeyFromObject(es), es.UID, "1-abc", unitNow, time.Time{})
 
-			_, _ = r.fail(context.Background(), es, tc.err)
+			_ = r.fail(context.Background(), es, tc.err)
 
 			c := readyOf(g, es)
 			g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
@@ -173,9 +173,9 @@ func TestSucceed_RecordsTheSyncAndSchedulesTheNextOne(t *testing.T) {
 				tc.change(es)
 			}
 
-			res, err := r.succeed(es, tc.wrote, tc.cause)
+			res := r.succeed(es, tc.wrote, tc.cause)
 
-			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(res.Err).NotTo(HaveOccurred())
 			c := readyOf(g, es)
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(c.Reason).To(Equal(v1alpha1.ReasonSecretSynced))
@@ -194,11 +194,11 @@ func TestSucceed_RecordsTheSyncAndSchedulesTheNextOne(t *testing.T) {
 				g.Expect(evs[i]).To(HavePrefix(prefix))
 			}
 			if tc.requeue == 0 {
-				g.Expect(res.RequeueAfter).To(BeZero())
+				g.Expect(res.After).To(BeZero())
 				return
 			}
-			g.Expect(res.RequeueAfter).To(BeNumerically(">=", tc.requeue), "jitter only delays")
-			g.Expect(res.RequeueAfter).To(BeNumerically("<=", tc.requeue+tc.requeue/10))
+			g.Expect(res.After).To(BeNumerically(">=", tc.requeue), "jitter only delays")
+			g.Expect(res.After).To(BeNumerically("<=", tc.requeue+tc.requeue/10))
 		})
 	}
 }
@@ -225,8 +225,8 @@ func TestFail_ATerminalFailureStillWakesTheObjectForItsLease(t *testing.T) {
 				due := metav1.NewTime(unitNow.Add(10 * time.Minute))
 				es.Status.Generated = []v1alpha1.GeneratedStatus{{Kind: "VaultDynamicSecret", Name: "db", LeaseID: "l", NextRenewalTime: &due}}
 			}
-			_, err := r.fail(context.Background(), es, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "bad key"))
-			oe := outcome.As(err, "")
+			res := r.fail(context.Background(), es, outcome.Terminalf(v1alpha1.ReasonInvalidSpec, "bad key"))
+			oe := outcome.As(res.Err, "")
 			g.Expect(oe.Class).To(Equal(tc.class))
 			g.Expect(oe.Reason).To(Equal(v1alpha1.ReasonInvalidSpec))
 			g.Expect(oe.After).To(Equal(tc.wantAfter))
@@ -248,8 +248,7 @@ func TestSucceed_ABulkFirstSyncIsNotAnnouncedObjectByObject(t *testing.T) {
 	for i := range n {
 		es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
 		es.Name = fmt.Sprint("app-", i)
-		_, err := r.succeed(es, true, syncFirst)
-		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(r.succeed(es, true, syncFirst).Err).NotTo(HaveOccurred())
 		g.Expect(readyOf(g, es).Reason).To(Equal(v1alpha1.ReasonSecretSynced), "every object is Ready, announced or not")
 	}
 	announced := len(drain(rec))
@@ -259,6 +258,6 @@ func TestSucceed_ABulkFirstSyncIsNotAnnouncedObjectByObject(t *testing.T) {
 	recovered := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
 	meta.SetStatusCondition(&recovered.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
 		Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonProviderUnavailable})
-	_, _ = r.succeed(recovered, false, syncRetry)
+	_ = r.succeed(recovered, false, syncRetry)
 	g.Expect(drain(rec)).To(ConsistOf(HavePrefix("Normal SecretSynced")), "a recovery is always announced")
 }

@@ -61,7 +61,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	}
 	r.targets = targetwatch.New(ctx, meta)
 	b = b.WatchesRawSource(source.Channel(r.targets.Events(), &handler.TypedEnqueueRequestForObject[*v1alpha1.ExternalSecret]{}))
-	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, NewQueue: fairqueue.New}).Complete(outcome.Retrying("Failed to sync ExternalSecret", r))
+	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, NewQueue: fairqueue.New}).Complete(outcome.Retrying("externalsecret", "Failed to sync ExternalSecret", r))
 }
 
 // CacheOptions make the manager cache only the Secrets baosync manages, and of

@@ -50,25 +50,25 @@ type Reconciler struct {
 
 // Reconcile pushes the Secret's keys to every store, or removes them when the
 // PushSecret is deleted with deletionPolicy Delete.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res outcome.Result) {
 	ps := &v1alpha1.PushSecret{}
 	if err := r.Get(ctx, req.NamespacedName, ps); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return outcome.Failed(client.IgnoreNotFound(err), 0)
 	}
 	if !ps.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.finalize(ctx, ps)
+		return outcome.Failed(r.finalize(ctx, ps), 0)
 	}
 	if err := r.syncFinalizer(ctx, ps); err != nil {
-		return ctrl.Result{}, err
+		return outcome.Failed(err, 0)
 	}
 	before := ps.DeepCopy()
 	defer func() {
-		retErr = errors.Join(retErr, statuspatch.IfChanged(ctx, r.Client, before, ps,
+		res.Err = errors.Join(res.Err, statuspatch.IfChanged(ctx, r.Client, before, ps,
 			func(o *v1alpha1.PushSecret) any { return o.Status }))
 	}()
 	adopted, err := r.push(ctx, ps)
 	if errors.Is(err, storeref.ErrOtherController) {
-		return ctrl.Result{}, nil
+		return outcome.Next(0)
 	}
 	if err != nil {
 		return r.fail(ps, err)
@@ -77,9 +77,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionTrue, v1alpha1.ReasonPushed, "Push",
 		fmt.Sprintf("%s is pushed to %d store(s)%s", sourceName(ps), len(ps.Spec.SecretStoreRefs), adoptedNote(adopted)))
 	if d := refreshInterval(ps); d > 0 {
-		return ctrl.Result{RequeueAfter: outcome.Jitter(d)}, nil
+		return outcome.Next(outcome.Jitter(d))
 	}
-	return ctrl.Result{}, nil // refreshInterval 0: pushed again only when the PushSecret changes, as ESO
+	return outcome.Next(0) // refreshInterval 0: pushed again only when the PushSecret changes, as ESO
 }
 
 // push writes every entry to every store, and returns the remote secrets it
@@ -276,10 +276,10 @@ func classify(err error) error {
 // fail records Ready=False and returns the classified error, with the refresh
 // interval as the delay of a waiting one without its own (outcome.Retrying
 // logs it and decides the retry).
-func (r *Reconciler) fail(ps *v1alpha1.PushSecret, err error) (ctrl.Result, error) {
+func (r *Reconciler) fail(ps *v1alpha1.PushSecret, err error) outcome.Result {
 	oe := outcome.As(err, v1alpha1.ReasonProviderUnavailable)
 	conditions.SetReady(r.Recorder, ps, &ps.Status.Conditions, ps.Generation, metav1.ConditionFalse, oe.Reason, "Push", oe.Err.Error())
-	return ctrl.Result{RequeueAfter: cmp.Or(refreshInterval(ps), time.Hour)}, oe
+	return outcome.Failed(oe, cmp.Or(refreshInterval(ps), time.Hour))
 }
 
 // refreshInterval is how often the Secret is pushed again: the spec's (1h when

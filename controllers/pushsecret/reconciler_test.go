@@ -230,9 +230,9 @@ func TestPushSecret_RefreshIntervalZeroPushesOnceAndAgainOnlyOnChange(t *testing
 			g.Expect(env.Client.Create(ctx, ps)).To(Succeed())
 			waitReason(t, ns, v1alpha1.ReasonPushed)
 			r := &Reconciler{Client: env.Client, APIReader: env.Client, Provider: vault.New(), Recorder: events.NewFakeRecorder(10)}
-			res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(ps)})
-			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(res.RequeueAfter > 0).To(Equal(tc.requeue), "requeue after %s", res.RequeueAfter)
+			res := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(ps)})
+			g.Expect(res.Err).NotTo(HaveOccurred())
+			g.Expect(res.After > 0).To(Equal(tc.requeue), "requeue after %s", res.After)
 			data, _ := remote(t, key)
 			g.Expect(data).To(Equal(map[string]any{"pw": "pushed-once"}))
 		})

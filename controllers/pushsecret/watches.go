@@ -43,7 +43,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		b = b.WatchesMetadata(obj, handler.EnqueueRequestsFromMapFunc(r.generatorToPushSecrets(kind)),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{}))
 	}
-	return b.WithOptions(controller.Options{NewQueue: fairqueue.New}).Complete(outcome.Retrying("Failed to push Secret", r))
+	return b.WithOptions(controller.Options{NewQueue: fairqueue.New}).Complete(outcome.Retrying("pushsecret", "Failed to push Secret", r))
 }
 
 // generatorToPushSecrets maps a generator of kind to the PushSecrets that push

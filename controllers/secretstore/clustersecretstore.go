@@ -29,7 +29,7 @@ func NewClusterSecretStoreReconciler(d Deps) *ClusterSecretStoreReconciler {
 // +kubebuilder:rbac:groups=baosync.io,resources=clustersecretstores/status,verbs=patch
 
 // Reconcile validates one ClusterSecretStore.
-func (r *ClusterSecretStoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *ClusterSecretStoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) outcome.Result {
 	return r.reconcileStore(ctx, req.NamespacedName, &v1alpha1.ClusterSecretStore{})
 }
 
@@ -37,5 +37,5 @@ func (r *ClusterSecretStoreReconciler) Reconcile(ctx context.Context, req ctrl.R
 func (r *ClusterSecretStoreReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named("clustersecretstore").
 		For(&v1alpha1.ClusterSecretStore{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Complete(outcome.Retrying("Store validation failed", r))
+		Complete(outcome.Retrying("clustersecretstore", "Store validation failed", r))
 }

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
@@ -57,7 +56,7 @@ type storeReconciler Deps
 // reconcileStore validates one store and patches its status once. A failure
 // is returned for outcome.Retrying to map, with the store's refresh interval
 // as the delay of a waiting one.
-func (r *storeReconciler) reconcileStore(ctx context.Context, key client.ObjectKey, store v1alpha1.GenericStore) (ctrl.Result, error) {
+func (r *storeReconciler) reconcileStore(ctx context.Context, key client.ObjectKey, store v1alpha1.GenericStore) outcome.Result {
 	if err := r.Get(ctx, key, store); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			r.Provider.Release(store.GetKind(), key.Namespace, key.Name)
@@ -66,28 +65,29 @@ func (r *storeReconciler) reconcileStore(ctx context.Context, key client.ObjectK
 			}
 			r.Metrics.StoreReady.DeleteLabelValues(string(store.GetKind()), key.Namespace, key.Name)
 		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return outcome.Failed(client.IgnoreNotFound(err), 0)
 	}
 	if !r.Scope.Serves(store) {
-		return ctrl.Result{}, nil // another operator's store
+		return outcome.Next(0) // another operator's store
 	}
 	before := store.DeepCopyObject().(v1alpha1.GenericStore)
 	// The stream token is registered before the store logs in: after a
 	// restart that login is often the server's first audit entry, and the
 	// stream it opens must be recognised to catch up what changed meanwhile.
 	again := r.instantUpdates(ctx, store)
-	res, err := r.validate(ctx, store)
-	if again > 0 && (res.RequeueAfter == 0 || again < res.RequeueAfter) {
-		res.RequeueAfter = again
+	res := r.validate(ctx, store)
+	if again > 0 && (res.After == 0 || again < res.After) {
+		res.After = again
 	}
 	perr := statuspatch.IfChanged(ctx, r.Client, before, store, func(s v1alpha1.GenericStore) any { return s.GetStatus() })
-	return res, errors.Join(err, perr)
+	res.Err = errors.Join(res.Err, perr)
+	return res
 }
 
 // validate checks the store against the server and records Ready. On success
 // the store is checked again after its refresh interval; on failure the error
 // is returned with the interval as the delay of a waiting one.
-func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericStore) (ctrl.Result, error) {
+func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericStore) outcome.Result {
 	interval := defaultRefresh
 	if s := store.GetSpec().RefreshInterval; s > 0 {
 		interval = time.Duration(s) * time.Second
@@ -102,11 +102,11 @@ func (r *storeReconciler) validate(ctx context.Context, store v1alpha1.GenericSt
 	err := r.checkDue(ctx, store, interval)
 	if err == nil {
 		r.setReady(store, metav1.ConditionTrue, v1alpha1.ReasonStoreValid, "The store is valid and can log in")
-		return ctrl.Result{RequeueAfter: outcome.Jitter(interval)}, nil
+		return outcome.Next(outcome.Jitter(interval))
 	}
 	oe := outcome.As(outcome.FromProvider(err), v1alpha1.ReasonProviderUnavailable)
 	r.setReady(store, metav1.ConditionFalse, oe.Reason, oe.Err.Error())
-	return ctrl.Result{RequeueAfter: interval}, oe
+	return outcome.Failed(oe, interval)
 }
 
 // checkDue checks the store unless it passed a check less than interval ago

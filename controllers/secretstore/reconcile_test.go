@@ -72,7 +72,7 @@ func newWorld(t *testing.T, served scope.Served, objs ...client.Object) *world {
 	reg := prometheus.NewRegistry()
 	w := &world{c: c, provider: fake.New(), events: events.NewFakeRecorder(10), metrics: metrics.New(reg), registry: reg}
 	deps := Deps{Client: c, APIReader: c, Provider: w.provider, Recorder: w.events, Metrics: w.metrics, Clock: clock.RealClock{}, Scope: served}
-	w.r = outcome.Retrying("Store validation failed", NewSecretStoreReconciler(deps))
+	w.r = outcome.Retrying("secretstore", "Store validation failed", NewSecretStoreReconciler(deps))
 	return w
 }
 

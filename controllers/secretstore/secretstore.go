@@ -29,7 +29,7 @@ func NewSecretStoreReconciler(d Deps) *SecretStoreReconciler {
 // +kubebuilder:rbac:groups=baosync.io,resources=secretstores/status,verbs=patch
 
 // Reconcile validates one SecretStore.
-func (r *SecretStoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *SecretStoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) outcome.Result {
 	return r.reconcileStore(ctx, req.NamespacedName, &v1alpha1.SecretStore{})
 }
 
@@ -37,5 +37,5 @@ func (r *SecretStoreReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 func (r *SecretStoreReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named("secretstore").
 		For(&v1alpha1.SecretStore{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Complete(outcome.Retrying("Store validation failed", r))
+		Complete(outcome.Retrying("secretstore", "Store validation failed", r))
 }

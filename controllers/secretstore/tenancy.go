@@ -6,7 +6,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/internal/outcome"
@@ -25,10 +24,10 @@ const maxFailedListed = 20
 // no identity of its own to log in with: it is Ready when its tenancy section
 // is valid, and its status counts the namespaces it served and lists those
 // whose last login failed, with the Reason their objects show.
-func (r *storeReconciler) validateShared(store v1alpha1.GenericStore, tr providers.TenantReporter, interval time.Duration) (ctrl.Result, error) {
+func (r *storeReconciler) validateShared(store v1alpha1.GenericStore, tr providers.TenantReporter, interval time.Duration) outcome.Result {
 	if err := checkTenancy(store.GetSpec().Tenancy); err != nil {
 		r.setReady(store, metav1.ConditionFalse, v1alpha1.ReasonInvalidStoreConfig, err.Error())
-		return ctrl.Result{}, outcome.Terminalf(v1alpha1.ReasonInvalidStoreConfig, "%w", err)
+		return outcome.Failed(outcome.Terminalf(v1alpha1.ReasonInvalidStoreConfig, "%w", err), 0)
 	}
 	st := tenancyStatus(tr.Tenants(fmt.Sprintf("%s/%s/%s", store.GetKind(), store.GetNamespace(), store.GetName())))
 	store.GetStatus().Tenancy = st
@@ -37,7 +36,7 @@ func (r *storeReconciler) validateShared(store v1alpha1.GenericStore, tr provide
 		msg += fmt.Sprintf("; %d namespaces failed their last login, see status.tenancy.failed", st.LoginFailures)
 	}
 	r.setReady(store, metav1.ConditionTrue, v1alpha1.ReasonStoreValid, msg)
-	return ctrl.Result{RequeueAfter: outcome.Jitter(min(interval, sharedRecheck))}, nil
+	return outcome.Next(outcome.Jitter(min(interval, sharedRecheck)))
 }
 
 // checkTenancy checks what admission checks of a tenancy section, for stores

@@ -36,6 +36,19 @@ const (
 	Refused
 )
 
+// String names the class, as the failure counter's label does.
+func (c Class) String() string {
+	switch c {
+	case Terminal:
+		return "Terminal"
+	case Waiting:
+		return "Waiting"
+	case Refused:
+		return "Refused"
+	}
+	return "Transient"
+}
+
 // urgency orders classes when one reconcile failed in several ways (a step and
 // then the status write): the failure that needs the soonest retry decides.
 func (c Class) urgency() int {

@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
@@ -22,48 +24,91 @@ const (
 	MaxWait     = 5 * time.Minute
 )
 
+// Result is what one pass of a reconciler wrapped by Retrying came to. It
+// takes the place of controller-runtime's (Result, error) pair, whose two
+// halves mean something else here: the error is never handed on, and the
+// delay is also the wait of a failure.
+type Result struct {
+	// Err is the failure, classified with As; nil for a pass that succeeded.
+	Err error
+	// After is when to look again without a change: after a success, the
+	// next refresh (0: only when something changes); after a Waiting failure
+	// whose error has no After of its own, the wait.
+	After time.Duration
+}
+
+// Next is a pass that succeeded and looks again after d (0: only when
+// something changes).
+func Next(d time.Duration) Result { return Result{After: d} }
+
+// Failed is a pass that failed with err; fallback is the wait of a Waiting
+// failure without its own After (0: MaxWait). A nil err makes it a pass that
+// succeeded and looks again after fallback, as Next.
+func Failed(err error, fallback time.Duration) Result { return Result{Err: err, After: fallback} }
+
+// Reconciler is a reconciler that Retrying wraps: one pass over one object,
+// telling what it came to.
+type Reconciler interface {
+	Reconcile(ctx context.Context, req reconcile.Request) Result
+}
+
 // Retrying wraps a reconciler: whatever error it returns is classified (As)
 // and mapped here, for every kind, to what controller-runtime is told, with
-// one log line named what ("Failed to sync ExternalSecret").
+// one log line named what ("Failed to sync ExternalSecret"), and counted in
+// baosync_reconcile_failures_total under controller (its name in
+// controller-runtime's metrics).
 //
-// The inner reconciler reports a failure by returning the error, and may set
-// Result.RequeueAfter to the delay a Waiting error without its own After
-// should use (its refresh interval, say). Terminal: no retry until the object
-// changes. Waiting: the error's After, else the inner reconciler's delay, else
-// MaxWait, at most MaxWait, jittered. Refused and Transient: per-object
-// exponential back-off from BackoffBase, reset by the next reconcile that does
-// not fail. Every class returns a nil error, so that controller-runtime does
-// not log the failure a second time, at error level and with a stack trace.
-func Retrying(what string, inner reconcile.Reconciler) reconcile.Reconciler {
-	return &retrier{inner: inner, what: what,
+// Terminal: no retry until the object changes. Waiting: the error's After,
+// else the Result's, else MaxWait, at most MaxWait, jittered. Refused and
+// Transient: per-object exponential back-off from BackoffBase, reset by the
+// next reconcile that does not fail. Every class returns a nil error, so that
+// controller-runtime does not log the failure a second time, at error level
+// and with a stack trace; its own error counters therefore stay at 0, and the
+// failure counter above takes their place.
+func Retrying(controller, what string, inner Reconciler) reconcile.Reconciler {
+	return &retrier{inner: inner, what: what, controller: controller,
 		backoff: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](BackoffBase, BackoffMax)}
 }
 
 type retrier struct {
-	inner   reconcile.Reconciler
-	what    string
-	backoff workqueue.TypedRateLimiter[reconcile.Request]
+	inner      Reconciler
+	what       string
+	controller string
+	backoff    workqueue.TypedRateLimiter[reconcile.Request]
 }
 
 // Reconcile runs the inner reconciler and maps its failure.
 func (r *retrier) Reconcile(ctx context.Context, req reconcile.Request) (ctrl.Result, error) {
-	res, err := r.inner.Reconcile(ctx, req)
-	if err == nil {
+	res := r.inner.Reconcile(ctx, req)
+	if res.Err == nil {
 		r.backoff.Forget(req)
-		return res, nil
+		return ctrl.Result{RequeueAfter: res.After}, nil
 	}
-	oe := As(err, "")
+	oe := As(res.Err, "")
 	Log(ctrl.LoggerFrom(ctx), oe, r.what)
+	failures.WithLabelValues(r.controller, oe.Class.String(), oe.Reason).Inc()
 	switch oe.Class {
 	case Terminal:
 		r.backoff.Forget(req)
 		return ctrl.Result{}, nil
 	case Waiting:
 		r.backoff.Forget(req)
-		return ctrl.Result{RequeueAfter: Wait(oe.After, res.RequeueAfter)}, nil
+		return ctrl.Result{RequeueAfter: Wait(oe.After, res.After)}, nil
 	}
 	return ctrl.Result{RequeueAfter: r.backoff.When(req)}, nil
 }
+
+// failures counts the failures Retrying maps, by controller, class and
+// Reason (both from fixed sets), in controller-runtime's registry next to
+// its own reconcile metrics.
+var failures = func() *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "baosync_reconcile_failures_total",
+		Help: "Failed reconciles by controller, failure class (Terminal, Waiting, Refused, Transient) and condition Reason.",
+	}, []string{"controller", "class", "reason"})
+	ctrlmetrics.Registry.MustRegister(c)
+	return c
+}()
 
 // Wait is the delay of a Waiting error: its own after, else fallback, else
 // MaxWait; never more than MaxWait; jittered.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
+	dto "github.com/prometheus/client_model/go"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -18,12 +19,12 @@ import (
 
 // returns is a reconciler that returns what it is given.
 type returns struct {
-	res ctrl.Result
-	err error
+	after time.Duration
+	err   error
 }
 
-func (r *returns) Reconcile(context.Context, reconcile.Request) (ctrl.Result, error) {
-	return r.res, r.err
+func (r *returns) Reconcile(context.Context, reconcile.Request) Result {
+	return Result{Err: r.err, After: r.after}
 }
 
 // capture collects log lines, each "info" or "error" and its text.
@@ -42,29 +43,29 @@ func (c *capture) logger() logr.Logger {
 func TestRetrying_MapsEveryClassAndNeverReturnsTheError(t *testing.T) {
 	cases := []struct {
 		name     string
-		res      ctrl.Result
+		after    time.Duration // the inner reconciler's
 		err      error
 		min, max time.Duration // the requeue delay
 		level    string        // of the one log line; "" for none
 	}{
-		{"success keeps the reconciler's result", ctrl.Result{RequeueAfter: time.Hour}, nil, time.Hour, time.Hour, ""},
-		{"a terminal error waits for a change of the object", ctrl.Result{RequeueAfter: time.Hour}, Terminalf(v1alpha1.ReasonInvalidSpec, "bad key"), 0, 0, "info"},
-		{"a store not ready waits its own 30 s, not the refresh interval", ctrl.Result{RequeueAfter: time.Hour},
+		{"success keeps the reconciler's result", time.Hour, nil, time.Hour, time.Hour, ""},
+		{"a terminal error waits for a change of the object", time.Hour, Terminalf(v1alpha1.ReasonInvalidSpec, "bad key"), 0, 0, "info"},
+		{"a store not ready waits its own 30 s, not the refresh interval", time.Hour,
 			Waitingf(v1alpha1.ReasonStoreNotReady, 30*time.Second, "not ready"), 30 * time.Second, 33 * time.Second, "info"},
-		{"throttling waits as long as the share says", ctrl.Result{RequeueAfter: time.Hour},
+		{"throttling waits as long as the share says", time.Hour,
 			FromProvider(&providers.ThrottledError{After: 2 * time.Second}), 2 * time.Second, 2200 * time.Millisecond, "info"},
-		{"a wait without its own delay uses the reconciler's", ctrl.Result{RequeueAfter: time.Minute},
+		{"a wait without its own delay uses the reconciler's", time.Minute,
 			Waitingf(v1alpha1.ReasonRemoteNotFound, 0, "gone"), time.Minute, 66 * time.Second, "info"},
-		{"no wait is longer than MaxWait", ctrl.Result{RequeueAfter: 24 * time.Hour},
+		{"no wait is longer than MaxWait", 24 * time.Hour,
 			Waitingf(v1alpha1.ReasonRemoteNotFound, 0, "gone"), MaxWait, MaxWait + MaxWait/10, "info"},
-		{"a refused login backs off quietly", ctrl.Result{}, FromProvider(providers.ErrAuth), BackoffBase, BackoffBase, "info"},
-		{"an unreachable server backs off as an error", ctrl.Result{}, FromProvider(providers.ErrUnavailable), BackoffBase, BackoffBase, "error"},
-		{"an unclassified error backs off as an error", ctrl.Result{}, errors.New("boom"), BackoffBase, BackoffBase, "error"},
+		{"a refused login backs off quietly", 0, FromProvider(providers.ErrAuth), BackoffBase, BackoffBase, "info"},
+		{"an unreachable server backs off as an error", 0, FromProvider(providers.ErrUnavailable), BackoffBase, BackoffBase, "error"},
+		{"an unclassified error backs off as an error", 0, errors.New("boom"), BackoffBase, BackoffBase, "error"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var log capture
-			r := Retrying("Failed", &returns{res: tc.res, err: tc.err})
+			r := Retrying("test", "Failed", &returns{after: tc.after, err: tc.err})
 			res, err := r.Reconcile(ctrl.LoggerInto(context.Background(), log.logger()), reconcile.Request{})
 			if err != nil {
 				t.Fatalf("returned %v: controller-runtime would log it a second time", err)
@@ -84,7 +85,7 @@ func TestRetrying_MapsEveryClassAndNeverReturnsTheError(t *testing.T) {
 
 func TestRetrying_BacksOffPerObjectUntilAReconcileSucceeds(t *testing.T) {
 	inner := &returns{err: FromProvider(providers.ErrUnavailable)}
-	r := Retrying("Failed", inner)
+	r := Retrying("test", "Failed", inner)
 	ctx := ctrl.LoggerInto(context.Background(), logr.Discard())
 	a, b := reconcile.Request{}, reconcile.Request{}
 	b.Name = "other"
@@ -156,5 +157,28 @@ func TestJitter_AddsAtMostATenth(t *testing.T) {
 	}
 	if Jitter(0) != 0 {
 		t.Fatal("Jitter(0) must stay 0")
+	}
+}
+
+func TestRetrying_CountsEachFailureByControllerClassAndReason(t *testing.T) {
+	ctx := ctrl.LoggerInto(context.Background(), logr.Discard())
+	count := func() float64 {
+		var m dto.Metric
+		if err := failures.WithLabelValues("counted", "Terminal", v1alpha1.ReasonInvalidSpec).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetCounter().GetValue()
+	}
+	before := count()
+	r := Retrying("counted", "Failed", &returns{err: Terminalf(v1alpha1.ReasonInvalidSpec, "bad key")})
+	_, _ = r.Reconcile(ctx, reconcile.Request{})
+	_, _ = r.Reconcile(ctx, reconcile.Request{})
+	if got := count() - before; got != 2 {
+		t.Fatalf("counted %v failures, want 2", got)
+	}
+	ok := Retrying("counted", "Failed", &returns{})
+	_, _ = ok.Reconcile(ctx, reconcile.Request{})
+	if got := count() - before; got != 2 {
+		t.Fatalf("a success was counted as a failure: %v", got)
 	}
 }

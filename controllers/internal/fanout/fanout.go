@@ -81,15 +81,15 @@ type Reconciler[P, C client.Object] struct {
 
 // Reconcile creates or updates the child of each selected namespace, deletes
 // those of namespaces no longer selected, and records the outcome.
-func (r *Reconciler[P, C]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler[P, C]) Reconcile(ctx context.Context, req ctrl.Request) outcome.Result {
 	parent := r.Kind.NewParent()
 	if err := r.Get(ctx, req.NamespacedName, parent); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err) // owner references remove its children
+		return outcome.Failed(client.IgnoreNotFound(err), 0) // owner references remove its children
 	}
 	if !parent.GetDeletionTimestamp().IsZero() {
 		// Going (with propagation Orphan, its children stay): it provisions
 		// nothing more, so nothing is made again behind the deletion.
-		return ctrl.Result{}, nil
+		return outcome.Next(0)
 	}
 	before := parent.DeepCopyObject().(P) //nolint:forcetypeassert // DeepCopyObject returns the same type
 	err := r.sync(ctx, parent)
@@ -98,12 +98,12 @@ func (r *Reconciler[P, C]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 			v1alpha1.ReasonKubernetesAPIError, "Reconcile", err.Error())
 	}
 	if perr := statuspatch.IfChanged(ctx, r.Client, before, parent, r.Kind.Status); perr != nil {
-		return ctrl.Result{}, errors.Join(err, perr)
+		return outcome.Failed(errors.Join(err, perr), 0)
 	}
 	if err != nil {
-		return ctrl.Result{}, err
+		return outcome.Failed(err, 0)
 	}
-	return ctrl.Result{RequeueAfter: outcome.Jitter(r.Kind.Interval(parent))}, nil
+	return outcome.Next(outcome.Jitter(r.Kind.Interval(parent)))
 }
 
 // sync provisions the selected namespaces, prunes the others and sets the
@@ -254,7 +254,7 @@ func (r *Reconciler[P, C]) SetupWithManager(mgr ctrl.Manager) error {
 		For(r.Kind.NewParent()).
 		Owns(r.Kind.NewChild()).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.all)).
-		Complete(outcome.Retrying("Failed to reconcile "+r.Kind.Parent, r))
+		Complete(outcome.Retrying(r.Kind.Name, "Failed to reconcile "+r.Kind.Parent, r))
 }
 
 // all enqueues every parent.

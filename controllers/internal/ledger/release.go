@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -41,13 +40,13 @@ func (lg *Ledger) addLeaseFinalizer(ctx context.Context, es *v1alpha1.ExternalSe
 // A revocation that fails is retried with backoff while any lease can still
 // be used; a lease whose generator is gone cannot be revoked and is left to
 // expire, with a Warning event.
-func (lg *Ledger) Finalize(ctx context.Context, es *v1alpha1.ExternalSecret) (ctrl.Result, error) {
+func (lg *Ledger) Finalize(ctx context.Context, es *v1alpha1.ExternalSecret) outcome.Result {
 	if !controllerutil.ContainsFinalizer(es, Finalizer) {
-		return ctrl.Result{}, nil
+		return outcome.Next(0)
 	}
 	entries, err := lg.keptLeases(ctx, es)
 	if err != nil {
-		return ctrl.Result{}, err
+		return outcome.Failed(err, 0)
 	}
 	if v1alpha1.KeepsOnDelete(es.Annotations, es.Finalizers) {
 		// Handed back by the ESO-compatible mode, or deleted with
@@ -59,15 +58,15 @@ func (lg *Ledger) Finalize(ctx context.Context, es *v1alpha1.ExternalSecret) (ct
 		entries = clusterGeneratorEntries(entries)
 	}
 	if err := lg.Release(ctx, es, entries); err != nil {
-		return ctrl.Result{}, err
+		return outcome.Failed(err, 0)
 	}
 	next := es.DeepCopy()
 	controllerutil.RemoveFinalizer(next, Finalizer)
 	if err := lg.Patch(ctx, next, client.MergeFrom(es)); client.IgnoreNotFound(err) != nil {
-		return ctrl.Result{}, fmt.Errorf("remove the lease finalizer: %w", err)
+		return outcome.Failed(fmt.Errorf("remove the lease finalizer: %w", err), 0)
 	}
 	lg.leases.dropOwner(lg.Metrics, es.UID)
-	return ctrl.Result{}, nil
+	return outcome.Next(0)
 }
 
 // keptLeases returns the state entries of a deleted ExternalSecret. When the
