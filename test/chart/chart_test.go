@@ -1,4 +1,4 @@
-package testenv
+package chart
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // TestChart_RendersAndAppliesWithServerSideDryRun renders charts/baosync with
@@ -115,7 +117,7 @@ func TestChart_RendersAndAppliesWithServerSideDryRun(t *testing.T) {
 			if !tc.apply {
 				return
 			}
-			apply := exec.Command(filepath.Join(BinDir(), "kubectl"), "--kubeconfig", env.Kubeconfig, "apply", "--server-side", "--dry-run=server", "-f", "-")
+			apply := exec.Command(filepath.Join(testenv.BinDir(), "kubectl"), "--kubeconfig", env.Kubeconfig, "apply", "--server-side", "--dry-run=server", "-f", "-")
 			apply.Stdin = strings.NewReader(string(out))
 			res, err := apply.CombinedOutput()
 			g.Expect(err).NotTo(HaveOccurred(), string(res))
@@ -128,7 +130,7 @@ func TestChart_RendersAndAppliesWithServerSideDryRun(t *testing.T) {
 func TestChart_ClusterRoleIsTheGeneratedRole(t *testing.T) {
 	g := NewWithT(t)
 	read := func(path string) []rbacv1.PolicyRule {
-		b, err := os.ReadFile(filepath.Join(Root(), path))
+		b, err := os.ReadFile(filepath.Join(testenv.Root(), path))
 		g.Expect(err).NotTo(HaveOccurred())
 		r := &rbacv1.ClusterRole{}
 		g.Expect(yaml.Unmarshal(b, r)).To(Succeed())
@@ -141,12 +143,12 @@ func TestChart_ClusterRoleIsTheGeneratedRole(t *testing.T) {
 // baosync-chart, CRDs included, with --set values.
 func helmTemplate(t *testing.T, set ...string) []byte {
 	t.Helper()
-	args := []string{"template", "baosync", filepath.Join(Root(), "charts", "baosync"), "--namespace", "baosync-chart", "--include-crds",
+	args := []string{"template", "baosync", filepath.Join(testenv.Root(), "charts", "baosync"), "--namespace", "baosync-chart", "--include-crds",
 		"--kube-version", serverVersion(t)}
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}
-	cmd := exec.Command(filepath.Join(BinDir(), "helm"), args...)
+	cmd := exec.Command(filepath.Join(testenv.BinDir(), "helm"), args...)
 	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())
 	out, err := cmd.Output()
 	NewWithT(t).Expect(err).NotTo(HaveOccurred(), "helm template")
@@ -155,7 +157,7 @@ func helmTemplate(t *testing.T, set ...string) []byte {
 
 // defaultHasNo fails when the generated default role names group.
 func defaultHasNo(t *testing.T, group string) error {
-	b, err := os.ReadFile(filepath.Join(Root(), "config", "rbac", "role.yaml"))
+	b, err := os.ReadFile(filepath.Join(testenv.Root(), "config", "rbac", "role.yaml"))
 	if err != nil {
 		return err
 	}
@@ -172,7 +174,7 @@ func defaultHasNo(t *testing.T, group string) error {
 func TestChart_OptionalPermissionsMatchTheKustomizeComponents(t *testing.T) {
 	g := NewWithT(t)
 	component := &rbacv1.ClusterRole{}
-	b, err := os.ReadFile(filepath.Join(Root(), "config", "components", "rollout-restart", "role.yaml"))
+	b, err := os.ReadFile(filepath.Join(testenv.Root(), "config", "components", "rollout-restart", "role.yaml"))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(yaml.Unmarshal(b, component)).To(Succeed())
 	var chartRules []rbacv1.PolicyRule
@@ -190,7 +192,7 @@ func TestChart_OptionalPermissionsMatchTheKustomizeComponents(t *testing.T) {
 
 	// config/default as documented, with its components uncommented (in a
 	// namespace of its own: TestManifests_… creates baosync-system).
-	config := filepath.Join(Root(), "config")
+	config := filepath.Join(testenv.Root(), "config")
 	b, err = os.ReadFile(filepath.Join(config, "default", "kustomization.yaml"))
 	g.Expect(err).NotTo(HaveOccurred())
 	k := map[string]any{}
@@ -210,7 +212,7 @@ func TestChart_OptionalPermissionsMatchTheKustomizeComponents(t *testing.T) {
 	b, err = yaml.Marshal(k)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(os.WriteFile(filepath.Join(dir, "kustomization.yaml"), b, 0o600)).To(Succeed())
-	kubectl := filepath.Join(BinDir(), "kubectl")
+	kubectl := filepath.Join(testenv.BinDir(), "kubectl")
 	out, err := exec.Command(kubectl, "kustomize", dir).CombinedOutput()
 	g.Expect(err).NotTo(HaveOccurred(), string(out))
 	g.Expect(string(out)).To(And(ContainSubstring("--cluster-store-operator-identity"), ContainSubstring("audience: vault"),

@@ -1,4 +1,4 @@
-package testenv
+package chart
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,10 +22,11 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // chartDir is the chart under test.
-func chartDir() string { return filepath.Join(Root(), "charts", "baosync") }
+func chartDir() string { return filepath.Join(testenv.Root(), "charts", "baosync") }
 
 // serverVersion is the test API server's version, for `helm template
 // --kube-version` (without a cluster, a helm built from source assumes an old
@@ -44,7 +44,7 @@ func helm(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(BinDir(), "helm"), append([]string{"--kubeconfig", env.Kubeconfig}, args...)...)
+	cmd := exec.CommandContext(ctx, filepath.Join(testenv.BinDir(), "helm"), append([]string{"--kubeconfig", env.Kubeconfig}, args...)...)
 	home := t.TempDir()
 	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+home, "HELM_CONFIG_HOME="+home, "HELM_DATA_HOME="+home)
 	out, err := cmd.CombinedOutput()
@@ -62,7 +62,7 @@ func mustHelm(t *testing.T, args ...string) string {
 // kubectl runs bin/kubectl as the administrator and returns its combined output.
 func kubectl(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(BinDir(), "kubectl"), append([]string{"--kubeconfig", env.Kubeconfig}, args...)...)
+	cmd := exec.Command(filepath.Join(testenv.BinDir(), "kubectl"), append([]string{"--kubeconfig", env.Kubeconfig}, args...)...)
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
@@ -127,7 +127,7 @@ func chartOperatorBinary(t *testing.T) string {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		operatorBin, operatorBinErr = BuildOperator(ctx, dir)
+		operatorBin, operatorBinErr = testenv.BuildOperator(ctx, dir)
 	})
 	NewWithT(t).Expect(operatorBinErr).NotTo(HaveOccurred())
 	return operatorBin
@@ -138,25 +138,18 @@ func chartOperatorBinary(t *testing.T) string {
 // RBAC the chart installed (impersonated, nothing else granted), with only the
 // listen addresses moved to free local ports and, with --leader-elect, the
 // Lease namespace that a pod would take from its own.
-func startAsPod(t *testing.T, name string, d *appsv1.Deployment) *OperatorProcess {
+func startAsPod(t *testing.T, name string, d *appsv1.Deployment) *testenv.OperatorProcess {
 	t.Helper()
 	g := NewWithT(t)
-	port, err := FreePortPair()
+	port, err := testenv.FreePortPair()
 	g.Expect(err).NotTo(HaveOccurred())
 	args := append([]string{}, d.Spec.Template.Spec.Containers[0].Args...)
 	args = append(args, "--kubeconfig", kubeconfigAs(t, d.Namespace, d.Spec.Template.Spec.ServiceAccountName),
 		"--metrics-bind-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		"--health-probe-bind-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+1)),
 		"--leader-election-namespace", d.Namespace)
-	o := &OperatorProcess{MetricsAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		LogPath: filepath.Join(env.Dir, name+".log"), done: make(chan struct{})}
-	logf, err := os.Create(o.LogPath)
+	o, err := testenv.StartProcess(chartOperatorBinary(t), filepath.Join(env.Dir, name+".log"), net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil, args...)
 	g.Expect(err).NotTo(HaveOccurred())
-	o.cmd = exec.Command(chartOperatorBinary(t), args...)
-	o.cmd.Stdout, o.cmd.Stderr = logf, logf
-	o.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	g.Expect(o.cmd.Start()).To(Succeed())
-	go func() { _ = o.cmd.Wait(); _ = logf.Close(); close(o.done) }()
 	t.Cleanup(o.Stop)
 	return o
 }

@@ -1,4 +1,4 @@
-package testenv
+package chart
 
 import (
 	"os"
@@ -10,6 +10,8 @@ import (
 	. "github.com/onsi/gomega"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // TestChart_SchemaRefusesWrongValues renders the chart with values of the
@@ -36,7 +38,7 @@ func TestChart_SchemaRefusesWrongValues(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			cmd := exec.Command(filepath.Join(BinDir(), "helm"), "template", "baosync", chartDir(), "--kube-version", serverVersion(t), "--set", tc.set)
+			cmd := exec.Command(filepath.Join(testenv.BinDir(), "helm"), "template", "baosync", chartDir(), "--kube-version", serverVersion(t), "--set", tc.set)
 			cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())
 			out, err := cmd.CombinedOutput()
 			g.Expect(err).To(HaveOccurred(), "helm template accepted %s", tc.set)
@@ -55,7 +57,7 @@ func TestChart_LintsStrictly(t *testing.T) {
 		for _, s := range set {
 			args = append(args, "--set", s)
 		}
-		cmd := exec.Command(filepath.Join(BinDir(), "helm"), args...)
+		cmd := exec.Command(filepath.Join(testenv.BinDir(), "helm"), args...)
 		cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())
 		out, err := cmd.CombinedOutput()
 		NewWithT(t).Expect(err).NotTo(HaveOccurred(), "helm %s\n%s", strings.Join(args, " "), out)
@@ -74,7 +76,7 @@ func TestChart_CRDsAreTheGeneratedOnes(t *testing.T) {
 			rendered[crd.Name] = crd
 		}
 	}
-	files, err := filepath.Glob(filepath.Join(Root(), "config", "crd", "bases", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join(testenv.Root(), "config", "crd", "bases", "*.yaml"))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rendered).To(HaveLen(len(files)))
 	for _, f := range files {

@@ -1,4 +1,4 @@
-package testenv
+package image
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/baosync/baosync/test/testenv"
 )
 
 // imageVersion is stamped into the test images; imageBudget is the most a
@@ -43,7 +45,7 @@ var (
 func testImage(t *testing.T) builtImage {
 	t.Helper()
 	imageOnce.Do(func() {
-		// Inside the harness's directory, which Main removes when every test passed.
+		// Inside the harness's directory, which testenv.Main removes when every test passed.
 		dir, err := os.MkdirTemp(env.Dir, "image-")
 		if err != nil {
 			imageErr = err
@@ -55,7 +57,7 @@ func testImage(t *testing.T) builtImage {
 		}
 		imageBuilder = filepath.Join(dir, "image")
 		build := exec.Command("go", "build", "-o", imageBuilder, ".")
-		build.Dir = filepath.Join(Root(), "hack", "image")
+		build.Dir = filepath.Join(testenv.Root(), "hack", "image")
 		if out, err := build.CombinedOutput(); err != nil {
 			imageErr = &buildError{err: err, out: out}
 			return
@@ -70,7 +72,7 @@ func testImage(t *testing.T) builtImage {
 
 // headCommit returns HEAD's short hash and commit time, as hack/image reads them.
 func headCommit() (commit, epoch string, err error) {
-	out, err := exec.Command("git", "-C", Root(), "log", "-1", "--format=%h %ct").Output()
+	out, err := exec.Command("git", "-C", testenv.Root(), "log", "-1", "--format=%h %ct").Output()
 	if err != nil {
 		return "", "", err
 	}
@@ -97,8 +99,8 @@ func runImageBuilder(dir string) (builtImage, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, imageBuilder, "-root", Root(), "-out", dir, "-version", imageVersion,
-		"-commit", imageCommit, "-source-date-epoch", imageEpoch, "-sbom-tool", filepath.Join(BinDir(), "cyclonedx-gomod"))
+	cmd := exec.CommandContext(ctx, imageBuilder, "-root", testenv.Root(), "-out", dir, "-version", imageVersion,
+		"-commit", imageCommit, "-source-date-epoch", imageEpoch, "-sbom-tool", filepath.Join(testenv.BinDir(), "cyclonedx-gomod"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return builtImage{}, &buildError{err: err, out: out}
 	}
@@ -238,9 +240,9 @@ func checkSBOM(t *testing.T, l ociLayout, d, index ociDescriptor) {
 // copies every folder the operator's packages live in, and runs as 65532.
 func TestDockerfile_BuildsTheSameBinaryAsMakeImage(t *testing.T) {
 	g := NewWithT(t)
-	makefile, err := os.ReadFile(filepath.Join(Root(), "Makefile"))
+	makefile, err := os.ReadFile(filepath.Join(testenv.Root(), "Makefile"))
 	g.Expect(err).NotTo(HaveOccurred())
-	dockerfile, err := os.ReadFile(filepath.Join(Root(), "Dockerfile"))
+	dockerfile, err := os.ReadFile(filepath.Join(testenv.Root(), "Dockerfile"))
 	g.Expect(err).NotTo(HaveOccurred())
 	var ldflags string
 	for _, line := range strings.Split(string(makefile), "\n") {
@@ -253,10 +255,10 @@ func TestDockerfile_BuildsTheSameBinaryAsMakeImage(t *testing.T) {
 	g.Expect(string(dockerfile)).To(And(
 		ContainSubstring(`CGO_ENABLED=0 go build -trimpath -ldflags "`+ldflags+`"`),
 		ContainSubstring("USER 65532:65532"), ContainSubstring(`ENTRYPOINT ["/baosync"]`), ContainSubstring("COPY *.go ./")))
-	out, err := exec.Command("go", "list", "-C", Root(), "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.Dir}}{{end}}{{end}}", ".").Output()
+	out, err := exec.Command("go", "list", "-C", testenv.Root(), "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.Dir}}{{end}}{{end}}", ".").Output()
 	g.Expect(err).NotTo(HaveOccurred())
 	for _, dir := range strings.Fields(string(out)) {
-		rel, err := filepath.Rel(Root(), dir)
+		rel, err := filepath.Rel(testenv.Root(), dir)
 		g.Expect(err).NotTo(HaveOccurred())
 		if top, _, nested := strings.Cut(rel, string(filepath.Separator)); nested {
 			g.Expect(string(dockerfile)).To(ContainSubstring("COPY "+top+"/ "+top+"/"), "the operator imports %s", rel)

@@ -56,17 +56,21 @@ func (e *Env) StartOperatorWithEnv(ctx context.Context, bin, name string, env []
 	if err != nil {
 		return nil, err
 	}
-	o := &OperatorProcess{
-		MetricsAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		LogPath:     filepath.Join(e.Dir, name+".log"),
-		done:        make(chan struct{}),
-	}
+	metrics := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	args := append([]string{"--kubeconfig", kubeconfig, "--metrics-bind-address", metrics, "--metrics-secure=false",
+		"--health-probe-bind-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+1))}, flags...)
+	return StartProcess(bin, filepath.Join(e.Dir, name+".log"), metrics, env, args...)
+}
+
+// StartProcess starts the operator binary bin with args as they are, logging
+// to logPath, with extra environment variables env; metricsAddr is where the
+// args make it serve metrics. The process dies with the test binary.
+func StartProcess(bin, logPath, metricsAddr string, env []string, args ...string) (*OperatorProcess, error) {
+	o := &OperatorProcess{MetricsAddr: metricsAddr, LogPath: logPath, done: make(chan struct{})}
 	logf, err := os.Create(o.LogPath)
 	if err != nil {
 		return nil, fmt.Errorf("create operator log: %w", err)
 	}
-	args := append([]string{"--kubeconfig", kubeconfig, "--metrics-bind-address", o.MetricsAddr, "--metrics-secure=false",
-		"--health-probe-bind-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+1))}, flags...)
 	o.cmd = exec.Command(bin, args...)
 	o.cmd.Env = append(os.Environ(), env...)
 	o.cmd.Stdout, o.cmd.Stderr = logf, logf

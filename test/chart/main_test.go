@@ -1,0 +1,19 @@
+// Package chart tests the Helm chart and the kustomize output against the API server: rendering, schema, scope, upgrade and uninstall.
+package chart
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/baosync/baosync/test/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, func(_ context.Context, e *testenv.Env) (func(), error) {
+		env = e
+		return func() {}, nil
+	}))
+}
