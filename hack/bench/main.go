@@ -42,6 +42,7 @@ type config struct {
 	instant     bool // instead of the scenarios: instant updates
 	instantFeed bool // with instant: the change feed (else polling)
 	restart     bool // instead of the scenarios: an operator restart at scale
+	heapProfile string
 }
 
 func main() {
@@ -63,11 +64,12 @@ func main() {
 	flag.StringVar(&c.memLimit, "operator-gomemlimit", "", "GOMEMLIMIT of the operator process only, as the chart sets it from the container limit (e.g. 120MiB)")
 	flag.BoolVar(&c.esoCompat, "eso-compat", false, "create External Secrets Operator's objects (ESO v1.3.2's CRDs) instead of baosync's, served by the operator with --eso-compat")
 	flag.BoolVar(&c.tenancy, "tenancy", false, "one ClusterSecretStore with spec.tenancy: each namespace logs in with its own ServiceAccount (Kubernetes auth, one role with a templated policy) and reads only bench/<namespace>/")
+	flag.StringVar(&c.heapProfile, "heap-profile", "", "directory: save the operator's heap profile once every object is Ready (its pprof endpoint opened on a local port) and print what holds the live heap")
 	soakFor := flag.Duration("soak-for", 10*time.Minute, "with -soak: how long to run")
 	flag.BoolVar(&c.approle, "dynamic-approle", false, "with -dynamic-lease-ttl: the generator logs in by AppRole with tokens of a third of the lease TTL (max 24 lease TTLs), as in production, instead of with the root token")
 	noisy := flag.Bool("noisy", false, "instead of the scenarios: the first size in quiet namespaces, alone and then beside one namespace hammering the operator; p50/p99 time to Ready side by side")
 	instant := flag.Bool("instant", false, "instead of the scenarios: instant updates. The first size over -paths with the change feed on (Vault's socket audit device streaming to the operator); write 10 paths and time each to its Secrets' update, and count Vault requests at rest. With -instant-poll, the same by polling at -refresh instead")
-	restart := flag.Bool("restart", false, "instead of the scenarios: sync the first size, restart the operator, and measure until the new one has reconciled every object (time, Vault reads, API writes, memory)")
+	flag.BoolVar(&c.restart, "restart", false, "instead of the scenarios: sync the first size, restart the operator, and measure until the new one has reconciled every object (time, Vault reads, API writes, memory)")
 	instantPoll := flag.Bool("instant-poll", false, "with -instant: poll at -refresh instead of listening to the audit stream, for comparison")
 	dynamic := flag.Duration("dynamic-lease-ttl", 0, "instead of the scenarios: the first size of ExternalSecrets on database credentials with this lease TTL, standing for 1h (0: skip; e.g. 60s)")
 	flag.Parse()
@@ -87,7 +89,6 @@ func main() {
 	if *instant {
 		c.instant, c.instantFeed = true, !*instantPoll
 	}
-	c.restart = *restart
 	if single(ctx, c, *dynamic, *soakFor, *noisy) {
 		return
 	}

@@ -30,6 +30,8 @@ type scenario struct {
 	cl       client.WithWatch
 	operator *testenv.OperatorProcess
 	track    *tracker
+	// pprofAddr is the operator's pprof endpoint, with -heap-profile.
+	pprofAddr string
 }
 
 // result holds one scenario's figures; the JSON keys are the documented ones.
@@ -196,12 +198,16 @@ func (s *scenario) startOperator(ctx context.Context, _ *result) error {
 			return err
 		}
 	}
-	var err error
 	var env []string
 	if s.cfg.memLimit != "" {
 		env = append(env, "GOMEMLIMIT="+s.cfg.memLimit)
 	}
 	args := strings.Fields(s.cfg.operatorArg)
+	pprof, err := s.pprofArgs()
+	if err != nil {
+		return err
+	}
+	args = append(args, pprof...)
 	if s.cfg.esoCompat {
 		args = append(args, "--eso-compat")
 	}
@@ -275,7 +281,7 @@ func (s *scenario) initialSync(ctx context.Context, res *result) error {
 	res.VaultLogins, res.VaultReadsInitial = c["login"], c["read"]
 	fmt.Printf("    all %d Ready %.1fs after the first create (p50 %.2fs, p99 %.2fs); Vault: %d logins, %d reads\n",
 		s.n, res.AllReadySeconds, res.P50ReadySeconds, res.P99ReadySeconds, c["login"], c["read"])
-	return nil
+	return s.heapProfile(ctx, "synced")
 }
 
 // waitReady waits until every ExternalSecret is Ready now.
