@@ -243,18 +243,23 @@ const (
 // periodic refresh or a repair accepts a read made within its own refresh
 // interval, a first sync or a retry one made within seconds, and a change of
 // the ExternalSecret (force-sync included) always asks the server. No window
-// is longer than the ExternalSecret's own refresh interval.
+// is longer than the ExternalSecret's own refresh interval, except a first
+// sync's read made after the object's creation.
 func maxReadAge(cause syncCause, es *v1alpha1.ExternalSecret, now time.Time) time.Duration {
 	interval := es.EffectiveRefreshInterval()
 	switch cause {
 	case syncPeriodic, syncRepair, syncLease, syncGenerator:
 		return interval
 	case syncFirst:
-		window := firstSyncReadWindow
+		// Not capped by the interval: a read made since the object was
+		// created is as current as its user asked, and its next refresh, one
+		// interval later, reads within the interval. In a burst of tens of
+		// thousands, that is what lets one read serve a path's objects.
+		window := capAt(firstSyncReadWindow, interval)
 		if created := es.CreationTimestamp.Time; !created.IsZero() {
 			window = max(window, min(now.Sub(created), firstSyncBurstWindow))
 		}
-		return capAt(window, interval)
+		return window
 	case syncRetry:
 		return capAt(retryReadWindow, interval)
 	}

@@ -168,10 +168,12 @@ func TestMaxReadAge_AFirstSyncUsesAnyReadMadeSinceItsObjectWasCreated(t *testing
 	for _, tc := range []struct {
 		age, interval, want time.Duration
 	}{
-		{age: 10 * time.Second, interval: time.Hour, want: firstSyncReadWindow}, // created just now: the burst window
-		{age: 3 * time.Minute, interval: time.Hour, want: 3 * time.Minute},      // waited 3 minutes: reads since its creation
-		{age: time.Hour, interval: time.Hour, want: firstSyncBurstWindow},       // waited long (a failing store): at most 5 minutes
-		{age: 3 * time.Minute, interval: time.Minute, want: time.Minute},        // never older than its refresh interval
+		{age: 10 * time.Second, interval: time.Hour, want: firstSyncReadWindow},    // created just now: the burst window
+		{age: 3 * time.Minute, interval: time.Hour, want: 3 * time.Minute},         // waited 3 minutes: reads since its creation
+		{age: time.Hour, interval: time.Hour, want: firstSyncBurstWindow},          // waited long (a failing store): at most 5 minutes
+		{age: 3 * time.Minute, interval: time.Minute, want: 3 * time.Minute},       // since its creation even past its interval: the next refresh reads within it
+		{age: 2 * time.Second, interval: 10 * time.Second, want: 10 * time.Second}, // the burst window, no longer than a short interval
+		{age: 20 * time.Second, interval: 10 * time.Second, want: 20 * time.Second},
 	} {
 		es := newES("ns", "a", "s")
 		es.CreationTimestamp = metav1.NewTime(now.Add(-tc.age))
