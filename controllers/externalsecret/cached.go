@@ -76,6 +76,8 @@ func slimSecret(obj any) (any, error) {
 	}
 	slim.Annotations[annotationObservedHash] = contentHash(s.Type, s.Data)
 	slim.Annotations[annotationCacheNonce] = cacheNonce
+	shareMeta(&slim.TypeMeta, &slim.ObjectMeta)
+	slim.Type = corev1.SecretType(cacheStrings.String(string(slim.Type)))
 	return slim, nil
 }
 

@@ -67,13 +67,15 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 // CacheOptions make the manager cache only the Secrets baosync manages, and of
 // those only metadata and a hash of the data (slimSecret), and strip
 // managedFields, so that memory follows neither the cluster's other Secrets
-// nor what a tenant puts into labelled ones; a namespace-scoped operator
-// caches only its namespace.
+// nor what a tenant puts into labelled ones; cached ExternalSecrets and
+// Secrets share the strings they repeat (slimExternalSecret); a
+// namespace-scoped operator caches only its namespace.
 func CacheOptions(namespace string) cache.Options {
 	o := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelManaged: "true"}), Transform: slimSecret},
+			&corev1.Secret{}:           {Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelManaged: "true"}), Transform: slimSecret},
+			&v1alpha1.ExternalSecret{}: {Transform: slimExternalSecret},
 		},
 	}
 	if namespace != "" {

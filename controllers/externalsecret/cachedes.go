@@ -1,0 +1,64 @@
+package externalsecret
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/internal/intern"
+)
+
+// cacheStrings holds one copy of each string the cached ExternalSecrets and
+// Secrets repeat (their namespace, store, API version and kind, condition
+// reason and message, labels and annotations). A decoded object holds its
+// own copy of every string, and at tens of thousands of objects these copies
+// are a large part of the cache. The table is bounded: 4,096 strings of at
+// most 256 bytes (kubectl's last-applied manifest, say, is left alone).
+var cacheStrings = intern.New(4096, 256)
+
+// slimExternalSecret is the cache's transform for ExternalSecrets: without
+// managedFields, and with the strings many objects repeat shared
+// (cacheStrings). The values are unchanged.
+func slimExternalSecret(obj any) (any, error) {
+	es, ok := obj.(*v1alpha1.ExternalSecret)
+	if !ok {
+		return obj, nil
+	}
+	es.ManagedFields = nil
+	t := cacheStrings
+	shareMeta(&es.TypeMeta, &es.ObjectMeta)
+	ref := &es.Spec.SecretStoreRef
+	ref.Name, ref.Kind = t.String(ref.Name), v1alpha1.SecretStoreKind(t.String(string(ref.Kind)))
+	for i := range es.Spec.Data {
+		d := &es.Spec.Data[i]
+		d.SecretKey, d.RemoteRef.Key, d.RemoteRef.Property = t.String(d.SecretKey), t.String(d.RemoteRef.Key), t.String(d.RemoteRef.Property)
+	}
+	for i := range es.Spec.DataFrom {
+		if e := es.Spec.DataFrom[i].Extract; e != nil {
+			e.Key, e.Property = t.String(e.Key), t.String(e.Property)
+		}
+	}
+	for i := range es.Status.Conditions {
+		c := &es.Status.Conditions[i]
+		c.Type, c.Reason, c.Message = t.String(c.Type), t.String(c.Reason), t.String(c.Message)
+		c.Status = metav1.ConditionStatus(t.String(string(c.Status)))
+	}
+	es.Status.SyncedResourceVersion = t.String(es.Status.SyncedResourceVersion)
+	return es, nil
+}
+
+// shareMeta shares the strings of an object's type and metadata that other
+// objects repeat; its name and UID are its own.
+func shareMeta(tm *metav1.TypeMeta, om *metav1.ObjectMeta) {
+	t := cacheStrings
+	tm.APIVersion, tm.Kind = t.String(tm.APIVersion), t.String(tm.Kind)
+	om.Namespace = t.String(om.Namespace)
+	t.Map(om.Labels)
+	t.Map(om.Annotations)
+	for i := range om.OwnerReferences {
+		r := &om.OwnerReferences[i]
+		r.APIVersion, r.Kind = t.String(r.APIVersion), t.String(r.Kind)
+	}
+	for i := range om.Finalizers {
+		om.Finalizers[i] = t.String(om.Finalizers[i])
+	}
+}

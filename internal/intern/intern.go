@@ -1,0 +1,61 @@
+// Package intern shares the bytes of the strings that many cached objects
+// repeat. A decoded object holds its own copy of every string: at 100,000
+// ExternalSecrets that is 100,000 copies of the same namespace, store name,
+// condition reason and message, API version and kind. Interning them in the
+// cache's transform keeps one copy of each.
+//
+// The table is bounded, so that objects a tenant fills with distinct strings
+// cost it at most its bound: when it is full it starts over, and the strings
+// already shared stay shared.
+package intern
+
+import "sync"
+
+// Table maps each string it has seen to the one copy it hands out. It is
+// safe for concurrent use.
+type Table struct {
+	mu         sync.Mutex
+	strings    map[string]string
+	maxEntries int
+	maxLen     int
+}
+
+// New returns a table of at most maxEntries strings, each at most maxLen
+// bytes long; longer strings are returned as they are.
+func New(maxEntries, maxLen int) *Table {
+	return &Table{strings: make(map[string]string), maxEntries: maxEntries, maxLen: maxLen}
+}
+
+// String returns the table's copy of s, which it keeps from now on if it has
+// none.
+func (t *Table) String(s string) string {
+	if s == "" || len(s) > t.maxLen {
+		return s
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if shared, ok := t.strings[s]; ok {
+		return shared
+	}
+	if len(t.strings) >= t.maxEntries {
+		clear(t.strings) // start over: what is shared stays shared
+	}
+	t.strings[s] = s
+	return s
+}
+
+// Map replaces m's keys and values with the table's copies, in place.
+func (t *Table) Map(m map[string]string) {
+	if len(m) == 0 {
+		return
+	}
+	type pair struct{ k, v string }
+	pairs := make([]pair, 0, len(m))
+	for k, v := range m {
+		pairs = append(pairs, pair{t.String(k), t.String(v)})
+	}
+	clear(m)
+	for _, p := range pairs {
+		m[p.k] = p.v
+	}
+}

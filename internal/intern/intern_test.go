@@ -1,0 +1,54 @@
+package intern
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// same reports whether a and b share their bytes.
+func same(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
+
+func TestString_EqualStringsShareOneCopy(t *testing.T) {
+	tab := New(10, 16)
+	a := tab.String(string([]byte("team-a")))
+	b := tab.String(string([]byte("team-a")))
+	if a != "team-a" || !same(a, b) {
+		t.Fatalf("two equal strings were not shared: %q %q", a, b)
+	}
+	long := string([]byte("a string longer than sixteen bytes"))
+	if got := tab.String(long); !same(got, long) {
+		t.Fatal("a string past maxLen must be returned as it is")
+	}
+}
+
+func TestString_AFullTableStartsOverAndStaysBounded(t *testing.T) {
+	tab := New(3, 16)
+	for _, s := range []string{"a", "b", "c", "d", "e"} {
+		tab.String(s)
+	}
+	if n := len(tab.strings); n > 3 {
+		t.Fatalf("the table holds %d strings, over its bound of 3", n)
+	}
+	e := tab.String(string([]byte("e")))
+	if !same(e, tab.String(string([]byte("e")))) {
+		t.Fatal("after starting over, new strings are shared again")
+	}
+}
+
+func TestMap_SharesKeysAndValuesAndKeepsTheMap(t *testing.T) {
+	tab := New(10, 32)
+	a := map[string]string{string([]byte("app")): string([]byte("web")), "x": "1"}
+	b := map[string]string{string([]byte("app")): string([]byte("web"))}
+	tab.Map(a)
+	tab.Map(b)
+	if len(a) != 2 || a["app"] != "web" || a["x"] != "1" {
+		t.Fatalf("the map changed: %v", a)
+	}
+	for k, v := range b {
+		for k2, v2 := range a {
+			if k == k2 && (!same(k, k2) || !same(v, v2)) {
+				t.Fatal("equal keys and values of two maps were not shared")
+			}
+		}
+	}
+}
