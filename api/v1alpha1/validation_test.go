@@ -17,7 +17,7 @@ import (
 var k8s client.Client
 
 func TestMain(m *testing.M) {
-	if code, short := testenv.Short(m); short {
+	if code, ran := testenv.WithoutServers(m); ran {
 		os.Exit(code)
 	}
 	env, err := testenv.Start(context.Background(), testenv.Options{NoVault: true})

@@ -25,7 +25,7 @@ import (
 var server *testenv.VaultServer
 
 func TestMain(m *testing.M) {
-	if code, short := testenv.Short(m); short {
+	if code, ran := testenv.WithoutServers(m); ran {
 		os.Exit(code)
 	}
 	dir, err := os.MkdirTemp("", "baosync-vault-test-")

@@ -2,7 +2,6 @@
 package chart
 
 import (
-	"context"
 	"os"
 	"testing"
 
@@ -11,9 +10,4 @@ import (
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) {
-	os.Exit(testenv.Main(m, func(_ context.Context, e *testenv.Env) (func(), error) {
-		env = e
-		return func() {}, nil
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(testenv.MainWithEnv(m, &env)) }

@@ -17,12 +17,7 @@ import (
 
 var env *Env
 
-func TestMain(m *testing.M) {
-	os.Exit(Main(m, func(_ context.Context, e *Env) (func(), error) {
-		env = e
-		return func() {}, nil
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(MainWithEnv(m, &env)) }
 
 func TestHarness_VaultAndAPIServerRoundTrip(t *testing.T) {
 	g := NewWithT(t)

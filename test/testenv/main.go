@@ -12,16 +12,25 @@ import (
 	"time"
 )
 
+// MainWithEnv is Main for a package whose tests need only the servers: it
+// stores the environment in *env before the tests run.
+func MainWithEnv(m *testing.M, env **Env) int {
+	return Main(m, func(_ context.Context, e *Env) (func(), error) {
+		*env = e
+		return func() {}, nil
+	})
+}
+
 // Main starts the servers for a package's integration tests, runs them, stops
 // the servers (even when tests fail or panic inside m.Run) and prints the
 // servers' logs when something failed. setup runs with the servers up and may
 // return a teardown; it is where a suite starts its manager and registers the
 // checks that run after every test (Env.AfterTests), such as the leak scan.
 //
-// Under `go test -short` it starts nothing and runs only the package's pure
-// tests (see Short).
+// Under `go test -short`, or when -run selects only pure tests, it starts
+// nothing (see WithoutServers).
 func Main(m *testing.M, setup func(ctx context.Context, env *Env) (teardown func(), err error)) int {
-	if code, short := Short(m); short {
+	if code, ran := WithoutServers(m); ran {
 		return code
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -18,16 +18,18 @@ const unitFiles = "*_unit_test.go"
 // testFunc finds the top-level test functions of a file.
 var testFunc = regexp.MustCompile(`(?m)^func (Test\w*)\(\w+ \*testing\.T\)`)
 
-// Short runs, under `go test -short`, only the package's pure tests (those
-// in its *_unit_test.go files) without starting or building any server, and
-// reports whether it did; code is m.Run's. Integration suites call it first
-// in TestMain (Main does).
-func Short(m *testing.M) (code int, short bool) {
+// WithoutServers runs the tests without starting or building any server
+// when they need none, and reports whether it did; code is m.Run's.
+// Integration suites call it first in TestMain (Main does). They need none
+// under `go test -short`, which runs only the package's pure tests (those in
+// its *_unit_test.go files), and when -run selects only pure tests
+// (noServerNeeded).
+func WithoutServers(m *testing.M) (code int, ran bool) {
 	if !flag.Parsed() {
 		flag.Parse()
 	}
 	if !testing.Short() {
-		return 0, false
+		return noServerNeeded(m)
 	}
 	names, err := unitTests(".")
 	if err != nil {
@@ -50,11 +52,44 @@ func Short(m *testing.M) (code int, short bool) {
 	return m.Run(), true
 }
 
-// unitTests lists the test functions of the *_unit_test.go files in dir.
-func unitTests(dir string) ([]string, error) {
-	files, err := filepath.Glob(filepath.Join(dir, unitFiles))
+// noServerNeeded runs the tests when every test a -run pattern selects is a
+// pure one (in a *_unit_test.go file), and reports whether it did. So `go
+// test -run TestDecode` in an integration package runs in a second: servers
+// start only for a selection that holds an integration test.
+func noServerNeeded(m *testing.M) (code int, ran bool) {
+	asked := flag.Lookup("test.run").Value.String()
+	if asked == "" {
+		return 0, false
+	}
+	all, err := testsIn(".", "*_test.go")
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", unitFiles, err)
+		return 0, false // Main starts the servers, as without a pattern
+	}
+	unit, err := unitTests(".")
+	if err != nil {
+		return 0, false
+	}
+	pure := map[string]bool{}
+	for _, n := range unit {
+		pure[n] = true
+	}
+	for _, n := range matching(all, asked) {
+		if !pure[n] {
+			return 0, false
+		}
+	}
+	fmt.Fprintf(os.Stderr, "testenv: -run %q selects only pure tests; no server started\n", asked)
+	return m.Run(), true
+}
+
+// unitTests lists the test functions of the *_unit_test.go files in dir.
+func unitTests(dir string) ([]string, error) { return testsIn(dir, unitFiles) }
+
+// testsIn lists the test functions of the files in dir matching glob.
+func testsIn(dir, glob string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, glob))
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", glob, err)
 	}
 	var names []string
 	for _, f := range files {
