@@ -48,7 +48,7 @@ func runRestart(ctx context.Context, c config) (*restartResult, error) {
 		return nil, err
 	}
 	req0 := apiRequests(s.operator.MetricsAddr)
-	deadline := time.Now().Add(20 * time.Minute)
+	deadline := time.Now().Add(s.syncLimit())
 	for reconciles(s.operator.MetricsAddr) < float64(s.n) {
 		if time.Now().After(deadline) || s.operator.Exited() {
 			return nil, fmt.Errorf("the restarted operator reconciled %.0f of %d objects (log %s)", reconciles(s.operator.MetricsAddr), s.n, s.operator.LogPath)
