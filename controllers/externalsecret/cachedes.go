@@ -2,6 +2,7 @@ package externalsecret
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/internal/intern"
@@ -20,8 +21,8 @@ var cacheStrings = intern.New(4096, 256)
 // (cacheStrings). The values are unchanged.
 func slimExternalSecret(obj any) (any, error) {
 	es, ok := obj.(*v1alpha1.ExternalSecret)
-	if !ok {
-		return obj, nil
+	if !ok { // another view of the kind (unstructured, metadata): as every other kind
+		return cache.TransformStripManagedFields()(obj)
 	}
 	es.ManagedFields = nil
 	t := cacheStrings

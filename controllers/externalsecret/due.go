@@ -255,8 +255,12 @@ func maxReadAge(cause syncCause, es *v1alpha1.ExternalSecret, now time.Time) tim
 		// created is as current as its user asked, and its next refresh, one
 		// interval later, reads within the interval. In a burst of tens of
 		// thousands, that is what lets one read serve a path's objects.
+		// Only a true first attempt: an object that failed, or was edited
+		// or forced after a failure, has a Ready condition, and its user
+		// may be waiting for a value fixed or rotated since.
 		window := capAt(firstSyncReadWindow, interval)
-		if created := es.CreationTimestamp.Time; !created.IsZero() {
+		created := es.CreationTimestamp.Time
+		if !created.IsZero() && meta.FindStatusCondition(es.Status.Conditions, v1alpha1.ConditionReady) == nil {
 			window = max(window, min(now.Sub(created), firstSyncBurstWindow))
 		}
 		return window

@@ -181,3 +181,17 @@ func TestMaxReadAge_AFirstSyncUsesAnyReadMadeSinceItsObjectWasCreated(t *testing
 		NewWithT(t).Expect(maxReadAge(syncFirst, es, now)).To(Equal(tc.want), "created %s ago, interval %s", tc.age, tc.interval)
 	}
 }
+
+// TestMaxReadAge_AnObjectThatFailedBeforeItsFirstSyncGetsNoCreationWindow: a
+// retry, an edit or a force-sync of an object whose first sync failed may be
+// its user waiting for a value fixed or rotated since; it reads as a first
+// sync would have read within seconds, never a value up to 5 minutes old.
+func TestMaxReadAge_AnObjectThatFailedBeforeItsFirstSyncGetsNoCreationWindow(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	es := newES("ns", "a", "s")
+	es.CreationTimestamp = metav1.NewTime(now.Add(-3 * time.Minute))
+	es.Spec.RefreshInterval = &metav1.Duration{Duration: 10 * time.Second}
+	meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
+		Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonPropertyNotFound})
+	NewWithT(t).Expect(maxReadAge(syncFirst, es, now)).To(Equal(10 * time.Second))
+}

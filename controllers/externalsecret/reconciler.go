@@ -178,8 +178,8 @@ func (r *Reconciler) recordBuild(es *v1alpha1.ExternalSecret, built *desired.Res
 	if built.GeneratedKept {
 		es.Status.Generated = built.Generated
 	}
-	if r.Changes != nil {
-		r.indexReads(es, built.Stores.StoreOf, r.Clock.Now())
+	if r.Changes != nil && built.Stores != nil {
+		r.indexReads(es, built.Stores.StoreOf, built.ReadAt)
 	}
 }
 

@@ -78,6 +78,9 @@ type Result struct {
 	GeneratedKept bool
 	// Stores are the stores this build resolved.
 	Stores *Stores
+	// ReadAt is when the build finished reading its entries (zero when it
+	// failed before): the change feed indexes the paths as read then.
+	ReadAt time.Time
 }
 
 // ErrRemoteGone marks a build in which every referenced remote secret answered

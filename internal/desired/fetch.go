@@ -60,6 +60,7 @@ func (b *Builder) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1
 	if err := gen.finish(ctx, res); err != nil && firstErr == nil {
 		firstErr = err
 	}
+	res.ReadAt = b.now()
 	if firstErr == nil {
 		return values, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/internal/outcome"
@@ -52,7 +53,7 @@ func TestFetch_MergesEntriesAndTellsAPartlyMissingSetFromAGoneOne(t *testing.T) 
 			p.Client.WithSecret("app", map[string]any{"user": "from-extract", "pass": "p"}).
 				WithSecret("other", map[string]any{"name": "from-data"}).
 				WithError("down", providers.ErrUnavailable)
-			got, err := (&Builder{Provider: p}).fetch(context.Background(), resolvedStore(tc.es), tc.es, 0, &Result{})
+			got, err := (&Builder{Provider: p, Clock: clocktesting.NewFakeClock(unitNow)}).fetch(context.Background(), resolvedStore(tc.es), tc.es, 0, &Result{})
 			if tc.reason == "" {
 				g.Expect(err).NotTo(HaveOccurred())
 				strs := map[string]string{}

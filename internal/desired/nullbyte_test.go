@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/internal/outcome"
@@ -48,7 +49,7 @@ func TestFetch_NullBytePolicy(t *testing.T) {
 			p.Client.WithSecret("bin", map[string]any{"v": "se\x00cret-bytes"}).
 				WithSecret("text", map[string]any{"v": "plain"}).
 				WithSecret("encoded", map[string]any{"v": base64.StdEncoding.EncodeToString([]byte("a\x00b"))})
-			_, err := (&Builder{Provider: p}).fetch(context.Background(), resolvedStore(tc.es), tc.es, 0, &Result{})
+			_, err := (&Builder{Provider: p, Clock: clocktesting.NewFakeClock(unitNow)}).fetch(context.Background(), resolvedStore(tc.es), tc.es, 0, &Result{})
 			if !tc.fails {
 				g.Expect(err).NotTo(HaveOccurred())
 				return

@@ -44,9 +44,14 @@ func (t *Table) String(s string) string {
 	return s
 }
 
-// Map replaces m's keys and values with the table's copies, in place.
+// maxMapEntries is the largest map Map shares: a map with more entries is
+// someone's own, and rebuilding it would cost more than sharing saves.
+const maxMapEntries = 64
+
+// Map replaces m's keys and values with the table's copies, in place. A map
+// of more than 64 entries is left as it is.
 func (t *Table) Map(m map[string]string) {
-	if len(m) == 0 {
+	if len(m) == 0 || len(m) > maxMapEntries {
 		return
 	}
 	type pair struct{ k, v string }

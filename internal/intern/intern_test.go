@@ -52,3 +52,15 @@ func TestMap_SharesKeysAndValuesAndKeepsTheMap(t *testing.T) {
 		}
 	}
 }
+
+func TestMap_LeavesALargeMapAlone(t *testing.T) {
+	tab := New(1000, 32)
+	m := map[string]string{}
+	for i := range maxMapEntries + 1 {
+		m[string(rune('a'+i%26))+string(rune('a'+i/26))] = "v"
+	}
+	tab.Map(m)
+	if len(tab.strings) != 0 {
+		t.Fatalf("a map of %d entries was interned: the table holds %d strings", len(m), len(tab.strings))
+	}
+}

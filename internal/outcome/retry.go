@@ -1,6 +1,7 @@
 package outcome
 
 import (
+	"cmp"
 	"context"
 	"math/rand/v2"
 	"time"
@@ -86,7 +87,7 @@ func (r *retrier) Reconcile(ctx context.Context, req reconcile.Request) (ctrl.Re
 	}
 	oe := As(res.Err, "")
 	Log(ctrl.LoggerFrom(ctx), oe, r.what)
-	failures.WithLabelValues(r.controller, oe.Class.String(), oe.Reason).Inc()
+	failures.WithLabelValues(r.controller, oe.Class.String(), cmp.Or(oe.Reason, "Unclassified")).Inc()
 	switch oe.Class {
 	case Terminal:
 		r.backoff.Forget(req)
