@@ -29,6 +29,7 @@ import (
 	"github.com/baosync/baosync/controllers/metrics"
 	"github.com/baosync/baosync/controllers/pushsecret"
 	"github.com/baosync/baosync/controllers/secretstore"
+	"github.com/baosync/baosync/internal/memlimit"
 	"github.com/baosync/baosync/internal/operatorkey"
 	"github.com/baosync/baosync/internal/scope"
 	"github.com/baosync/baosync/internal/syncbudget"
@@ -62,6 +63,12 @@ func main() {
 		return
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
+	soft, err := memlimit.Apply(o.goMemLimitRatio, memlimit.CgroupFiles)
+	if err != nil {
+		ctrl.Log.Error(err, "Could not set the soft memory limit (--gomemlimit-ratio)")
+		os.Exit(2)
+	}
+	ctrl.Log.Info("Soft memory limit", "bytes", soft.Limit, "from", soft.From)
 	if err := run(ctrl.SetupSignalHandler(), &o); err != nil {
 		ctrl.Log.Error(err, "Operator stopped")
 		os.Exit(1)

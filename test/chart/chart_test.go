@@ -32,7 +32,7 @@ func TestChart_RendersAndAppliesWithServerSideDryRun(t *testing.T) {
 	}{{
 		name:  "default values",
 		apply: true,
-		has: []string{"kind: CustomResourceDefinition", "runAsNonRoot: true", "readOnlyRootFilesystem: true", "--refresh-status=OnChange", "name: GOMEMLIMIT",
+		has: []string{"kind: CustomResourceDefinition", "runAsNonRoot: true", "readOnlyRootFilesystem: true", "--refresh-status=OnChange", "--gomemlimit-ratio=0.9", "memory: 1Gi",
 			"--metrics-bind-address=:8443", "--metrics-secure=true", "name: baosync-metrics-reader", "nonResourceURLs",
 			"helm.sh/resource-policy: keep", "revisionHistoryLimit: 10", "image: \"ghcr.io/baosync/baosync:v0.1.0\""},
 		hasNot: []string{"--leader-elect", "kind: PodDisruptionBudget", "kind: ServiceMonitor",
@@ -70,7 +70,7 @@ func TestChart_RendersAndAppliesWithServerSideDryRun(t *testing.T) {
 		apply: true,
 		has: []string{"name: HTTPS_PROXY\n              value: http://proxy:3128", "mountPath: /etc/vault-ca", "name: vault-ca",
 			"topologySpreadConstraints:\n        - labelSelector:\n            matchLabels:\n              app.kubernetes.io/instance: baosync",
-			"topologyKey: topology.kubernetes.io/zone", "revisionHistoryLimit: 3", "team: a", "note: b", "name: GOMEMLIMIT"},
+			"topologyKey: topology.kubernetes.io/zone", "revisionHistoryLimit: 3", "team: a", "note: b"},
 	}, {
 		name:   "CRDs left to the user",
 		set:    []string{"crds.install=false"},
