@@ -77,6 +77,7 @@ func slimSecret(obj any) (any, error) {
 	slim.Annotations[annotationObservedHash] = contentHash(s.Type, s.Data)
 	slim.Annotations[annotationCacheNonce] = cacheNonce
 	shareMeta(&slim.TypeMeta, &slim.ObjectMeta)
+	cacheStrings.Map(slim.Annotations) // each Secret's hashes are its own: no map to share
 	slim.Type = corev1.SecretType(cacheStrings.String(string(slim.Type)))
 	return slim, nil
 }

@@ -1,6 +1,8 @@
 package externalsecret
 
 import (
+	"maps"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
@@ -16,17 +18,34 @@ import (
 // most 256 bytes (kubectl's last-applied manifest, say, is left alone).
 var cacheStrings = intern.New(4096, 256)
 
+// cacheMaps holds one copy of each small label or annotation map the cached
+// objects repeat (baosync.io/managed on every managed Secret; a Helm
+// release's labels on each of its ExternalSecrets). The cache never hands a
+// cached map to a writer (its readers get deep copies), so sharing is safe.
+var cacheMaps = intern.NewMaps(1024, cacheStrings)
+
+// lastApplied is kubectl apply's copy of the whole manifest, which the
+// reconciler never reads (desired.copyOwnMetadata does not copy it either).
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
 // slimExternalSecret is the cache's transform for ExternalSecrets: without
-// managedFields, and with the strings many objects repeat shared
-// (cacheStrings). The values are unchanged.
+// managedFields and kubectl's last-applied manifest (half an object again,
+// for everyone who applies with kubectl or Argo CD's client-side apply), and
+// with the strings and maps many objects repeat shared (cacheStrings,
+// cacheMaps). Everything the operator reads is unchanged.
 func slimExternalSecret(obj any) (any, error) {
 	es, ok := obj.(*v1alpha1.ExternalSecret)
 	if !ok { // another view of the kind (unstructured, metadata): as every other kind
 		return cache.TransformStripManagedFields()(obj)
 	}
 	es.ManagedFields = nil
+	if _, ok := es.Annotations[lastApplied]; ok {
+		es.Annotations = maps.Clone(es.Annotations)
+		delete(es.Annotations, lastApplied)
+	}
 	t := cacheStrings
 	shareMeta(&es.TypeMeta, &es.ObjectMeta)
+	es.Annotations = cacheMaps.Shared(es.Annotations)
 	ref := &es.Spec.SecretStoreRef
 	ref.Name, ref.Kind = t.String(ref.Name), v1alpha1.SecretStoreKind(t.String(string(ref.Kind)))
 	for i := range es.Spec.Data {
@@ -48,13 +67,13 @@ func slimExternalSecret(obj any) (any, error) {
 }
 
 // shareMeta shares the strings of an object's type and metadata that other
-// objects repeat; its name and UID are its own.
+// objects repeat, and its labels; its name and UID are its own, and its
+// annotations are left to the caller, which knows whether others repeat them.
 func shareMeta(tm *metav1.TypeMeta, om *metav1.ObjectMeta) {
 	t := cacheStrings
 	tm.APIVersion, tm.Kind = t.String(tm.APIVersion), t.String(tm.Kind)
 	om.Namespace = t.String(om.Namespace)
-	t.Map(om.Labels)
-	t.Map(om.Annotations)
+	om.Labels = cacheMaps.Shared(om.Labels)
 	for i := range om.OwnerReferences {
 		r := &om.OwnerReferences[i]
 		r.APIVersion, r.Kind = t.String(r.APIVersion), t.String(r.Kind)

@@ -2,6 +2,7 @@ package externalsecret
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"unsafe"
 
@@ -29,6 +30,11 @@ func decoded[T any](t *testing.T, obj *T) *T {
 
 // shared reports whether a and b share their bytes.
 func shared(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
+
+// sameMap reports whether a and b are one map, not only equal ones.
+func sameMap(a, b map[string]string) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
 
 func TestSlimExternalSecret_SharesRepeatedStringsAndChangesNoValue(t *testing.T) {
 	g := NewWithT(t)
@@ -61,6 +67,19 @@ func TestSlimExternalSecret_SharesRepeatedStringsAndChangesNoValue(t *testing.T)
 	} {
 		g.Expect(shared(pair[0], pair[1])).To(BeTrue(), "%s is not shared between two cached objects", what)
 	}
+	g.Expect(sameMap(x.Labels, y.Labels)).To(BeTrue(), "two equal label maps are one map in the cache")
+}
+
+func TestSlimExternalSecret_DropsKubectlsLastAppliedManifestAndKeepsOtherAnnotations(t *testing.T) {
+	g := NewWithT(t)
+	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+	es.Annotations = map[string]string{lastApplied: `{"apiVersion":"baosync.io/v1alpha1","kind":"ExternalSecret"}`,
+		v1alpha1.AnnotationForceSync: "1", "reloader.stakater.com/match": "true"}
+	in := decoded(t, es)
+	out, err := slimExternalSecret(in)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(out.(*v1alpha1.ExternalSecret).Annotations).To(Equal(map[string]string{
+		v1alpha1.AnnotationForceSync: "1", "reloader.stakater.com/match": "true"}))
 }
 
 func TestSlimSecret_SharesTheStringsManagedSecretsRepeat(t *testing.T) {
@@ -75,5 +94,7 @@ func TestSlimSecret_SharesTheStringsManagedSecretsRepeat(t *testing.T) {
 	g.Expect(shared(x.Namespace, y.Namespace)).To(BeTrue())
 	g.Expect(shared(string(x.Type), string(y.Type))).To(BeTrue())
 	g.Expect(shared(x.OwnerReferences[0].Kind, y.OwnerReferences[0].Kind)).To(BeTrue())
+	g.Expect(sameMap(x.Labels, y.Labels)).To(BeTrue(), "every managed Secret's label map is one map in the cache")
+	g.Expect(sameMap(x.Annotations, y.Annotations)).To(BeFalse(), "annotations hold each Secret's own hashes")
 	g.Expect(observedHash(x)).To(Equal(contentHash(s.Type, s.Data)), "the hash is of the data, as before")
 }

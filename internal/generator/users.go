@@ -38,6 +38,7 @@ func Users(ctx context.Context, c client.Reader, list client.ObjectList, index, 
 	if kind != v1alpha1.GeneratorKindCluster {
 		opts = append(opts, client.InNamespace(o.GetNamespace()))
 	}
+	opts = append(opts, client.UnsafeDisableDeepCopy) // only names are read: no copy of every user
 	if err := c.List(ctx, list, opts...); err != nil {
 		return nil, fmt.Errorf("list the users of %s %q: %w", kind, o.GetName(), err)
 	}

@@ -1,6 +1,7 @@
 package intern
 
 import (
+	"reflect"
 	"testing"
 	"unsafe"
 )
@@ -63,4 +64,55 @@ func TestMap_LeavesALargeMapAlone(t *testing.T) {
 	if len(tab.strings) != 0 {
 		t.Fatalf("a map of %d entries was interned: the table holds %d strings", len(m), len(tab.strings))
 	}
+}
+
+func TestMaps_EqualSmallMapsShareOneMap(t *testing.T) {
+	tab := NewMaps(10, New(10, 32))
+	a := tab.Shared(map[string]string{"baosync.io/managed": "true", "app": "web"})
+	b := tab.Shared(map[string]string{"app": "web", "baosync.io/managed": "true"})
+	if len(a) != 2 || a["app"] != "web" || a["baosync.io/managed"] != "true" {
+		t.Fatalf("the map changed: %v", a)
+	}
+	if !sameMap(a, b) {
+		t.Fatal("two equal maps were not shared")
+	}
+	c := tab.Shared(map[string]string{"app": "api", "baosync.io/managed": "true"})
+	if sameMap(a, c) || c["app"] != "api" {
+		t.Fatalf("maps with different values were shared: %v", c)
+	}
+}
+
+func TestMaps_AnEntryCannotPoseAsTwo(t *testing.T) {
+	tab := NewMaps(10, New(10, 64))
+	a := tab.Shared(map[string]string{"a": "1b2:c"})
+	b := tab.Shared(map[string]string{"a": "1", "b": "c"})
+	if sameMap(a, b) || len(b) != 2 {
+		t.Fatalf("different maps were shared: %v %v", a, b)
+	}
+}
+
+func TestMaps_LargeOrLongMapsStayTheirOwnAndTheTableStaysBounded(t *testing.T) {
+	tab := NewMaps(2, New(10, 8))
+	long := map[string]string{"k": "a value past eight bytes"}
+	if got := tab.Shared(long); !sameMap(got, long) || len(tab.maps) != 0 {
+		t.Fatal("a map with a long value must be returned as it is, unshared")
+	}
+	big := map[string]string{}
+	for i := range maxSharedMapSize + 1 {
+		big[string(rune('a'+i))] = "v"
+	}
+	if got := tab.Shared(big); !sameMap(got, big) || len(tab.maps) != 0 {
+		t.Fatal("a map of more than 8 entries must be returned as it is, unshared")
+	}
+	for _, v := range []string{"1", "2", "3", "4"} {
+		tab.Shared(map[string]string{"k": v})
+	}
+	if n := len(tab.maps); n > 2 {
+		t.Fatalf("the table holds %d maps, over its bound of 2", n)
+	}
+}
+
+// sameMap reports whether a and b are the same map, not only equal ones.
+func sameMap(a, b map[string]string) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }

@@ -1,0 +1,89 @@
+package intern
+
+import (
+	"slices"
+	"strconv"
+	"sync"
+)
+
+// Maps hands out one copy of each small map it has seen, for the maps many
+// cached objects hold with the same entries: the label baosync.io/managed on
+// every managed Secret, the Helm or kustomize labels on every ExternalSecret
+// of a release. A Go map of even one entry costs about 300 bytes, so at
+// 100,000 Secrets one shared map saves 30 MB.
+//
+// A map the table hands out is shared by every object that holds it: no
+// caller may change it. The informer cache honours this, as its readers get
+// deep copies and its event handlers only read.
+//
+// Like Table, it is bounded and starts over when full.
+type Maps struct {
+	mu         sync.Mutex
+	maps       map[string]map[string]string
+	strings    *Table
+	maxEntries int
+}
+
+// maxSharedMapSize is the most entries a map may have to be shared; larger
+// ones are an object's own and stay so (their strings are still shared).
+const maxSharedMapSize = 8
+
+// NewMaps returns a table of at most maxEntries maps whose strings are shared
+// through strings.
+func NewMaps(maxEntries int, strings *Table) *Maps {
+	return &Maps{maps: make(map[string]map[string]string), strings: strings, maxEntries: maxEntries}
+}
+
+// Shared returns the table's map with m's entries, which is m itself the first
+// time; m must not be changed after. A map of more than 8 entries, or with a
+// string longer than the string table keeps, is returned as it is, with its
+// strings shared in place.
+func (t *Maps) Shared(m map[string]string) map[string]string {
+	if len(m) == 0 || len(m) > maxSharedMapSize {
+		t.strings.Map(m)
+		return m
+	}
+	key, ok := t.key(m)
+	if !ok {
+		t.strings.Map(m)
+		return m
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if shared, ok := t.maps[key]; ok {
+		return shared
+	}
+	if len(t.maps) >= t.maxEntries {
+		clear(t.maps)
+	}
+	t.strings.Map(m)
+	t.maps[key] = m
+	return m
+}
+
+// key is an unambiguous encoding of m's entries in key order (each string
+// preceded by its length, so no entry can pose as two); false when a string
+// is too long to share.
+func (t *Maps) key(m map[string]string) (string, bool) {
+	keys := make([]string, 0, len(m))
+	n := 0
+	for k, v := range m {
+		if len(k) > t.strings.maxLen || len(v) > t.strings.maxLen {
+			return "", false
+		}
+		keys = append(keys, k)
+		n += len(k) + len(v) + 8
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, n)
+	for _, k := range keys {
+		b = strconv.AppendInt(b, int64(len(k)), 10)
+		b = append(b, ':')
+		b = append(b, k...)
+		v := m[k]
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	return string(b), true
+}
