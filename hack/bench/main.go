@@ -61,7 +61,7 @@ func main() {
 	flag.DurationVar(&c.outage, "outage", 0, "after the refresh cycle, cut Vault off for this long and measure requests and recovery (0: skip)")
 	flag.DurationVar(&c.soak, "soak", 0, "instead of the scenarios: soak the first size with this refresh interval for -soak-for (0: no soak)")
 	flag.StringVar(&c.operatorArg, "operator-args", "", "extra operator flags, space-separated (e.g. --refresh-status=Always)")
-	flag.StringVar(&c.memLimit, "operator-gomemlimit", "", "GOMEMLIMIT of the operator process only, as the chart sets it from the container limit (e.g. 120MiB)")
+	flag.StringVar(&c.memLimit, "operator-gomemlimit", "", "GOMEMLIMIT of the operator process only: the soft limit the operator sets itself in a container with a memory limit (--gomemlimit-ratio, 90% of it: 922MiB for the chart's 1Gi)")
 	flag.BoolVar(&c.esoCompat, "eso-compat", false, "create External Secrets Operator's objects (ESO v1.3.2's CRDs) instead of baosync's, served by the operator with --eso-compat")
 	flag.BoolVar(&c.tenancy, "tenancy", false, "one ClusterSecretStore with spec.tenancy: each namespace logs in with its own ServiceAccount (Kubernetes auth, one role with a templated policy) and reads only bench/<namespace>/")
 	flag.StringVar(&c.heapProfile, "heap-profile", "", "directory: save the operator's heap profile once every object is Ready (its pprof endpoint opened on a local port) and print what holds the live heap")

@@ -23,6 +23,10 @@ type restartResult struct {
 	APIRequestsPerObject map[string]float64 `json:"api_requests_per_object"`
 	PeakRSSMiB           float64            `json:"peak_rss_mib"`
 	OperatorGOMEMLIMIT   string             `json:"operator_gomemlimit,omitempty"`
+	// Sync is the initial sync before the restart, and SyncPeakRSSMiB the
+	// first operator's peak RSS over it.
+	Sync           *result `json:"initial_sync"`
+	SyncPeakRSSMiB float64 `json:"initial_sync_peak_rss_mib"`
 }
 
 // runRestart syncs the first size, then stops the operator and starts a new
@@ -35,12 +39,15 @@ func runRestart(ctx context.Context, c config) (*restartResult, error) {
 		return nil, err
 	}
 	defer s.teardown()
+	sync := &result{N: s.n, Paths: s.paths}
 	for _, step := range []func(context.Context, *result) error{s.seedVault, s.startOperator, s.initialSync} {
-		if err := step(ctx, &result{}); err != nil {
+		if err := step(ctx, sync); err != nil {
 			return nil, err
 		}
 	}
 	time.Sleep(5 * time.Second) // the first syncs' own follow-ups settle
+	syncPeak := round(s.operator.PeakRSSMiB())
+	fmt.Printf("    the first operator's peak RSS over the initial sync: %.0f MiB\n", syncPeak)
 	s.operator.Stop()
 	vault0, snap0 := s.proxy.Counts(), s.track.snapshot()
 	start := time.Now()
@@ -55,7 +62,8 @@ func runRestart(ctx context.Context, c config) (*restartResult, error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	out := &restartResult{N: s.n, Paths: s.paths, FirstReconcilesSecs: round(time.Since(start).Seconds()), OperatorGOMEMLIMIT: c.memLimit}
+	out := &restartResult{N: s.n, Paths: s.paths, FirstReconcilesSecs: round(time.Since(start).Seconds()), OperatorGOMEMLIMIT: c.memLimit,
+		Sync: sync, SyncPeakRSSMiB: syncPeak}
 	time.Sleep(3 * time.Second) // writes the last reconciles caused reach the watches
 	vault1, snap1 := s.proxy.Counts(), s.track.snapshot()
 	out.VaultReads = vault1["read"] - vault0["read"]
