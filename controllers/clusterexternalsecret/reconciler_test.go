@@ -57,6 +57,9 @@ func TestClusterExternalSecret_FollowsTheSelectedNamespaces(t *testing.T) {
 	labelled := namespace(t, map[string]string{key: "yes"})
 	other := namespace(t, nil)
 	ces := newCES("ces-"+key, []string{listed}, map[string]string{key: "yes"})
+	// kubectl's last-applied record is not a template's to hand down: the
+	// ExternalSecret cache does not keep it, so every reconcile would update.
+	ces.Spec.ExternalSecretMetadata.Annotations = map[string]string{"note": "x", "kubectl.kubernetes.io/last-applied-configuration": "{}"}
 	g.Expect(k8s.Create(ctx, ces)).To(Succeed())
 
 	for _, ns := range []string{listed, labelled} {
@@ -64,6 +67,7 @@ func TestClusterExternalSecret_FollowsTheSelectedNamespaces(t *testing.T) {
 		es := externalSecret(t, ns)
 		g.Expect(metav1.IsControlledBy(es, ces)).To(BeTrue(), "owned by the ClusterExternalSecret")
 		g.Expect(es.Labels).To(HaveKeyWithValue("team", "platform"))
+		g.Expect(es.Annotations).To(Equal(map[string]string{"note": "x"}))
 		g.Expect(es.Spec.Data).To(Equal(ces.Spec.ExternalSecretSpec.Data))
 	}
 	g.Expect(externalSecret(t, other)).To(BeNil())

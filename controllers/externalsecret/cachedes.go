@@ -20,13 +20,23 @@ var cacheStrings = intern.New(4096, 256)
 
 // cacheMaps holds one copy of each small label or annotation map the cached
 // objects repeat (baosync.io/managed on every managed Secret; a Helm
-// release's labels on each of its ExternalSecrets). The cache never hands a
-// cached map to a writer (its readers get deep copies), so sharing is safe.
+// release's labels on each of its ExternalSecrets). Nothing writes into a
+// cached map: readers get deep copies, event handlers only read, and the
+// transforms slim an object once (slimmedMark, annotationCacheNonce).
 var cacheMaps = intern.NewMaps(1024, cacheStrings)
 
 // lastApplied is kubectl apply's copy of the whole manifest, which the
 // reconciler never reads (desired.copyOwnMetadata does not copy it either).
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// isSlimmed reports whether the transform already slimmed es: the informer
+// may hand it the same object twice (the reflector's list, then the queue's
+// Replace), and a second pass would write into an object readers already use.
+// The mark is an empty managedFields that is not nil, which no decoded object
+// has: the API server omits an empty list.
+func isSlimmed(es *v1alpha1.ExternalSecret) bool {
+	return es.ManagedFields != nil && len(es.ManagedFields) == 0
+}
 
 // slimExternalSecret is the cache's transform for ExternalSecrets: without
 // managedFields and kubectl's last-applied manifest (half an object again,
@@ -38,7 +48,10 @@ func slimExternalSecret(obj any) (any, error) {
 	if !ok { // another view of the kind (unstructured, metadata): as every other kind
 		return cache.TransformStripManagedFields()(obj)
 	}
-	es.ManagedFields = nil
+	if isSlimmed(es) {
+		return es, nil
+	}
+	es.ManagedFields = []metav1.ManagedFieldsEntry{} // the mark, and no managedFields
 	if _, ok := es.Annotations[lastApplied]; ok {
 		es.Annotations = maps.Clone(es.Annotations)
 		delete(es.Annotations, lastApplied)

@@ -3,6 +3,7 @@ package externalsecret
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"testing"
 	"unsafe"
 
@@ -52,7 +53,7 @@ func TestSlimExternalSecret_SharesRepeatedStringsAndChangesNoValue(t *testing.T)
 	x, y := a.(*v1alpha1.ExternalSecret), b.(*v1alpha1.ExternalSecret)
 
 	want := es.DeepCopy()
-	want.ManagedFields = nil
+	want.ManagedFields = []metav1.ManagedFieldsEntry{} // the mark of a slimmed object
 	g.Expect(x).To(Equal(want), "the transform changes no value")
 	for what, pair := range map[string][2]string{
 		"namespace":      {x.Namespace, y.Namespace},
@@ -97,4 +98,44 @@ func TestSlimSecret_SharesTheStringsManagedSecretsRepeat(t *testing.T) {
 	g.Expect(sameMap(x.Labels, y.Labels)).To(BeTrue(), "every managed Secret's label map is one map in the cache")
 	g.Expect(sameMap(x.Annotations, y.Annotations)).To(BeFalse(), "annotations hold each Secret's own hashes")
 	g.Expect(observedHash(x)).To(Equal(contentHash(s.Type, s.Data)), "the hash is of the data, as before")
+}
+
+func TestSlimExternalSecret_ASecondPassWritesNothingReadersSee(t *testing.T) {
+	// The informer hands the transform the same object twice on a (re)list;
+	// meanwhile readers deep-copy it. Run under -race: a write into the cached
+	// object or into a map other objects share is a data race.
+	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+	es.Labels = map[string]string{v1alpha1.LabelManaged: "true"}
+	es.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
+	first, err := slimExternalSecret(decoded(t, es))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached := first.(*v1alpha1.ExternalSecret)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 1000 {
+			_ = cached.DeepCopy()
+		}
+	}()
+	for range 1000 {
+		fillTables() // the tables start over, as in a large cluster
+		again, err := slimExternalSecret(cached)
+		if err != nil || again != any(cached) {
+			t.Fatalf("a second pass must return the same object unchanged: %v", err)
+		}
+	}
+	<-done
+	if cached.Labels[v1alpha1.LabelManaged] != "true" {
+		t.Fatalf("the labels changed: %v", cached.Labels)
+	}
+}
+
+// fillTables fills the shared string and map tables past their bounds, so
+// that they start over.
+func fillTables() {
+	for i := range 1100 {
+		cacheMaps.Shared(map[string]string{"fill": strconv.Itoa(i)})
+	}
 }

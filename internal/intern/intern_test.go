@@ -68,8 +68,12 @@ func TestMap_LeavesALargeMapAlone(t *testing.T) {
 
 func TestMaps_EqualSmallMapsShareOneMap(t *testing.T) {
 	tab := NewMaps(10, New(10, 32))
-	a := tab.Shared(map[string]string{"baosync.io/managed": "true", "app": "web"})
+	in := map[string]string{"baosync.io/managed": "true", "app": "web"}
+	a := tab.Shared(in)
 	b := tab.Shared(map[string]string{"app": "web", "baosync.io/managed": "true"})
+	if sameMap(a, in) {
+		t.Fatal("the table keeps a copy of its own, never the map it is given")
+	}
 	if len(a) != 2 || a["app"] != "web" || a["baosync.io/managed"] != "true" {
 		t.Fatalf("the map changed: %v", a)
 	}
@@ -91,18 +95,18 @@ func TestMaps_AnEntryCannotPoseAsTwo(t *testing.T) {
 	}
 }
 
-func TestMaps_LargeOrLongMapsStayTheirOwnAndTheTableStaysBounded(t *testing.T) {
+func TestMaps_LargeOrLongMapsAreNotKeptAndTheTableStaysBounded(t *testing.T) {
 	tab := NewMaps(2, New(10, 8))
 	long := map[string]string{"k": "a value past eight bytes"}
-	if got := tab.Shared(long); !sameMap(got, long) || len(tab.maps) != 0 {
-		t.Fatal("a map with a long value must be returned as it is, unshared")
+	if got := tab.Shared(long); got["k"] != long["k"] || len(tab.maps) != 0 {
+		t.Fatal("a map with a long value must come back with its entries, unshared")
 	}
 	big := map[string]string{}
 	for i := range maxSharedMapSize + 1 {
 		big[string(rune('a'+i))] = "v"
 	}
-	if got := tab.Shared(big); !sameMap(got, big) || len(tab.maps) != 0 {
-		t.Fatal("a map of more than 8 entries must be returned as it is, unshared")
+	if got := tab.Shared(big); len(got) != len(big) || len(tab.maps) != 0 {
+		t.Fatal("a map of more than 8 entries must come back with its entries, unshared")
 	}
 	for _, v := range []string{"1", "2", "3", "4"} {
 		tab.Shared(map[string]string{"k": v})
@@ -115,4 +119,36 @@ func TestMaps_LargeOrLongMapsStayTheirOwnAndTheTableStaysBounded(t *testing.T) {
 // sameMap reports whether a and b are the same map, not only equal ones.
 func sameMap(a, b map[string]string) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+func TestMaps_NeverWritesIntoTheMapItIsGiven(t *testing.T) {
+	// A map already shared by cached objects may be handed in again (a
+	// transform given the same object twice) while readers use it: under
+	// -race, any write into it is a data race.
+	tab := NewMaps(2, New(4, 64))
+	m := tab.Shared(map[string]string{"baosync.io/managed": "true"})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 1000 {
+			for k, v := range m {
+				_, _ = k, v
+			}
+		}
+	}()
+	for i := range 1000 {
+		tab.Shared(map[string]string{"fill": string(rune('a' + i%26))}) // the tables start over
+		got := tab.Shared(m)
+		if got["baosync.io/managed"] != "true" || len(got) != 1 {
+			t.Fatalf("the shared copy differs: %v", got)
+		}
+	}
+	<-done
+	big := map[string]string{}
+	for i := range maxSharedMapSize + 1 {
+		big[string(rune('a'+i))] = "v"
+	}
+	if got := tab.Shared(big); sameMap(got, big) || len(got) != len(big) {
+		t.Fatal("a map too big to share comes back as a copy with the same entries")
+	}
 }

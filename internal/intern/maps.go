@@ -14,7 +14,8 @@ import (
 //
 // A map the table hands out is shared by every object that holds it: no
 // caller may change it. The informer cache honours this, as its readers get
-// deep copies and its event handlers only read.
+// deep copies and its event handlers only read; and the table itself never
+// writes into a map it is given.
 //
 // Like Table, it is bounded and starts over when full.
 type Maps struct {
@@ -34,19 +35,19 @@ func NewMaps(maxEntries int, strings *Table) *Maps {
 	return &Maps{maps: make(map[string]map[string]string), strings: strings, maxEntries: maxEntries}
 }
 
-// Shared returns the table's map with m's entries, which is m itself the first
-// time; m must not be changed after. A map of more than 8 entries, or with a
-// string longer than the string table keeps, is returned as it is, with its
-// strings shared in place.
+// Shared returns the table's map with m's entries: one the table holds, or a
+// new one made of the table's strings, which the table keeps. It never writes
+// into m, which may be a map other objects already share (a transform can be
+// handed the same object twice). A map of more than 8 entries, or with a
+// string longer than the string table keeps, is copied with its strings
+// shared, and not kept.
 func (t *Maps) Shared(m map[string]string) map[string]string {
-	if len(m) == 0 || len(m) > maxSharedMapSize {
-		t.strings.Map(m)
+	if len(m) == 0 {
 		return m
 	}
 	key, ok := t.key(m)
 	if !ok {
-		t.strings.Map(m)
-		return m
+		return t.copyOf(m)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -54,17 +55,29 @@ func (t *Maps) Shared(m map[string]string) map[string]string {
 		return shared
 	}
 	if len(t.maps) >= t.maxEntries {
-		clear(t.maps)
+		clear(t.maps) // start over: what is shared stays shared
 	}
-	t.strings.Map(m)
-	t.maps[key] = m
-	return m
+	n := t.copyOf(m)
+	t.maps[key] = n
+	return n
+}
+
+// copyOf is a new map with m's entries, made of the string table's copies.
+func (t *Maps) copyOf(m map[string]string) map[string]string {
+	n := make(map[string]string, len(m))
+	for k, v := range m {
+		n[t.strings.String(k)] = t.strings.String(v)
+	}
+	return n
 }
 
 // key is an unambiguous encoding of m's entries in key order (each string
-// preceded by its length, so no entry can pose as two); false when a string
-// is too long to share.
+// preceded by its length, so no entry can pose as two); false when m has more
+// than 8 entries or a string too long to share.
 func (t *Maps) key(m map[string]string) (string, bool) {
+	if len(m) > maxSharedMapSize {
+		return "", false
+	}
 	keys := make([]string, 0, len(m))
 	n := 0
 	for k, v := range m {

@@ -167,7 +167,12 @@ func (r *Reconciler[P, C]) ensure(ctx context.Context, parent P, ns string) erro
 	}
 	labels[r.Kind.LabelOwner] = parent.GetName()
 	next.SetLabels(labels)
-	next.SetAnnotations(maps.Clone(annotations))
+	annotations = maps.Clone(annotations)
+	// kubectl's record of what it applied belongs to whoever applied the
+	// child; the ExternalSecret cache does not even keep it, so from a
+	// template it would make every reconcile an update.
+	delete(annotations, "kubectl.kubernetes.io/last-applied-configuration")
+	next.SetAnnotations(annotations)
 	r.Kind.CopySpec(parent, next)
 	if err := controllerutil.SetControllerReference(parent, next, r.Scheme()); err != nil {
 		return fmt.Errorf("set owner: %w", err)
