@@ -156,6 +156,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res outco
 	if errors.Is(err, desired.ErrRemoteGone) {
 		return r.remoteGone(ctx, es, target, err)
 	}
+	if refreshCanWait(cause, es, err) {
+		return r.deferRefresh(es, err)
+	}
 	if err != nil {
 		return r.fail(ctx, es, err)
 	}

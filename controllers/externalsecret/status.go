@@ -19,6 +19,7 @@ import (
 	"github.com/baosync/baosync/controllers/internal/statuspatch"
 	"github.com/baosync/baosync/internal/outcome"
 	"github.com/baosync/baosync/internal/storeref"
+	"github.com/baosync/baosync/providers"
 )
 
 // fail is the one failure path: Ready=False with the error's Reason, a Warning
@@ -36,6 +37,31 @@ func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err er
 	r.setReady(es, metav1.ConditionFalse, oe.Reason, msg)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
 	return outcome.Failed(r.keepLeaseTimer(es, oe), es.EffectiveRefreshInterval())
+}
+
+// refreshCanWait reports a build failure that only puts off a periodic
+// refresh of an object in sync: its namespace used up its share of the
+// store's requests, as a burst of refreshes falling due at once does (after a
+// restart, say). Any other cause (a first sync, a change of the object, the
+// remote path or a generator, a repair) has a user waiting, and fails.
+func refreshCanWait(cause syncCause, es *v1alpha1.ExternalSecret, err error) bool {
+	return cause == syncPeriodic && isReady(es) && errors.Is(err, providers.ErrThrottled)
+}
+
+// deferRefresh puts off such a refresh (refreshCanWait) until the share
+// allows it. The Secret still holds the last values, so Ready stays True and
+// nothing is written: Ready=False and back would cost two status writes and
+// two events per object, 6,012 writes in a restart at 100,000 objects. The
+// namespace gets one Throttled event a minute, as for its share of syncs.
+func (r *Reconciler) deferRefresh(es *v1alpha1.ExternalSecret, err error) outcome.Result {
+	oe := outcome.As(outcome.FromProvider(err), v1alpha1.ReasonThrottled)
+	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
+	if r.SyncBudget.Tell(es.Namespace, r.Clock.Now()) {
+		r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, v1alpha1.ReasonThrottled, "Sync",
+			"namespace %q is past its share of the store's requests (--vault-namespace-rate-limit); its refreshes wait, this one %s",
+			es.Namespace, oe.After.Round(time.Millisecond))
+	}
+	return outcome.Failed(oe, es.EffectiveRefreshInterval())
 }
 
 // keepLeaseTimer turns a terminal failure of an ExternalSecret that holds a

@@ -16,6 +16,8 @@ import (
 
 	"github.com/baosync/baosync/api/v1alpha1"
 	"github.com/baosync/baosync/internal/outcome"
+	"github.com/baosync/baosync/internal/syncbudget"
+	"github.com/baosync/baosync/providers"
 )
 
 // readyOf returns the Ready condition, failing the test when there is none.
@@ -260,4 +262,64 @@ func TestSucceed_ABulkFirstSyncIsNotAnnouncedObjectByObject(t *testing.T) {
 		Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonProviderUnavailable})
 	_ = r.succeed(recovered, false, syncRetry)
 	g.Expect(drain(rec)).To(ConsistOf(HavePrefix("Normal SecretSynced")), "a recovery is always announced")
+}
+
+func TestRefreshCanWait_OnlyAPeriodicRefreshOfAnObjectInSyncWaitsForItsShare(t *testing.T) {
+	throttled := fmt.Errorf("data[0]: %w", &providers.ThrottledError{Store: "ClusterSecretStore//vault", Namespace: "ns", After: time.Second})
+	ready := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+	meta.SetStatusCondition(&ready.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
+		Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced})
+	failing := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+	meta.SetStatusCondition(&failing.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
+		Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonProviderUnavailable})
+	cases := []struct {
+		name  string
+		cause syncCause
+		es    *v1alpha1.ExternalSecret
+		err   error
+		want  bool
+	}{
+		{"a periodic refresh of an object in sync", syncPeriodic, ready, throttled, true},
+		{"a first sync: someone waits for it", syncFirst, unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain), throttled, false},
+		{"a change of the object", syncChanged, ready, throttled, false},
+		{"a change of the remote path", syncRemote, ready, throttled, false},
+		{"a repair of the Secret", syncRepair, ready, throttled, false},
+		{"an object that is not Ready", syncPeriodic, failing, throttled, false},
+		{"another failure", syncPeriodic, ready, errors.New("connection refused"), false},
+		{"no failure", syncPeriodic, ready, nil, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := refreshCanWait(c.cause, c.es, c.err); got != c.want {
+				t.Fatalf("refreshCanWait = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestDeferRefresh_KeepsReadyAndWritesNothingAndTellsOnceAMinute: a burst
+// of refreshes past the namespace's share of the store (a restart at scale)
+// costs no status write and no event per object; the namespace is told once
+// a minute.
+func TestDeferRefresh_KeepsReadyAndWritesNothingAndTellsOnceAMinute(t *testing.T) {
+	g := NewWithT(t)
+	r, rec := unitReconciler(t)
+	r.SyncBudget = syncbudget.New(50, 100)
+	throttled := &providers.ThrottledError{Store: "ClusterSecretStore//vault", Namespace: "ns", After: 1500 * time.Millisecond}
+	for i := range 10 {
+		es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+		es.Name = fmt.Sprint("app-", i)
+		meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
+			Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced, Message: "in sync"})
+		before := es.DeepCopy()
+		res := r.deferRefresh(es, throttled)
+		g.Expect(es.Status).To(Equal(before.Status), "the status is left as it was: nothing to write")
+		oe := outcome.As(res.Err, "")
+		g.Expect(oe.Reason).To(Equal(v1alpha1.ReasonThrottled))
+		g.Expect(oe.Class).To(Equal(outcome.Waiting))
+		g.Expect(oe.After).To(Equal(1500 * time.Millisecond))
+	}
+	g.Expect(drain(rec)).To(ConsistOf(And(HavePrefix("Warning Throttled"), ContainSubstring("--vault-namespace-rate-limit"))),
+		"one event for the namespace, not one per object")
+	g.Expect(syncCalls(g, r, v1alpha1.ReasonThrottled)).To(BeNumerically("==", 10))
 }

@@ -47,3 +47,10 @@ func (b *Budget) Take(namespace string, now time.Time) (wait time.Duration, tell
 	}
 	return 0, false
 }
+
+// Tell reports whether a wait of namespace's at now, for this budget or for
+// another share (a store's requests), is to be told: the first in tellEvery,
+// shared with Take's.
+func (b *Budget) Tell(namespace string, now time.Time) bool {
+	return b != nil && b.tells.Get(namespace, now).AllowN(now, 1)
+}
