@@ -68,7 +68,11 @@ func main() {
 		ctrl.Log.Error(err, "Could not set the soft memory limit (--gomemlimit-ratio)")
 		os.Exit(2)
 	}
-	ctrl.Log.Info("Soft memory limit", "bytes", soft.Limit, "from", soft.From)
+	if soft.Limit > 0 {
+		ctrl.Log.Info("Soft memory limit set", "bytes", soft.Limit, "from", soft.From)
+	} else {
+		ctrl.Log.Info("Soft memory limit not set from the container", "because", soft.From)
+	}
 	if err := run(ctrl.SetupSignalHandler(), &o); err != nil {
 		ctrl.Log.Error(err, "Operator stopped")
 		os.Exit(1)
