@@ -56,7 +56,7 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 	if cause == noSync || cause == syncLease { // a lease expires whatever the budget says
 		return cause, wait, change
 	}
-	if wait := r.windowClosed(es, cause, in.now); wait > 0 {
+	if wait := r.windowClosed(es, cause, in); wait > 0 {
 		if remote {
 			r.Changes.putBack(client.ObjectKeyFromObject(es), change)
 		}
@@ -71,15 +71,20 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 // windowClosed is how long a periodic refresh, or one a remote change asked
 // for, waits for the object's syncWindows; 0 when it may run. Other causes
 // (a first sync, a change, a retry, a repair) never wait. A schedule that
-// does not parse leaves the refresh alone, with a Warning event.
-func (r *Reconciler) windowClosed(es *v1alpha1.ExternalSecret, cause syncCause, now time.Time) time.Duration {
+// does not parse leaves the refresh alone, with a Warning event. The wait
+// ends at the object's lease, if one is due sooner: a lease is renewed
+// whatever the window says (decideSync).
+func (r *Reconciler) windowClosed(es *v1alpha1.ExternalSecret, cause syncCause, in syncInput) time.Duration {
 	if es.Spec.SyncWindows == nil || (cause != syncPeriodic && cause != syncRemote) {
 		return 0
 	}
-	wait, err := windowWait(es.Spec.SyncWindows, now)
+	wait, err := windowWait(es.Spec.SyncWindows, in.now)
 	if err != nil {
 		r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, v1alpha1.ReasonInvalidSpec, "Sync", "%v; the refresh runs as if no window were set", err)
 		return 0
+	}
+	if wait > 0 && !in.generatedDue.IsZero() {
+		wait = min(wait, max(in.generatedDue.Sub(in.now), time.Second))
 	}
 	return wait
 }
@@ -163,6 +168,9 @@ const (
 // (drift), and otherwise when the refresh interval has elapsed.
 func decideSync(in syncInput) (syncCause, time.Duration) {
 	cause, wait := decideRefresh(in)
+	if cause == syncPeriodic && !in.generatedDue.IsZero() && !in.now.Before(in.generatedDue) {
+		return syncLease, 0 // a lease expires whatever a sync window or the budget says
+	}
 	if cause != noSync || in.generatedDue.IsZero() {
 		return cause, wait
 	}
