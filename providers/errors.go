@@ -46,15 +46,29 @@ var (
 // ThrottledError is ErrThrottled with the delay after which a request would
 // be admitted again.
 type ThrottledError struct {
-	// Store names the store, Namespace the namespace whose share ran out.
+	// Store names the store, Namespace the namespace whose request waits.
 	Store, Namespace string
 	// After is how long to wait before the next request.
 	After time.Duration
+	// StoreWide: the store's whole budget ran out, which every namespace
+	// shares, not the namespace's own share.
+	StoreWide bool
 }
 
 func (e *ThrottledError) Error() string {
+	if e.StoreWide {
+		return fmt.Sprintf("store %s: the store's request budget is used up; retrying in %s", e.Store, e.After.Round(time.Millisecond))
+	}
 	return fmt.Sprintf("store %s: namespace %q used up its share of the store's request budget; retrying in %s",
 		e.Store, e.Namespace, e.After.Round(time.Millisecond))
+}
+
+// OwnShare reports whether err is only namespace's own share of a store
+// running out: not the store's whole budget, nor another namespace's share
+// (a coalesced read hands its waiters the first caller's error).
+func OwnShare(err error, namespace string) bool {
+	var te *ThrottledError
+	return errors.As(err, &te) && !te.StoreWide && te.Namespace == namespace
 }
 
 // Is makes errors.Is(err, ErrThrottled) hold.

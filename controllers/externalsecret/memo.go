@@ -26,6 +26,9 @@ type syncMemo struct {
 	// stale holds the objects whose generator changed since their last sync:
 	// nothing in the object itself says so.
 	stale map[types.NamespacedName]struct{}
+	// deferred holds when each object's refresh first waited for its
+	// namespace's share (deferRefresh), until it syncs or fails.
+	deferred map[types.NamespacedName]time.Time
 }
 
 // syncRecord is what one successful sync established.
@@ -48,6 +51,7 @@ func (m *syncMemo) remember(key types.NamespacedName, uid types.UID, version str
 		m.last = map[types.NamespacedName]syncRecord{}
 	}
 	m.last[key] = syncRecord{uid: uid, version: version, at: at, generatedDue: generatedDue}
+	delete(m.deferred, key)
 }
 
 // recall returns the record of the object, if it is about this very object.
@@ -65,6 +69,7 @@ func (m *syncMemo) forget(key types.NamespacedName) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.last, key)
+	delete(m.deferred, key)
 }
 
 // drop forgets everything of an ExternalSecret that is gone.
@@ -73,6 +78,22 @@ func (m *syncMemo) drop(key types.NamespacedName) {
 	defer m.mu.Unlock()
 	delete(m.last, key)
 	delete(m.stale, key)
+	delete(m.deferred, key)
+}
+
+// deferredSince returns when the object's refresh first waited for its
+// namespace's share, now if this is the first time since it last synced.
+func (m *syncMemo) deferredSince(key types.NamespacedName, now time.Time) time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if since, ok := m.deferred[key]; ok {
+		return since
+	}
+	if m.deferred == nil {
+		m.deferred = map[types.NamespacedName]time.Time{}
+	}
+	m.deferred[key] = now
+	return now
 }
 
 // markStale records that a generator of the object changed, so that its next

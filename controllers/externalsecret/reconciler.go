@@ -156,7 +156,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res outco
 	if errors.Is(err, desired.ErrRemoteGone) {
 		return r.remoteGone(ctx, es, target, err)
 	}
-	if refreshCanWait(cause, es, err) {
+	if r.refreshCanWait(cause, es, built, err) {
 		return r.deferRefresh(es, err)
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,9 +18,9 @@ import (
 	"github.com/baosync/baosync/controllers/internal/conditions"
 	"github.com/baosync/baosync/controllers/internal/ledger"
 	"github.com/baosync/baosync/controllers/internal/statuspatch"
+	"github.com/baosync/baosync/internal/desired"
 	"github.com/baosync/baosync/internal/outcome"
 	"github.com/baosync/baosync/internal/storeref"
-	"github.com/baosync/baosync/providers"
 )
 
 // fail is the one failure path: Ready=False with the error's Reason, a Warning
@@ -39,13 +40,31 @@ func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err er
 	return outcome.Failed(r.keepLeaseTimer(es, oe), es.EffectiveRefreshInterval())
 }
 
+// maxRefreshDeferral is how long a periodic refresh may wait for its
+// namespace's share with Ready left True; past it, the wait shows as
+// Ready=False, Throttled, as any other failure.
+const maxRefreshDeferral = 5 * time.Minute
+
 // refreshCanWait reports a build failure that only puts off a periodic
-// refresh of an object in sync: its namespace used up its share of the
-// store's requests, as a burst of refreshes falling due at once does (after a
-// restart, say). Any other cause (a first sync, a change of the object, the
-// remote path or a generator, a repair) has a user waiting, and fails.
-func refreshCanWait(cause syncCause, es *v1alpha1.ExternalSecret, err error) bool {
-	return cause == syncPeriodic && isReady(es) && errors.Is(err, providers.ErrThrottled)
+// refresh of an object in sync: every failing entry waited for the object's
+// own namespace's share of a store (not the store's whole budget, which other
+// namespaces spend), as a burst of refreshes falling due at once does (after
+// a restart, say), for at most maxRefreshDeferral. Any other cause (a first
+// sync, a change of the object, the remote path or a generator, a repair, a
+// lease) has a user or a lease waiting, and fails; so does an object with
+// generated entries, whose build may have issued or rotated values the Secret
+// must then get.
+func (r *Reconciler) refreshCanWait(cause syncCause, es *v1alpha1.ExternalSecret, built *desired.Result, err error) bool {
+	if err == nil || built == nil || !built.OwnShareOnly || cause != syncPeriodic || !isReady(es) || generates(es) {
+		return false
+	}
+	now := r.Clock.Now()
+	return now.Sub(r.memo.deferredSince(client.ObjectKeyFromObject(es), now)) < maxRefreshDeferral
+}
+
+// generates reports whether es has generated entries or state.
+func generates(es *v1alpha1.ExternalSecret) bool {
+	return len(es.Status.Generated) > 0 || slices.ContainsFunc(es.Spec.DataFrom, v1alpha1.ExternalSecretDataFromRemoteRef.Generated)
 }
 
 // deferRefresh puts off such a refresh (refreshCanWait) until the share
@@ -53,6 +72,7 @@ func refreshCanWait(cause syncCause, es *v1alpha1.ExternalSecret, err error) boo
 // nothing is written: Ready=False and back would cost two status writes and
 // two events per object, 6,012 writes in a restart at 100,000 objects. The
 // namespace gets one Throttled event a minute, as for its share of syncs.
+// The failure is still logged and counted (outcome.Retrying).
 func (r *Reconciler) deferRefresh(es *v1alpha1.ExternalSecret, err error) outcome.Result {
 	oe := outcome.As(outcome.FromProvider(err), v1alpha1.ReasonThrottled)
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()

@@ -12,9 +12,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/baosync/baosync/api/v1alpha1"
+	"github.com/baosync/baosync/internal/desired"
 	"github.com/baosync/baosync/internal/outcome"
 	"github.com/baosync/baosync/internal/syncbudget"
 	"github.com/baosync/baosync/providers"
@@ -264,36 +266,78 @@ func TestSucceed_ABulkFirstSyncIsNotAnnouncedObjectByObject(t *testing.T) {
 	g.Expect(drain(rec)).To(ConsistOf(HavePrefix("Normal SecretSynced")), "a recovery is always announced")
 }
 
-func TestRefreshCanWait_OnlyAPeriodicRefreshOfAnObjectInSyncWaitsForItsShare(t *testing.T) {
+func TestRefreshCanWait_OnlyAPeriodicRefreshOfAnObjectInSyncWaitsForItsOwnShare(t *testing.T) {
 	throttled := fmt.Errorf("data[0]: %w", &providers.ThrottledError{Store: "ClusterSecretStore//vault", Namespace: "ns", After: time.Second})
-	ready := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
-	meta.SetStatusCondition(&ready.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
-		Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced})
-	failing := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
-	meta.SetStatusCondition(&failing.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
-		Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonProviderUnavailable})
+	ownShare := &desired.Result{OwnShareOnly: true}
+	readyES := func(change func(*v1alpha1.ExternalSecret)) *v1alpha1.ExternalSecret {
+		es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+		meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
+			Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced})
+		if change != nil {
+			change(es)
+		}
+		return es
+	}
 	cases := []struct {
 		name  string
 		cause syncCause
 		es    *v1alpha1.ExternalSecret
+		built *desired.Result
 		err   error
 		want  bool
 	}{
-		{"a periodic refresh of an object in sync", syncPeriodic, ready, throttled, true},
-		{"a first sync: someone waits for it", syncFirst, unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain), throttled, false},
-		{"a change of the object", syncChanged, ready, throttled, false},
-		{"a change of the remote path", syncRemote, ready, throttled, false},
-		{"a repair of the Secret", syncRepair, ready, throttled, false},
-		{"an object that is not Ready", syncPeriodic, failing, throttled, false},
-		{"another failure", syncPeriodic, ready, errors.New("connection refused"), false},
-		{"no failure", syncPeriodic, ready, nil, false},
+		{"a periodic refresh of an object in sync, its own share used up", syncPeriodic, readyES(nil), ownShare, throttled, true},
+		{"the store's whole budget or another namespace's share, or any other failure beside", syncPeriodic, readyES(nil), &desired.Result{}, throttled, false},
+		{"a first sync: someone waits for it", syncFirst, unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain), ownShare, throttled, false},
+		{"a change of the object", syncChanged, readyES(nil), ownShare, throttled, false},
+		{"a change of the remote path", syncRemote, readyES(nil), ownShare, throttled, false},
+		{"a repair of the Secret", syncRepair, readyES(nil), ownShare, throttled, false},
+		{"a lease", syncLease, readyES(nil), ownShare, throttled, false},
+		{"an object that is not Ready", syncPeriodic, readyES(func(es *v1alpha1.ExternalSecret) {
+			meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
+				Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonProviderUnavailable})
+		}), ownShare, throttled, false},
+		{"an object with a generator, whose build may have rotated a value", syncPeriodic, readyES(func(es *v1alpha1.ExternalSecret) {
+			es.Spec.DataFrom = []v1alpha1.ExternalSecretDataFromRemoteRef{{SourceRef: &v1alpha1.StoreGeneratorSourceRef{
+				GeneratorRef: &v1alpha1.GeneratorRef{Kind: "Password", Name: "pw"}}}}
+		}), ownShare, throttled, false},
+		{"an object holding generated state", syncPeriodic, readyES(func(es *v1alpha1.ExternalSecret) {
+			es.Status.Generated = []v1alpha1.GeneratedStatus{{Kind: "VaultDynamicSecret", Name: "db"}}
+		}), ownShare, throttled, false},
+		{"no failure", syncPeriodic, readyES(nil), ownShare, nil, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := refreshCanWait(c.cause, c.es, c.err); got != c.want {
+			r, _ := unitReconciler(t)
+			if got := r.refreshCanWait(c.cause, c.es, c.built, c.err); got != c.want {
 				t.Fatalf("refreshCanWait = %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+func TestRefreshCanWait_AtMostFiveMinutesThenTheWaitShows(t *testing.T) {
+	r, _ := unitReconciler(t)
+	clock := r.Clock.(*clocktesting.FakeClock)
+	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
+	meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
+		Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced})
+	throttled := &providers.ThrottledError{Store: "s", Namespace: "ns", After: time.Second}
+	built := &desired.Result{OwnShareOnly: true}
+	if !r.refreshCanWait(syncPeriodic, es, built, throttled) {
+		t.Fatal("the first wait is deferred")
+	}
+	clock.Step(maxRefreshDeferral - time.Second)
+	if !r.refreshCanWait(syncPeriodic, es, built, throttled) {
+		t.Fatal("a wait within five minutes is deferred")
+	}
+	clock.Step(time.Second)
+	if r.refreshCanWait(syncPeriodic, es, built, throttled) {
+		t.Fatal("after five minutes of waiting, the wait must show as Ready=False, Throttled")
+	}
+	r.memo.remember(client.ObjectKeyFromObject(es), es.UID, "1", clock.Now(), time.Time{})
+	if !r.refreshCanWait(syncPeriodic, es, built, throttled) {
+		t.Fatal("a sync starts the clock again")
 	}
 }
 

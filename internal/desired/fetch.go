@@ -25,17 +25,8 @@ func (b *Builder) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1
 	res.Stores = stores
 
 	values := map[string][]byte{}
-	var firstErr error
-	missing, total := 0, 0
-	note := func(err error) {
-		total++
-		if errors.Is(err, providers.ErrNotFound) {
-			missing++
-		}
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
+	t := &tally{namespace: es.Namespace}
+	note := t.note
 	gen := &generatorRun{b: b, es: es}
 	for i, df := range es.Spec.DataFrom {
 		m, err := dataFromEntry(ctx, stores, gen, i, df, maxAge)
@@ -57,17 +48,45 @@ func (b *Builder) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1
 			values[d.SecretKey] = v
 		}
 	}
-	if err := gen.finish(ctx, res); err != nil && firstErr == nil {
-		firstErr = err
+	if err := gen.finish(ctx, res); err != nil {
+		t.fail(err)
 	}
 	res.ReadAt = b.now()
-	if firstErr == nil {
+	res.OwnShareOnly = t.first != nil && !t.other
+	switch {
+	case t.first == nil:
 		return values, nil
+	case t.missing == t.total:
+		return nil, fmt.Errorf("%w: %w", ErrRemoteGone, outcome.FromProvider(t.first))
 	}
-	if missing == total {
-		return nil, fmt.Errorf("%w: %w", ErrRemoteGone, outcome.FromProvider(firstErr))
+	return nil, outcome.FromProvider(t.first)
+}
+
+// tally counts the outcomes of a build's entries.
+type tally struct {
+	namespace      string // the object's
+	first          error  // the first failure, whose Reason the build fails with
+	missing, total int    // entries whose remote secret is gone, and all entries
+	other          bool   // a failure other than the namespace's own share (providers.OwnShare)
+}
+
+// note counts one entry's outcome.
+func (t *tally) note(err error) {
+	t.total++
+	if errors.Is(err, providers.ErrNotFound) {
+		t.missing++
 	}
-	return nil, outcome.FromProvider(firstErr)
+	if err != nil {
+		t.fail(err)
+	}
+}
+
+// fail counts a failure that is not an entry's (the generators' state).
+func (t *tally) fail(err error) {
+	if t.first == nil {
+		t.first = err
+	}
+	t.other = t.other || !providers.OwnShare(err, t.namespace)
 }
 
 // dataFromEntry reads one dataFrom entry from its generator or its store. A

@@ -58,7 +58,7 @@ func (f *fairShare) admit(ctx context.Context, store, namespace string) error {
 		if mine != nil {
 			mine.CancelAt(now)
 		}
-		return &providers.ThrottledError{Store: store, Namespace: namespace, After: max(d, time.Second)}
+		return &providers.ThrottledError{Store: store, Namespace: namespace, After: max(d, time.Second), StoreWide: true}
 	}
 	if d == 0 {
 		return nil

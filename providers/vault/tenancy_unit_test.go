@@ -23,8 +23,27 @@ func TestFairShare_ANamespacePastItsShareIsThrottledWithoutWaiting(t *testing.T)
 	if !errors.As(err, &te) || !errors.Is(err, providers.ErrThrottled) || te.After <= 0 {
 		t.Fatalf("past its share: got %v, want a ThrottledError with a delay", err)
 	}
+	if !providers.OwnShare(err, "greedy") || providers.OwnShare(err, "patient") {
+		t.Fatalf("the share that ran out is greedy's own, and no one else's: %+v", te)
+	}
 	if err := f.admit(ctx, "s", "patient"); err != nil {
 		t.Fatalf("another namespace is throttled too: %v", err)
+	}
+}
+
+func TestFairShare_TheStoresWholeBudgetRunningOutIsNoNamespacesOwnShare(t *testing.T) {
+	f := newFairShare(&options{namespaceRate: 1000, namespaceBurst: 1000, rateLimit: 1, rateBurst: 1})
+	ctx := context.Background()
+	if err := f.admit(ctx, "s", "a"); err != nil {
+		t.Fatalf("within the store's burst: %v", err)
+	}
+	err := f.admit(ctx, "s", "b")
+	var te *providers.ThrottledError
+	if !errors.As(err, &te) || !te.StoreWide || providers.OwnShare(err, "b") {
+		t.Fatalf("past the store's budget: got %v, want a store-wide ThrottledError", err)
+	}
+	if !strings.Contains(err.Error(), "the store's request budget is used up") {
+		t.Fatalf("the message blames a namespace's share: %v", err)
 	}
 }
 

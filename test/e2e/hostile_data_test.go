@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -138,9 +139,9 @@ func TestHostile_TenantsCannotOverwriteEachOthersPushedSecrets(t *testing.T) {
 	sec, err := env.VaultClient.Logical().Read("secret/data/" + remote)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(sec.Data["data"]).To(Equal(map[string]any{"pw": "from-a"}), "tenant B overwrote or deleted tenant A's secret")
-	meta, err := env.VaultClient.Logical().Read("secret/metadata/" + remote)
+	md, err := env.VaultClient.Logical().Read("secret/metadata/" + remote)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(meta.Data["custom_metadata"]).To(HaveKeyWithValue("baosync-owner", a+"/push"))
+	g.Expect(md.Data["custom_metadata"]).To(HaveKeyWithValue("baosync-owner", a+"/push"))
 }
 
 // Item 8: one namespace cannot starve a shared store.
@@ -168,6 +169,48 @@ func TestHostile_OneNamespaceCannotStarveASharedStore(t *testing.T) {
 	t.Logf("the patient tenant synced in %.1fs while the greedy one hammered the store", time.Since(start).Seconds())
 	g.Eventually(func() bool { return hasEventReason(ctx, greedy, v1alpha1.ReasonThrottled) }, 60*time.Second, time.Second).
 		Should(BeTrue(), "the greedy namespace must be throttled to its share")
+	expectOperatorHealthy(t)
+}
+
+// Item 8, the waiting side: a namespace whose refreshes ask more of a shared
+// store than its share (objects of three entries refreshing every second: 60
+// reads a second within its 20 syncs, against a share of 20 reads) keeps its
+// objects in sync Ready while their refreshes wait for the share. A refresh
+// that waits writes no status: Ready=False and back would cost two writes.
+func TestHostile_RefreshesWaitingForTheNamespacesShareKeepObjectsReady(t *testing.T) {
+	operator(t)
+	g := NewWithT(t)
+	ctx := context.Background()
+	css := sharedStore(t)
+	busy := tenant(t, "busy")
+	const n = 20
+	for i := range n {
+		e := es(busy, fmt.Sprintf("b-%d", i), css, "", "")
+		e.Spec.SecretStoreRef.Kind = v1alpha1.SecretStoreKindCluster
+		e.Spec.RefreshInterval = &metav1.Duration{Duration: time.Second}
+		e.Spec.Data = nil
+		for _, k := range []string{"a", "b", "c"} {
+			p := fmt.Sprintf("busy/%s/%d/%s", busy, i, k)
+			g.Expect(env.KVPut(ctx, "secret/"+p, map[string]any{"k": "v"})).To(Succeed())
+			e.Spec.Data = append(e.Spec.Data, v1alpha1.ExternalSecretData{SecretKey: k, RemoteRef: v1alpha1.ExternalSecretDataRemoteRef{Key: p, Property: "k"}})
+		}
+		g.Expect(env.Client.Create(ctx, e)).To(Succeed())
+	}
+	ready := func() int {
+		list := &v1alpha1.ExternalSecretList{}
+		g.Expect(env.Client.List(ctx, list, client.InNamespace(busy))).To(Succeed())
+		count := 0
+		for i := range list.Items {
+			if c := meta.FindStatusCondition(list.Items[i].Status.Conditions, v1alpha1.ConditionReady); c != nil && c.Status == metav1.ConditionTrue {
+				count++
+			}
+		}
+		return count
+	}
+	g.Eventually(ready, 2*time.Minute, time.Second).Should(Equal(n))
+	g.Expect(hasEventReason(ctx, busy, v1alpha1.ReasonThrottled)).To(BeTrue(), "the namespace was past its share")
+	g.Consistently(ready, 5*time.Second, 250*time.Millisecond).Should(Equal(n),
+		"a refresh waiting for the namespace's share turned an object in sync Ready=False")
 	expectOperatorHealthy(t)
 }
 
