@@ -20,6 +20,31 @@ import (
 // when to look again. It reads no server: a reconcile that was triggered by
 // baosync's own write of the Secret, or by a status change, costs nothing.
 func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret) (syncCause, time.Duration, remoteChange) {
+	in := r.syncInputOf(es, target)
+	change, remote := r.Changes.take(client.ObjectKeyFromObject(es))
+	in.remoteChanged = remote
+	cause, wait := decideSync(in)
+	if remote && cause != syncRemote && cause != noSync {
+		change.what = "" // another cause syncs anyway, with its own event
+	}
+	if cause == noSync || cause == syncLease || in.leaseDue() {
+		return cause, wait, change // a lease expires whatever a sync window or the budget says
+	}
+	if wait := r.windowClosed(es, cause, in); wait > 0 {
+		if remote {
+			r.Changes.putBack(client.ObjectKeyFromObject(es), change)
+		}
+		return noSync, wait, change
+	}
+	if wait := r.takeBudget(es, in, change); wait > 0 {
+		return noSync, wait, change
+	}
+	return cause, wait, change
+}
+
+// syncInputOf is what decideSync looks at for es, but a remote change: its
+// status, its target, and what this process remembers of its last sync.
+func (r *Reconciler) syncInputOf(es *v1alpha1.ExternalSecret, target *corev1.Secret) syncInput {
 	in := syncInput{
 		now:           r.Clock.Now(),
 		policy:        es.Spec.RefreshPolicy,
@@ -47,25 +72,7 @@ func (r *Reconciler) syncDue(es *v1alpha1.ExternalSecret, target *corev1.Secret)
 		in.generatedDue = in.now
 	}
 	in.generatorChanged = r.memo.takeStale(client.ObjectKeyFromObject(es))
-	change, remote := r.Changes.take(client.ObjectKeyFromObject(es))
-	in.remoteChanged = remote
-	cause, wait := decideSync(in)
-	if remote && cause != syncRemote && cause != noSync {
-		change.what = "" // another cause syncs anyway, with its own event
-	}
-	if cause == noSync || cause == syncLease { // a lease expires whatever the budget says
-		return cause, wait, change
-	}
-	if wait := r.windowClosed(es, cause, in); wait > 0 {
-		if remote {
-			r.Changes.putBack(client.ObjectKeyFromObject(es), change)
-		}
-		return noSync, wait, change
-	}
-	if wait := r.takeBudget(es, in, change); wait > 0 {
-		return noSync, wait, change
-	}
-	return cause, wait, change
+	return in
 }
 
 // windowClosed is how long a periodic refresh, or one a remote change asked
@@ -136,6 +143,11 @@ type syncInput struct {
 	generatedDue time.Time
 }
 
+// leaseDue reports a lease that needs the server now.
+func (in syncInput) leaseDue() bool {
+	return !in.generatedDue.IsZero() && !in.now.Before(in.generatedDue)
+}
+
 // syncCause says why a reconcile reads the remote values; it decides how old a
 // cached read may be.
 type syncCause int
@@ -168,13 +180,10 @@ const (
 // (drift), and otherwise when the refresh interval has elapsed.
 func decideSync(in syncInput) (syncCause, time.Duration) {
 	cause, wait := decideRefresh(in)
-	if cause == syncPeriodic && !in.generatedDue.IsZero() && !in.now.Before(in.generatedDue) {
-		return syncLease, 0 // a lease expires whatever a sync window or the budget says
-	}
 	if cause != noSync || in.generatedDue.IsZero() {
 		return cause, wait
 	}
-	if !in.now.Before(in.generatedDue) {
+	if in.leaseDue() {
 		return syncLease, 0
 	}
 	if untilLease := in.generatedDue.Sub(in.now); wait == 0 || untilLease < wait {

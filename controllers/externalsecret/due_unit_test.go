@@ -59,10 +59,6 @@ func TestDecideSync(t *testing.T) {
 			in.policy = v1alpha1.RefreshPolicyOnChange
 			in.generatedDue = now.Add(5 * time.Minute)
 		}), waitMore: 5 * time.Minute},
-		{name: "a due lease wins over a due refresh, which a sync window or the budget could hold", in: with(func(in *syncInput) {
-			in.refreshTime = now.Add(-2 * time.Hour)
-			in.generatedDue = now.Add(-time.Second)
-		}), cause: syncLease},
 		{name: "CreatedOnce renews a due lease", in: with(func(in *syncInput) {
 			in.policy = v1alpha1.RefreshPolicyCreatedOnce
 			in.generatedDue = now
@@ -125,30 +121,49 @@ func TestSyncDue_AStaleCachedStatusStillWaitsForTheLease(t *testing.T) {
 }
 
 // TestSyncDue_AClosedWindowStillWakesTheObjectForItsLease: a deny window
-// holds a due refresh, but not past the lease: the object wakes when the lease
-// is due, and then renews it whatever the window says.
+// holds a due refresh, or one a remote change asked for, but not past the
+// lease: the object wakes when the lease is due, and then syncs whatever the
+// window says, for the refresh's own cause.
 func TestSyncDue_AClosedWindowStillWakesTheObjectForItsLease(t *testing.T) {
-	g := NewWithT(t)
-	r, _ := unitReconciler(t)
-	es := unitES(v1alpha1.CreationPolicyNone, v1alpha1.DeletionPolicyRetain) // no target to repair
-	es.Spec.SyncWindows = &v1alpha1.SyncWindows{Kind: v1alpha1.SyncWindowDeny,
-		Windows: []v1alpha1.SyncWindow{{Schedule: "* * * * *", Duration: metav1.Duration{Duration: time.Hour}}}}
-	es.Status.RefreshTime = metav1.NewTime(unitNow.Add(-2 * time.Hour)) // the refresh is due
-	es.Status.SyncedResourceVersion = resourceVersionOf(es)
-	meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
-		Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced})
-	renewal := metav1.NewTime(unitNow.Add(7 * time.Second))
-	es.Status.Generated = []v1alpha1.GeneratedStatus{{Kind: "VaultDynamicSecret", Name: "db", LeaseID: "l", NextRenewalTime: &renewal}}
-	// This process synced it (else its first reconcile takes the lease's token into custody).
-	r.memo.remember(client.ObjectKeyFromObject(es), es.UID, resourceVersionOf(es), es.Status.RefreshTime.Time, renewal.Time)
+	for _, tc := range []struct {
+		name   string
+		remote bool
+		cause  syncCause
+	}{
+		{name: "a periodic refresh", cause: syncPeriodic},
+		{name: "a remote change", remote: true, cause: syncRemote},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			r, _ := unitReconciler(t)
+			r.Changes = NewRemoteChanges(nil)
+			es := unitES(v1alpha1.CreationPolicyNone, v1alpha1.DeletionPolicyRetain) // no target to repair
+			es.Spec.SyncWindows = &v1alpha1.SyncWindows{Kind: v1alpha1.SyncWindowDeny,
+				Windows: []v1alpha1.SyncWindow{{Schedule: "* * * * *", Duration: metav1.Duration{Duration: time.Hour}}}}
+			es.Status.RefreshTime = metav1.NewTime(unitNow.Add(-2 * time.Hour)) // the refresh is due
+			es.Status.SyncedResourceVersion = resourceVersionOf(es)
+			meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
+				Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced})
+			renewal := metav1.NewTime(unitNow.Add(7 * time.Second))
+			es.Status.Generated = []v1alpha1.GeneratedStatus{{Kind: "VaultDynamicSecret", Name: "db", LeaseID: "l", NextRenewalTime: &renewal}}
+			key := client.ObjectKeyFromObject(es)
+			// This process synced it (else its first reconcile takes the lease's token into custody).
+			r.memo.remember(key, es.UID, resourceVersionOf(es), es.Status.RefreshTime.Time, renewal.Time)
+			if tc.remote {
+				es.Status.RefreshTime = metav1.NewTime(unitNow.Add(-time.Second))
+				r.memo.remember(key, es.UID, resourceVersionOf(es), es.Status.RefreshTime.Time, renewal.Time)
+				r.Changes.putBack(key, remoteChange{at: unitNow.Add(-time.Second), what: "a change"})
+			}
 
-	cause, wait, _ := r.syncDue(es, nil)
-	g.Expect(cause).To(Equal(noSync), "the window holds the refresh")
-	g.Expect(wait).To(Equal(7*time.Second), "but not past the lease")
+			cause, wait, _ := r.syncDue(es, nil)
+			g.Expect(cause).To(Equal(noSync), "the window holds it")
+			g.Expect(wait).To(Equal(7*time.Second), "but not past the lease")
 
-	r.Clock.(*clocktesting.FakeClock).Step(7 * time.Second)
-	cause, _, _ = r.syncDue(es, nil)
-	g.Expect(cause).To(Equal(syncLease), "a due lease is renewed whatever the window says")
+			r.Clock.(*clocktesting.FakeClock).Step(7 * time.Second)
+			cause, _, _ = r.syncDue(es, nil)
+			g.Expect(cause).To(Equal(tc.cause), "with the lease due it runs whatever the window says")
+		})
+	}
 }
 
 // TestSyncDue_ANamespacePastItsShareWaitsWithAnEvent: issue 21's fourth

@@ -26,10 +26,18 @@ type syncMemo struct {
 	// stale holds the objects whose generator changed since their last sync:
 	// nothing in the object itself says so.
 	stale map[types.NamespacedName]struct{}
-	// deferred holds when each object's refresh first waited for its
-	// namespace's share (deferRefresh), until it syncs or fails.
-	deferred map[types.NamespacedName]time.Time
+	// deferred holds when each object's refresh began waiting for its
+	// namespace's share (deferRefresh), and when it last did, until it syncs
+	// or fails.
+	deferred map[types.NamespacedName]deferral
 }
+
+// deferral is a run of refreshes that waited for the namespace's share.
+type deferral struct{ first, last time.Time }
+
+// deferralGap ends a run of deferrals: a refresh that waits again after this
+// long (held meanwhile by a sync window or the budget, say) starts a new run.
+const deferralGap = time.Minute
 
 // syncRecord is what one successful sync established.
 type syncRecord struct {
@@ -81,19 +89,21 @@ func (m *syncMemo) drop(key types.NamespacedName) {
 	delete(m.deferred, key)
 }
 
-// deferredSince returns when the object's refresh first waited for its
-// namespace's share, now if this is the first time since it last synced.
+// deferredSince returns when the object's refresh began waiting for its
+// namespace's share: now, unless it waited within deferralGap before.
 func (m *syncMemo) deferredSince(key types.NamespacedName, now time.Time) time.Time {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if since, ok := m.deferred[key]; ok {
-		return since
-	}
 	if m.deferred == nil {
-		m.deferred = map[types.NamespacedName]time.Time{}
+		m.deferred = map[types.NamespacedName]deferral{}
 	}
-	m.deferred[key] = now
-	return now
+	d, ok := m.deferred[key]
+	if !ok || now.Sub(d.last) > deferralGap {
+		d.first = now
+	}
+	d.last = now
+	m.deferred[key] = d
+	return d.first
 }
 
 // markStale records that a generator of the object changed, so that its next

@@ -78,7 +78,7 @@ func (r *Reconciler) deferRefresh(es *v1alpha1.ExternalSecret, err error) outcom
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
 	if r.SyncBudget.Tell(es.Namespace, r.Clock.Now()) {
 		r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, v1alpha1.ReasonThrottled, "Sync",
-			"namespace %q is past its share of the store's requests (--vault-namespace-rate-limit); its refreshes wait, this one %s",
+			"namespace %q is past its share of the store's requests (--vault-namespace-rate-limit, --vault-namespace-max-in-flight); its refreshes wait, this one %s",
 			es.Namespace, oe.After.Round(time.Millisecond))
 	}
 	return outcome.Failed(oe, es.EffectiveRefreshInterval())

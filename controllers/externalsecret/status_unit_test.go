@@ -324,20 +324,27 @@ func TestRefreshCanWait_AtMostFiveMinutesThenTheWaitShows(t *testing.T) {
 		Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced})
 	throttled := &providers.ThrottledError{Store: "s", Namespace: "ns", After: time.Second}
 	built := &desired.Result{OwnShareOnly: true}
-	if !r.refreshCanWait(syncPeriodic, es, built, throttled) {
-		t.Fatal("the first wait is deferred")
+	// waitsFor defers the refresh every 30 s for d, and reports whether the
+	// wait after that is deferred too.
+	waitsFor := func(d time.Duration) bool {
+		for elapsed := time.Duration(0); elapsed < d; elapsed += 30 * time.Second {
+			if !r.refreshCanWait(syncPeriodic, es, built, throttled) {
+				t.Fatalf("a wait %s into the run was not deferred", elapsed)
+			}
+			clock.Step(30 * time.Second)
+		}
+		return r.refreshCanWait(syncPeriodic, es, built, throttled)
 	}
-	clock.Step(maxRefreshDeferral - time.Second)
-	if !r.refreshCanWait(syncPeriodic, es, built, throttled) {
-		t.Fatal("a wait within five minutes is deferred")
-	}
-	clock.Step(time.Second)
-	if r.refreshCanWait(syncPeriodic, es, built, throttled) {
+	if waitsFor(maxRefreshDeferral) {
 		t.Fatal("after five minutes of waiting, the wait must show as Ready=False, Throttled")
 	}
 	r.memo.remember(client.ObjectKeyFromObject(es), es.UID, "1", clock.Now(), time.Time{})
-	if !r.refreshCanWait(syncPeriodic, es, built, throttled) {
+	if !waitsFor(time.Minute) {
 		t.Fatal("a sync starts the clock again")
+	}
+	clock.Step(deferralGap + time.Second) // held by a sync window, say
+	if !waitsFor(time.Minute) {
+		t.Fatal("a wait after a pause starts the clock again")
 	}
 }
 

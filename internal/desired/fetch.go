@@ -52,7 +52,7 @@ func (b *Builder) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1
 		t.fail(err)
 	}
 	res.ReadAt = b.now()
-	res.OwnShareOnly = t.first != nil && !t.other
+	res.OwnShareOnly = t.ownShareOnly()
 	switch {
 	case t.first == nil:
 		return values, nil
@@ -80,6 +80,9 @@ func (t *tally) note(err error) {
 		t.fail(err)
 	}
 }
+
+// ownShareOnly reports failures that all waited for the namespace's own share.
+func (t *tally) ownShareOnly() bool { return t.first != nil && !t.other }
 
 // fail counts a failure that is not an entry's (the generators' state).
 func (t *tally) fail(err error) {

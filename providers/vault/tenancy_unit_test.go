@@ -54,8 +54,8 @@ func TestInFlight_ANamespaceCannotHoldMoreThanItsSlots(t *testing.T) {
 	if err1 != nil || err2 != nil {
 		t.Fatalf("within the slots: %v, %v", err1, err2)
 	}
-	if _, err := f.acquire("s", "slow"); !errors.Is(err, providers.ErrThrottled) {
-		t.Fatalf("past the slots: got %v, want ErrThrottled", err)
+	if _, err := f.acquire("s", "slow"); !errors.Is(err, providers.ErrThrottled) || !providers.OwnShare(err, "slow") {
+		t.Fatalf("past the slots: got %v, want ErrThrottled, the namespace's own", err)
 	}
 	if _, err := f.acquire("s", "other"); err != nil {
 		t.Fatalf("another namespace is held too: %v", err)
