@@ -9,21 +9,17 @@
 // already shared stay shared.
 package intern
 
-import "sync"
-
 // Table maps each string it has seen to the one copy it hands out. It is
 // safe for concurrent use.
 type Table struct {
-	mu         sync.Mutex
-	strings    map[string]string
-	maxEntries int
-	maxLen     int
+	strings *bounded[string]
+	maxLen  int
 }
 
 // New returns a table of at most maxEntries strings, each at most maxLen
 // bytes long; longer strings are returned as they are.
 func New(maxEntries, maxLen int) *Table {
-	return &Table{strings: make(map[string]string), maxEntries: maxEntries, maxLen: maxLen}
+	return &Table{strings: newBounded[string](maxEntries), maxLen: maxLen}
 }
 
 // String returns the table's copy of s, which it keeps from now on if it has
@@ -32,16 +28,7 @@ func (t *Table) String(s string) string {
 	if s == "" || len(s) > t.maxLen {
 		return s
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if shared, ok := t.strings[s]; ok {
-		return shared
-	}
-	if len(t.strings) >= t.maxEntries {
-		clear(t.strings) // start over: what is shared stays shared
-	}
-	t.strings[s] = s
-	return s
+	return t.strings.get(s, func() string { return s })
 }
 
 // maxMapEntries is the largest map Map shares: a map with more entries is

@@ -27,7 +27,7 @@ func TestString_AFullTableStartsOverAndStaysBounded(t *testing.T) {
 	for _, s := range []string{"a", "b", "c", "d", "e"} {
 		tab.String(s)
 	}
-	if n := len(tab.strings); n > 3 {
+	if n := tab.strings.len(); n > 3 {
 		t.Fatalf("the table holds %d strings, over its bound of 3", n)
 	}
 	e := tab.String(string([]byte("e")))
@@ -61,8 +61,8 @@ func TestMap_LeavesALargeMapAlone(t *testing.T) {
 		m[string(rune('a'+i%26))+string(rune('a'+i/26))] = "v"
 	}
 	tab.Map(m)
-	if len(tab.strings) != 0 {
-		t.Fatalf("a map of %d entries was interned: the table holds %d strings", len(m), len(tab.strings))
+	if tab.strings.len() != 0 {
+		t.Fatalf("a map of %d entries was interned: the table holds %d strings", len(m), tab.strings.len())
 	}
 }
 
@@ -98,20 +98,20 @@ func TestMaps_AnEntryCannotPoseAsTwo(t *testing.T) {
 func TestMaps_LargeOrLongMapsAreNotKeptAndTheTableStaysBounded(t *testing.T) {
 	tab := NewMaps(2, New(10, 8))
 	long := map[string]string{"k": "a value past eight bytes"}
-	if got := tab.Shared(long); got["k"] != long["k"] || len(tab.maps) != 0 {
+	if got := tab.Shared(long); got["k"] != long["k"] || tab.maps.len() != 0 {
 		t.Fatal("a map with a long value must come back with its entries, unshared")
 	}
 	big := map[string]string{}
 	for i := range maxSharedMapSize + 1 {
 		big[string(rune('a'+i))] = "v"
 	}
-	if got := tab.Shared(big); len(got) != len(big) || len(tab.maps) != 0 {
+	if got := tab.Shared(big); len(got) != len(big) || tab.maps.len() != 0 {
 		t.Fatal("a map of more than 8 entries must come back with its entries, unshared")
 	}
 	for _, v := range []string{"1", "2", "3", "4"} {
 		tab.Shared(map[string]string{"k": v})
 	}
-	if n := len(tab.maps); n > 2 {
+	if n := tab.maps.len(); n > 2 {
 		t.Fatalf("the table holds %d maps, over its bound of 2", n)
 	}
 }

@@ -3,7 +3,6 @@ package intern
 import (
 	"slices"
 	"strconv"
-	"sync"
 )
 
 // Maps hands out one copy of each small map it has seen, for the maps many
@@ -19,10 +18,8 @@ import (
 //
 // Like Table, it is bounded and starts over when full.
 type Maps struct {
-	mu         sync.Mutex
-	maps       map[string]map[string]string
-	strings    *Table
-	maxEntries int
+	maps    *bounded[map[string]string]
+	strings *Table
 }
 
 // maxSharedMapSize is the most entries a map may have to be shared; larger
@@ -32,7 +29,7 @@ const maxSharedMapSize = 8
 // NewMaps returns a table of at most maxEntries maps whose strings are shared
 // through strings.
 func NewMaps(maxEntries int, strings *Table) *Maps {
-	return &Maps{maps: make(map[string]map[string]string), strings: strings, maxEntries: maxEntries}
+	return &Maps{maps: newBounded[map[string]string](maxEntries), strings: strings}
 }
 
 // Shared returns the table's map with m's entries: one the table holds, or a
@@ -49,17 +46,7 @@ func (t *Maps) Shared(m map[string]string) map[string]string {
 	if !ok {
 		return t.copyOf(m)
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if shared, ok := t.maps[key]; ok {
-		return shared
-	}
-	if len(t.maps) >= t.maxEntries {
-		clear(t.maps) // start over: what is shared stays shared
-	}
-	n := t.copyOf(m)
-	t.maps[key] = n
-	return n
+	return t.maps.get(key, func() map[string]string { return t.copyOf(m) })
 }
 
 // copyOf is a new map with m's entries, made of the string table's copies.
