@@ -63,13 +63,5 @@ func (e *ThrottledError) Error() string {
 		e.Store, e.Namespace, e.After.Round(time.Millisecond))
 }
 
-// OwnShare reports whether err is only namespace's own share of a store
-// running out: not the store's whole budget, nor another namespace's share
-// (a coalesced read hands its waiters the first caller's error).
-func OwnShare(err error, namespace string) bool {
-	var te *ThrottledError
-	return errors.As(err, &te) && !te.StoreWide && te.Namespace == namespace
-}
-
 // Is makes errors.Is(err, ErrThrottled) hold.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }

@@ -40,22 +40,23 @@ func (r *Reconciler) fail(_ context.Context, es *v1alpha1.ExternalSecret, err er
 	return outcome.Failed(r.keepLeaseTimer(es, oe), es.EffectiveRefreshInterval())
 }
 
-// maxRefreshDeferral is how long a periodic refresh may wait for its
-// namespace's share with Ready left True; past it, the wait shows as
-// Ready=False, Throttled, as any other failure.
+// maxRefreshDeferral is how long a periodic refresh may wait for a store's
+// request budget with Ready left True; past it, the wait shows as
+// Ready=False, Throttled, as any other failure. It also bounds how long a
+// tenant that spends a shared store's whole budget can leave another's
+// objects looking current.
 const maxRefreshDeferral = 5 * time.Minute
 
 // refreshCanWait reports a build failure that only puts off a periodic
-// refresh of an object in sync: every failing entry waited for the object's
-// own namespace's share of a store (not the store's whole budget, which other
-// namespaces spend), as a burst of refreshes falling due at once does (after
-// a restart, say), for at most maxRefreshDeferral. Any other cause (a first
-// sync, a change of the object, the remote path or a generator, a repair, a
-// lease) has a user or a lease waiting, and fails; so does an object with
-// generated entries, whose build may have issued or rotated values the Secret
-// must then get.
+// refresh of an object in sync: every failing entry waited for a store's
+// request budget (its namespace's share or the store's whole budget), as a
+// burst of refreshes falling due at once does (after a restart, say), for at
+// most maxRefreshDeferral. Any other cause (a first sync, a change of the
+// object, the remote path or a generator, a repair, a lease) has a user or a
+// lease waiting, and fails; so does an object with generated entries, whose
+// build may have issued or rotated values the Secret must then get.
 func (r *Reconciler) refreshCanWait(cause syncCause, es *v1alpha1.ExternalSecret, built *desired.Result, err error) bool {
-	if err == nil || built == nil || !built.OwnShareOnly || cause != syncPeriodic || !isReady(es) || generates(es) {
+	if err == nil || built == nil || !built.ThrottledOnly || cause != syncPeriodic || !isReady(es) || generates(es) {
 		return false
 	}
 	now := r.Clock.Now()
@@ -67,7 +68,7 @@ func generates(es *v1alpha1.ExternalSecret) bool {
 	return len(es.Status.Generated) > 0 || slices.ContainsFunc(es.Spec.DataFrom, v1alpha1.ExternalSecretDataFromRemoteRef.Generated)
 }
 
-// deferRefresh puts off such a refresh (refreshCanWait) until the share
+// deferRefresh puts off such a refresh (refreshCanWait) until the budget
 // allows it. The Secret still holds the last values, so Ready stays True and
 // nothing is written: Ready=False and back would cost two status writes and
 // two events per object, 6,012 writes in a restart at 100,000 objects. The
@@ -78,8 +79,8 @@ func (r *Reconciler) deferRefresh(es *v1alpha1.ExternalSecret, err error) outcom
 	r.Metrics.SyncCalls.WithLabelValues("ExternalSecret", oe.Reason).Inc()
 	if r.SyncBudget.Tell(es.Namespace, r.Clock.Now()) {
 		r.Recorder.Eventf(es, nil, corev1.EventTypeWarning, v1alpha1.ReasonThrottled, "Sync",
-			"namespace %q is past its share of the store's requests (--vault-namespace-rate-limit, --vault-namespace-max-in-flight); its refreshes wait, this one %s",
-			es.Namespace, oe.After.Round(time.Millisecond))
+			"refreshes in namespace %q wait for the store's request budget (%v); this one %s",
+			es.Namespace, oe.Err, oe.After.Round(time.Millisecond))
 	}
 	return outcome.Failed(oe, es.EffectiveRefreshInterval())
 }

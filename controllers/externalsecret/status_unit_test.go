@@ -266,9 +266,9 @@ func TestSucceed_ABulkFirstSyncIsNotAnnouncedObjectByObject(t *testing.T) {
 	g.Expect(drain(rec)).To(ConsistOf(HavePrefix("Normal SecretSynced")), "a recovery is always announced")
 }
 
-func TestRefreshCanWait_OnlyAPeriodicRefreshOfAnObjectInSyncWaitsForItsOwnShare(t *testing.T) {
+func TestRefreshCanWait_OnlyAPeriodicRefreshOfAnObjectInSyncWaitsForTheBudget(t *testing.T) {
 	throttled := fmt.Errorf("data[0]: %w", &providers.ThrottledError{Store: "ClusterSecretStore//vault", Namespace: "ns", After: time.Second})
-	ownShare := &desired.Result{OwnShareOnly: true}
+	ownShare := &desired.Result{ThrottledOnly: true}
 	readyES := func(change func(*v1alpha1.ExternalSecret)) *v1alpha1.ExternalSecret {
 		es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
 		meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
@@ -286,8 +286,8 @@ func TestRefreshCanWait_OnlyAPeriodicRefreshOfAnObjectInSyncWaitsForItsOwnShare(
 		err   error
 		want  bool
 	}{
-		{"a periodic refresh of an object in sync, its own share used up", syncPeriodic, readyES(nil), ownShare, throttled, true},
-		{"the store's whole budget or another namespace's share, or any other failure beside", syncPeriodic, readyES(nil), &desired.Result{}, throttled, false},
+		{"a periodic refresh of an object in sync, waiting for the budget", syncPeriodic, readyES(nil), ownShare, throttled, true},
+		{"a failure beside the wait", syncPeriodic, readyES(nil), &desired.Result{}, throttled, false},
 		{"a first sync: someone waits for it", syncFirst, unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain), ownShare, throttled, false},
 		{"a change of the object", syncChanged, readyES(nil), ownShare, throttled, false},
 		{"a change of the remote path", syncRemote, readyES(nil), ownShare, throttled, false},
@@ -323,7 +323,7 @@ func TestRefreshCanWait_AtMostFiveMinutesThenTheWaitShows(t *testing.T) {
 	meta.SetStatusCondition(&es.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady,
 		Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSecretSynced})
 	throttled := &providers.ThrottledError{Store: "s", Namespace: "ns", After: time.Second}
-	built := &desired.Result{OwnShareOnly: true}
+	built := &desired.Result{ThrottledOnly: true}
 	// waitsFor defers the refresh every 30 s for d, and reports whether the
 	// wait after that is deferred too.
 	waitsFor := func(d time.Duration) bool {
@@ -370,7 +370,7 @@ func TestDeferRefresh_KeepsReadyAndWritesNothingAndTellsOnceAMinute(t *testing.T
 		g.Expect(oe.Class).To(Equal(outcome.Waiting))
 		g.Expect(oe.After).To(Equal(1500 * time.Millisecond))
 	}
-	g.Expect(drain(rec)).To(ConsistOf(And(HavePrefix("Warning Throttled"), ContainSubstring("--vault-namespace-rate-limit"))),
+	g.Expect(drain(rec)).To(ConsistOf(And(HavePrefix("Warning Throttled"), ContainSubstring("wait for the store's request budget"))),
 		"one event for the namespace, not one per object")
 	g.Expect(syncCalls(g, r, v1alpha1.ReasonThrottled)).To(BeNumerically("==", 10))
 }

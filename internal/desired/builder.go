@@ -81,10 +81,10 @@ type Result struct {
 	// ReadAt is when the build finished reading its entries (zero when it
 	// failed before): the change feed indexes the paths as read then.
 	ReadAt time.Time
-	// OwnShareOnly reports a failed build in which every failing entry only
-	// waited for the object's own namespace's share of a store
-	// (providers.OwnShare), and nothing else failed.
-	OwnShareOnly bool
+	// ThrottledOnly reports a failed build in which every failing entry only
+	// waited for a store's request budget (providers.ErrThrottled: the
+	// namespace's share, or the store's whole budget), and nothing else failed.
+	ThrottledOnly bool
 }
 
 // ErrRemoteGone marks a build in which every referenced remote secret answered

@@ -25,7 +25,7 @@ func (b *Builder) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1
 	res.Stores = stores
 
 	values := map[string][]byte{}
-	t := &tally{namespace: es.Namespace}
+	t := &tally{}
 	note := t.note
 	gen := &generatorRun{b: b, es: es}
 	for i, df := range es.Spec.DataFrom {
@@ -52,7 +52,7 @@ func (b *Builder) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1
 		t.fail(err)
 	}
 	res.ReadAt = b.now()
-	res.OwnShareOnly = t.ownShareOnly()
+	res.ThrottledOnly = t.throttledOnly()
 	switch {
 	case t.first == nil:
 		return values, nil
@@ -64,10 +64,9 @@ func (b *Builder) fetch(ctx context.Context, store v1alpha1.GenericStore, es *v1
 
 // tally counts the outcomes of a build's entries.
 type tally struct {
-	namespace      string // the object's
-	first          error  // the first failure, whose Reason the build fails with
-	missing, total int    // entries whose remote secret is gone, and all entries
-	other          bool   // a failure other than the namespace's own share (providers.OwnShare)
+	first          error // the first failure, whose Reason the build fails with
+	missing, total int   // entries whose remote secret is gone, and all entries
+	other          bool  // a failure other than a wait for a store's budget (providers.ErrThrottled)
 }
 
 // note counts one entry's outcome.
@@ -81,15 +80,15 @@ func (t *tally) note(err error) {
 	}
 }
 
-// ownShareOnly reports failures that all waited for the namespace's own share.
-func (t *tally) ownShareOnly() bool { return t.first != nil && !t.other }
+// throttledOnly reports failures that all waited for a store's budget.
+func (t *tally) throttledOnly() bool { return t.first != nil && !t.other }
 
 // fail counts a failure that is not an entry's (the generators' state).
 func (t *tally) fail(err error) {
 	if t.first == nil {
 		t.first = err
 	}
-	t.other = t.other || !providers.OwnShare(err, t.namespace)
+	t.other = t.other || !errors.Is(err, providers.ErrThrottled)
 }
 
 // dataFromEntry reads one dataFrom entry from its generator or its store. A

@@ -91,7 +91,7 @@ func FuzzRender_KeysNeverPanic(f *testing.F) {
 	})
 }
 
-func TestTally_OwnShareOnlyWhenEveryFailureWaitedForTheNamespacesOwnShare(t *testing.T) {
+func TestTally_ThrottledOnlyWhenEveryFailureWaitedForAStoresBudget(t *testing.T) {
 	own := &providers.ThrottledError{Store: "s", Namespace: "ns", After: 1}
 	other := &providers.ThrottledError{Store: "s", Namespace: "other", After: 1}
 	storeWide := &providers.ThrottledError{Store: "s", Namespace: "ns", After: 1, StoreWide: true}
@@ -100,31 +100,30 @@ func TestTally_OwnShareOnlyWhenEveryFailureWaitedForTheNamespacesOwnShare(t *tes
 		name     string
 		entries  []error
 		generate error // the generators' state failing to save
-		ownOnly  bool
+		only     bool
 		first    error
 		gone     bool
 	}{
-		{name: "the own share twice, one entry read", entries: []error{own, nil, own}, ownOnly: true, first: own},
-		{name: "the own share before a refused read: the refusal counts", entries: []error{own, denied}, first: own},
-		{name: "another namespace's share (a coalesced read)", entries: []error{other}, first: other},
-		{name: "the store's whole budget", entries: []error{storeWide}, first: storeWide},
-		{name: "the own share, and the generators' state not saved", entries: []error{own}, generate: denied, first: own},
+		{name: "the namespace's share twice, one entry read", entries: []error{own, nil, own}, only: true, first: own},
+		{name: "the store's whole budget, and another namespace's share (a coalesced read)", entries: []error{storeWide, other}, only: true, first: storeWide},
+		{name: "a wait before a refused read: the refusal counts", entries: []error{own, denied}, first: own},
+		{name: "a wait, and the generators' state not saved", entries: []error{own}, generate: denied, first: own},
 		{name: "every remote secret gone", entries: []error{providers.ErrNotFound, providers.ErrNotFound}, first: providers.ErrNotFound, gone: true},
 		{name: "nothing failed", entries: []error{nil, nil}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tl := &tally{namespace: "ns"}
+			tl := &tally{}
 			for _, err := range c.entries {
 				tl.note(err)
 			}
 			if c.generate != nil {
 				tl.fail(c.generate)
 			}
-			ownOnly := tl.ownShareOnly()
-			if ownOnly != c.ownOnly || !errors.Is(tl.first, c.first) || (tl.missing == tl.total) != c.gone {
-				t.Fatalf("own share only %v (want %v), first %v (want %v), gone %v (want %v)",
-					ownOnly, c.ownOnly, tl.first, c.first, tl.missing == tl.total, c.gone)
+			only := tl.throttledOnly()
+			if only != c.only || !errors.Is(tl.first, c.first) || (tl.missing == tl.total) != c.gone {
+				t.Fatalf("throttled only %v (want %v), first %v (want %v), gone %v (want %v)",
+					only, c.only, tl.first, c.first, tl.missing == tl.total, c.gone)
 			}
 		})
 	}
