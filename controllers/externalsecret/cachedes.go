@@ -3,6 +3,7 @@ package externalsecret
 import (
 	"maps"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
@@ -22,12 +23,8 @@ var cacheStrings = intern.New(4096, 256)
 // objects repeat (baosync.io/managed on every managed Secret; a Helm
 // release's labels on each of its ExternalSecrets). Nothing writes into a
 // cached map: readers get deep copies, event handlers only read, and the
-// transforms slim an object once (slimmedMark, annotationCacheNonce).
+// transforms slim an object once (isSlimmed, annotationCacheNonce).
 var cacheMaps = intern.NewMaps(1024, cacheStrings)
-
-// lastApplied is kubectl apply's copy of the whole manifest, which the
-// reconciler never reads (desired.copyOwnMetadata does not copy it either).
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // isSlimmed reports whether the transform already slimmed es: the informer
 // may hand it the same object twice (the reflector's list, then the queue's
@@ -39,7 +36,8 @@ func isSlimmed(es *v1alpha1.ExternalSecret) bool {
 }
 
 // slimExternalSecret is the cache's transform for ExternalSecrets: without
-// managedFields and kubectl's last-applied manifest (half an object again,
+// managedFields and kubectl's last-applied manifest, which the reconciler
+// never reads and desired.copyOwnMetadata never copies (half an object again,
 // for everyone who applies with kubectl or Argo CD's client-side apply), and
 // with the strings and maps many objects repeat shared (cacheStrings,
 // cacheMaps). Everything the operator reads is unchanged.
@@ -52,9 +50,9 @@ func slimExternalSecret(obj any) (any, error) {
 		return es, nil
 	}
 	es.ManagedFields = []metav1.ManagedFieldsEntry{} // the mark, and no managedFields
-	if _, ok := es.Annotations[lastApplied]; ok {
+	if _, ok := es.Annotations[corev1.LastAppliedConfigAnnotation]; ok {
 		es.Annotations = maps.Clone(es.Annotations)
-		delete(es.Annotations, lastApplied)
+		delete(es.Annotations, corev1.LastAppliedConfigAnnotation)
 	}
 	t := cacheStrings
 	shareMeta(&es.TypeMeta, &es.ObjectMeta)

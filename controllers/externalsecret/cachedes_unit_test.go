@@ -74,7 +74,7 @@ func TestSlimExternalSecret_SharesRepeatedStringsAndChangesNoValue(t *testing.T)
 func TestSlimExternalSecret_DropsKubectlsLastAppliedManifestAndKeepsOtherAnnotations(t *testing.T) {
 	g := NewWithT(t)
 	es := unitES(v1alpha1.CreationPolicyOwner, v1alpha1.DeletionPolicyRetain)
-	es.Annotations = map[string]string{lastApplied: `{"apiVersion":"baosync.io/v1alpha1","kind":"ExternalSecret"}`,
+	es.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: `{"apiVersion":"baosync.io/v1alpha1","kind":"ExternalSecret"}`,
 		v1alpha1.AnnotationForceSync: "1", "reloader.stakater.com/match": "true"}
 	in := decoded(t, es)
 	out, err := slimExternalSecret(in)

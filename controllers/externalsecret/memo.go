@@ -26,13 +26,13 @@ type syncMemo struct {
 	// stale holds the objects whose generator changed since their last sync:
 	// nothing in the object itself says so.
 	stale map[types.NamespacedName]struct{}
-	// deferred holds when each object's refresh began waiting for its
-	// namespace's share (deferRefresh), and when it last did, until it syncs
-	// or fails.
+	// deferred holds when each object's refresh began waiting for a store's
+	// request budget (deferRefresh), and when it last did, until it syncs or
+	// fails.
 	deferred map[types.NamespacedName]deferral
 }
 
-// deferral is a run of refreshes that waited for the namespace's share.
+// deferral is a run of refreshes that waited for a store's request budget.
 type deferral struct{ first, last time.Time }
 
 // deferralGap ends a run of deferrals: a refresh that waits again after this
@@ -89,8 +89,8 @@ func (m *syncMemo) drop(key types.NamespacedName) {
 	delete(m.deferred, key)
 }
 
-// deferredSince returns when the object's refresh began waiting for its
-// namespace's share: now, unless it waited within deferralGap before.
+// deferredSince returns when the object's refresh began waiting for a store's
+// request budget: now, unless it waited within deferralGap before.
 func (m *syncMemo) deferredSince(key types.NamespacedName, now time.Time) time.Time {
 	m.mu.Lock()
 	defer m.mu.Unlock()

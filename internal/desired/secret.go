@@ -66,9 +66,6 @@ func desiredSecret(es *v1alpha1.ExternalSecret, t *templated) (*corev1.Secret, e
 	return s, nil
 }
 
-// lastAppliedAnnotation is where kubectl apply keeps the applied manifest.
-const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
-
 // copyOwnMetadata gives a Secret without target.template the ExternalSecret's
 // own labels and annotations, as ESO does (kustomize commonLabels, Helm's
 // labels and Reloader's annotations rely on it); with a template, only
@@ -85,7 +82,7 @@ func copyOwnMetadata(es *v1alpha1.ExternalSecret, s *corev1.Secret) {
 		}
 	}
 	for k, v := range es.Annotations {
-		if k != lastAppliedAnnotation && !strings.HasPrefix(k, v1alpha1.KeyPrefix) && !gitOpsKey(k) {
+		if k != corev1.LastAppliedConfigAnnotation && !strings.HasPrefix(k, v1alpha1.KeyPrefix) && !gitOpsKey(k) {
 			s.Annotations[k] = v
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/baosync/baosync/api/v1alpha1"
 )
 
@@ -12,7 +14,7 @@ func TestRender_CopiesTheExternalSecretsOwnMetadataOnlyWithoutATemplate(t *testi
 		"kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
 	ownAnnotations := map[string]string{
 		"reloader.stakater.com/match":          "true",
-		lastAppliedAnnotation:                  `{"kind":"ExternalSecret"}`,
+		corev1.LastAppliedConfigAnnotation:     `{"kind":"ExternalSecret"}`,
 		v1alpha1.AnnotationForceSync:           "1",
 		"argocd.argoproj.io/tracking-id":       "shop:baosync.io/ExternalSecret:apps/web",
 		"argocd.argoproj.io/sync-wave":         "-1",

@@ -171,7 +171,7 @@ func (r *Reconciler[P, C]) ensure(ctx context.Context, parent P, ns string) erro
 	// kubectl's record of what it applied belongs to whoever applied the
 	// child; the ExternalSecret cache does not even keep it, so from a
 	// template it would make every reconcile an update.
-	delete(annotations, "kubectl.kubernetes.io/last-applied-configuration")
+	delete(annotations, corev1.LastAppliedConfigAnnotation)
 	next.SetAnnotations(annotations)
 	r.Kind.CopySpec(parent, next)
 	if err := controllerutil.SetControllerReference(parent, next, r.Scheme()); err != nil {
